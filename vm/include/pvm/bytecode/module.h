@@ -1,0 +1,134 @@
+// The bytecode module: what the assembler builds, the serializer stores as .pvmc, and the
+// verifier checks before the interpreter may run it. Depends on nothing but the standard library.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pvm::bc {
+
+enum class Op : uint8_t {
+#define X(name, mnemonic, operands, doc) name,
+#include "pvm/bytecode/opcodes.def"
+#undef X
+};
+
+inline constexpr size_t kOpCount = 0
+#define X(name, mnemonic, operands, doc) +1
+#include "pvm/bytecode/opcodes.def"
+#undef X
+    ;
+static_assert(kOpCount <= 256, "an opcode must fit in the low byte of its word");
+
+struct OpInfo {
+  std::string_view mnemonic;
+  std::string_view operands;  // one letter per operand word, see opcodes.def
+  std::string_view doc;
+};
+const OpInfo& op_info(Op op);
+// Looks up a mnemonic; false when there is none.
+bool op_from_mnemonic(std::string_view mnemonic, Op& out);
+
+enum class Crc : uint8_t {
+#define X(name, asm_name, width, poly, init, refin, refout, xorout, check) name,
+#include "pvm/bytecode/crc.def"
+#undef X
+};
+inline constexpr size_t kCrcCount = 0
+#define X(name, asm_name, width, poly, init, refin, refout, xorout, check) +1
+#include "pvm/bytecode/crc.def"
+#undef X
+    ;
+std::string_view crc_name(Crc c);
+bool crc_from_name(std::string_view name, Crc& out);
+uint64_t crc_compute(Crc c, const uint8_t* data, size_t n);
+
+// Register classes; a register's class is fixed for the whole function.
+enum class RegClass : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
+inline constexpr size_t kRegClassCount = 6;
+inline constexpr std::string_view kRegClassLetters = "iufbsy";
+
+// Limits, each tied to its encoding or to the memory a frame may use.
+inline constexpr uint32_t kMaxRegisters = 4096;        // per function, all classes together
+inline constexpr uint32_t kMaxCodeWords = 1u << 22;    // per function
+inline constexpr uint32_t kMaxFunctions = 1024;
+inline constexpr uint32_t kMaxStrings = 1u << 20;
+inline constexpr uint32_t kMaxSwitchCases = 1u << 16;  // per switch table
+inline constexpr uint32_t kMaxViewDepth = 32;          // nested sub-views at run time
+inline constexpr uint64_t kDefaultFuel = 1u << 20;     // backward jumps per frame
+inline constexpr uint32_t kMaxMessagesPerFrame = 4096;
+inline constexpr uint32_t kMaxParamsPerMessage = 1024;
+inline constexpr uint32_t kMaxOutputBytes = 1u << 16;  // one reply or encoded command
+inline constexpr uint32_t kMaxArenaBytes = 1u << 22;   // strings made while decoding one frame
+inline constexpr uint32_t kMaxFrameBytes = 1u << 20;   // upper bound a framing function may return
+
+struct SwitchTable {
+  std::vector<std::pair<int64_t, uint32_t>> cases;  // key -> target word offset, keys ascending
+  uint32_t default_target = 0;
+};
+
+// Maps a code-word offset to the source position and what the code there does,
+// so a runtime error can name the .pvm line and field that failed.
+struct LineEntry {
+  uint32_t pc = 0;    // first code word this entry covers (entries ascend by pc)
+  uint32_t line = 0;  // 1-based
+  uint32_t col = 0;   // 1-based
+  uint32_t what = 0;  // string index: "u32 $length", "record.timestamp", ...
+};
+
+struct Param {  // an argument a host passes to an entry (command encoders)
+  uint32_t name = 0;  // string index
+  uint32_t reg = 0;   // register that receives it
+};
+
+struct Function {
+  uint32_t name = 0;  // string index: "framing.tcp", "packet.tcp", "packet.udp", "command.<name>"
+  // Registers are numbered class by class: ints first, then uints, floats, bools, strs, bytes.
+  std::array<uint16_t, kRegClassCount> reg_count{};
+  std::vector<Param> params;
+  std::vector<uint32_t> code;  // word 0 of an instruction: the opcode; then one word per operand
+  std::vector<SwitchTable> tables;
+  std::vector<LineEntry> lines;
+
+  uint32_t reg_total() const;
+  uint32_t reg_base(RegClass c) const;
+  RegClass reg_class(uint32_t reg) const;  // reg < reg_total()
+};
+
+struct SessionSlot {
+  uint32_t name = 0;  // string index; slot 0 is always "ident" of class Str
+  RegClass cls = RegClass::Int;
+};
+
+struct OptionDef {
+  uint32_t name = 0;  // string index
+  RegClass cls = RegClass::Bool;  // Int, Bool or Str
+  int64_t int_default = 0;        // Int and Bool
+  uint32_t str_default = 0;       // Str: string index
+};
+
+struct Module {
+  uint32_t protocol = 0;  // string index of the protocol name
+  uint32_t source = 0;    // string index of the source file path ("" when unknown)
+  std::vector<std::string> strings;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  std::vector<SessionSlot> session;
+  std::vector<OptionDef> options;
+  std::vector<Function> functions;
+
+  const std::string& str(uint32_t i) const { return strings.at(i); }
+  // Index of the function with this name, or -1.
+  int find_function(std::string_view name) const;
+};
+
+// Renumbers the string, int and float pools in order of first use (header, session, options,
+// then each function's params, code and line table) and drops unused entries, so that any two
+// texts describing the same program assemble to the same bytes.
+void canonicalize(Module& m);
+
+}  // namespace pvm::bc

@@ -1,0 +1,140 @@
+// The embedding API: load a verified module, open a session per connection, feed it bytes,
+// and receive each frame's messages, replies and errors. This header is all a host needs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pvm/bytecode/module.h"
+
+namespace pvm {
+
+enum class Transport : uint8_t { Tcp, Udp };
+
+enum class ValueType : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
+
+// One parameter of a message. Views point into the frame or the session's arena and stay
+// valid until the frame callback returns.
+struct Field {
+  std::string_view name;
+  ValueType type = ValueType::Int;
+  union {
+    int64_t i;
+    uint64_t u;
+    double f;
+    bool b;
+  };
+  std::string_view s;  // Str: the text; Bytes: the raw bytes
+  Field() : i(0) {}
+};
+
+struct Message {
+  std::span<const Field> fields;  // "ident" and "protocol.id" first, then in the order set
+  const Field* find(std::string_view name) const;
+};
+
+// Why a frame was rejected (or, for warnings, what was tolerated).
+enum class Trap : uint8_t {
+  None,
+  NeedMore,    // framing: the stream does not hold a whole frame yet (never reported for a frame)
+  Truncated,   // a read past the end of the frame or of a sub-view
+  Rejected,    // fail / expect / check in the program
+  BadValue,    // text that is not a number, a BCD nibble above 9, a bad width
+  DivByZero,
+  OutOfFuel,   // the frame ran more backward jumps than the fuel allows
+  Limit,       // too many messages, parameters, output or arena bytes, or nested views
+  BadFrame,    // the framing function rejected the bytes or returned a bad length
+  Incomplete,  // the stream ended inside a frame
+};
+std::string_view trap_name(Trap t);
+
+struct Error {
+  Trap trap = Trap::None;
+  std::string reason;   // "CRC-16/ARC mismatch", "need 4 bytes, 2 left"
+  uint64_t offset = 0;  // stream offset of the byte where it happened
+  uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
+  uint32_t col = 0;
+  std::string what;     // the field or step, from the line table ("u32 $crc")
+  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"
+  std::string format(std::string_view source_file) const;
+};
+
+struct FrameResult {
+  uint64_t offset = 0;             // stream offset of the frame's first byte
+  std::span<const uint8_t> bytes;  // the frame
+  std::span<const Message> messages;
+  std::span<const std::vector<uint8_t>> replies;  // to send, in order, once the messages are stored
+  std::span<const Error> warnings;
+  const Error* error = nullptr;  // set when the frame was rejected: then no messages and no replies
+};
+
+using FrameCallback = std::function<void(const FrameResult&)>;
+
+struct SessionOptions {
+  Transport transport = Transport::Tcp;
+  bool lenient_checks = false;  // `check` failures become warnings (pvm decode --crc warn)
+  uint64_t fuel = bc::kDefaultFuel;
+  uint32_t max_frame = 1u << 16;  // larger frames are rejected as BadFrame
+};
+
+class Program {
+ public:
+  // Verifies the module first; on failure returns null and says why in `error`.
+  static std::shared_ptr<const Program> load(bc::Module module, std::string& error);
+  static std::shared_ptr<const Program> load(std::span<const uint8_t> pvmc, std::string& error);
+
+  const bc::Module& module() const { return module_; }
+  std::string_view protocol() const;
+  bool has_function(std::string_view name) const;
+
+  // Runs "command.<name>" with text arguments (converted to the parameters' classes) and
+  // returns the encoded bytes; false with a reason on a bad argument or a trap.
+  bool encode(std::string_view command, std::span<const std::pair<std::string, std::string>> args,
+              std::vector<uint8_t>& out, std::string& error) const;
+
+  explicit Program(bc::Module m) : module_(std::move(m)) {}
+
+ private:
+  bc::Module module_;
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<const Program> program, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Sets an option the module declares ("extended" = "true"); false with a reason otherwise.
+  bool set_option(std::string_view name, std::string_view value, std::string& error);
+
+  // TCP: appends stream bytes and decodes every complete frame now buffered.
+  // UDP: `data` is one datagram, decoded as one frame.
+  void feed(std::span<const uint8_t> data, const FrameCallback& on_frame);
+  // Decodes `frame` as one whole frame, whatever the transport, skipping the framing function:
+  // for input already cut into frames (pvm decode --framed, captures of single packets).
+  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame);
+  // End of the stream: leftover bytes are reported as an Incomplete frame.
+  void finish(const FrameCallback& on_frame);
+
+  std::string_view ident() const;
+  uint64_t stream_offset() const;  // bytes consumed so far
+  size_t buffered() const;         // bytes waiting for the rest of their frame
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// Appends one message as a JSON object on one line (no newline). Floats always carry a
+// fraction or exponent (24.079, 1560161086.0); Bytes fields are written as lowercase hex.
+void append_json(std::string& out, const Message& message);
+
+}  // namespace pvm
