@@ -1,0 +1,959 @@
+#include "check/checker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "parse/parser.h"
+#include "pvm/bytecode/module.h"
+
+namespace pvm::compiler {
+
+namespace {
+
+struct StdParam {
+  std::string_view name;
+  ParamKind kind;
+};
+constexpr StdParam kStdParams[] = {
+#define X(name, kind) {name, ParamKind::kind},
+#include "check/standard_params.def"
+#undef X
+};
+
+bool is_numeric(Type t) { return t == Type::Int || t == Type::UInt || t == Type::Float; }
+bool is_integer(Type t) { return t == Type::Int || t == Type::UInt; }
+
+// Levenshtein distance, for "did you mean" hints.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string closest(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(3, name.size() / 3) + 1;
+  for (auto& c : candidates) {
+    size_t d = edit_distance(name, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : "did you mean '" + best + "'?";
+}
+
+enum class Body : uint8_t { Framing, Packet, Command, Fn };
+
+struct Scope {
+  Body body = Body::Packet;
+  Type result = Type::Void;  // fn result / framing int
+  std::map<std::string, Type> vars;
+  int emit_depth = 0;
+  int reply_depth = 0;
+  bool write = false;  // reply or command body: write statements allowed
+};
+
+class Checker {
+ public:
+  Checker(Program& p, const std::map<std::string, const SourceFile*>& sources, std::vector<Diagnostic>& diags)
+      : prog_(p), sources_(sources), diags_(diags) {}
+
+  CheckedProgram run() {
+    collect();
+    for (auto& it : prog_.items) item(*it);
+    check_recursion();
+    if (out_.protocol.empty() && !prog_.items.empty())
+      error(*prog_.items.front(), "syntax", prog_.items.front()->pos, "the program has no 'protocol NAME' declaration",
+            "start the file with 'protocol my_protocol'");
+    return std::move(out_);
+  }
+
+ private:
+  // ---- diagnostics
+  const SourceFile* src_of(const Item& it) const {
+    auto f = sources_.find(it.file);
+    return f == sources_.end() ? nullptr : f->second;
+  }
+  void error(const Item& it, const char* kind, SourcePos pos, std::string msg, std::string hint = {}) {
+    const SourceFile* s = src_of(it);
+    if (s) {
+      diags_.push_back(s->diag(kind, pos, std::move(msg), std::move(hint)));
+    } else {
+      Diagnostic d;
+      d.kind = kind;
+      d.file = it.file;
+      d.pos = pos;
+      d.message = std::move(msg);
+      d.hint = std::move(hint);
+      diags_.push_back(std::move(d));
+    }
+  }
+  void err(const char* kind, SourcePos pos, std::string msg, std::string hint = {}) {
+    error(*item_, kind, pos, std::move(msg), std::move(hint));
+  }
+
+  // ---- declarations
+  void collect() {
+    std::map<std::string, SourcePos> seen;
+    for (auto& up : prog_.items) {
+      Item& it = *up;
+      item_ = &it;
+      auto dup = [&](const std::string& key) {
+        if (!seen.emplace(key, it.pos).second) {
+          err("duplicate", it.pos, "'" + it.name + "' is declared twice");
+          return true;
+        }
+        return false;
+      };
+      switch (it.kind) {
+        case ItemKind::Protocol:
+          if (!out_.protocol.empty()) err("duplicate", it.pos, "a file declares one protocol");
+          out_.protocol = it.name;
+          break;
+        case ItemKind::Const:
+          if (!dup("name:" + it.name)) consts_[it.name] = &it;
+          break;
+        case ItemKind::Enum:
+          if (!dup("name:" + it.name)) enums_[it.name] = &it;
+          break;
+        case ItemKind::Fn:
+        case ItemKind::Table:
+          if (!dup("name:" + it.name)) out_.fns[it.name] = &it;
+          break;
+        case ItemKind::Option:
+          if (!dup("option:" + it.name)) out_.options[it.name] = &it;
+          break;
+        case ItemKind::Session:
+          if (it.name == "ident")
+            err("duplicate", it.pos, "session.ident is built in", "remove this declaration");
+          else if (!dup("session:" + it.name))
+            out_.session.push_back(&it);
+          if (it.type != Type::Int && it.type != Type::Str)
+            err("type-mismatch", it.pos, "a session variable is an int or a str");
+          break;
+        case ItemKind::ParamDecl: {
+          static const std::map<std::string, ParamKind> kKinds = {{"number", ParamKind::Number},
+                                                                  {"integer", ParamKind::Integer},
+                                                                  {"string", ParamKind::String},
+                                                                  {"bool", ParamKind::Bool},
+                                                                  {"any", ParamKind::Any}};
+          auto k = kKinds.find(it.param_type);
+          if (k == kKinds.end())
+            err("syntax", it.pos, "unknown parameter type '" + it.param_type + "'", "use number, integer, string, bool or any");
+          else if (!dup("param:" + it.name))
+            declared_params_[it.name] = k->second;
+          break;
+        }
+        case ItemKind::Framing:
+        case ItemKind::Packet:
+          dup(std::string(it.kind == ItemKind::Framing ? "framing " : "packet ") + it.name);
+          out_.entries.push_back(&it);
+          break;
+        case ItemKind::Command:
+          dup("command:" + it.name);
+          out_.entries.push_back(&it);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  void item(Item& it) {
+    item_ = &it;
+    switch (it.kind) {
+      case ItemKind::Const: {
+        Scope s;
+        fold_const(*it.value, s);
+        it.type = it.value->type;
+        break;
+      }
+      case ItemKind::Enum: {
+        std::set<std::string> names;
+        Scope s;
+        for (auto& m : it.members) {
+          if (!names.insert(m.name).second) err("duplicate", m.pos, "enum member '" + m.name + "' is declared twice");
+          fold_const(*m.value, s);
+          if (m.value->type != Type::Int) err("type-mismatch", m.value->pos, "an enum member is an int constant");
+        }
+        break;
+      }
+      case ItemKind::Option: {
+        Scope s;
+        fold_const(*it.value, s);
+        if (it.type != Type::Int && it.type != Type::Bool && it.type != Type::Str)
+          err("type-mismatch", it.pos, "an option is an int, a bool or a str");
+        else if (it.value->type != it.type)
+          err("type-mismatch", it.value->pos,
+              "the default of option '" + it.name + "' is " + std::string(type_name(it.value->type)) + ", the option is " +
+                  std::string(type_name(it.type)));
+        break;
+      }
+      case ItemKind::Framing: {
+        Scope s;
+        s.body = Body::Framing;
+        s.result = Type::Int;
+        block(it.body, s);
+        if (!always_exits(it.body))
+          err("missing-return", it.pos, "the framing function can end without 'return LENGTH'");
+        break;
+      }
+      case ItemKind::Packet: {
+        Scope s;
+        s.body = Body::Packet;
+        block(it.body, s);
+        break;
+      }
+      case ItemKind::Command: {
+        Scope s;
+        s.body = Body::Command;
+        s.write = true;
+        params(it, s);
+        block(it.body, s);
+        break;
+      }
+      case ItemKind::Fn: {
+        Scope s;
+        s.body = Body::Fn;
+        s.result = it.type;
+        params(it, s);
+        block(it.body, s);
+        if (it.type != Type::Void && !always_exits(it.body))
+          err("missing-return", it.pos, "function '" + it.name + "' can end without returning a " + std::string(type_name(it.type)));
+        break;
+      }
+      case ItemKind::Table: {
+        Scope s;
+        s.body = Body::Fn;
+        params(it, s);
+        if (it.params.empty() || !is_integer(it.params[0].type))
+          err("type-mismatch", it.pos, "a table's first parameter is the int key it is indexed by");
+        std::map<int64_t, SourcePos> keys;
+        bool seen_default = false;
+        for (auto& a : it.arms) {
+          if (seen_default) err("unreachable", a.pos, "this entry comes after the default entry '_'");
+          if (a.patterns.empty()) seen_default = true;
+          for (auto& p : a.patterns) {
+            fold_const(*p, s);
+            if (p->type != Type::Int) {
+              err("not-constant", p->pos, "a table key is an int constant");
+              continue;
+            }
+            auto [where, fresh] = keys.emplace(p->const_int, p->pos);
+            if (!fresh)
+              err("duplicate", p->pos, "table '" + it.name + "' has two entries for " + std::to_string(p->const_int),
+                  "the first is at line " + std::to_string(where->second.line));
+          }
+          Scope inner = s;
+          block(a.body, inner);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void params(Item& it, Scope& s) {
+    for (auto& p : it.params) {
+      if (s.vars.count(p.name)) error(it, "duplicate", p.pos, "parameter $" + p.name + " is declared twice");
+      s.vars[p.name] = p.type;
+    }
+  }
+
+  // ---- call graph: functions are inlined, so a cycle cannot be compiled.
+  void collect_calls(const Block& b, std::set<std::string>& calls) {
+    std::function<void(const Expr&)> ex = [&](const Expr& e) {
+      if (e.kind == ExprKind::Call && out_.fns.count(e.text)) calls.insert(e.text);
+      for (auto& a : e.args) ex(*a);
+      if (e.at) ex(*e.at);
+    };
+    for (auto& s : b) {
+      if (s->expr) ex(*s->expr);
+      for (auto& c : s->conds) ex(*c);
+      for (auto& t : s->targets)
+        if (t.index) ex(*t.index);
+      for (auto& bl : s->blocks) collect_calls(bl, calls);
+      collect_calls(s->else_block, calls);
+      collect_calls(s->body, calls);
+      for (auto& a : s->arms) collect_calls(a.body, calls);
+    }
+  }
+  void check_recursion() {
+    std::map<std::string, std::set<std::string>> graph;
+    for (auto& [name, it] : out_.fns) {
+      collect_calls(it->body, graph[name]);
+      for (auto& a : it->arms) collect_calls(a.body, graph[name]);
+    }
+    std::map<std::string, int> state;
+    std::function<bool(const std::string&)> visit = [&](const std::string& n) {
+      if (state[n] == 1) return true;
+      if (state[n] == 2) return false;
+      state[n] = 1;
+      for (auto& c : graph[n])
+        if (visit(c)) {
+          if (state[n] == 1 && n == c) {
+          }
+          state[n] = 2;
+          return true;
+        }
+      state[n] = 2;
+      return false;
+    };
+    for (auto& [name, it] : out_.fns) {
+      state.clear();
+      if (visit(name)) {
+        item_ = it;
+        err("recursion", it->pos, "'" + name + "' calls itself, directly or through other functions",
+            "functions are inlined; use 'repeat' for repetition");
+      }
+    }
+  }
+
+  // ---- statements
+  static bool exits(const Stmt& s) {
+    if (s.kind == StmtKind::Return || s.kind == StmtKind::Fail) return true;
+    if (s.kind == StmtKind::If && s.has_else) {
+      for (auto& b : s.blocks)
+        if (!always_exits(b)) return false;
+      return always_exits(s.else_block);
+    }
+    if (s.kind == StmtKind::Match) {
+      bool has_default = false;
+      for (auto& a : s.arms) {
+        if (a.patterns.empty()) has_default = true;
+        if (!always_exits(a.body)) return false;
+      }
+      return has_default;
+    }
+    return false;
+  }
+  static bool always_exits(const Block& b) { return std::any_of(b.begin(), b.end(), [](auto& s) { return exits(*s); }); }
+
+  void block(Block& b, Scope& s) {
+    bool dead = false;
+    for (auto& st : b) {
+      if (dead) {
+        err("unreachable", st->pos, "this statement can never run", "it follows a return or fail in the same block");
+        dead = false;  // one report per block
+      }
+      stmt(*st, s);
+      if (exits(*st)) dead = true;
+    }
+  }
+
+  void require_input(const Scope& s, SourcePos pos) {
+    if (s.body == Body::Command) err("misplaced", pos, "a command has no input to read", "commands only write bytes");
+  }
+
+  void stmt(Stmt& st, Scope& s) {
+    switch (st.kind) {
+      case StmtKind::Pipe:
+      case StmtKind::Assign: {
+        Type t = expr(*st.expr, s);
+        for (auto& tg : st.targets) target(tg, t, s, st.expr->pos);
+        break;
+      }
+      case StmtKind::Skip:
+      case StmtKind::Seek:
+        require_input(s, st.pos);
+        want(*st.expr, s, Type::Int, st.kind == StmtKind::Skip ? "skip takes a byte count" : "seek takes an offset");
+        break;
+      case StmtKind::Expect:
+      case StmtKind::Check:
+        want(*st.expr, s, Type::Bool, "the condition must be a bool");
+        break;
+      case StmtKind::Fail:
+      case StmtKind::Warn:
+        break;
+      case StmtKind::If:
+        for (size_t i = 0; i < st.conds.size(); ++i) {
+          want(*st.conds[i], s, Type::Bool, "an if condition must be a bool");
+          block(st.blocks[i], s);
+        }
+        if (st.has_else) block(st.else_block, s);
+        break;
+      case StmtKind::Match: {
+        Type t = expr(*st.expr, s);
+        if (!is_integer(t) && t != Type::Str && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos, "match works on an int or a str, not " + std::string(type_name(t)));
+        std::set<int64_t> ints;
+        std::set<std::string> strs;
+        bool seen_default = false;
+        for (auto& a : st.arms) {
+          if (seen_default) err("unreachable", a.pos, "this arm comes after the default arm '_'");
+          if (a.patterns.empty()) seen_default = true;
+          for (auto& p : a.patterns) {
+            fold_const(*p, s);
+            if (t == Type::Str ? p->type != Type::Str : p->type != Type::Int) {
+              err("not-constant", p->pos, std::string("a match pattern is a constant ") + (t == Type::Str ? "str" : "int"));
+              continue;
+            }
+            bool fresh = t == Type::Str ? strs.insert(p->text).second : ints.insert(p->const_int).second;
+            if (!fresh) err("duplicate", p->pos, "this pattern already has an arm above");
+          }
+          block(a.body, s);
+        }
+        break;
+      }
+      case StmtKind::Repeat:
+        if (st.until_end) {
+          require_input(s, st.pos);
+        } else {
+          want(*st.expr, s, Type::Int, "repeat takes an int count");
+          if (!st.var.empty()) {
+            auto v = s.vars.find(st.var);
+            if (v != s.vars.end() && v->second != Type::Int)
+              err("type-mismatch", st.pos, "$" + st.var + " is " + std::string(type_name(v->second)) + ", a loop counter is an int");
+            s.vars[st.var] = Type::Int;
+          }
+        }
+        block(st.body, s);
+        break;
+      case StmtKind::Within:
+        require_input(s, st.pos);
+        want(*st.expr, s, Type::Int, "within takes a byte count");
+        block(st.body, s);
+        break;
+      case StmtKind::Emit:
+        if (s.body == Body::Framing || s.body == Body::Command)
+          err("misplaced", st.pos, "emit belongs in a packet", "framing only finds where a frame ends");
+        if (s.emit_depth) err("misplaced", st.pos, "emit blocks do not nest");
+        ++s.emit_depth;
+        block(st.body, s);
+        --s.emit_depth;
+        break;
+      case StmtKind::Reply: {
+        if (s.body == Body::Framing || s.body == Body::Command) err("misplaced", st.pos, "reply belongs in a packet");
+        if (s.reply_depth) err("misplaced", st.pos, "reply blocks do not nest");
+        ++s.reply_depth;
+        bool saved = s.write;
+        s.write = true;
+        block(st.body, s);
+        s.write = saved;
+        --s.reply_depth;
+        std::function<void(const Block&)> no_return = [&](const Block& b) {
+          for (auto& x : b) {
+            if (x->kind == StmtKind::Return) err("misplaced", x->pos, "return inside reply would drop the reply");
+            for (auto& bl : x->blocks) no_return(bl);
+            no_return(x->else_block);
+            no_return(x->body);
+            for (auto& a : x->arms) no_return(a.body);
+          }
+        };
+        no_return(st.body);
+        break;
+      }
+      case StmtKind::Return: {
+        Type want_t = s.result;
+        if (s.body == Body::Packet || s.body == Body::Command) want_t = Type::Void;
+        if (want_t == Type::Void) {
+          if (st.expr) err("type-mismatch", st.expr->pos, "this return takes no value");
+        } else if (!st.expr) {
+          err("type-mismatch", st.pos, "return needs a " + std::string(type_name(want_t)));
+        } else {
+          Type t = expr(*st.expr, s);
+          if (!assignable(t, want_t))
+            err("type-mismatch", st.expr->pos,
+                "return value is " + std::string(type_name(t)) + ", expected " + std::string(type_name(want_t)));
+        }
+        break;
+      }
+      case StmtKind::Call:
+        expr(*st.expr, s);
+        break;
+      case StmtKind::Write: {
+        if (!s.write) err("misplaced", st.pos, "writing bytes belongs in a reply or command");
+        Type t = expr(*st.expr, s);
+        Type need = st.text == "bytes" ? Type::Bytes : st.text == "str" ? Type::Str : Type::Int;
+        if (need == Type::Int ? !is_integer(t) && t != Type::Unknown : t != need && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos,
+              "'" + st.text + "' writes " + (need == Type::Int ? std::string("an int") : std::string(type_name(need))) +
+                  ", not " + std::string(type_name(t)));
+        if (st.text.rfind("f", 0) == 0) err("type-mismatch", st.pos, "writing floats is not supported");
+        break;
+      }
+    }
+  }
+
+  static bool assignable(Type from, Type to) {
+    if (from == Type::Unknown || to == Type::Unknown) return true;
+    if (from == to) return true;
+    if (to == Type::Float && is_integer(from)) return true;
+    if (to == Type::UInt && from == Type::Int) return true;
+    if (to == Type::Int && from == Type::UInt) return true;
+    return false;
+  }
+
+  // Looks up a parameter name: the standard schema, a `param` declaration, or a free name
+  // under the protocol's own prefix or custom.
+  bool param_kind(const std::string& name, bool indexed, ParamKind& kind) {
+    std::string key = indexed ? name + ".*" : name;
+    for (auto& p : kStdParams)
+      if (p.name == key) {
+        kind = p.kind;
+        return true;
+      }
+    auto d = declared_params_.find(key);
+    if (d != declared_params_.end()) {
+      kind = d->second;
+      return true;
+    }
+    // A literal instance like sim.iccid.2 belongs to the pattern sim.iccid.*.
+    size_t dot = name.rfind('.');
+    if (!indexed && dot != std::string::npos && dot + 1 < name.size() &&
+        name.find_first_not_of("0123456789", dot + 1) == std::string::npos)
+      return param_kind(name.substr(0, dot), true, kind);
+    if ((!out_.protocol.empty() && name.rfind(out_.protocol + ".", 0) == 0) || name.rfind("custom.", 0) == 0 ||
+        (indexed && (name == out_.protocol || name == "custom"))) {
+      kind = ParamKind::Any;
+      return true;
+    }
+    return false;
+  }
+
+  void target(Target& tg, Type t, Scope& s, SourcePos value_pos) {
+    switch (tg.kind) {
+      case TargetKind::Var: {
+        auto v = s.vars.find(tg.name);
+        if (v == s.vars.end()) {
+          if (t == Type::Void) err("type-mismatch", value_pos, "this call has no value to store");
+          s.vars[tg.name] = t;
+          tg.type = t;
+        } else {
+          tg.type = v->second;
+          if (!assignable(t, v->second))
+            err("type-mismatch", value_pos,
+                "$" + tg.name + " holds " + std::string(type_name(v->second)) + ", this value is " + std::string(type_name(t)),
+                "a variable keeps the type of its first assignment; convert with int(), float(), str()...");
+        }
+        break;
+      }
+      case TargetKind::Session: {
+        tg.type = Type::Unknown;
+        if (tg.name == "ident") tg.type = Type::Str;
+        for (auto* it : out_.session)
+          if (it->name == tg.name) tg.type = it->type;
+        if (tg.type == Type::Unknown) {
+          err("unknown-name", tg.pos, "no session variable '" + tg.name + "'", "declare it with 'session " + tg.name + ": int'");
+          return;
+        }
+        if (s.body == Body::Framing) err("misplaced", tg.pos, "framing cannot change the session", "set it in the packet");
+        if (!assignable(t, tg.type) || (tg.type == Type::Int && t == Type::Float))
+          err("type-mismatch", value_pos,
+              "session." + tg.name + " is " + std::string(type_name(tg.type)) + ", this value is " + std::string(type_name(t)));
+        break;
+      }
+      case TargetKind::Param: {
+        if (s.body == Body::Framing || s.body == Body::Command)
+          err("misplaced", tg.pos, "parameters belong to messages, which only packets emit");
+        else if (s.body == Body::Packet && s.emit_depth == 0)
+          err("misplaced", tg.pos, "#" + tg.name + " is set outside an emit block", "wrap the record's fields in 'emit { ... }'");
+        if (tg.index) {
+          Type it = expr(*tg.index, s);
+          if (!is_integer(it) && it != Type::Str && it != Type::Unknown)
+            err("type-mismatch", tg.index->pos, "a parameter index is an int or a str");
+        }
+        ParamKind kind;
+        if (!param_kind(tg.name, tg.index != nullptr, kind)) {
+          std::vector<std::string> names;
+          for (auto& p : kStdParams) names.emplace_back(p.name);
+          for (auto& [n, k] : declared_params_) names.push_back(n);
+          std::string hint = closest(tg.name, names);
+          if (hint.empty())
+            hint = "declare it with 'param #" + tg.name + ": number', or name it under '" +
+                   (out_.protocol.empty() ? std::string("<protocol>") : out_.protocol) + ".' or 'custom.'";
+          err("unknown-param", tg.pos, "unknown parameter '" + tg.name + (tg.index ? "[...]" : "") + "'", hint);
+          return;
+        }
+        tg.type = t;
+        bool ok = true;
+        switch (kind) {
+          case ParamKind::Number: ok = is_numeric(t); break;
+          case ParamKind::Integer: ok = is_integer(t); break;
+          case ParamKind::String: ok = t == Type::Str || t == Type::Bytes; break;
+          case ParamKind::Bool: ok = t == Type::Bool; break;
+          case ParamKind::Any: ok = t != Type::Void; break;
+        }
+        static constexpr const char* kKindNames[] = {"a number", "an integer", "a string", "a bool", "a value"};
+        if (!ok && t != Type::Unknown)
+          err("type-mismatch", value_pos,
+              "#" + tg.name + " is " + kKindNames[static_cast<int>(kind)] + ", this value is " + std::string(type_name(t)));
+        break;
+      }
+    }
+  }
+
+  // ---- expressions
+  void want(Expr& e, Scope& s, Type t, const char* msg) {
+    Type got = expr(e, s);
+    if (got == Type::Unknown) return;
+    bool ok = t == Type::Int ? is_integer(got) : got == t;
+    if (!ok) err("type-mismatch", e.pos, std::string(msg) + ", this is " + std::string(type_name(got)));
+  }
+
+  void fold_const(Expr& e, Scope& s) {
+    expr(e, s);
+    if (!e.is_const && e.type != Type::Unknown && e.type != Type::Str)
+      err("not-constant", e.pos, "this value must be known when the program is compiled");
+  }
+
+  Type set(Expr& e, Type t) { return e.type = t; }
+
+  Type expr(Expr& e, Scope& s) {
+    switch (e.kind) {
+      case ExprKind::Int:
+        e.is_const = true;
+        e.const_int = static_cast<int64_t>(e.int_value);
+        return set(e, e.int_value > static_cast<uint64_t>(INT64_MAX) ? Type::UInt : Type::Int);
+      case ExprKind::Float:
+        e.is_const = true;
+        e.const_float = e.float_value;
+        return set(e, Type::Float);
+      case ExprKind::Str: return set(e, Type::Str);
+      case ExprKind::Bytes: return set(e, Type::Bytes);
+      case ExprKind::Bool:
+        e.is_const = true;
+        e.const_int = e.bool_value;
+        return set(e, Type::Bool);
+      case ExprKind::Var: {
+        auto v = s.vars.find(e.text);
+        if (v == s.vars.end()) {
+          std::vector<std::string> names;
+          for (auto& [n, t] : s.vars) names.push_back("$" + n);
+          std::string hint = closest("$" + e.text, names);
+          err("unknown-var", e.pos, "$" + e.text + " is used before it is assigned",
+              hint.empty() ? "assign it first, e.g. 'u8 ==> $" + e.text + "'" : hint);
+          return set(e, Type::Unknown);
+        }
+        return set(e, v->second);
+      }
+      case ExprKind::Param: {
+        ParamKind kind;
+        if (!param_kind(e.text, false, kind) || (kind != ParamKind::Integer && kind != ParamKind::Any)) {
+          err("type-mismatch", e.pos, "only integer parameters of the current message can be read, like #din",
+              "keep other values in a $variable");
+          return set(e, Type::Unknown);
+        }
+        if (s.body == Body::Framing || s.body == Body::Command) err("misplaced", e.pos, "there is no message here");
+        return set(e, Type::Int);
+      }
+      case ExprKind::Session: {
+        if (e.text == "ident") return set(e, Type::Str);
+        for (auto* it : out_.session)
+          if (it->name == e.text) return set(e, it->type);
+        err("unknown-name", e.pos, "no session variable '" + e.text + "'");
+        return set(e, Type::Unknown);
+      }
+      case ExprKind::Option: {
+        auto o = out_.options.find(e.text);
+        if (o == out_.options.end()) {
+          err("unknown-name", e.pos, "no option '" + e.text + "'", "declare it with 'option " + e.text + ": bool = false'");
+          return set(e, Type::Unknown);
+        }
+        return set(e, o->second->type);
+      }
+      case ExprKind::Name: return name(e, s);
+      case ExprKind::Read: return read(e, s);
+      case ExprKind::Call: return call(e, s);
+      case ExprKind::Unary: return unary(e, s);
+      case ExprKind::Binary: return binary(e, s);
+    }
+    return Type::Unknown;
+  }
+
+  Type name(Expr& e, Scope& s) {
+    auto dot = e.text.find('.');
+    if (dot != std::string::npos) {
+      auto en = enums_.find(e.text.substr(0, dot));
+      if (en != enums_.end()) {
+        for (auto& m : en->second->members)
+          if (m.name == e.text.substr(dot + 1)) {
+            e.is_const = true;
+            e.const_int = m.value->const_int;
+            return set(e, Type::Int);
+          }
+        std::vector<std::string> names;
+        for (auto& m : en->second->members) names.push_back(m.name);
+        err("unknown-name", e.pos, "enum " + en->first + " has no member '" + e.text.substr(dot + 1) + "'",
+            closest(e.text.substr(dot + 1), names));
+        return set(e, Type::Unknown);
+      }
+    }
+    auto c = consts_.find(e.text);
+    if (c != consts_.end()) {
+      const Item* saved = item_;
+      Expr& v = *c->second->value;
+      if (v.type == Type::Unknown) {
+        item_ = c->second;
+        Scope cs;
+        fold_const(v, cs);
+        item_ = saved;
+      }
+      e.is_const = v.is_const;
+      e.const_int = v.const_int;
+      e.const_float = v.const_float;
+      if (v.kind == ExprKind::Str || v.type == Type::Str) e.text = v.text;
+      e.kind = v.is_const ? e.kind : v.kind;
+      if (v.type == Type::Str) {
+        e.kind = ExprKind::Str;
+        e.text = v.text;
+      }
+      (void)s;
+      return set(e, v.type);
+    }
+    std::vector<std::string> names;
+    for (auto& [n, it] : consts_) names.push_back(n);
+    for (auto& [n, it] : enums_) names.push_back(n);
+    err("unknown-name", e.pos, "unknown name '" + e.text + "'", closest(e.text, names));
+    return set(e, Type::Unknown);
+  }
+
+  Type read(Expr& e, Scope& s) {
+    require_input(s, e.pos);
+    if (e.at) want(*e.at, s, Type::Int, "a read offset is an int");
+    const std::string& n = e.text;
+    for (auto& a : e.args) want(*a, s, Type::Int, ("the size of " + n + "(...) is an int").c_str());
+    if (is_sized_read(n) && e.args.size() != 1) err("bad-arity", e.pos, n + "(...) takes one size");
+    if (n == "bytes" || n == "rest") return set(e, Type::Bytes);
+    if (n == "text" || n == "cstr") return set(e, Type::Str);
+    if (n == "bcd" || n == "signed") return set(e, Type::Int);
+    if (n == "unsigned" || n.rfind("u64", 0) == 0) return set(e, Type::UInt);
+    if (n[0] == 'f') return set(e, Type::Float);
+    return set(e, Type::Int);
+  }
+
+  Type arity(Expr& e, size_t n) {
+    if (e.args.size() != n) {
+      err("bad-arity", e.pos, e.text + "() takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") + ", got " +
+                                  std::to_string(e.args.size()));
+      return Type::Unknown;
+    }
+    return Type::Void;
+  }
+
+  Type call(Expr& e, Scope& s) {
+    const std::string& n = e.text;
+    if (n == "pos" || n == "size" || n == "remaining") {
+      require_input(s, e.pos);
+      return set(e, Type::Int);
+    }
+    if (n == "crc") {
+      if (arity(e, 2) == Type::Unknown) return set(e, Type::Int);
+      bc::Crc alg;
+      if (e.args[0]->kind != ExprKind::Name || !bc::crc_from_name(e.args[0]->text, alg)) {
+        std::string names;
+        for (size_t i = 0; i < bc::kCrcCount; ++i)
+          names += (i ? ", " : "") + std::string(bc::crc_name(static_cast<bc::Crc>(i)));
+        err("unknown-name", e.args[0]->pos, "crc() needs an algorithm name first", "one of: " + names);
+      }
+      e.args[0]->type = Type::Void;
+      want(*e.args[1], s, Type::Bytes, "crc() works on bytes");
+      return set(e, Type::Int);
+    }
+    auto f = out_.fns.find(n);
+    if (f != out_.fns.end()) {
+      const Item& fn = *f->second;
+      if (e.args.size() != fn.params.size()) {
+        err("bad-arity", e.pos, n + "() takes " + std::to_string(fn.params.size()) + " arguments, got " + std::to_string(e.args.size()));
+      }
+      for (size_t i = 0; i < e.args.size(); ++i) {
+        Type t = expr(*e.args[i], s);
+        if (i < fn.params.size() && !assignable(t, fn.params[i].type))
+          err("type-mismatch", e.args[i]->pos,
+              "argument " + std::to_string(i + 1) + " of " + n + "() is " + std::string(type_name(fn.params[i].type)) +
+                  ", this is " + std::string(type_name(t)));
+      }
+      return set(e, fn.kind == ItemKind::Table ? Type::Void : fn.type);
+    }
+    std::vector<Type> a;
+    for (auto& x : e.args) a.push_back(expr(*x, s));
+    auto bad = [&](const char* what) {
+      err("type-mismatch", e.pos, n + "() " + what);
+      return set(e, Type::Unknown);
+    };
+    auto any_unknown = std::any_of(a.begin(), a.end(), [](Type t) { return t == Type::Unknown; });
+    if (n == "len") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Int);
+      if (a[0] != Type::Str && a[0] != Type::Bytes) return bad("takes a str or bytes");
+      return set(e, Type::Int);
+    }
+    if (n == "str") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (a[0] == Type::Bool || a[0] == Type::Void) return bad("takes a number, str or bytes");
+      return set(e, Type::Str);
+    }
+    if (n == "hex") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (a[0] != Type::Bytes && !is_integer(a[0])) return bad("takes bytes or an integer");
+      return set(e, Type::Str);
+    }
+    if (n == "int" || n == "uint" || n == "float") {
+      Type r = n == "int" ? Type::Int : n == "uint" ? Type::UInt : Type::Float;
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, r);
+      bool ok = is_numeric(a[0]) || a[0] == Type::Str || (n == "int" && a[0] == Type::Bool);
+      if (n == "uint" && (a[0] == Type::Float || a[0] == Type::Str)) ok = false;
+      if (!ok) return bad("cannot convert this type");
+      return set(e, r);
+    }
+    if (n == "slice") {
+      if (arity(e, 3) == Type::Unknown || any_unknown) return set(e, a.empty() ? Type::Unknown : a[0]);
+      if ((a[0] != Type::Str && a[0] != Type::Bytes) || !is_integer(a[1]) || !is_integer(a[2]))
+        return bad("takes (str or bytes, int from, int to)");
+      return set(e, a[0]);
+    }
+    if (n == "byte") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Int);
+      if (a[0] != Type::Bytes || !is_integer(a[1])) return bad("takes (bytes, int index)");
+      return set(e, Type::Int);
+    }
+    if (n == "bit") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Bool);
+      if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes (integer, int bit number)");
+      return set(e, Type::Bool);
+    }
+    if (n == "bits") {
+      if (arity(e, 3) == Type::Unknown || any_unknown) return set(e, Type::Int);
+      if (!is_integer(a[0]) || !is_integer(a[1]) || !is_integer(a[2])) return bad("takes (integer, int lowest bit, int width)");
+      return set(e, Type::Int);
+    }
+    if (n == "div") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Int);
+      if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes two integers");
+      return set(e, a[0] == Type::UInt && a[1] == Type::UInt ? Type::UInt : Type::Int);
+    }
+    if (n == "written") {
+      if (!s.write) err("misplaced", e.pos, "written() is only known inside a reply or command");
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (!is_integer(a[0])) return bad("takes an int offset");
+      return set(e, Type::Bytes);
+    }
+    std::vector<std::string> names = {"len", "str", "hex", "int", "uint", "float", "slice", "byte", "bit", "bits", "div", "crc", "written"};
+    for (auto& [fname, it] : out_.fns) names.push_back(fname);
+    err("unknown-name", e.pos, "unknown function '" + n + "'", closest(n, names));
+    return set(e, Type::Unknown);
+  }
+
+  Type unary(Expr& e, Scope& s) {
+    Type t = expr(*e.args[0], s);
+    Expr& a = *e.args[0];
+    if (t == Type::Unknown) return set(e, t);
+    if (e.text == "!") {
+      if (t != Type::Bool) err("type-mismatch", e.pos, "'!' needs a bool, this is " + std::string(type_name(t)));
+      e.is_const = a.is_const;
+      e.const_int = !a.const_int;
+      return set(e, Type::Bool);
+    }
+    if (e.text == "-") {
+      if (t != Type::Int && t != Type::Float) {
+        err("type-mismatch", e.pos, "'-' needs an int or a float, this is " + std::string(type_name(t)));
+        return set(e, Type::Unknown);
+      }
+      e.is_const = a.is_const;
+      e.const_int = static_cast<int64_t>(0ull - static_cast<uint64_t>(a.const_int));
+      e.const_float = -a.const_float;
+      return set(e, t);
+    }
+    if (!is_integer(t)) {
+      err("type-mismatch", e.pos, "'~' needs an integer, this is " + std::string(type_name(t)));
+      return set(e, Type::Unknown);
+    }
+    e.is_const = a.is_const;
+    e.const_int = ~a.const_int;
+    return set(e, t);
+  }
+
+  Type binary(Expr& e, Scope& s) {
+    Type l = expr(*e.args[0], s), r = expr(*e.args[1], s);
+    if (l == Type::Unknown || r == Type::Unknown) return set(e, Type::Unknown);
+    const std::string& op = e.text;
+    auto mismatch = [&]() {
+      err("type-mismatch", e.pos,
+          "'" + op + "' cannot combine " + std::string(type_name(l)) + " and " + std::string(type_name(r)));
+      return set(e, Type::Unknown);
+    };
+    Expr &a = *e.args[0], &b = *e.args[1];
+    bool both_const = a.is_const && b.is_const;
+    if (op == "&&" || op == "||") {
+      if (l != Type::Bool || r != Type::Bool) return mismatch();
+      return set(e, Type::Bool);
+    }
+    if (op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+      bool eq = op == "==" || op == "!=";
+      if (is_numeric(l) && is_numeric(r)) return set(e, Type::Bool);
+      if (eq && l == r && (l == Type::Str || l == Type::Bytes || l == Type::Bool)) return set(e, Type::Bool);
+      return mismatch();
+    }
+    if (op == "+" && l == r && (l == Type::Str || l == Type::Bytes)) return set(e, l);
+    if (op == "+" || op == "-" || op == "*" || op == "/") {
+      if (!is_numeric(l) || !is_numeric(r)) return mismatch();
+      Type t = op == "/" || l == Type::Float || r == Type::Float ? Type::Float
+               : l == Type::UInt && r == Type::UInt            ? Type::UInt
+                                                               : Type::Int;
+      if (both_const) {
+        e.is_const = true;
+        if (t == Type::Float) {
+          double x = a.type == Type::Float ? a.const_float : static_cast<double>(a.const_int);
+          double y = b.type == Type::Float ? b.const_float : static_cast<double>(b.const_int);
+          e.const_float = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y : x / y;
+        } else {
+          uint64_t x = static_cast<uint64_t>(a.const_int), y = static_cast<uint64_t>(b.const_int);
+          e.const_int = static_cast<int64_t>(op == "+" ? x + y : op == "-" ? x - y : x * y);
+        }
+      }
+      return set(e, t);
+    }
+    // % & | ^ << >>
+    if (!is_integer(l) || !is_integer(r)) return mismatch();
+    Type t = l == Type::UInt && (r == Type::UInt || op == "<<" || op == ">>") ? Type::UInt : Type::Int;
+    if (both_const && t == Type::Int) {
+      int64_t x = a.const_int, y = b.const_int;
+      e.is_const = true;
+      if (op == "%") {
+        if (y == 0) {
+          err("type-mismatch", e.pos, "division by zero");
+          e.is_const = false;
+        } else {
+          e.const_int = y == -1 ? 0 : x % y;
+        }
+      } else if (op == "&") {
+        e.const_int = x & y;
+      } else if (op == "|") {
+        e.const_int = x | y;
+      } else if (op == "^") {
+        e.const_int = x ^ y;
+      } else if (op == "<<") {
+        e.const_int = y < 0 || y > 63 ? 0 : static_cast<int64_t>(static_cast<uint64_t>(x) << y);
+      } else {
+        e.const_int = y < 0 || y > 63 ? (x < 0 ? -1 : 0) : x >> y;
+      }
+    }
+    return set(e, t);
+  }
+
+  Program& prog_;
+  const std::map<std::string, const SourceFile*>& sources_;
+  std::vector<Diagnostic>& diags_;
+  CheckedProgram out_;
+  const Item* item_ = nullptr;
+  std::map<std::string, const Item*> consts_, enums_;
+  std::map<std::string, ParamKind> declared_params_;
+};
+
+}  // namespace
+
+CheckedProgram check(Program& program, const std::map<std::string, const SourceFile*>& sources,
+                     std::vector<Diagnostic>& diags) {
+  return Checker(program, sources, diags).run();
+}
+
+}  // namespace pvm::compiler

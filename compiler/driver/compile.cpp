@@ -1,0 +1,142 @@
+// The compiler driver: reads the file and what it uses, then runs each phase in turn.
+#include "pvm/compiler/compile.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "check/checker.h"
+#include "driver/source.h"
+#include "lex/lexer.h"
+#include "lower/lower.h"
+#include "parse/parser.h"
+#include "pvm/compiler/asm.h"
+
+namespace pvm::compiler {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+class Driver {
+ public:
+  explicit Driver(const CompileOptions& o) : opts_(o) {}
+
+  CompileResult run(std::string_view name, std::string_view text) {
+    CompileResult r;
+    const SourceFile& main = add_source(std::string(name), std::string(text));
+    std::vector<Token> tokens = lex(main, r.diagnostics);
+    if (opts_.dump == Dump::Tokens) r.dump = dump_tokens(tokens);
+    Program prog = parse(main, tokens, r.diagnostics);
+    imported_.insert(canonical(main.name));
+    resolve_uses(prog, main.name, r.diagnostics, 0);
+    if (opts_.dump == Dump::Ast) r.dump = dump_ast(prog, false);
+    std::map<std::string, const SourceFile*> by_name;
+    for (auto& s : sources_) by_name[s->name] = s.get();
+    CheckedProgram checked = check(prog, by_name, r.diagnostics);
+    if (opts_.dump == Dump::Typed) r.dump = dump_ast(prog, true);
+    if (has_errors(r.diagnostics)) return r;
+    r.asm_text = lower(prog, checked, main.name);
+    if (opts_.dump == Dump::Asm) r.dump = r.asm_text;
+    AsmResult a = assemble(r.asm_text, main.name + " (generated assembly)");
+    for (auto& d : a.diagnostics) r.diagnostics.push_back(d);
+    if (!a.ok) return r;
+    r.module = std::move(a.module);
+    r.ok = true;
+    return r;
+  }
+
+ private:
+  const SourceFile& add_source(std::string name, std::string text) {
+    sources_.push_back(std::make_unique<SourceFile>(std::move(name), std::move(text)));
+    return *sources_.back();
+  }
+  static std::string canonical(const std::string& p) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(p, ec);
+    return ec ? p : c.string();
+  }
+
+  // Splices the items of every `use`d file into the program (each file once).
+  void resolve_uses(Program& prog, const std::string& from, std::vector<Diagnostic>& diags, int depth) {
+    std::vector<std::unique_ptr<Item>> added;
+    for (auto& it : prog.items) {
+      if (it->kind != ItemKind::Use) continue;
+      std::string found;
+      std::vector<fs::path> dirs = {fs::path(from).parent_path()};
+      for (auto& d : opts_.import_dirs) dirs.emplace_back(d);
+      for (auto& d : dirs) {
+        fs::path p = d / it->name;
+        if (fs::exists(p)) {
+          found = p.string();
+          break;
+        }
+      }
+      const SourceFile* src = nullptr;
+      for (auto& s : sources_)
+        if (s->name == from) src = s.get();
+      auto report = [&](std::string msg, std::string hint) {
+        if (src) diags.push_back(src->diag("import-failed", it->pos, std::move(msg), std::move(hint)));
+      };
+      std::string text;
+      if (found.empty() || !read_file(found, text)) {
+        report("cannot read '" + it->name + "'", "paths are relative to the using file, then to each -I folder");
+        continue;
+      }
+      if (!imported_.insert(canonical(found)).second) continue;
+      if (depth > 16) {
+        report("'use' nests too deeply", "");
+        continue;
+      }
+      const SourceFile& f = add_source(found, std::move(text));
+      Program sub = parse(f, lex(f, diags), diags);
+      resolve_uses(sub, f.name, diags, depth + 1);
+      for (auto& s : sub.items) {
+        if (s->kind == ItemKind::Protocol || s->kind == ItemKind::Framing || s->kind == ItemKind::Packet ||
+            s->kind == ItemKind::Command) {
+          diags.push_back(f.diag("misplaced", s->pos, "a used file holds only const, enum, param, fn and table declarations"));
+          continue;
+        }
+        added.push_back(std::move(s));
+      }
+    }
+    for (auto& a : added) prog.items.push_back(std::move(a));
+  }
+
+  const CompileOptions& opts_;
+  std::vector<std::unique_ptr<SourceFile>> sources_;
+  std::set<std::string> imported_;
+};
+
+}  // namespace
+
+CompileResult compile_source(std::string_view file_name, std::string_view source, const CompileOptions& options) {
+  return Driver(options).run(file_name, source);
+}
+
+CompileResult compile_file(const std::string& path, const CompileOptions& options) {
+  std::string text;
+  if (!read_file(path, text)) {
+    CompileResult r;
+    Diagnostic d;
+    d.kind = "import-failed";
+    d.file = path;
+    d.message = "cannot read the file";
+    r.diagnostics.push_back(std::move(d));
+    return r;
+  }
+  return compile_source(path, text, options);
+}
+
+}  // namespace pvm::compiler

@@ -1,0 +1,811 @@
+#include "lower/lower.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <variant>
+
+#include "parse/parser.h"
+#include "pvm/bytecode/module.h"
+
+namespace pvm::compiler {
+
+namespace {
+
+using bc::Op;
+using bc::RegClass;
+
+RegClass cls_of(Type t) {
+  switch (t) {
+    case Type::UInt: return RegClass::UInt;
+    case Type::Float: return RegClass::Float;
+    case Type::Bool: return RegClass::Bool;
+    case Type::Str: return RegClass::Str;
+    case Type::Bytes: return RegClass::Bytes;
+    default: return RegClass::Int;
+  }
+}
+
+struct Reg {
+  RegClass cls = RegClass::Int;
+  bool temp = false;
+  uint32_t idx = 0;
+};
+
+struct Label {
+  uint32_t id;
+};
+struct SwitchOperand {
+  std::vector<std::pair<int64_t, Label>> cases;
+  Label def;
+};
+struct Raw {  // an operand printed as is: @slot, %option, crc name
+  std::string text;
+};
+struct Bytes {
+  std::string value;
+};
+using Operand = std::variant<Reg, int64_t, double, std::string, Bytes, Label, SwitchOperand, Raw>;
+
+struct Line {
+  enum Kind : uint8_t { Instr, LabelDef, Loc } kind;
+  Op op = Op::Ret;
+  std::vector<Operand> ops;
+  uint32_t label = 0;
+  std::string loc;
+};
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Builds one function's code with symbolic registers, then prints it with the final numbering:
+// variables first within each class, temporaries after them.
+class FunctionBuilder {
+ public:
+  std::vector<Line> lines;
+  std::array<uint32_t, bc::kRegClassCount> vars{}, temps{}, max_temps{};
+
+  Reg var(RegClass c) { return Reg{c, false, vars[static_cast<int>(c)]++}; }
+  Reg temp(RegClass c) {
+    int k = static_cast<int>(c);
+    Reg r{c, true, temps[k]++};
+    max_temps[k] = std::max(max_temps[k], temps[k]);
+    return r;
+  }
+  Label label() { return Label{next_label_++}; }
+  void bind(Label l) {
+    Line ln;
+    ln.kind = Line::LabelDef;
+    ln.label = l.id;
+    lines.push_back(std::move(ln));
+  }
+  void loc(const std::string& text) {
+    if (text == last_loc_) return;
+    last_loc_ = text;
+    Line ln;
+    ln.kind = Line::Loc;
+    ln.loc = text;
+    lines.push_back(std::move(ln));
+  }
+  void emit(Op op, std::vector<Operand> ops = {}) {
+    Line ln;
+    ln.kind = Line::Instr;
+    ln.op = op;
+    ln.ops = std::move(ops);
+    lines.push_back(std::move(ln));
+  }
+
+  std::string print(const std::string& header) const {
+    std::string out = header;
+    out += ".regs";
+    for (size_t c = 0; c < bc::kRegClassCount; ++c)
+      out += " " + std::string(1, bc::kRegClassLetters[c]) + "=" + std::to_string(vars[c] + max_temps[c]);
+    out += "\n";
+    for (auto& p : params_) out += ".param " + p.first + " " + reg_text(p.second) + "\n";
+    for (const Line& ln : lines) {
+      switch (ln.kind) {
+        case Line::LabelDef: out += "L" + std::to_string(ln.label) + ":\n"; break;
+        case Line::Loc: out += ".loc " + ln.loc + "\n"; break;
+        case Line::Instr: {
+          out += "    " + std::string(bc::op_info(ln.op).mnemonic);
+          for (size_t i = 0; i < ln.ops.size(); ++i) out += (i ? ", " : " ") + operand_text(ln.ops[i]);
+          out += "\n";
+          break;
+        }
+      }
+    }
+    return out + ".end\n";
+  }
+
+  void add_param(const std::string& name, Reg r) { params_.emplace_back(name, r); }
+
+ private:
+  std::string reg_text(const Reg& r) const {
+    int k = static_cast<int>(r.cls);
+    return std::string(1, bc::kRegClassLetters[k]) + std::to_string(r.temp ? vars[k] + r.idx : r.idx);
+  }
+  std::string operand_text(const Operand& o) const {
+    struct V {
+      const FunctionBuilder& f;
+      std::string operator()(const Reg& r) const { return f.reg_text(r); }
+      std::string operator()(int64_t v) const { return std::to_string(v); }
+      std::string operator()(double v) const {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        std::string s = buf;
+        if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+        return s;
+      }
+      std::string operator()(const std::string& s) const { return quote(s); }
+      std::string operator()(const Bytes& b) const {
+        static const char* kHex = "0123456789abcdef";
+        std::string s = "x\"";
+        for (unsigned char c : b.value) {
+          s += kHex[c >> 4];
+          s += kHex[c & 15];
+        }
+        return s + "\"";
+      }
+      std::string operator()(const Label& l) const { return "L" + std::to_string(l.id); }
+      std::string operator()(const SwitchOperand& sw) const {
+        std::string s = "{";
+        for (auto& [k, l] : sw.cases) s += std::to_string(k) + ": L" + std::to_string(l.id) + ", ";
+        return s + "_: L" + std::to_string(sw.def.id) + "}";
+      }
+      std::string operator()(const Raw& r) const { return r.text; }
+    };
+    return std::visit(V{*this}, o);
+  }
+
+  uint32_t next_label_ = 0;
+  std::string last_loc_;
+  std::vector<std::pair<std::string, Reg>> params_;
+};
+
+struct Inline {  // an inlined function being lowered
+  Label end;
+  Reg result;
+  bool has_result = false;
+  int view_depth = 0;
+};
+
+class Lowerer {
+ public:
+  Lowerer(const CheckedProgram& cp, std::string source) : cp_(cp), source_(std::move(source)) {}
+
+  std::string run() {
+    std::string out = "; PVM assembly of protocol " + cp_.protocol + "\n";
+    out += ".protocol " + quote(cp_.protocol) + "\n";
+    out += ".source " + quote(source_) + "\n";
+    out += ".session ident s\n";
+    for (auto* s : cp_.session) out += ".session " + s->name + " " + std::string(1, letter(cls_of(s->type))) + "\n";
+    for (auto& [name, o] : cp_.options) {
+      out += ".option " + name + " " + std::string(1, letter(cls_of(o->type))) + " ";
+      const Expr& v = *o->value;
+      if (o->type == Type::Bool) out += v.const_int ? "true" : "false";
+      else if (o->type == Type::Int) out += std::to_string(v.const_int);
+      else out += quote(v.text);
+      out += "\n";
+    }
+    for (const Item* e : cp_.entries) out += "\n" + entry(*e);
+    return out;
+  }
+
+ private:
+  static char letter(RegClass c) { return bc::kRegClassLetters[static_cast<int>(c)]; }
+
+  std::string entry(const Item& it) {
+    FunctionBuilder fb;
+    f_ = &fb;
+    item_ = &it;
+    scopes_.clear();
+    scopes_.emplace_back();
+    inlines_.clear();
+    view_depth_ = 0;
+    std::string name;
+    if (it.kind == ItemKind::Framing) name = "framing." + it.name;
+    else if (it.kind == ItemKind::Packet) name = "packet." + it.name;
+    else name = "command." + it.name;
+    framing_ = it.kind == ItemKind::Framing;
+    for (auto& p : it.params) {
+      Reg r = fb.var(cls_of(p.type));
+      scopes_.back()[p.name] = r;
+      fb.add_param(p.name, r);
+    }
+    if (it.kind == ItemKind::Command) fb.emit(Op::OutNew);
+    block(it.body);
+    if (it.kind == ItemKind::Command) fb.emit(Op::OutEnd);
+    if (framing_) fb.emit(Op::Fail, {std::string("framing ended without a length")});
+    else fb.emit(Op::Ret);
+    return fb.print(".func " + name + "\n");
+  }
+
+  // ---- registers and conversions
+  std::map<std::string, Reg>& scope() { return scopes_.back(); }
+  Reg var_reg(const std::string& name, Type t) {
+    auto& s = scope();
+    auto v = s.find(name);
+    if (v != s.end()) return v->second;
+    Reg r = f_->var(cls_of(t));
+    s[name] = r;
+    return r;
+  }
+  Reg convert(Reg r, Type from, Type to) {
+    if (from == to || cls_of(from) == cls_of(to)) return r;
+    Reg d = f_->temp(cls_of(to));
+    if (to == Type::Float) f_->emit(from == Type::UInt ? Op::U2F : Op::I2F, {d, r});
+    else if (to == Type::UInt && from == Type::Int) f_->emit(Op::I2U, {d, r});
+    else if (to == Type::Int && from == Type::UInt) f_->emit(Op::U2I, {d, r});
+    else if (to == Type::Int && from == Type::Bool) f_->emit(Op::B2I, {d, r});
+    else if (to == Type::Int && from == Type::Float) f_->emit(Op::F2I, {d, r});
+    else return r;
+    return d;
+  }
+  void move(Reg dst, Reg src) {
+    static constexpr Op kMov[] = {Op::MovI, Op::MovU, Op::MovF, Op::MovB, Op::MovS, Op::MovY};
+    f_->emit(kMov[static_cast<int>(dst.cls)], {dst, src});
+  }
+  Reg int_const(int64_t v) {
+    Reg r = f_->temp(RegClass::Int);
+    f_->emit(Op::LdK, {r, v});
+    return r;
+  }
+
+  // ---- statements
+  void block(const Block& b) {
+    for (auto& s : b) stmt(*s);
+  }
+
+  struct TempMark {
+    FunctionBuilder* f;
+    std::array<uint32_t, bc::kRegClassCount> saved;
+    explicit TempMark(FunctionBuilder* f_) : f(f_), saved(f_->temps) {}
+    ~TempMark() { f->temps = saved; }
+  };
+
+  void stmt(const Stmt& s) {
+    TempMark mark(f_);
+    f_->loc(std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text));
+    switch (s.kind) {
+      case StmtKind::Pipe: {
+        Reg v = expr(*s.expr);
+        for (auto& t : s.targets) store(t, v, s.expr->type, std::nullopt);
+        break;
+      }
+      case StmtKind::Assign: {
+        // `#name[index] = value` reads left to right: the index first.
+        std::optional<Reg> name;
+        if (s.targets[0].index) name = param_name(s.targets[0]);
+        Reg v = expr(*s.expr);
+        store(s.targets[0], v, s.expr->type, name);
+        break;
+      }
+      case StmtKind::Skip: f_->emit(Op::Skip, {as_int(*s.expr)}); break;
+      case StmtKind::Seek: f_->emit(Op::Seek, {as_int(*s.expr)}); break;
+      case StmtKind::Expect:
+      case StmtKind::Check: {
+        Reg c = expr(*s.expr);
+        std::string why = s.text.empty() ? "failed: " + s.source_text : s.text;
+        f_->emit(s.kind == StmtKind::Expect ? Op::Expect : Op::Check, {c, why});
+        break;
+      }
+      case StmtKind::Fail: f_->emit(Op::Fail, {s.text}); break;
+      case StmtKind::Warn: f_->emit(Op::Warn, {s.text}); break;
+      case StmtKind::If: {
+        Label end = f_->label();
+        for (size_t i = 0; i < s.conds.size(); ++i) {
+          Label next = f_->label();
+          {
+            TempMark m(f_);
+            f_->emit(Op::Jf, {expr(*s.conds[i]), next});
+          }
+          block(s.blocks[i]);
+          f_->emit(Op::Jmp, {end});
+          f_->bind(next);
+        }
+        if (s.has_else) block(s.else_block);
+        f_->bind(end);
+        break;
+      }
+      case StmtKind::Match: match(*s.expr, s.arms, nullptr); break;
+      case StmtKind::Repeat: repeat(s); break;
+      case StmtKind::Within:
+        f_->emit(Op::ViewPush, {as_int(*s.expr)});
+        ++view_depth_;
+        block(s.body);
+        --view_depth_;
+        f_->emit(Op::ViewPop);
+        break;
+      case StmtKind::Emit:
+        f_->emit(Op::MsgNew);
+        block(s.body);
+        f_->emit(Op::MsgEnd);
+        break;
+      case StmtKind::Reply:
+        f_->emit(Op::OutNew);
+        block(s.body);
+        f_->emit(Op::OutEnd);
+        break;
+      case StmtKind::Return: ret(s); break;
+      case StmtKind::Call: expr(*s.expr); break;
+      case StmtKind::Write: write(s); break;
+    }
+  }
+
+  void ret(const Stmt& s) {
+    if (!inlines_.empty()) {
+      Inline& in = inlines_.back();
+      if (s.expr) {
+        Reg v = expr(*s.expr);
+        move(in.result, convert(v, s.expr->type, item_type_of_result()));
+      }
+      for (int d = view_depth_; d > in.view_depth; --d) f_->emit(Op::ViewPop);
+      f_->emit(Op::Jmp, {in.end});
+      return;
+    }
+    if (framing_) f_->emit(Op::RetI, {as_int(*s.expr)});
+    else f_->emit(Op::Ret);
+  }
+  Type item_type_of_result() const { return result_types_.back(); }
+
+  void repeat(const Stmt& s) {
+    Label top = f_->label(), end = f_->label();
+    if (s.until_end) {
+      Reg zero = f_->var(RegClass::Int), start = f_->var(RegClass::Int), now = f_->var(RegClass::Int);
+      Reg more = f_->var(RegClass::Bool);
+      f_->emit(Op::LdK, {zero, int64_t{0}});
+      f_->bind(top);
+      f_->emit(Op::Remain, {now});
+      f_->emit(Op::LtI, {more, zero, now});
+      f_->emit(Op::Jf, {more, end});
+      f_->emit(Op::Pos, {start});
+      block(s.body);
+      f_->emit(Op::Pos, {now});
+      f_->emit(Op::NeI, {more, start, now});
+      f_->emit(Op::Expect, {more, std::string("repeat until end read nothing in one pass")});
+      f_->emit(Op::Jmp, {top});
+      f_->bind(end);
+      return;
+    }
+    Reg count = f_->var(RegClass::Int);
+    {
+      TempMark m(f_);
+      move(count, as_int(*s.expr));
+    }
+    Reg i = s.var.empty() ? f_->var(RegClass::Int) : var_reg(s.var, Type::Int);
+    Reg one = f_->var(RegClass::Int), go = f_->var(RegClass::Bool);
+    f_->emit(Op::LdK, {i, int64_t{0}});
+    f_->emit(Op::LdK, {one, int64_t{1}});
+    f_->bind(top);
+    f_->emit(Op::LtI, {go, i, count});
+    f_->emit(Op::Jf, {go, end});
+    block(s.body);
+    f_->emit(Op::AddI, {i, i, one});
+    f_->emit(Op::Jmp, {top});
+    f_->bind(end);
+  }
+
+  // Lowers a match (or a table, whose key is already in a register): an int switch through a
+  // jump table, or a chain of string comparisons.
+  void match(const Expr& subject, const std::vector<MatchArm>& arms, const Reg* key_reg) {
+    Type t = key_reg ? Type::Int : subject.type;
+    Reg key;
+    Reg held = f_->var(cls_of(t));
+    {
+      TempMark m(f_);
+      key = key_reg ? *key_reg : expr(subject);
+      if (t == Type::UInt) {
+        held = f_->var(RegClass::Int);
+        key = convert(key, Type::UInt, Type::Int);
+        t = Type::Int;
+      }
+      move(held, key);
+    }
+    Label end = f_->label();
+    std::vector<Label> arm_labels;
+    Label def = end;
+    for (auto& a : arms) {
+      arm_labels.push_back(f_->label());
+      if (a.patterns.empty()) def = arm_labels.back();
+    }
+    if (t == Type::Str) {
+      Reg pat = f_->var(RegClass::Str);
+      Reg hit = f_->var(RegClass::Bool);
+      for (size_t i = 0; i < arms.size(); ++i)
+        for (auto& p : arms[i].patterns) {
+          f_->emit(Op::LdS, {pat, p->text});
+          f_->emit(Op::EqS, {hit, held, pat});
+          f_->emit(Op::Jt, {hit, arm_labels[i]});
+        }
+      f_->emit(Op::Jmp, {def});
+    } else {
+      SwitchOperand sw;
+      sw.def = def;
+      for (size_t i = 0; i < arms.size(); ++i)
+        for (auto& p : arms[i].patterns) sw.cases.emplace_back(p->const_int, arm_labels[i]);
+      f_->emit(Op::Switch, {held, sw});
+    }
+    for (size_t i = 0; i < arms.size(); ++i) {
+      f_->bind(arm_labels[i]);
+      block(arms[i].body);
+      f_->emit(Op::Jmp, {end});
+    }
+    f_->bind(end);
+  }
+
+  void write(const Stmt& s) {
+    Reg v = expr(*s.expr);
+    const std::string& w = s.text;
+    if (w == "bytes") return f_->emit(Op::WrBytes, {v});
+    if (w == "str") return f_->emit(Op::WrStr, {v});
+    bool le = w.size() > 2 && w.substr(w.size() - 2) == "le" ? true
+              : w.size() > 2 && w.substr(w.size() - 2) == "be" ? false
+                                                                 : item_->little_endian;
+    int bits = std::stoi(w.substr(1, w.size() > 3 && (w.back() == 'e') ? w.size() - 3 : std::string::npos));
+    if (bits == 64) return f_->emit(le ? Op::WrU64Le : Op::WrU64Be, {convert(v, s.expr->type, Type::UInt)});
+    Reg iv = convert(v, s.expr->type, Type::Int);
+    switch (bits) {
+      case 8: return f_->emit(Op::WrU8, {iv});
+      case 16: return f_->emit(le ? Op::WrU16Le : Op::WrU16Be, {iv});
+      default: return f_->emit(le ? Op::WrU32Le : Op::WrU32Be, {iv});
+    }
+  }
+
+  Reg param_name(const Target& t) {
+    Reg base = f_->temp(RegClass::Str), name = f_->temp(RegClass::Str);
+    f_->emit(Op::LdS, {base, t.name + "."});
+    f_->emit(Op::CatS, {name, base, to_str(*t.index)});
+    return name;
+  }
+
+  void store(const Target& t, Reg v, Type vt, std::optional<Reg> dyn_name) {
+    switch (t.kind) {
+      case TargetKind::Var: {
+        Reg dst = var_reg(t.name, t.type);
+        move(dst, convert(v, vt, t.type));
+        break;
+      }
+      case TargetKind::Session: {
+        bool is_str = t.type == Type::Str;
+        f_->emit(is_str ? Op::SSetS : Op::SSetI, {Raw{"@" + t.name}, is_str ? v : convert(v, vt, Type::Int)});
+        break;
+      }
+      case TargetKind::Param: {
+        static constexpr Op kSet[] = {Op::SetI, Op::SetU, Op::SetF, Op::SetB, Op::SetS, Op::SetY};
+        static constexpr Op kSetD[] = {Op::SetDI, Op::SetDU, Op::SetDF, Op::SetDB, Op::SetDS, Op::SetDY};
+        int k = static_cast<int>(v.cls);
+        if (!t.index) {
+          f_->emit(kSet[k], {t.name, v});
+          break;
+        }
+        f_->emit(kSetD[k], {dyn_name ? *dyn_name : param_name(t), v});
+        break;
+      }
+    }
+  }
+
+  Reg to_str(const Expr& e) {
+    Reg v = expr(e);
+    if (e.type == Type::Str) return v;
+    Reg s = f_->temp(RegClass::Str);
+    f_->emit(e.type == Type::UInt ? Op::UToS : Op::IToS, {s, convert(v, e.type, e.type == Type::UInt ? Type::UInt : Type::Int)});
+    return s;
+  }
+
+  // ---- expressions
+  Reg as_int(const Expr& e) { return convert(expr(e), e.type, Type::Int); }
+
+  Reg expr(const Expr& e) {
+    if (e.is_const && e.kind != ExprKind::Str) {
+      switch (e.type) {
+        case Type::Int: return int_const(e.const_int);
+        case Type::UInt: {
+          Reg r = f_->temp(RegClass::UInt);
+          f_->emit(Op::LdU, {r, e.const_int});
+          return r;
+        }
+        case Type::Float: {
+          Reg r = f_->temp(RegClass::Float);
+          f_->emit(Op::LdD, {r, e.const_float});
+          return r;
+        }
+        case Type::Bool: {
+          Reg r = f_->temp(RegClass::Bool);
+          f_->emit(Op::LdB, {r, int64_t{e.const_int ? 1 : 0}});
+          return r;
+        }
+        default: break;
+      }
+    }
+    switch (e.kind) {
+      case ExprKind::Str: {
+        Reg r = f_->temp(RegClass::Str);
+        f_->emit(Op::LdS, {r, e.text});
+        return r;
+      }
+      case ExprKind::Bytes: {
+        Reg r = f_->temp(RegClass::Bytes);
+        f_->emit(Op::LdY, {r, Bytes{e.text}});
+        return r;
+      }
+      case ExprKind::Var: return var_reg(e.text, e.type);
+      case ExprKind::Param: {
+        Reg r = f_->temp(RegClass::Int);
+        f_->emit(Op::GetI, {r, e.text});
+        return r;
+      }
+      case ExprKind::Session: {
+        Reg r = f_->temp(cls_of(e.type));
+        f_->emit(e.type == Type::Str ? Op::SGetS : Op::SGetI, {r, Raw{"@" + e.text}});
+        return r;
+      }
+      case ExprKind::Option: {
+        Reg r = f_->temp(cls_of(e.type));
+        Op op = e.type == Type::Bool ? Op::OptB : e.type == Type::Str ? Op::OptS : Op::OptI;
+        f_->emit(op, {r, Raw{"%" + e.text}});
+        return r;
+      }
+      case ExprKind::Read: return read(e);
+      case ExprKind::Call: return call(e);
+      case ExprKind::Unary: return unary(e);
+      case ExprKind::Binary: return binary(e);
+      default: return int_const(e.const_int);
+    }
+  }
+
+  // A read's size is evaluated before an `at` moves the cursor, so `bytes(pos - 8) at 8`
+  // measures from where the cursor was.
+  Reg read(const Expr& e) {
+    Reg size;
+    if (!e.args.empty()) size = as_int(*e.args[0]);
+    Reg saved;
+    if (e.at) {
+      saved = f_->temp(RegClass::Int);
+      f_->emit(Op::Pos, {saved});
+      f_->emit(Op::Seek, {as_int(*e.at)});
+    }
+    Reg r = read_here(e, size);
+    if (e.at) f_->emit(Op::Seek, {saved});
+    return r;
+  }
+
+  Reg read_here(const Expr& e, Reg size) {
+    const std::string& n = e.text;
+    bool little = item_->little_endian;
+    Reg r = f_->temp(cls_of(e.type));
+    if (n == "bytes" || n == "text" || n == "bcd" || n == "unsigned" || n == "signed") {
+      Op op = n == "bytes" ? Op::RdBytes : n == "text" ? Op::RdStr : n == "bcd" ? Op::RdBcd
+              : n == "unsigned" ? (little ? Op::RdUnLe : Op::RdUnBe) : (little ? Op::RdSnLe : Op::RdSnBe);
+      f_->emit(op, {r, size});
+      return r;
+    }
+    if (n == "cstr") {
+      f_->emit(Op::RdCStr, {r});
+      return r;
+    }
+    if (n == "rest") {
+      f_->emit(Op::RdRest, {r});
+      return r;
+    }
+    // Fixed reads: u8, i16le, f64be, ...; no suffix means the file's byte order.
+    std::string base = n, suffix;
+    if (n.size() > 2 && (n.ends_with("le") || n.ends_with("be"))) {
+      base = n.substr(0, n.size() - 2);
+      suffix = n.substr(n.size() - 2);
+    }
+    if (base != "u8" && base != "i8") {
+      if (suffix.empty()) suffix = little ? "le" : "be";
+      base += suffix;
+    }
+    Op op;
+    bc::op_from_mnemonic("rd." + base, op);
+    f_->emit(op, {r});
+    return r;
+  }
+
+  Reg call(const Expr& e) {
+    const std::string& n = e.text;
+    if (n == "pos" || n == "size" || n == "remaining") {
+      Reg r = f_->temp(RegClass::Int);
+      f_->emit(n == "pos" ? Op::Pos : n == "size" ? Op::Size : Op::Remain, {r});
+      return r;
+    }
+    auto fn = cp_.fns.find(n);
+    if (fn != cp_.fns.end()) return inline_call(*fn->second, e);
+    Reg r = f_->temp(cls_of(e.type));
+    auto arg = [&](size_t i) { return expr(*e.args[i]); };
+    Type a0 = e.args.empty() ? Type::Void : e.args[0]->type;
+    if (n == "len") {
+      f_->emit(a0 == Type::Str ? Op::LenS : Op::LenY, {r, arg(0)});
+    } else if (n == "str") {
+      if (a0 == Type::Str) return arg(0);
+      Op op = a0 == Type::Int ? Op::IToS : a0 == Type::UInt ? Op::UToS : a0 == Type::Float ? Op::FToS : Op::YToS;
+      f_->emit(op, {r, arg(0)});
+    } else if (n == "hex") {
+      if (a0 == Type::Bytes) f_->emit(Op::HexY, {r, arg(0)});
+      else f_->emit(Op::HexU, {r, convert(arg(0), a0, Type::UInt)});
+    } else if (n == "int" || n == "float") {
+      if (a0 == Type::Str) f_->emit(n == "int" ? Op::SToI : Op::SToF, {r, arg(0)});
+      else return convert(arg(0), a0, e.type);
+    } else if (n == "uint") {
+      return convert(arg(0), a0, Type::UInt);
+    } else if (n == "slice") {
+      f_->emit(a0 == Type::Str ? Op::SliceS : Op::SliceY, {r, arg(0), as_int(*e.args[1]), as_int(*e.args[2])});
+    } else if (n == "byte") {
+      f_->emit(Op::ByteY, {r, arg(0), as_int(*e.args[1])});
+    } else if (n == "bit" || n == "bits") {
+      // (x >> lo) & mask, computed on uint so the shift is logical.
+      Reg x = convert(arg(0), a0, Type::UInt);
+      Reg sh = f_->temp(RegClass::UInt);
+      f_->emit(Op::ShrU, {sh, x, as_int(*e.args[1])});
+      Reg width = n == "bit" ? int_const(1) : as_int(*e.args[2]);
+      Reg one = f_->temp(RegClass::UInt), mask = f_->temp(RegClass::UInt), m1 = f_->temp(RegClass::UInt);
+      f_->emit(Op::LdU, {one, int64_t{1}});
+      f_->emit(Op::ShlU, {mask, one, width});
+      f_->emit(Op::SubU, {m1, mask, one});
+      Reg v = f_->temp(RegClass::UInt);
+      f_->emit(Op::AndU, {v, sh, m1});
+      if (n == "bits") return convert(v, Type::UInt, Type::Int);
+      Reg zero = f_->temp(RegClass::UInt);
+      f_->emit(Op::LdU, {zero, int64_t{0}});
+      f_->emit(Op::NeU, {r, v, zero});
+    } else if (n == "div") {
+      bool u = e.type == Type::UInt;
+      Type t = u ? Type::UInt : Type::Int;
+      f_->emit(u ? Op::DivU : Op::DivI,
+               {r, convert(arg(0), a0, t), convert(expr(*e.args[1]), e.args[1]->type, t)});
+    } else if (n == "crc") {
+      f_->emit(Op::Crc, {r, arg(1), Raw{e.args[0]->text}});
+    } else if (n == "written") {
+      f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
+    }
+    return r;
+  }
+
+  Reg inline_call(const Item& fn, const Expr& e) {
+    // Arguments are evaluated in the caller's scope into the callee's parameter registers.
+    std::map<std::string, Reg> callee;
+    std::vector<Reg> args;
+    for (size_t i = 0; i < fn.params.size() && i < e.args.size(); ++i) {
+      Reg v = expr(*e.args[i]);
+      Reg p = f_->var(cls_of(fn.params[i].type));
+      move(p, convert(v, e.args[i]->type, fn.params[i].type));
+      callee[fn.params[i].name] = p;
+      args.push_back(p);
+    }
+    Inline in;
+    in.end = f_->label();
+    in.view_depth = view_depth_;
+    Type result = fn.kind == ItemKind::Table ? Type::Void : fn.type;
+    if (result != Type::Void) {
+      in.result = f_->var(cls_of(result));
+      in.has_result = true;
+    }
+    scopes_.push_back(std::move(callee));
+    inlines_.push_back(in);
+    result_types_.push_back(result);
+    const Item* saved_item = item_;
+    item_ = &fn;
+    if (fn.kind == ItemKind::Table) {
+      Reg key = args.empty() ? int_const(0) : convert(args[0], fn.params[0].type, Type::Int);
+      Expr dummy;
+      dummy.kind = ExprKind::Int;
+      match(dummy, fn.arms, &key);
+    } else {
+      block(fn.body);
+    }
+    item_ = saved_item;
+    result_types_.pop_back();
+    inlines_.pop_back();
+    scopes_.pop_back();
+    f_->bind(in.end);
+    return in.has_result ? in.result : int_const(0);
+  }
+
+  Reg unary(const Expr& e) {
+    Reg a = expr(*e.args[0]);
+    Reg r = f_->temp(cls_of(e.type));
+    if (e.text == "!") f_->emit(Op::NotB, {r, a});
+    else if (e.text == "-") f_->emit(e.type == Type::Float ? Op::NegF : Op::NegI, {r, a});
+    else f_->emit(e.type == Type::UInt ? Op::NotU : Op::NotI, {r, a});
+    return r;
+  }
+
+  Reg binary(const Expr& e) {
+    const std::string& op = e.text;
+    const Expr &a = *e.args[0], &b = *e.args[1];
+    if (op == "&&" || op == "||") {
+      Reg r = f_->temp(RegClass::Bool);
+      Label done = f_->label();
+      move(r, expr(a));
+      f_->emit(op == "&&" ? Op::Jf : Op::Jt, {r, done});
+      move(r, expr(b));
+      f_->bind(done);
+      return r;
+    }
+    bool cmp = op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=";
+    Type operand = e.type;
+    if (cmp) {
+      operand = a.type == Type::Float || b.type == Type::Float ? Type::Float
+                : a.type == Type::UInt && b.type == Type::UInt  ? Type::UInt
+                : (a.type == Type::Int || a.type == Type::UInt) ? Type::Int
+                                                                : a.type;
+    } else if (op == "/") {
+      operand = Type::Float;
+    }
+    Reg x = convert(expr(a), a.type, operand);
+    Reg y = (op == "<<" || op == ">>") ? as_int(b) : convert(expr(b), b.type, operand);
+    Reg r = f_->temp(cls_of(e.type));
+    int k = operand == Type::UInt ? 1 : operand == Type::Float ? 2 : 0;
+    if (cmp) {
+      if (operand == Type::Str || operand == Type::Bytes || operand == Type::Bool) {
+        bool s = operand == Type::Str, by = operand == Type::Bytes;
+        Op eq = s ? Op::EqS : by ? Op::EqY : Op::EqB, ne = s ? Op::NeS : by ? Op::NeY : Op::NeB;
+        f_->emit(op == "==" ? eq : ne, {r, x, y});
+        return r;
+      }
+      static constexpr Op kEq[] = {Op::EqI, Op::EqU, Op::EqF}, kNe[] = {Op::NeI, Op::NeU, Op::NeF};
+      static constexpr Op kLt[] = {Op::LtI, Op::LtU, Op::LtF}, kLe[] = {Op::LeI, Op::LeU, Op::LeF};
+      if (op == "==") f_->emit(kEq[k], {r, x, y});
+      else if (op == "!=") f_->emit(kNe[k], {r, x, y});
+      else if (op == "<") f_->emit(kLt[k], {r, x, y});
+      else if (op == "<=") f_->emit(kLe[k], {r, x, y});
+      else if (op == ">") f_->emit(kLt[k], {r, y, x});
+      else f_->emit(kLe[k], {r, y, x});
+      return r;
+    }
+    if (op == "+" && (e.type == Type::Str || e.type == Type::Bytes)) {
+      f_->emit(e.type == Type::Str ? Op::CatS : Op::CatY, {r, x, y});
+      return r;
+    }
+    static const std::map<std::string, std::array<Op, 3>> kArith = {
+        {"+", {Op::AddI, Op::AddU, Op::AddF}}, {"-", {Op::SubI, Op::SubU, Op::SubF}},
+        {"*", {Op::MulI, Op::MulU, Op::MulF}}, {"/", {Op::DivF, Op::DivF, Op::DivF}},
+        {"%", {Op::ModI, Op::ModU, Op::ModI}}, {"&", {Op::AndI, Op::AndU, Op::AndI}},
+        {"|", {Op::OrI, Op::OrU, Op::OrI}},    {"^", {Op::XorI, Op::XorU, Op::XorI}},
+        {"<<", {Op::ShlI, Op::ShlU, Op::ShlI}}, {">>", {Op::ShrI, Op::ShrU, Op::ShrI}}};
+    f_->emit(kArith.at(op)[k], {r, x, y});
+    return r;
+  }
+
+  const CheckedProgram& cp_;
+  std::string source_;
+  FunctionBuilder* f_ = nullptr;
+  const Item* item_ = nullptr;
+  bool framing_ = false;
+  int view_depth_ = 0;
+  std::vector<std::map<std::string, Reg>> scopes_;
+  std::vector<Inline> inlines_;
+  std::vector<Type> result_types_;
+};
+
+}  // namespace
+
+std::string lower(const Program& program, const CheckedProgram& checked, const std::string& source_name) {
+  (void)program;
+  return Lowerer(checked, source_name).run();
+}
+
+}  // namespace pvm::compiler
