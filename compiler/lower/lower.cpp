@@ -96,20 +96,24 @@ class FunctionBuilder {
   }
   Label label() { return Label{next_label_++}; }
   void bind(Label l) {
+    dead_ = false;
     Line ln;
     ln.kind = Line::LabelDef;
     ln.label = l.id;
     lines.push_back(std::move(ln));
   }
   void loc(const std::string& text) {
-    if (text == last_loc_) return;
+    if (dead_ || text == last_loc_) return;
     last_loc_ = text;
     Line ln;
     ln.kind = Line::Loc;
     ln.loc = text;
     lines.push_back(std::move(ln));
   }
+  // Code after a jump, return or fail runs only if a label follows, so it is not emitted.
   void emit(Op op, std::vector<Operand> ops = {}) {
+    if (dead_) return;
+    dead_ = op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail;
     Line ln;
     ln.kind = Line::Instr;
     ln.op = op;
@@ -180,6 +184,7 @@ class FunctionBuilder {
   }
 
   uint32_t next_label_ = 0;
+  bool dead_ = false;
   std::string last_loc_;
   std::vector<std::pair<std::string, Reg>> params_;
 };
