@@ -361,11 +361,11 @@ class Lowerer {
 
   void ret(const Stmt& s) {
     if (!inlines_.empty()) {
-      Inline& in = inlines_.back();
-      if (s.expr) {
-        Reg v = expr(*s.expr);
-        move(in.result, convert(v, s.expr->type, item_type_of_result()));
-      }
+      // The value may inline further calls, which grow inlines_: look at the back afterwards.
+      std::optional<Reg> v;
+      if (s.expr) v = expr(*s.expr);
+      const Inline& in = inlines_.back();
+      if (v) move(in.result, convert(*v, s.expr->type, item_type_of_result()));
       for (int d = view_depth_; d > in.view_depth; --d) f_->emit(Op::ViewPop);
       f_->emit(Op::Jmp, {in.end});
       return;
