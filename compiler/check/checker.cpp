@@ -294,24 +294,19 @@ class Checker {
       collect_calls(it->body, graph[name]);
       for (auto& a : it->arms) collect_calls(a.body, graph[name]);
     }
-    std::map<std::string, int> state;
-    std::function<bool(const std::string&)> visit = [&](const std::string& n) {
-      if (state[n] == 1) return true;
-      if (state[n] == 2) return false;
-      state[n] = 1;
-      for (auto& c : graph[n])
-        if (visit(c)) {
-          if (state[n] == 1 && n == c) {
-          }
-          state[n] = 2;
-          return true;
-        }
-      state[n] = 2;
+    // Only the functions on a cycle are reported, not every caller that reaches one.
+    std::set<std::string> seen;
+    std::function<bool(const std::string&, const std::string&)> reaches = [&](const std::string& from,
+                                                                               const std::string& to) {
+      for (auto& c : graph[from]) {
+        if (c == to) return true;
+        if (seen.insert(c).second && reaches(c, to)) return true;
+      }
       return false;
     };
     for (auto& [name, it] : out_.fns) {
-      state.clear();
-      if (visit(name)) {
+      seen.clear();
+      if (reaches(name, name)) {
         item_ = it;
         err("recursion", it->pos, "'" + name + "' calls itself, directly or through other functions",
             "functions are inlined; use 'repeat' for repetition");
