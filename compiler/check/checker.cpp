@@ -171,12 +171,10 @@ class Checker {
   void item(Item& it) {
     item_ = &it;
     switch (it.kind) {
-      case ItemKind::Const: {
-        Scope s;
-        fold_const(*it.value, s);
+      case ItemKind::Const:
+        fold_named_const(it, it.pos);
         it.type = it.value->type;
         break;
-      }
       case ItemKind::Enum: {
         std::set<std::string> names;
         Scope s;
@@ -598,8 +596,38 @@ class Checker {
 
   void fold_const(Expr& e, Scope& s) {
     expr(e, s);
-    if (!e.is_const && e.type != Type::Unknown && e.type != Type::Str)
+    bool known = e.type == Type::Str ? fold_str(e) : e.is_const;
+    if (!known && e.type != Type::Unknown)
       err("not-constant", e.pos, "this value must be known when the program is compiled");
+  }
+
+  // A str constant is a literal, a str const, or a '+' of those: it is folded to a literal.
+  static bool fold_str(Expr& e) {
+    if (e.kind == ExprKind::Str) return true;
+    if (e.kind != ExprKind::Binary || e.text != "+" || !fold_str(*e.args[0]) || !fold_str(*e.args[1])) return false;
+    e.kind = ExprKind::Str;
+    e.text = e.args[0]->text + e.args[1]->text;
+    e.args.clear();
+    return true;
+  }
+
+  // Folds a const's value once, where it is first needed; false when its value needs itself.
+  bool fold_named_const(const Item& c, SourcePos use) {
+    int& state = const_state_[&c];
+    if (state == 1) {
+      err("not-constant", use, "'" + c.name + "' is defined in terms of itself");
+      return false;
+    }
+    if (state == 0) {
+      state = 1;
+      const Item* saved = item_;
+      item_ = &c;
+      Scope cs;
+      fold_const(*c.value, cs);
+      item_ = saved;
+      const_state_[&c] = 2;
+    }
+    return true;
   }
 
   Type set(Expr& e, Type t) { return e.type = t; }
@@ -686,14 +714,8 @@ class Checker {
     }
     auto c = consts_.find(e.text);
     if (c != consts_.end()) {
-      const Item* saved = item_;
       Expr& v = *c->second->value;
-      if (v.type == Type::Unknown) {
-        item_ = c->second;
-        Scope cs;
-        fold_const(v, cs);
-        item_ = saved;
-      }
+      if (!fold_named_const(*c->second, e.pos)) return set(e, Type::Unknown);
       e.is_const = v.is_const;
       e.const_int = v.const_int;
       e.const_float = v.const_float;
@@ -941,6 +963,7 @@ class Checker {
   CheckedProgram out_;
   const Item* item_ = nullptr;
   std::map<std::string, const Item*> consts_, enums_;
+  std::map<const Item*, int> const_state_;  // 1 while its value is being folded, 2 once folded
   std::map<std::string, ParamKind> declared_params_;
 };
 
