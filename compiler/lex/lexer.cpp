@@ -302,8 +302,16 @@ class Lexer {
     }
     i_ += static_cast<uint32_t>(n);
     if (k == Tok::Error) {
-      unsigned char c = static_cast<unsigned char>(s_[start]);
-      std::string shown = c >= 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : "\\x" + std::to_string(c);
+      // A multi-byte UTF-8 character is one bad character, not one per byte.
+      if (static_cast<unsigned char>(s_[start]) >= 0xC0)
+        while (i_ < s_.size() && (static_cast<unsigned char>(s_[i_]) & 0xC0) == 0x80) ++i_;
+      std::string shown;
+      for (uint32_t at = start; at < i_; ++at) {
+        unsigned char c = static_cast<unsigned char>(s_[at]);
+        static constexpr char kHex[] = "0123456789abcdef";
+        if (c >= 0x20 && c < 0x7f) shown += static_cast<char>(c);
+        else shown += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+      }
       error("bad-char", start, "unexpected character '" + shown + "'");
       return;
     }
