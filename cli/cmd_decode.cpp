@@ -1,0 +1,160 @@
+// pvm decode: runs captured device bytes (hex, raw or pcap) through a protocol and prints the
+// messages as JSON lines. Other tools rely on its options, output and exit statuses.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "decode_run.h"
+#include "file_io.h"
+#include "hex_input.h"
+#include "pcap_input.h"
+#include "program_loader.h"
+
+namespace pvm::cli {
+namespace {
+
+struct DecodeArgs {
+  std::string protocol;
+  std::string transport = "tcp";
+  std::string format;
+  bool framed = false;
+  std::string replies_path;
+  std::string frames_path;
+  std::string crc = "strict";
+  std::vector<std::string> options;
+  std::string output = "json";
+  std::vector<std::string> inputs;
+};
+
+std::string format_of(const std::string& path, const std::string& explicit_format) {
+  if (!explicit_format.empty()) return explicit_format;
+  if (path == "-") return "hex";
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".hex" || ext == ".txt") return "hex";
+  if (ext == ".pcap" || ext == ".pcapng") return "pcap";
+  return "bin";
+}
+
+// Appends the streams of one input file; false with a reason when it cannot be read.
+bool read_input(const DecodeArgs& args, const std::string& path, std::vector<InputStream>& streams,
+                std::string& error) {
+  std::string format = format_of(path, args.format);
+  if (format == "pcap") {
+    std::vector<CaptureFlow> flows;
+    if (!read_capture(path, flows, error)) return false;
+    for (auto& flow : flows)
+      streams.push_back({std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks)});
+    return true;
+  }
+  InputStream stream;
+  stream.name = path == "-" ? "<stdin>" : path;
+  stream.transport = args.transport == "udp" ? Transport::Udp : Transport::Tcp;
+  stream.whole_frames = args.framed;
+  std::string data;
+  if (!read_file(path, data, error)) return false;
+  if (format == "hex") {
+    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, error)) return false;
+  } else if (!data.empty()) {
+    stream.chunks.emplace_back(data.begin(), data.end());
+  }
+  streams.push_back(std::move(stream));
+  return true;
+}
+
+int run_decode_command(const DecodeArgs& args) {
+  auto fail = [](const std::string& why) {
+    std::cerr << "pvm decode: " << why << "\n";
+    return kExitUsage;
+  };
+  DecodeOptions options;
+  options.lenient_checks = args.crc == "warn";
+  for (const auto& text : args.options) {
+    std::pair<std::string, std::string> option;
+    if (!split_assignment(text, option)) return fail("--option takes NAME=VALUE, not '" + text + "'");
+    options.options.push_back(std::move(option));
+  }
+
+  std::string path, error;
+  if (!resolve_protocol(args.protocol, "", path, error)) return fail(error);
+  std::shared_ptr<const Program> program = load_program(path, std::cerr, error);
+  if (!program) return fail(error);
+
+  std::vector<InputStream> streams;
+  std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
+  for (const auto& input : inputs)
+    if (!read_input(args, input, streams, error)) return fail(error);
+
+  std::ofstream replies, frames;
+  DecodeSinks sinks;
+  sinks.errors = &std::cerr;
+  if (args.output == "json") sinks.messages = &std::cout;
+  if (!args.replies_path.empty()) {
+    replies.open(args.replies_path, std::ios::trunc);
+    if (!replies) return fail("cannot write " + args.replies_path);
+    sinks.replies = &replies;
+  }
+  if (!args.frames_path.empty()) {
+    frames.open(args.frames_path, std::ios::trunc);
+    if (!frames) return fail("cannot write " + args.frames_path);
+    sinks.frames = &frames;
+  }
+
+  DecodeStats stats;
+  if (!run_decode(program, options, streams, sinks, stats, error)) return fail(error);
+  if (args.output == "none")
+    std::cout << stats.frames << " frames, " << stats.messages << " messages, " << stats.replies
+              << " replies, " << stats.bad_frames << " rejected, " << stats.warnings << " warnings\n";
+  std::cout.flush();
+  return stats.bad_frames ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+void add_decode_command(CLI::App& app, int& status) {
+  auto args = std::make_shared<DecodeArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("decode", "Decode captured device bytes to JSON messages, one object per line");
+  cmd->footer(
+      "A rejected frame is reported on standard error as 'INPUT: offset N: ...' and decoding goes on.\n"
+      "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.");
+  cmd->add_option("-p,--protocol", args->protocol,
+                  "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
+      ->type_name("PROTOCOL")
+      ->required();
+  cmd->add_option("--transport", args->transport,
+                  "tcp: each input is one connection's byte stream, reassembled into frames;\n"
+                  "udp: each hex line (or bin file) is one datagram")
+      ->check(CLI::IsMember({"tcp", "udp"}))
+      ->capture_default_str();
+  cmd->add_option("--format", args->format,
+                  "Input format (default by extension: .hex/.txt hex, .pcap/.pcapng pcap, otherwise bin;\n"
+                  "standard input is hex). hex: one chunk per line, '#' comments; bin: raw bytes;\n"
+                  "pcap: every TCP connection and UDP peer in the capture is its own session")
+      ->check(CLI::IsMember({"hex", "bin", "pcap"}));
+  cmd->add_flag("--framed", args->framed,
+                "Every chunk is one complete frame: skip the protocol's TCP framing");
+  cmd->add_option("--replies", args->replies_path, "Write every reply as a lowercase hex line to FILE")
+      ->type_name("FILE");
+  cmd->add_option("--frames", args->frames_path,
+                  "Write one JSON object per frame to FILE: offset, size, hex, messages, replies,\n"
+                  "warnings and error")
+      ->type_name("FILE");
+  cmd->add_option("--crc", args->crc,
+                  "strict rejects a frame whose check fails; warn decodes it with a warning")
+      ->check(CLI::IsMember({"strict", "warn"}))
+      ->capture_default_str();
+  cmd->add_option("--option", args->options, "Set an option the protocol declares (repeatable)")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("--output", args->output, "json prints the messages; none only counts them")
+      ->check(CLI::IsMember({"json", "none"}))
+      ->capture_default_str();
+  cmd->add_option("input", args->inputs,
+                  "Input files, each its own connection; '-' or none reads standard input")
+      ->type_name("INPUT");
+  cmd->callback([args, &status] { status = run_decode_command(*args); });
+}
+
+}  // namespace pvm::cli

@@ -1,0 +1,54 @@
+// pvm test: runs .pvmtest golden tests and shows a diff for each one that fails.
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "pvmtest_run.h"
+
+namespace pvm::cli {
+namespace {
+
+struct TestArgs {
+  bool update = false;
+  std::vector<std::string> paths;
+};
+
+int run_tests(const TestArgs& args) {
+  std::vector<std::string> files;
+  std::string error;
+  if (!collect_tests(args.paths, files, error)) {
+    std::cerr << "pvm test: " << error << "\n";
+    return kExitUsage;
+  }
+  GoldenRunner runner;
+  size_t passed = 0, failed = 0;
+  for (const auto& file : files) {
+    GoldenResult result = runner.run(file, args.update);
+    if (result.passed) {
+      ++passed;
+      std::cout << (result.updated ? "UPDATED " : "PASS ") << file << "\n";
+    } else {
+      ++failed;
+      std::cout << "FAIL " << file << "\n" << result.report;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+void add_test_command(CLI::App& app, int& status) {
+  auto args = std::make_shared<TestArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("test", "Run .pvmtest golden tests (files, or folders searched recursively)");
+  cmd->add_flag("--update", args->update, "Rewrite the expected sections with the actual output");
+  cmd->add_option("paths", args->paths, "Test files or folders")->type_name("FILE.pvmtest|DIR")->required();
+  cmd->footer(
+      "Prints PASS or FAIL per test (with a diff of each differing section), then 'N passed, N failed'.\n"
+      "The format is described in docs/testing.md. Exit status: 0 when all pass, 1 otherwise, 2 for usage "
+      "errors.");
+  cmd->callback([args, &status] { status = run_tests(*args); });
+}
+
+}  // namespace pvm::cli

@@ -1,0 +1,153 @@
+#include "decode_run.h"
+
+#include <ostream>
+
+#include "file_io.h"
+
+namespace pvm::cli {
+namespace {
+
+// The name runtime errors cite for the program's source: its base name, so that output does
+// not depend on where the protocol was compiled.
+std::string source_name(const Program& program) {
+  const bc::Module& m = program.module();
+  if (m.source < m.strings.size() && !m.strings[m.source].empty()) return base_name(m.strings[m.source]);
+  return std::string(program.protocol()) + ".pvm";
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kDigits[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kDigits[c >> 4];
+          out += kDigits[c & 15];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// "offset N: warning: rest" reads like an error line with the severity where the reader looks.
+std::string warning_text(const Error& warning, const std::string& source) {
+  std::string text = warning.format(source);
+  std::string prefix = "offset " + std::to_string(warning.offset) + ": ";
+  if (text.starts_with(prefix)) return prefix + "warning: " + text.substr(prefix.size());
+  return "warning: " + text;
+}
+
+class FrameWriter {
+ public:
+  FrameWriter(const InputStream& input, const std::string& source, const DecodeSinks& sinks,
+              DecodeStats& stats)
+      : input_(input), source_(source), sinks_(sinks), stats_(stats) {}
+
+  void operator()(const FrameResult& frame) {
+    ++stats_.frames;
+    for (const Error& w : frame.warnings) {
+      ++stats_.warnings;
+      if (sinks_.errors) *sinks_.errors << input_.name << ": " << warning_text(w, source_) << '\n';
+    }
+    std::string error_text;
+    if (frame.error) {
+      ++stats_.bad_frames;
+      error_text = frame.error->format(source_);
+      if (sinks_.errors) *sinks_.errors << input_.name << ": " << error_text << '\n';
+    }
+    for (const Message& m : frame.messages) {
+      ++stats_.messages;
+      if (!sinks_.messages) continue;
+      line_.clear();
+      append_json(line_, m);
+      line_ += '\n';
+      *sinks_.messages << line_;
+    }
+    for (const auto& reply : frame.replies) {
+      ++stats_.replies;
+      if (sinks_.replies) *sinks_.replies << to_hex(reply) << '\n';
+    }
+    if (sinks_.frames) {
+      line_ = "{\"offset\":" + std::to_string(frame.offset) +
+              ",\"size\":" + std::to_string(frame.bytes.size()) + ",\"hex\":\"";
+      append_hex(line_, frame.bytes);
+      line_ += "\",\"messages\":" + std::to_string(frame.messages.size()) +
+               ",\"replies\":" + std::to_string(frame.replies.size()) +
+               ",\"warnings\":" + std::to_string(frame.warnings.size()) + ",\"error\":";
+      if (frame.error) {
+        append_json_string(line_, error_text);
+      } else {
+        line_ += "null";
+      }
+      line_ += "}\n";
+      *sinks_.frames << line_;
+    }
+  }
+
+ private:
+  const InputStream& input_;
+  const std::string& source_;
+  const DecodeSinks& sinks_;
+  DecodeStats& stats_;
+  std::string line_;  // reused: one allocation for the whole run
+};
+
+}  // namespace
+
+bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& options,
+                const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
+                std::string& error) {
+  const std::string source = source_name(*program);
+  for (const InputStream& input : inputs) {
+    SessionOptions session_options;
+    session_options.transport = input.transport;
+    session_options.lenient_checks = options.lenient_checks;
+    Session session(program, session_options);
+    for (const auto& [name, value] : options.options) {
+      if (!session.set_option(name, value, error)) {
+        error = "option " + name + "=" + value + ": " + error;
+        return false;
+      }
+    }
+    FrameWriter writer(input, source, sinks, stats);
+    FrameCallback on_frame = std::ref(writer);
+    bool whole_frames = input.whole_frames || input.transport == Transport::Udp;
+    for (const auto& chunk : input.chunks) {
+      if (whole_frames) {
+        session.feed_frame(chunk, on_frame);
+      } else {
+        session.feed(chunk, on_frame);
+      }
+    }
+    if (!whole_frames) session.finish(on_frame);
+  }
+  return true;
+}
+
+bool split_assignment(std::string_view text, std::pair<std::string, std::string>& out) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return false;
+  out = {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+  return true;
+}
+
+}  // namespace pvm::cli

@@ -1,0 +1,19 @@
+// The hex capture format shared by `pvm decode`, `.pvmtest` input sections and the test tools:
+// one chunk of bytes per line, whitespace anywhere between digits, `#` to the end of a line is a
+// comment, blank lines are skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvm::cli {
+
+// Appends one chunk per non-blank line to `chunks`. `first_line` numbers the first line of
+// `text` (a .pvmtest input section starts deep in its file). On an odd digit count or a
+// non-hex character, returns false with "name:line: reason".
+bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t first_line,
+                     std::vector<std::vector<uint8_t>>& chunks, std::string& error);
+
+}  // namespace pvm::cli

@@ -1,0 +1,299 @@
+#include "pcap_input.h"
+
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <span>
+#include <tuple>
+
+namespace pvm::cli {
+namespace {
+
+uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+uint32_t be32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kTcpSyn = 0x02;
+constexpr uint8_t kTcpAck = 0x10;
+
+struct Endpoint {
+  std::array<uint8_t, 16> addr{};
+  bool v6 = false;
+  uint16_t port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+
+  std::string to_string() const {
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(v6 ? AF_INET6 : AF_INET, addr.data(), text, sizeof text);
+    return v6 ? "[" + std::string(text) + "]:" + std::to_string(port) : text + (":" + std::to_string(port));
+  }
+};
+
+struct Segment {
+  uint8_t proto = 0;
+  Endpoint src, dst;
+  uint32_t seq = 0;
+  uint8_t flags = 0;
+  std::span<const uint8_t> payload;
+};
+
+// The IP packet inside a link-layer frame, or an empty span for anything else (ARP, ...).
+std::span<const uint8_t> strip_link(int link, std::span<const uint8_t> frame) {
+  size_t offset = 0;
+  uint16_t ether_type = 0;
+  switch (link) {
+    case DLT_EN10MB:
+      if (frame.size() < 14) return {};
+      ether_type = be16(&frame[12]);
+      offset = 14;
+      while ((ether_type == 0x8100 || ether_type == 0x88a8) && frame.size() >= offset + 4) {
+        ether_type = be16(&frame[offset + 2]);
+        offset += 4;
+      }
+      if (ether_type != kEtherIpv4 && ether_type != kEtherIpv6) return {};
+      break;
+    case DLT_LINUX_SLL:
+      if (frame.size() < 16) return {};
+      ether_type = be16(&frame[14]);
+      offset = 16;
+      if (ether_type != kEtherIpv4 && ether_type != kEtherIpv6) return {};
+      break;
+    case DLT_LINUX_SLL2:
+      if (frame.size() < 20) return {};
+      ether_type = be16(&frame[0]);
+      offset = 20;
+      if (ether_type != kEtherIpv4 && ether_type != kEtherIpv6) return {};
+      break;
+    case DLT_NULL:
+    case DLT_LOOP:
+      offset = 4;  // the address family, in either byte order: the IP version nibble decides
+      break;
+    default:  // raw IP
+      break;
+  }
+  return offset <= frame.size() ? frame.subspan(offset) : std::span<const uint8_t>{};
+}
+
+bool parse_transport(uint8_t proto, std::span<const uint8_t> l4, Segment& seg) {
+  seg.proto = proto;
+  if (proto == kProtoTcp) {
+    if (l4.size() < 20) return false;
+    size_t header = (l4[12] >> 4) * 4u;
+    if (header < 20 || header > l4.size()) return false;
+    seg.src.port = be16(&l4[0]);
+    seg.dst.port = be16(&l4[2]);
+    seg.seq = be32(&l4[4]);
+    seg.flags = l4[13];
+    seg.payload = l4.subspan(header);
+    return true;
+  }
+  if (proto == kProtoUdp) {
+    if (l4.size() < 8) return false;
+    size_t length = be16(&l4[4]);
+    if (length < 8) return false;
+    seg.src.port = be16(&l4[0]);
+    seg.dst.port = be16(&l4[2]);
+    seg.payload = l4.subspan(8, std::min(length, l4.size()) - 8);
+    return true;
+  }
+  return false;
+}
+
+bool parse_ip(std::span<const uint8_t> ip, Segment& seg) {
+  if (ip.empty()) return false;
+  if (ip[0] >> 4 == 4) {
+    if (ip.size() < 20) return false;
+    size_t header = (ip[0] & 15) * 4u;
+    size_t total = std::min<size_t>(be16(&ip[2]), ip.size());  // drops Ethernet padding
+    if (header < 20 || total < header) return false;
+    if (be16(&ip[6]) & 0x3fff) return false;  // a fragment: more-fragments flag or an offset
+    std::memcpy(seg.src.addr.data(), &ip[12], 4);
+    std::memcpy(seg.dst.addr.data(), &ip[16], 4);
+    return parse_transport(ip[9], ip.subspan(header, total - header), seg);
+  }
+  if (ip[0] >> 4 == 6) {
+    if (ip.size() < 40) return false;
+    size_t payload = std::min<size_t>(be16(&ip[4]), ip.size() - 40);
+    seg.src.v6 = seg.dst.v6 = true;
+    std::memcpy(seg.src.addr.data(), &ip[8], 16);
+    std::memcpy(seg.dst.addr.data(), &ip[24], 16);
+    return parse_transport(ip[6], ip.subspan(40, payload), seg);
+  }
+  return false;
+}
+
+// One conversation: the client's bytes, with TCP sequence numbers taken relative to the
+// first one seen so that reordering and retransmission can be undone.
+struct Conversation {
+  size_t flow = 0;  // index into the output
+  Endpoint client;
+  bool started = false;
+  uint32_t base = 0;
+  uint32_t next = 0;                                 // relative sequence number of the next byte expected
+  std::map<uint32_t, std::vector<uint8_t>> pending;  // segments that arrived ahead of a gap
+};
+
+class FlowBuilder {
+ public:
+  FlowBuilder(std::string file, std::vector<CaptureFlow>& flows) : file_(std::move(file)), flows_(flows) {}
+
+  void add(const Segment& seg) {
+    auto key =
+        seg.src < seg.dst ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
+    auto it = conversations_.find(key);
+    if (seg.proto == kProtoUdp) {
+      if (seg.payload.empty()) return;
+      if (it == conversations_.end()) it = open(key, seg.src, seg.dst, Transport::Udp);
+      if (seg.src == it->second.client) push(it->second, seg.payload);
+      return;
+    }
+    bool syn = seg.flags & kTcpSyn;
+    if (syn && !(seg.flags & kTcpAck)) {
+      // A new connection; one that reuses the ports of an old one replaces it.
+      if (it != conversations_.end()) {
+        finish(it->second);
+        conversations_.erase(it);
+      }
+      it = open(key, seg.src, seg.dst, Transport::Tcp);
+      it->second.started = true;
+      it->second.base = seg.seq + 1;
+    } else if (it == conversations_.end()) {
+      if (syn) {
+        it = open(key, seg.dst, seg.src, Transport::Tcp);  // a SYN-ACK names the client
+      } else if (!seg.payload.empty()) {
+        it = open(key, seg.src, seg.dst, Transport::Tcp);
+      } else {
+        return;
+      }
+    }
+    Conversation& conv = it->second;
+    if (seg.src != conv.client || seg.payload.empty()) return;
+    uint32_t seq = syn ? seg.seq + 1 : seg.seq;
+    if (!conv.started) {
+      conv.started = true;
+      conv.base = seq;
+    }
+    accept(conv, seq - conv.base, seg.payload);
+  }
+
+  void finish_all() {
+    for (auto& [key, conv] : conversations_) finish(conv);
+  }
+
+ private:
+  using Key = std::tuple<uint8_t, Endpoint, Endpoint>;
+
+  std::map<Key, Conversation>::iterator open(const Key& key, const Endpoint& client, const Endpoint& server,
+                                             Transport transport) {
+    CaptureFlow flow;
+    flow.name = file_ + "[" + client.to_string() + "->" + server.to_string() + "]";
+    flow.transport = transport;
+    flows_.push_back(std::move(flow));
+    Conversation conv;
+    conv.flow = flows_.size() - 1;
+    conv.client = client;
+    return conversations_.insert_or_assign(key, std::move(conv)).first;
+  }
+
+  void push(Conversation& conv, std::span<const uint8_t> bytes) {
+    flows_[conv.flow].chunks.emplace_back(bytes.begin(), bytes.end());
+  }
+
+  // Appends what the segment adds beyond the bytes already delivered; false when the segment
+  // starts past the next expected byte and has to wait for the gap to fill.
+  bool append_new(Conversation& conv, uint32_t rel, std::span<const uint8_t> data) {
+    int32_t ahead = static_cast<int32_t>(rel - conv.next);
+    if (ahead > 0) return false;
+    size_t overlap = static_cast<size_t>(-static_cast<int64_t>(ahead));
+    if (overlap < data.size()) {
+      push(conv, data.subspan(overlap));
+      conv.next = rel + static_cast<uint32_t>(data.size());
+    }
+    return true;
+  }
+
+  void drain(Conversation& conv) {
+    while (!conv.pending.empty()) {
+      auto first = conv.pending.begin();
+      if (!append_new(conv, first->first, first->second)) return;
+      conv.pending.erase(first);
+    }
+  }
+
+  void accept(Conversation& conv, uint32_t rel, std::span<const uint8_t> data) {
+    if (append_new(conv, rel, data)) {
+      drain(conv);
+      return;
+    }
+    auto& slot = conv.pending[rel];
+    if (data.size() > slot.size()) slot.assign(data.begin(), data.end());
+  }
+
+  // At the end of the capture, segments still waiting behind a gap are delivered anyway:
+  // the missing bytes were never captured, and the decoder reports what that breaks.
+  void finish(Conversation& conv) {
+    while (!conv.pending.empty()) {
+      conv.next = conv.pending.begin()->first;
+      drain(conv);
+    }
+  }
+
+  std::string file_;
+  std::vector<CaptureFlow>& flows_;
+  std::map<Key, Conversation> conversations_;
+};
+
+}  // namespace
+
+bool read_capture(const std::string& path, std::vector<CaptureFlow>& flows, std::string& error) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  std::unique_ptr<pcap_t, decltype(&pcap_close)> pcap(pcap_open_offline(path.c_str(), errbuf), &pcap_close);
+  if (!pcap) {
+    error = "cannot read capture " + path + ": " + errbuf;
+    return false;
+  }
+  int link = pcap_datalink(pcap.get());
+  switch (link) {
+    case DLT_EN10MB:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_NULL:
+    case DLT_LOOP:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+      break;
+    default: {
+      const char* name = pcap_datalink_val_to_name(link);
+      error = path + ": unsupported link type " + (name ? name : std::to_string(link));
+      return false;
+    }
+  }
+  FlowBuilder builder(path, flows);
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  int rc;
+  while ((rc = pcap_next_ex(pcap.get(), &header, &data)) == 1) {
+    Segment seg;
+    if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg);
+  }
+  if (rc == PCAP_ERROR) {
+    error = path + ": " + pcap_geterr(pcap.get());
+    return false;
+  }
+  builder.finish_all();
+  return true;
+}
+
+}  // namespace pvm::cli

@@ -1,0 +1,117 @@
+#include "program_loader.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+
+#include "file_io.h"
+#include "pvm/bytecode/serialize.h"
+
+namespace fs = std::filesystem;
+
+namespace pvm::cli {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string executable_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
+}
+
+std::string available_protocols(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+std::string stdlib_dir() {
+  if (const char* env = std::getenv("PVM_STDLIB"); env && *env) return env;
+  std::error_code ec;
+  if (fs::is_directory(PVM_STDLIB_DIR, ec)) return PVM_STDLIB_DIR;
+  std::string exe = executable_dir();
+  for (const char* rel : {"stdlib-protocols", "../share/pvm/stdlib-protocols"}) {
+    fs::path candidate = fs::path(exe) / rel;
+    if (!exe.empty() && fs::is_directory(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  return PVM_STDLIB_DIR;  // missing everywhere: errors name the folder that was expected
+}
+
+compiler::CompileOptions compile_options(std::vector<std::string> extra) {
+  compiler::CompileOptions options;
+  options.import_dirs = std::move(extra);
+  options.import_dirs.push_back(stdlib_dir());
+  return options;
+}
+
+bool resolve_protocol(std::string_view spec, const std::string& base_dir, std::string& path,
+                      std::string& error) {
+  if (spec.empty()) {
+    error = "no protocol given";
+    return false;
+  }
+  if (ends_with(spec, ".pvm") || ends_with(spec, ".pvmc") || spec.find('/') != std::string_view::npos) {
+    fs::path p(spec);
+    path = p.is_absolute() || base_dir.empty() ? p.string() : (fs::path(base_dir) / p).string();
+    return true;
+  }
+  std::string dir = stdlib_dir();
+  path = (fs::path(dir) / (std::string(spec) + ".pvm")).string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    error = "unknown protocol '" + std::string(spec) + "' (stdlib protocols in " + dir + ": " +
+            available_protocols(dir) + ")";
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const Program> load_program(const std::string& path, std::ostream& diagnostics,
+                                            std::string& error) {
+  if (ends_with(path, ".pvmc")) {
+    std::string bytes;
+    if (!read_file(path, bytes, error)) return nullptr;
+    bc::Module module;
+    auto data = std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (!bc::deserialize(data, module, error)) {
+      error = path + ": " + error;
+      return nullptr;
+    }
+    auto program = Program::load(std::move(module), error);
+    if (!program) error = path + ": module does not verify: " + error;
+    return program;
+  }
+  std::string probe;
+  if (!read_file(path, probe, error)) return nullptr;
+  compiler::CompileResult result = compiler::compile_file(path, compile_options({}));
+  diagnostics << render_diagnostics(result.diagnostics);
+  if (!result.ok) {
+    error = path + ": compilation failed";
+    return nullptr;
+  }
+  auto program = Program::load(std::move(result.module), error);
+  if (!program) error = path + ": compiled module does not verify: " + error;
+  return program;
+}
+
+std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {
+  std::string out;
+  for (const auto& d : diags) {
+    out += d.render();
+    if (out.empty() || out.back() != '\n') out += '\n';
+  }
+  return out;
+}
+
+}  // namespace pvm::cli

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Checks the contract of `pvm decode` that other tools rely on: input formats (hex, bin, pcap,
+standard input), --framed, --frames, --replies, --crc, --output, the error lines and the exit
+statuses. Uses the sample capture examples/captures/teltonika.hex and the stdlib teltonika."""
+
+import argparse
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+CAPTURE = "examples/captures/teltonika.hex"
+IDENT = "356307042441013"
+# Frames of the sample capture: IMEI handshake, codec 8 (1 record), codec 8 (2), codec 8E (1),
+# codec 8E (2), codec 16 (2); the server answers the login with 01 and each packet with its count.
+EXPECTED_REPLIES = ["01", "00000001", "00000002", "00000001", "00000002", "00000002"]
+EXPECTED_MESSAGES = 8
+UDP_DATAGRAM = ("003DCAFE0105000F33353230393330383634303336353508010000016B4F815B30010000000000000000000000"
+                "000000000103021503010101425DBC000001")
+UDP_REPLY = "0005cafe010501"
+
+
+class Checker:
+    def __init__(self, pvm, workdir):
+        self.pvm = pvm
+        self.workdir = workdir
+        self.passed = 0
+        self.failed = 0
+
+    def path(self, name):
+        return os.path.join(self.workdir, name)
+
+    def write(self, name, data):
+        mode = "wb" if isinstance(data, bytes) else "w"
+        with open(self.path(name), mode) as f:
+            f.write(data)
+        return self.path(name)
+
+    def decode(self, *args, stdin=None):
+        return subprocess.run([self.pvm, "decode", *args], input=stdin, capture_output=True, text=True)
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+
+
+def capture_bytes():
+    """The sample capture as TCP segments (one per non-blank line)."""
+    segments = []
+    with open(CAPTURE) as f:
+        for line in f:
+            digits = re.sub(r"\s", "", line.split("#", 1)[0])
+            if digits:
+                segments.append(bytes.fromhex(digits))
+    return segments
+
+
+def frames_of(stream):
+    """Cuts a Teltonika TCP stream into frames, independently of the program under test."""
+    frames, pos = [], 0
+    while pos < len(stream):
+        if stream[pos:pos + 2] != b"\0\0":
+            size = 2 + struct.unpack(">H", stream[pos:pos + 2])[0]
+        else:
+            size = 12 + struct.unpack(">I", stream[pos + 4:pos + 8])[0]
+        frames.append(stream[pos:pos + size])
+        pos += size
+    return frames
+
+
+def pcap_file(packets):
+    """A little-endian classic pcap with Ethernet frames around IPv4 packets."""
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, ip in enumerate(packets):
+        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
+        out += struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame
+    return out
+
+
+def ipv4(src, dst, proto, payload):
+    header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, proto, 0,
+                         bytes(src), bytes(dst))
+    return header + payload
+
+
+def tcp(src, dst, seq, flags, payload=b""):
+    segment = struct.pack(">HHIIBBHHH", src[4], dst[4], seq, 0, 0x50, flags, 65535, 0, 0) + payload
+    return ipv4(src[:4], dst[:4], 6, segment)
+
+
+def udp(src, dst, payload):
+    return ipv4(src[:4], dst[:4], 17, struct.pack(">HHHH", src[4], dst[4], 8 + len(payload), 0) + payload)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pvm", required=True, help="the pvm binary")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        c = Checker(args.pvm, workdir)
+        run_checks(c)
+    print(f"{c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+def run_checks(c):
+    segments = capture_bytes()
+    stream = b"".join(segments)
+    frames = frames_of(stream)
+
+    # The sample capture, reassembled from its segments.
+    replies, frames_out = c.path("replies"), c.path("frames")
+    r = c.decode("-p", "teltonika", "--replies", replies, "--frames", frames_out, CAPTURE)
+    c.check("sample: exit 0", r.returncode == 0, r.stderr)
+    messages = json_lines(r.stdout)
+    c.check("sample: message count", len(messages) == EXPECTED_MESSAGES, f"{len(messages)} messages")
+    c.check("sample: ident", all(m.get("ident") == IDENT for m in messages), r.stdout[:300])
+    with open(replies) as f:
+        got_replies = f.read().split()
+    c.check("sample: replies", got_replies == EXPECTED_REPLIES, str(got_replies))
+    with open(frames_out) as f:
+        records = json_lines(f.read())
+    c.check("sample: one record per frame", [bytes.fromhex(x["hex"]) for x in records] == frames,
+            f"{len(records)} records")
+    offsets = [sum(len(f) for f in frames[:i]) for i in range(len(frames))]
+    c.check("sample: frame offsets", [x["offset"] for x in records] == offsets, str(records[:2]))
+    c.check("sample: frame fields",
+            all(x["size"] == len(bytes.fromhex(x["hex"])) and x["error"] is None and x["warnings"] == 0
+                for x in records) and sum(x["messages"] for x in records) == EXPECTED_MESSAGES
+            and sum(x["replies"] for x in records) == len(EXPECTED_REPLIES), str(records))
+
+    # The same bytes as a raw file, from standard input, and already cut into frames.
+    raw = c.write("capture.bin", stream)
+    r = c.decode("-p", "teltonika", raw)
+    c.check("bin: same messages", r.returncode == 0 and json_lines(r.stdout) == messages, r.stderr)
+    hex_text = "\n".join(s.hex() for s in segments) + "\n"
+    r = c.decode("-p", "teltonika", "-", stdin=hex_text)
+    c.check("stdin: same messages", r.returncode == 0 and json_lines(r.stdout) == messages, r.stderr)
+    framed = c.write("framed.hex", "\n".join(f.hex() for f in frames) + "\n")
+    r = c.decode("-p", "teltonika", "--framed", framed)
+    c.check("framed: same messages", r.returncode == 0 and json_lines(r.stdout) == messages, r.stderr)
+    r = c.decode("-p", "teltonika", CAPTURE, raw)
+    c.check("two inputs: two connections", r.returncode == 0 and len(json_lines(r.stdout)) == 2 * EXPECTED_MESSAGES,
+            r.stderr)
+    r = c.decode("-p", "teltonika", "--output", "none", CAPTURE)
+    c.check("output none: counts only", r.returncode == 0 and not r.stdout.lstrip().startswith("{")
+            and f"{EXPECTED_MESSAGES} messages" in r.stdout, r.stdout)
+
+    # A bad CRC in the second data packet: reported with its offset, no ACK, decoding goes on.
+    bad = bytearray(stream)
+    bad_offset = offsets[2]
+    bad[bad_offset + len(frames[2]) - 1] ^= 0xFF
+    bad_file = c.write("bad.bin", bytes(bad))
+    r = c.decode("-p", "teltonika", "--replies", replies, bad_file)
+    lines = r.stderr.splitlines()
+    c.check("bad crc: exit 1", r.returncode == 1, r.stderr)
+    c.check("bad crc: one error line naming file and offset",
+            len(lines) == 1 and lines[0].startswith(f"{bad_file}: offset "), r.stderr)
+    c.check("bad crc: other frames still decoded", len(json_lines(r.stdout)) == EXPECTED_MESSAGES - 2, r.stdout)
+    with open(replies) as f:
+        c.check("bad crc: no ACK", f.read().split() == EXPECTED_REPLIES[:2] + EXPECTED_REPLIES[3:])
+    r = c.decode("-p", "teltonika", "--crc", "warn", bad_file)
+    c.check("crc warn: exit 0 with a warning",
+            r.returncode == 0 and f"{bad_file}: offset " in r.stderr and "warning:" in r.stderr, r.stderr)
+    c.check("crc warn: every message", len(json_lines(r.stdout)) == EXPECTED_MESSAGES, r.stdout)
+
+    # A capture: one TCP connection in odd segments, one out of order and one sent twice, and a
+    # UDP device beside it.
+    device, server = (10, 0, 0, 2, 40000), (10, 0, 0, 1, 5027)
+    udp_device, udp_server = (10, 0, 0, 3, 40001), (10, 0, 0, 1, 5027)
+    cuts = [0, 5, 17, 40, 200, 201, 350, len(stream)]
+    pieces = [(cuts[i], stream[cuts[i]:cuts[i + 1]]) for i in range(len(cuts) - 1)]
+    isn = 7000
+    packets = [tcp(device, server, isn, 0x02), tcp(server, device, 99, 0x12)]
+    order = [0, 1, 3, 2, 2, 4, 5, 6]
+    for i in order:
+        start, piece = pieces[i]
+        packets.append(tcp(device, server, isn + 1 + start, 0x18, piece))
+        if i == 1:
+            packets.append(tcp(server, device, 100, 0x18, b"\x01"))
+            packets.append(udp(udp_device, udp_server, bytes.fromhex(UDP_DATAGRAM)))
+    pcap = c.write("capture.pcap", pcap_file(packets))
+    r = c.decode("-p", "teltonika", "--replies", replies, pcap)
+    c.check("pcap: exit 0", r.returncode == 0, r.stderr)
+    got = json_lines(r.stdout)
+    c.check("pcap: tcp messages", got[:EXPECTED_MESSAGES] == messages, r.stdout[:300])
+    c.check("pcap: udp message", len(got) == EXPECTED_MESSAGES + 1 and got[-1].get("ident") == "352093086403655",
+            r.stdout[-300:])
+    with open(replies) as f:
+        c.check("pcap: replies", f.read().split() == EXPECTED_REPLIES + [UDP_REPLY])
+
+    # Usage errors exit 2 and say what is wrong.
+    r = c.decode("-p", "no_such_protocol", CAPTURE)
+    c.check("unknown protocol: exit 2", r.returncode == 2 and "no_such_protocol" in r.stderr, r.stderr)
+    odd = c.write("odd.hex", "000f\n123\n")
+    r = c.decode("-p", "teltonika", odd)
+    c.check("odd hex: exit 2 naming file:line", r.returncode == 2 and f"{odd}:2:" in r.stderr, r.stderr)
+    r = c.decode("-p", "teltonika", c.path("missing.hex"))
+    c.check("missing input: exit 2", r.returncode == 2, r.stderr)
+    junk = c.write("junk.pvmc", b"not a module")
+    r = c.decode("-p", junk, CAPTURE)
+    c.check("bad module: exit 2", r.returncode == 2, r.stderr)
+    r = c.decode("-p", "teltonika", "--transport", "sctp", CAPTURE)
+    c.check("bad option value: exit 2", r.returncode == 2, r.stderr)
+    r = c.decode("-p", "teltonika", "--option", "no_such_option=1", CAPTURE)
+    c.check("unknown protocol option: exit 2", r.returncode == 2, r.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Replays Traccar's decoder-test packets (tests/vectors/traccar/<protocol>.jsonl) through
+`pvm decode` and checks each one against what the vector expects.
+
+protocol_decoder vectors: a session's vectors run in file order as one connection, one hex line
+per packet, with --framed (each line is one frame) and the vector's transport; once strict and
+once with --crc warn. A session is split where the transport or the `extended` setting changes.
+- expect null: no message; strict, no error either unless integrity.crc_ok is false.
+- expect position/positions/attributes/none: strict, a packet whose integrity check fails
+  (crc_ok or length_ok false) must be rejected, any other gives at least one message; with
+  --crc warn every such packet gives at least one message. For position/positions (unless
+  check_location is false) at least one message has a position and every position is in range.
+frame_decoder vectors: the hex is fed as a TCP stream; the frame cut from it must equal
+frame_out (the k-th frame for the k-th call on a shared buffer), or there is none for expect null.
+
+Checked values: when tests/vectors/traccar/keymap/<protocol>.json exists, every key of a vector's
+`checks` must be mapped, and the mapped parameter of the frame's first message (of every message
+for expect positions) must have the checked value. A map entry is "param.name" or
+{"param": "param.name", "scale": F} (ours = Traccar's * F); "_skip": {"key": "reason"} lists keys
+with no normalized equivalent. Position keys are mapped unless the file says otherwise: time ->
+timestamp (Unix seconds), latitude, longitude, valid, altitude -> position.*, course ->
+position.direction, speed (knots) -> position.speed (km/h). Numbers compare to 1e-5 relative (time
+to the millisecond); a checked null means the parameter must be absent.
+
+Prints one line per failing vector and ends with "N passed, N failed"; exits 1 on a failure.
+"""
+
+import argparse
+import calendar
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+VECTORS_DIR = os.path.join(os.path.dirname(TOOLS_DIR), "vectors", "traccar")
+DATA_EXPECTS = ("position", "positions", "attributes", "none")
+KEYMAP_DIR = os.path.join(VECTORS_DIR, "keymap")
+POSITION_KEYS = {
+    "time": {"param": "timestamp"},
+    "latitude": {"param": "position.latitude"},
+    "longitude": {"param": "position.longitude"},
+    "valid": {"param": "position.valid"},
+    "altitude": {"param": "position.altitude"},
+    "course": {"param": "position.direction"},
+    "speed": {"param": "position.speed", "scale": 1.852},
+}
+
+
+def load_vectors(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def decode(pvm, protocol, hex_lines, workdir, extra):
+    """Runs pvm decode on hex lines; returns (exit status, stderr, frame records with their messages)."""
+    hex_path = os.path.join(workdir, "input.hex")
+    frames_path = os.path.join(workdir, "frames.jsonl")
+    replies_path = os.path.join(workdir, "replies.hex")
+    with open(hex_path, "w") as f:
+        f.write("".join(line + "\n" for line in hex_lines))
+    for path in (frames_path, replies_path):
+        if os.path.exists(path):
+            os.remove(path)
+    result = subprocess.run([pvm, "decode", "-p", protocol, "--frames", frames_path, "--replies", replies_path,
+                             *extra, hex_path], capture_output=True, text=True)
+    frames = []
+    if os.path.exists(frames_path):
+        with open(frames_path) as f:
+            frames = [json.loads(line) for line in f if line.strip()]
+    messages = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    # Messages come out in frame order: hand each frame its share.
+    pos = 0
+    for frame in frames:
+        frame["decoded"] = messages[pos:pos + frame["messages"]]
+        pos += frame["messages"]
+    if pos != len(messages):
+        return result.returncode, f"{len(messages)} messages printed, frames account for {pos}", None
+    return result.returncode, result.stderr, frames
+
+
+def extended(vector):
+    return bool((vector.get("decoder_config") or {}).get("extended"))
+
+
+def runs_of(vectors):
+    """Consecutive protocol_decoder vectors of one session with the same transport and settings."""
+    runs = []
+    for v in vectors:
+        if v["stage"] != "protocol_decoder":
+            continue
+        key = (v["session"], v["transport"], extended(v))
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(v)
+        else:
+            runs.append((key, [v]))
+    return runs
+
+
+def position_problem(messages):
+    """Why the messages fail the location check, or None."""
+    located = [m for m in messages if "position.latitude" in m or "position.longitude" in m]
+    if not located:
+        return "no message has position.latitude and position.longitude"
+    for m in located:
+        lat, lon = m.get("position.latitude"), m.get("position.longitude")
+        if not isinstance(lat, (int, float)) or not -90 <= lat <= 90:
+            return f"position.latitude {lat!r} out of range"
+        if not isinstance(lon, (int, float)) or not -180 <= lon <= 180:
+            return f"position.longitude {lon!r} out of range"
+    return None
+
+
+def load_keymap(name):
+    """Traccar key -> {"param", "scale"} (or None for a skipped key), or None without a map file."""
+    path = os.path.join(KEYMAP_DIR, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        entries = json.load(f)
+    keymap = dict(POSITION_KEYS)
+    for key in entries.pop("_skip", {}):
+        keymap[key] = None
+    for key, entry in entries.items():
+        keymap[key] = {"param": entry} if isinstance(entry, str) else entry
+    return keymap
+
+
+def traccar_time(text):
+    """Unix seconds of Traccar's "yyyy-MM-dd HH:mm:ss.SSS" (UTC)."""
+    date, clock = text.split(" ")
+    seconds, _, millis = clock.partition(".")
+    fields = [int(x) for x in date.split("-") + seconds.split(":")]
+    return calendar.timegm(tuple(fields) + (0, 0, 0)) + int(millis or 0) / 1000
+
+
+def value_problem(key, expected, entry, message):
+    """Why one message does not carry the checked value under its mapped parameter, or None."""
+    param = entry["param"]
+    if expected is None:
+        return f"{key}: expected {param} to be absent, got {message[param]!r}" if param in message else None
+    if param not in message:
+        return f"{key}: {param} is missing (expected {expected!r})"
+    actual = message[param]
+    if key == "time":
+        expected = traccar_time(expected)
+        ok = isinstance(actual, (int, float)) and abs(actual - expected) < 5e-4
+    elif isinstance(expected, bool) or isinstance(expected, str):
+        ok = actual == expected
+    else:
+        expected = expected * entry.get("scale", 1)
+        ok = (isinstance(actual, (int, float)) and not isinstance(actual, bool)
+              and math.isclose(actual, expected, rel_tol=1e-5, abs_tol=1e-9))
+    return None if ok else f"{key}: {param} is {actual!r}, expected {expected!r}"
+
+
+def check_values(v, frame, keymap):
+    """Problems of a vector's checked values against the messages of one frame record."""
+    problems = []
+    messages = frame["decoded"] if v["expect"] == "positions" else frame["decoded"][:1]
+    for key, expected in (v.get("checks") or {}).items():
+        if key not in keymap:
+            problems.append(f"{key}: not in the key map")
+        elif keymap[key] is not None:
+            problems += [why for m in messages if (why := value_problem(key, expected, keymap[key], m))]
+    return problems
+
+
+def check_packet(v, strict, lenient, keymap=None):
+    """Problems of one protocol_decoder vector given its strict and lenient frame records."""
+    problems = []
+    integrity = v.get("integrity") or {}
+    corrupt = integrity.get("crc_ok") is False or integrity.get("length_ok") is False
+    if v["expect"] == "null":
+        for mode, frame in (("strict", strict), ("crc warn", lenient)):
+            if frame["messages"]:
+                problems.append(f"{mode}: expected no message, got {frame['messages']}")
+        if strict["error"] is not None and integrity.get("crc_ok") is not False:
+            problems.append(f"strict: unexpected error: {strict['error']}")
+        return problems
+    if v["expect"] not in DATA_EXPECTS:
+        return [f"unknown expect {v['expect']!r}"]
+    if corrupt and strict["error"] is None:
+        problems.append(f"strict: the integrity check fails ({integrity}) but the frame was accepted")
+    if not corrupt and not strict["messages"]:
+        problems.append(f"strict: expected a message, got none (error: {strict['error']})")
+    if not lenient["messages"]:
+        problems.append(f"crc warn: expected a message, got none (error: {lenient['error']})")
+    if v["expect"] in ("position", "positions") and v.get("check_location") is not False:
+        for mode, frame in (("strict", strict), ("crc warn", lenient)):
+            if frame["decoded"]:
+                why = position_problem(frame["decoded"])
+                if why:
+                    problems.append(f"{mode}: {why}")
+    if keymap is not None:
+        mode, frame = ("strict", strict) if strict["decoded"] else ("crc warn", lenient)
+        if frame["decoded"]:
+            problems += [f"{mode}: {why}" for why in check_values(v, frame, keymap)]
+    return problems
+
+
+def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
+    for (session, transport, ext), run in runs_of(vectors):
+        hex_lines = [v["hex"] for v in run]
+        extra = ["--framed", "--transport", "udp" if transport == "udp" else "tcp"]
+        if ext:
+            extra += ["--option", "extended=true"]
+        results = []
+        for mode_extra in ([], ["--crc", "warn"]):
+            status, stderr, frames = decode(pvm, protocol, hex_lines, workdir, extra + mode_extra)
+            if status == 2 or frames is None or len(frames) != len(run):
+                why = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+                count = "?" if frames is None else len(frames)
+                for v in run:
+                    report(v, [f"{' '.join(mode_extra) or 'strict'}: decode gave {count} frames for {len(run)} "
+                               f"packets (exit {status}): {why}"])
+                break
+            results.append(frames)
+        else:
+            for v, strict, lenient in zip(run, results[0], results[1]):
+                report(v, check_packet(v, strict, lenient, keymap))
+
+
+def stream_frames(frames, stream_size):
+    """Frames cut from a stream, without the leftover that the end of the stream reports."""
+    if frames and frames[-1]["error"] is not None and frames[-1]["offset"] + frames[-1]["size"] == stream_size:
+        frames = frames[:-1]
+    return frames
+
+
+def replay_frames(pvm, protocol, vectors, workdir, report):
+    calls = {}  # (session, input_variable) -> calls so far on that buffer
+    for v in vectors:
+        if v["stage"] != "frame_decoder":
+            continue
+        index = 0
+        if v.get("input_variable"):
+            key = (v["session"], v["input_variable"])
+            index = calls.get(key, 0)
+            calls[key] = index + 1
+        status, stderr, frames = decode(pvm, protocol, [v["hex"]], workdir, [])
+        if status == 2 or frames is None:
+            report(v, [f"decode failed (exit {status}): {stderr.strip()}"])
+            continue
+        frames = stream_frames(frames, len(v["hex"]) // 2)
+        if v["expect"] == "null":
+            report(v, [f"expected no frame, got {frames[index]['hex']}"] if len(frames) > index else [])
+        elif len(frames) <= index:
+            report(v, [f"expected frame {v['frame_out']}, got {len(frames)} frames"])
+        elif frames[index]["hex"] != v["frame_out"]:
+            report(v, [f"expected frame {v['frame_out']}, got {frames[index]['hex']}"])
+        else:
+            report(v, [])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pvm", required=True, help="the pvm binary")
+    parser.add_argument("--vectors", help="the .jsonl file (default: tests/vectors/traccar/PROTOCOL.jsonl)")
+    parser.add_argument("protocol", help="the protocol to decode with (a stdlib name or a .pvm/.pvmc path)")
+    args = parser.parse_args()
+    name = os.path.splitext(os.path.basename(args.protocol))[0]
+    vectors = load_vectors(args.vectors or os.path.join(VECTORS_DIR, name + ".jsonl"))
+
+    counts = {"passed": 0, "failed": 0}
+
+    def report(vector, problems):
+        if problems:
+            counts["failed"] += 1
+            disabled = " (disabled in Traccar)" if vector.get("disabled") else ""
+            print(f"FAIL {vector['note']}{disabled}: {'; '.join(problems)}")
+        else:
+            counts["passed"] += 1
+
+    with tempfile.TemporaryDirectory() as workdir:
+        replay_packets(args.pvm, args.protocol, vectors, workdir, report, load_keymap(name))
+        replay_frames(args.pvm, args.protocol, vectors, workdir, report)
+    print(f"{counts['passed']} passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
