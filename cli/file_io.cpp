@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -15,6 +16,11 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
     buffer << std::cin.rdbuf();
     out = std::move(buffer).str();
     return true;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "cannot read " + path + ": it is a folder";
+    return false;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
