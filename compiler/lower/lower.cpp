@@ -760,8 +760,13 @@ class Lowerer {
     } else if (op == "/") {
       operand = Type::Float;
     }
-    Reg x = convert(expr(a), a.type, operand);
-    Reg y = (op == "<<" || op == ">>") ? as_int(b) : convert(expr(b), b.type, operand);
+    // An int and a uint compare by value: as uints, then corrected when the int is negative.
+    const bool mixed = cmp && operand == Type::Int && a.type != b.type;
+    if (mixed) operand = Type::UInt;
+    Reg xa = expr(a);
+    Reg x = convert(xa, a.type, operand);
+    Reg yb = (op == "<<" || op == ">>") ? as_int(b) : expr(b);
+    Reg y = (op == "<<" || op == ">>") ? yb : convert(yb, b.type, operand);
     Reg r = f_->temp(cls_of(e.type));
     int k = operand == Type::UInt ? 1 : operand == Type::Float ? 2 : 0;
     if (cmp) {
@@ -779,6 +784,18 @@ class Lowerer {
       else if (op == "<=") f_->emit(kLe[k], {r, x, y});
       else if (op == ">") f_->emit(kLt[k], {r, y, x});
       else f_->emit(kLe[k], {r, y, x});
+      const bool int_left = a.type == Type::Int;
+      const Expr& int_side = int_left ? a : b;
+      if (mixed && !(int_side.is_const && int_side.const_int >= 0)) {
+        // A negative int is below every uint.
+        const bool when_negative = op == "!=" || op[0] == (int_left ? '<' : '>');
+        Reg negative = f_->temp(RegClass::Bool);
+        Label done = f_->label();
+        f_->emit(Op::LtI, {negative, int_left ? xa : yb, int_const(0)});
+        f_->emit(Op::Jf, {negative, done});
+        f_->emit(Op::LdB, {r, int64_t{when_negative ? 1 : 0}});
+        f_->bind(done);
+      }
       return r;
     }
     if (op == "+" && (e.type == Type::Str || e.type == Type::Bytes)) {
