@@ -290,9 +290,13 @@ class Lowerer {
     ~TempMark() { f->temps = saved; }
   };
 
+  static std::string loc_text(const Stmt& s) {
+    return std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text);
+  }
+
   void stmt(const Stmt& s) {
     TempMark mark(f_);
-    f_->loc(std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text));
+    f_->loc(loc_text(s));
     switch (s.kind) {
       case StmtKind::Pipe: {
         Reg v = expr(*s.expr);
@@ -387,6 +391,7 @@ class Lowerer {
       f_->emit(Op::Jf, {more, end});
       f_->emit(Op::Pos, {start});
       block(s.body);
+      f_->loc(loc_text(s));  // a pass that reads nothing is the loop's fault, not its last statement's
       f_->emit(Op::Pos, {now});
       f_->emit(Op::NeI, {more, start, now});
       f_->emit(Op::Expect, {more, std::string("repeat until end read nothing in one pass")});
