@@ -163,6 +163,31 @@ TEST_CASE("pcap: UDP datagrams of each peer form their own flow") {
   CHECK(flows[1].chunks == std::vector<Bytes>{text("x")});
 }
 
+TEST_CASE("pcap: raw IPv6 link") {
+  Bytes datagram;
+  put16(datagram, 40002);
+  put16(datagram, 5027);
+  put16(datagram, 8 + 2);
+  put16(datagram, 0);
+  datagram.insert(datagram.end(), {0xab, 0xcd});
+  Bytes ip = {0x60, 0, 0, 0};
+  put16(ip, uint16_t(datagram.size()));
+  ip.insert(ip.end(), {17, 64});
+  Bytes device(16, 0), server(16, 0);
+  device[0] = server[0] = 0xfd;
+  device[15] = 2;
+  server[15] = 1;
+  ip.insert(ip.end(), device.begin(), device.end());
+  ip.insert(ip.end(), server.begin(), server.end());
+  ip.insert(ip.end(), datagram.begin(), datagram.end());
+  std::vector<CaptureFlow> flows;
+  std::string error;
+  REQUIRE(read_capture(write_pcap("pvm_cli_ipv6.pcap", 101, {ip}), flows, error));
+  REQUIRE(flows.size() == 1);
+  CHECK(flows[0].name.ends_with("[[fd00::2]:40002->[fd00::1]:5027]"));
+  CHECK(flows[0].chunks == std::vector<Bytes>{{0xab, 0xcd}});
+}
+
 TEST_CASE("pcap: a file that is not a capture is an error") {
   std::string path = (std::filesystem::temp_directory_path() / "pvm_cli_not.pcap").string();
   std::ofstream(path) << "not a capture";
