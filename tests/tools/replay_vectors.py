@@ -16,8 +16,12 @@ frame_out (the k-th frame for the k-th call on a shared buffer), or there is non
 Checked values: when tests/vectors/traccar/keymap/<protocol>.json exists, every key of a vector's
 `checks` must be mapped, and the mapped parameter of the frame's first message (of every message
 for expect positions) must have the checked value. A map entry is "param.name" or
-{"param": "param.name", "scale": F} (ours = Traccar's * F); "_skip": {"key": "reason"} lists keys
-with no normalized equivalent. Position keys are mapped unless the file says otherwise: time ->
+{"param": "param.name", "scale": F} (ours = Traccar's * F), or {"values": {"text": "param.name"}}
+for a key whose text value names an event: the named boolean parameter must be true. "_skip":
+{"key": "reason"} lists keys with no normalized equivalent; "_exceptions": {"<note>": {"key":
+"reason"}} exempts one vector's value that Traccar reads from the wrong bytes; "_config":
+{"decoderConfigKey": "option"} passes a vector's decoder_config value as that protocol option
+(and splits the session where it changes). Position keys are mapped unless the file says otherwise: time ->
 timestamp (Unix seconds), latitude, longitude, valid, altitude -> position.*, course ->
 position.direction, speed (knots) -> position.speed (km/h). Numbers compare to 1e-5 relative (time
 to the millisecond); a checked null means the parameter must be absent.
@@ -85,13 +89,19 @@ def extended(vector):
     return bool((vector.get("decoder_config") or {}).get("extended"))
 
 
-def runs_of(vectors):
+def config_options(vector, config):
+    """--option NAME=VALUE arguments for the vector's decoder_config keys the key map names."""
+    settings = vector.get("decoder_config") or {}
+    return tuple(f"{option}={settings[key]}" for key, option in sorted(config.items()) if key in settings)
+
+
+def runs_of(vectors, config=None):
     """Consecutive protocol_decoder vectors of one session with the same transport and settings."""
     runs = []
     for v in vectors:
         if v["stage"] != "protocol_decoder":
             continue
-        key = (v["session"], v["transport"], extended(v))
+        key = (v["session"], v["transport"], extended(v), config_options(v, config or {}))
         if runs and runs[-1][0] == key:
             runs[-1][1].append(v)
         else:
@@ -113,14 +123,23 @@ def position_problem(messages):
     return None
 
 
+class KeyMap(dict):
+    """Traccar key -> {"param", "scale"} or {"values"} (None for a skipped key), with the file's
+    per-vector exceptions and decoder_config options."""
+    exceptions = {}
+    config = {}
+
+
 def load_keymap(name):
-    """Traccar key -> {"param", "scale"} (or None for a skipped key), or None without a map file."""
+    """The protocol's KeyMap, or None without a map file."""
     path = os.path.join(KEYMAP_DIR, name + ".json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
         entries = json.load(f)
-    keymap = dict(POSITION_KEYS)
+    keymap = KeyMap(POSITION_KEYS)
+    keymap.exceptions = entries.pop("_exceptions", {})
+    keymap.config = entries.pop("_config", {})
     for key in entries.pop("_skip", {}):
         keymap[key] = None
     for key, entry in entries.items():
@@ -138,6 +157,11 @@ def traccar_time(text):
 
 def value_problem(key, expected, entry, message):
     """Why one message does not carry the checked value under its mapped parameter, or None."""
+    if "values" in entry:
+        param = entry["values"].get(expected)
+        if param is None:
+            return f"{key}: {expected!r} is not in the key map's values"
+        return None if message.get(param) is True else f"{key}: {param} is {message.get(param)!r}, expected true"
     param = entry["param"]
     if expected is None:
         return f"{key}: expected {param} to be absent, got {message[param]!r}" if param in message else None
@@ -160,7 +184,10 @@ def check_values(v, frame, keymap):
     """Problems of a vector's checked values against the messages of one frame record."""
     problems = []
     messages = frame["decoded"] if v["expect"] == "positions" else frame["decoded"][:1]
+    exempt = keymap.exceptions.get(v["note"], {})
     for key, expected in (v.get("checks") or {}).items():
+        if key in exempt:
+            continue
         if key not in keymap:
             problems.append(f"{key}: not in the key map")
         elif keymap[key] is not None:
@@ -202,11 +229,13 @@ def check_packet(v, strict, lenient, keymap=None):
 
 
 def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
-    for (session, transport, ext), run in runs_of(vectors):
+    for (session, transport, ext, options), run in runs_of(vectors, keymap.config if keymap else None):
         hex_lines = [v["hex"] for v in run]
         extra = ["--framed", "--transport", "udp" if transport == "udp" else "tcp"]
         if ext:
             extra += ["--option", "extended=true"]
+        for option in options:
+            extra += ["--option", option]
         results = []
         for mode_extra in ([], ["--crc", "warn"]):
             status, stderr, frames = decode(pvm, protocol, hex_lines, workdir, extra + mode_extra)
@@ -225,7 +254,8 @@ def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
 
 def stream_frames(frames, stream_size):
     """Frames cut from a stream, without the leftover that the end of the stream reports."""
-    if frames and frames[-1]["error"] is not None and frames[-1]["offset"] + frames[-1]["size"] == stream_size:
+    last = frames[-1] if frames else None
+    if last and "incomplete:" in (last["error"] or "") and last["offset"] + last["size"] == stream_size:
         frames = frames[:-1]
     return frames
 
