@@ -172,19 +172,12 @@ class Checker {
     item_ = &it;
     switch (it.kind) {
       case ItemKind::Const:
-        fold_named_const(it, it.pos);
+        fold_named(it, it.pos);
         it.type = it.value->type;
         break;
-      case ItemKind::Enum: {
-        std::set<std::string> names;
-        Scope s;
-        for (auto& m : it.members) {
-          if (!names.insert(m.name).second) err("duplicate", m.pos, "enum member '" + m.name + "' is declared twice");
-          fold_const(*m.value, s);
-          if (m.value->type != Type::Int) err("type-mismatch", m.value->pos, "an enum member is an int constant");
-        }
+      case ItemKind::Enum:
+        fold_named(it, it.pos);
         break;
-      }
       case ItemKind::Option: {
         Scope s;
         fold_const(*it.value, s);
@@ -611,8 +604,9 @@ class Checker {
     return true;
   }
 
-  // Folds a const's value once, where it is first needed; false when its value needs itself.
-  bool fold_named_const(const Item& c, SourcePos use) {
+  // Folds a const's value or an enum's members once, where first needed (a used file's enum
+  // comes after its users); false when the values need themselves.
+  bool fold_named(const Item& c, SourcePos use) {
     int& state = const_state_[&c];
     if (state == 1) {
       err("not-constant", use, "'" + c.name + "' is defined in terms of itself");
@@ -623,7 +617,14 @@ class Checker {
       const Item* saved = item_;
       item_ = &c;
       Scope cs;
-      fold_const(*c.value, cs);
+      if (c.kind == ItemKind::Const) fold_const(*c.value, cs);
+      std::set<std::string> names;
+      for (auto& m : c.members) {
+        if (!names.insert(m.name).second) err("duplicate", m.pos, "enum member '" + m.name + "' is declared twice");
+        fold_const(*m.value, cs);
+        if (m.value->type != Type::Int && m.value->type != Type::Unknown)
+          err("type-mismatch", m.value->pos, "an enum member is an int constant");
+      }
       item_ = saved;
       const_state_[&c] = 2;
     }
@@ -699,6 +700,7 @@ class Checker {
     if (dot != std::string::npos) {
       auto en = enums_.find(e.text.substr(0, dot));
       if (en != enums_.end()) {
+        if (!fold_named(*en->second, e.pos)) return set(e, Type::Unknown);
         for (auto& m : en->second->members)
           if (m.name == e.text.substr(dot + 1)) {
             e.is_const = true;
@@ -715,7 +717,7 @@ class Checker {
     auto c = consts_.find(e.text);
     if (c != consts_.end()) {
       Expr& v = *c->second->value;
-      if (!fold_named_const(*c->second, e.pos)) return set(e, Type::Unknown);
+      if (!fold_named(*c->second, e.pos)) return set(e, Type::Unknown);
       e.is_const = v.is_const;
       e.const_int = v.const_int;
       e.const_float = v.const_float;
@@ -963,7 +965,7 @@ class Checker {
   CheckedProgram out_;
   const Item* item_ = nullptr;
   std::map<std::string, const Item*> consts_, enums_;
-  std::map<const Item*, int> const_state_;  // 1 while its value is being folded, 2 once folded
+  std::map<const Item*, int> const_state_;  // const or enum: 1 while being folded, 2 once folded
   std::map<std::string, ParamKind> declared_params_;
 };
 
