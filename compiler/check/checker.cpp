@@ -590,7 +590,9 @@ class Checker {
   void fold_const(Expr& e, Scope& s) {
     expr(e, s);
     bool known = e.type == Type::Str ? fold_str(e) : e.is_const;
-    if (!known && e.type != Type::Unknown)
+    if (e.type == Type::Bytes)
+      err("not-constant", e.pos, "bytes cannot be a constant", "constants are int, float, bool or str");
+    else if (!known && e.type != Type::Unknown)
       err("not-constant", e.pos, "this value must be known when the program is compiled");
   }
 
