@@ -551,12 +551,17 @@ class Checker {
         }
         ParamKind kind;
         if (!param_kind(tg.name, tg.index != nullptr, kind)) {
+          // #name[INDEX] can only mean a name.* pattern, a plain #name only a plain name.
           std::vector<std::string> names;
-          for (auto& p : kStdParams) names.emplace_back(p.name);
-          for (auto& [n, k] : declared_params_) names.push_back(n);
+          auto candidate = [&](std::string_view n) {
+            bool pattern = n.ends_with(".*");
+            if (pattern == (tg.index != nullptr)) names.emplace_back(pattern ? n.substr(0, n.size() - 2) : n);
+          };
+          for (auto& p : kStdParams) candidate(p.name);
+          for (auto& [n, k] : declared_params_) candidate(n);
           std::string hint = closest(tg.name, names);
           if (hint.empty())
-            hint = "declare it with 'param #" + tg.name + ": number', or name it under '" +
+            hint = "declare it with 'param #" + tg.name + (tg.index ? ".*" : "") + ": number', or name it under '" +
                    (out_.protocol.empty() ? std::string("<protocol>") : out_.protocol) + ".' or 'custom.'";
           err("unknown-param", tg.pos, "unknown parameter '" + tg.name + (tg.index ? "[...]" : "") + "'", hint);
           return;

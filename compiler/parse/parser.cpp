@@ -222,6 +222,11 @@ class Parser {
     } else if (kw == "param") {
       it = new_item(ItemKind::ParamDecl, p);
       it->name = expect(Tok::Param, "(a parameter name like #gps.fuel.rate)").text;
+      if (at(Tok::Dot) && peek().kind == Tok::Star) {  // #name.* declares name.1, name.2, ... for #name[INDEX]
+        advance();
+        advance();
+        it->name += ".*";
+      }
       expect(Tok::Colon, "before the parameter's type");
       it->param_type = expect_ident("number, integer, string, bool or any");
     } else if (kw == "framing" || kw == "packet") {
