@@ -266,8 +266,10 @@ class Lexer {
     Tok k = Tok::Error;
     size_t n = 1;
     switch (s_[i_]) {
-      case '{': k = Tok::LBrace; break;
-      case '}': k = Tok::RBrace; break;
+      // No expression holds a brace, so one closes any parenthesis left open: newlines count
+      // again and an unclosed '(' costs one error, not one for every later line.
+      case '{': k = Tok::LBrace; depth_ = 0; break;
+      case '}': k = Tok::RBrace; depth_ = 0; break;
       case '(': k = Tok::LParen; ++depth_; break;
       case ')': k = Tok::RParen; if (depth_) --depth_; break;
       case '[': k = Tok::LBracket; ++depth_; break;
