@@ -16,5 +16,6 @@ void add_asm_commands(CLI::App& app, int& status);  // asm and disasm
 void add_decode_command(CLI::App& app, int& status);
 void add_encode_command(CLI::App& app, int& status);
 void add_test_command(CLI::App& app, int& status);
+void add_serve_command(CLI::App& app, int& status);
 
 }  // namespace pvm::cli

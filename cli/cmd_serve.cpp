@@ -1,0 +1,131 @@
+// pvm serve: the gateway. Listeners, sinks and limits come from gateway.toml, from flags (which
+// override the file), or from the defaults: every stdlib protocol on its customary port, JSON
+// lines to stdout. The options are described in docs/operations.md.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "commands.h"
+#include "program_loader.h"
+#include "pvm/gateway/gateway.h"
+
+namespace pvm::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::vector<std::string> listen;
+  std::vector<std::string> sinks;
+  std::string http;
+  std::string mqtt_topic;
+  std::string mqtt_client_id;
+  std::string mqtt_username;
+  int mqtt_qos = -1;
+  std::string spool;
+  unsigned workers = 0;
+  unsigned idle_timeout = 0;
+  unsigned drain_timeout = 0;
+  std::string log_level;
+};
+
+std::vector<std::string> stdlib_protocols() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(stdlib_dir(), ec))
+    if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
+  return names;
+}
+
+std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
+                                             std::string& error) {
+  std::string path;
+  if (!resolve_protocol(protocol, base_dir, path, error)) return nullptr;
+  std::ostringstream diagnostics;
+  auto program = load_program(path, diagnostics, error);
+  if (!program && !diagnostics.str().empty()) error += "\n" + diagnostics.str();
+  return program;
+}
+
+int run_serve(const ServeArgs& args) {
+  auto fail = [](const std::string& why) {
+    std::cerr << "pvm serve: " << why << "\n";
+    return kExitUsage;
+  };
+  gateway::GatewayConfig config;
+  std::string error;
+  if (!args.config.empty() && !gateway::load_config_file(args.config, config, error)) return fail(error);
+  if (!args.listen.empty()) config.listeners.clear();
+  for (const auto& text : args.listen) {
+    gateway::ListenSpec spec;
+    if (!gateway::parse_listen(text, spec, error)) return fail(error);
+    config.listeners.push_back(std::move(spec));
+  }
+  if (!args.sinks.empty()) config.sinks.clear();
+  for (const auto& text : args.sinks) {
+    gateway::SinkSpec spec;
+    if (!gateway::parse_sink(text, spec, error)) return fail(error);
+    config.sinks.push_back(std::move(spec));
+  }
+  if (config.listeners.empty() && args.config.empty())
+    gateway::add_default_listeners(config, stdlib_protocols());
+  if (config.sinks.empty()) config.sinks.push_back(gateway::SinkSpec{});
+  if (!args.http.empty()) config.http = args.http;
+  if (!args.mqtt_topic.empty()) config.mqtt.topic = args.mqtt_topic;
+  if (!args.mqtt_client_id.empty()) config.mqtt.client_id = args.mqtt_client_id;
+  if (!args.mqtt_username.empty()) config.mqtt.username = args.mqtt_username;
+  if (const char* password = std::getenv("PVM_MQTT_PASSWORD"); password && *password)
+    config.mqtt.password = password;
+  if (args.mqtt_qos >= 0) config.mqtt.qos = args.mqtt_qos;
+  if (!args.spool.empty()) config.spool_dir = args.spool;
+  if (args.workers) config.workers = args.workers;
+  if (args.idle_timeout) config.limits.idle_timeout = args.idle_timeout;
+  if (args.drain_timeout) config.limits.drain_timeout = args.drain_timeout;
+  if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
+  if (!gateway::validate(config, error)) return fail(error);
+  const int status = gateway::serve(config, load_protocol);
+  return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& status) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
+      "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
+      "SIGTERM drains and stops; SIGHUP reloads the protocols. Logs are JSON lines on standard error.");
+  cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)");
+  cmd->add_option("--listen", args->listen,
+                  "PROTOCOL@tcp://HOST:PORT or PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options\n"
+                  "(repeatable); PROTOCOL is a stdlib name or a .pvm/.pvmc path")
+      ->allow_extra_args(false);
+  cmd->add_option(
+         "--sink", args->sinks,
+         "stdout, jsonl:PATH or mqtt://HOST:PORT (repeatable: a device is ACKed once every sink has\n"
+         "its messages)")
+      ->allow_extra_args(false);
+  cmd->add_option("--http", args->http,
+                  "HOST:PORT for /metrics, /healthz, /readyz and POST /devices/IDENT/commands/NAME");
+  cmd->add_option("--mqtt-topic", args->mqtt_topic, "Topic template (default pvm/{protocol}/{ident})");
+  cmd->add_option("--mqtt-client-id", args->mqtt_client_id,
+                  "Client id prefix (host name, pid and worker appended)");
+  cmd->add_option("--mqtt-username", args->mqtt_username,
+                  "Broker user name (the password from $PVM_MQTT_PASSWORD)");
+  cmd->add_option("--mqtt-qos", args->mqtt_qos, "1 (default): ACK devices after PUBACK; 0: after the write")
+      ->check(CLI::Range(0, 1));
+  cmd->add_option("--spool", args->spool,
+                  "Directory of an on-disk queue: devices are ACKed once their messages are synced there,\n"
+                  "and published when the broker takes them");
+  cmd->add_option("--workers", args->workers, "Event-loop threads (default: one per CPU)");
+  cmd->add_option("--idle-timeout", args->idle_timeout,
+                  "Seconds of silence before a device is dropped (default 300)");
+  cmd->add_option("--drain-timeout", args->drain_timeout, "Seconds SIGTERM waits for the sinks (default 10)");
+  cmd->add_option("--log-level", args->log_level, "debug, info (default), warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->callback([args, &status] { status = run_serve(*args); });
+}
+
+}  // namespace pvm::cli

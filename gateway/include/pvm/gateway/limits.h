@@ -1,0 +1,60 @@
+// Every bound the gateway enforces, in one place. Configurable ones are defaults that
+// gateway.toml and the flags can change; the rest are fixed by an encoding or a buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pvm::gateway {
+
+// Defaults of [limits] in gateway.toml.
+inline constexpr uint32_t kDefaultMaxFrame = 1u << 16;      // bytes; larger frames are rejected
+inline constexpr uint32_t kDefaultIdleTimeout = 300;        // seconds without a byte from the device
+inline constexpr uint32_t kDefaultMaxPendingFrames = 16;    // per connection, awaiting the sink
+inline constexpr uint32_t kDefaultMaxSinkQueue = 4096;      // per worker, messages not yet accepted
+inline constexpr uint32_t kDefaultMaxConnections = 100000;  // per worker
+inline constexpr uint32_t kDefaultDrainTimeout = 10;        // seconds SIGTERM waits for the sinks
+inline constexpr uint32_t kDefaultCommandTimeout = 30;      // seconds an HTTP command waits for the answer
+
+// MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
+inline constexpr uint32_t kMaxMqttPacketIds = 65535;
+static_assert(kDefaultMaxSinkQueue < kMaxMqttPacketIds);
+
+// One read(2) per readiness event lands here; the session copies only a partial frame.
+inline constexpr size_t kReadChunk = 64 * 1024;
+// A UDP datagram cannot be larger.
+inline constexpr size_t kMaxDatagram = 65535;
+// Reads per connection per event, so that one busy device cannot starve the others.
+inline constexpr int kReadsPerEvent = 4;
+// Datagrams per UDP socket per event.
+inline constexpr int kDatagramsPerEvent = 64;
+// Replies the kernel would not take yet; beyond this the device is not reading and is dropped.
+inline constexpr size_t kMaxUnsentReplyBytes = 64 * 1024;
+// Connections the kernel queues before a worker accepts them (capped by net.core.somaxconn).
+inline constexpr int kListenBacklog = 4096;
+// Rejected frames logged per worker per second; the rest are only counted in /metrics.
+inline constexpr int kMaxErrorLogsPerSecond = 20;
+// Commands sent to one device and not answered yet; a newer one fails the oldest.
+inline constexpr size_t kMaxAwaitingCommands = 16;
+
+// The worker loop wakes at least this often for idle timeouts, MQTT keep-alive and reconnects.
+inline constexpr int kTickMillis = 200;
+// MQTT reconnect back-off: doubles from the first to the last.
+inline constexpr int kReconnectFirstMillis = 250;
+inline constexpr int kReconnectMaxMillis = 5000;
+
+// A file sink writes its batch when it reaches this size, or at the end of the loop iteration.
+inline constexpr size_t kFileSinkBatch = 256 * 1024;
+
+// Spool segments are rotated at this size and deleted once all their records are published.
+inline constexpr uint64_t kSpoolSegmentBytes = 8u << 20;
+inline constexpr uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
+// A spool record is bounded by the frame size and the JSON it expands to.
+inline constexpr uint32_t kMaxSpoolRecord = 16u << 20;
+
+// The control HTTP server.
+inline constexpr size_t kMaxHttpRequest = 64 * 1024;
+inline constexpr size_t kMaxHttpClients = 64;
+inline constexpr int kHttpClientTimeoutMillis = 10000;
+
+}  // namespace pvm::gateway

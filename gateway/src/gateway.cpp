@@ -1,0 +1,221 @@
+// Start-up and shutdown: load the programs, bind every listener once per worker, open the file
+// sinks, start the workers, hand the main thread to the control loop, and join.
+#include "pvm/gateway/gateway.h"
+
+#include <mosquitto.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+
+#include "control_loop.h"
+#include "file_sink.h"
+#include "log.h"
+#include "socket_util.h"
+#include "worker.h"
+
+namespace pvm::gateway {
+namespace {
+
+// 10,000 devices need more descriptors than the usual soft limit of 1024.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "host";
+  return buf;
+}
+
+class Gateway {
+ public:
+  Gateway(const GatewayConfig& config, const ProgramLoader& loader) : config_(config), loader_(loader) {}
+  ~Gateway() {
+    for (auto& l : listeners_)
+      for (int fd : l.fds) ::close(fd);
+    for (auto& f : files_)
+      if (f->fd > STDERR_FILENO) ::close(f->fd);
+    if (http_fd_ >= 0) ::close(http_fd_);
+  }
+
+  int run() {
+    std::string error;
+    if (!validate(config_, error) || !load_programs(error) || !open_listeners(error) || !open_files(error) ||
+        !open_http(error)) {
+      LogLine(Level::Error, "cannot start").str("error", error);
+      return kServeConfig;
+    }
+    const bool mqtt = mqtt_used();
+    if (mqtt) mosquitto_lib_init();
+    start_workers();
+    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_,
+                        [this](std::string& why) { return reload(why); });
+    const bool ok = control.run();
+    if (!ok) {
+      LogLine(Level::Error, "control loop failed");
+      for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Stop, {}, {}});
+    }
+    for (auto& t : threads_) t.join();
+    workers_.clear();
+    if (mqtt) mosquitto_lib_cleanup();
+    LogLine(Level::Info, "stopped");
+    return ok ? kServeOk : kServeFailed;
+  }
+
+ private:
+  bool mqtt_used() const {
+    for (const auto& s : config_.sinks)
+      if (s.kind == SinkKind::Mqtt) return true;
+    return false;
+  }
+
+  // One program per distinct protocol; every session option checked against it.
+  bool load_programs(std::string& error) {
+    std::map<std::string, std::shared_ptr<const Program>> loaded;
+    std::vector<SeriesLabel> series;
+    for (const ListenSpec& spec : config_.listeners) {
+      auto& program = loaded[spec.protocol];
+      if (!program) program = loader_(spec.protocol, config_.base_dir, error);
+      if (!program) return false;
+      Session probe(program, SessionOptions{});
+      for (const auto& [name, value] : spec.options)
+        if (!probe.set_option(name, value, error)) {
+          error = spec.text() + ": " + error;
+          return false;
+        }
+      ListenerSetup setup;
+      setup.spec = spec;
+      setup.program = program;
+      const std::string protocol(program->protocol());
+      const std::string transport = spec.transport == Transport::Tcp ? "tcp" : "udp";
+      setup.series = series.size();
+      for (size_t i = 0; i < series.size(); ++i)
+        if (series[i].protocol == protocol && series[i].transport == transport) setup.series = i;
+      if (setup.series == series.size()) series.push_back({protocol, transport});
+      listeners_.push_back(std::move(setup));
+    }
+    workers_count_ = config_.workers ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
+    metrics_ = std::make_unique<Metrics>(std::move(series), workers_count_);
+    return true;
+  }
+
+  bool open_listeners(std::string& error) {
+    for (ListenerSetup& l : listeners_) {
+      uint16_t port = l.spec.port;
+      for (unsigned w = 0; w < workers_count_; ++w) {
+        const int fd = bind_socket(l.spec.host, port, l.spec.transport, true, error);
+        if (fd < 0) return false;
+        l.fds.push_back(fd);
+        if (port == 0) port = local_port(fd);  // the others join the port the first one got
+      }
+      l.spec.port = port;
+      LogLine(Level::Info, "listening").str("listen", l.spec.text()).str("protocol", l.program->protocol());
+    }
+    return true;
+  }
+
+  bool open_files(std::string& error) {
+    for (const SinkSpec& s : config_.sinks) {
+      if (s.kind == SinkKind::Mqtt) {
+        shared_.files.push_back(nullptr);
+        continue;
+      }
+      auto file = std::make_unique<SharedFile>();
+      file->name = s.kind == SinkKind::Stdout ? "stdout" : s.path;
+      file->fd = s.kind == SinkKind::Stdout ? STDOUT_FILENO : open_append(s.path, error);
+      if (file->fd < 0) return false;
+      struct stat st {};
+      file->sync = config_.jsonl_fsync && fstat(file->fd, &st) == 0 && S_ISREG(st.st_mode);
+      shared_.files.push_back(file.get());
+      files_.push_back(std::move(file));
+      LogLine(Level::Info, "sink").str("sink", s.text());
+    }
+    return true;
+  }
+
+  bool open_http(std::string& error) {
+    if (config_.http.empty()) return true;
+    std::string host;
+    uint16_t port = 0;
+    if (!parse_host_port(config_.http, host, port, error)) return false;
+    http_fd_ = bind_socket(host, port, Transport::Tcp, false, error);
+    if (http_fd_ < 0) return false;
+    LogLine(Level::Info, "http").str("address", host + ":" + std::to_string(local_port(http_fd_)));
+    return true;
+  }
+
+  void start_workers() {
+    shared_.config = &config_;
+    shared_.metrics = metrics_.get();
+    shared_.control = &events_;
+    shared_.client_id = config_.mqtt.client_id + "-" + host_name() + "-" + std::to_string(getpid());
+    for (unsigned i = 0; i < workers_count_; ++i)
+      workers_.push_back(std::make_unique<Worker>(i, shared_, listeners_));
+    for (auto& l : listeners_) l.fds.clear();  // each worker owns and closes its sockets now
+    for (auto& w : workers_) threads_.emplace_back([worker = w.get()] { worker->run(); });
+    LogLine(Level::Info, "started")
+        .num("workers", workers_count_)
+        .num("listeners", static_cast<int64_t>(listeners_.size()));
+  }
+
+  bool reload(std::string& error) {
+    std::map<std::string, std::shared_ptr<const Program>> loaded;
+    std::vector<std::shared_ptr<const Program>> programs;
+    for (const ListenerSetup& l : listeners_) {
+      auto& program = loaded[l.spec.protocol];
+      if (!program) program = loader_(l.spec.protocol, config_.base_dir, error);
+      if (!program) return false;
+      if (program->protocol() != l.program->protocol()) {
+        error = l.spec.protocol + " now declares protocol '" + std::string(program->protocol()) + "', not '" +
+                std::string(l.program->protocol()) + "'";
+        return false;
+      }
+      programs.push_back(program);
+    }
+    for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Reload, programs, {}});
+    return true;
+  }
+
+  std::vector<Worker*> worker_pointers() {
+    std::vector<Worker*> out;
+    for (auto& w : workers_) out.push_back(w.get());
+    return out;
+  }
+
+  GatewayConfig config_;
+  const ProgramLoader& loader_;
+  std::vector<ListenerSetup> listeners_;
+  unsigned workers_count_ = 1;
+  std::unique_ptr<Metrics> metrics_;
+  std::vector<std::unique_ptr<SharedFile>> files_;
+  int http_fd_ = -1;
+  WorkerShared shared_;
+  Mailbox<ControlEvent> events_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+int serve(const GatewayConfig& config, const ProgramLoader& loader) {
+  // Every thread inherits this mask: the signals reach only the control loop's signalfd.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
+  set_log_level(config.log_level);
+  Gateway gateway(config, loader);
+  return gateway.run();
+}
+
+}  // namespace pvm::gateway

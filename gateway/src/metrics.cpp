@@ -1,0 +1,165 @@
+#include "metrics.h"
+
+#include <cstdio>
+
+namespace pvm::gateway {
+namespace {
+
+constexpr std::array<std::string_view, kReasonCount> kReasonNames{
+    "truncated", "rejected",    "bad_value",   "division_by_zero", "out_of_fuel",
+    "limit",     "bad_frame",   "incomplete",  "idle_timeout",     "connection_limit",
+    "reset",     "slow_reader", "sink_failed", "udp_backlog"};
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, double value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  char buf[40];
+  // Counters print as integers; the histogram's sum keeps its microseconds.
+  if (value == static_cast<double>(static_cast<int64_t>(value))) {
+    std::snprintf(buf, sizeof buf, " %lld\n", static_cast<long long>(value));
+  } else {
+    std::snprintf(buf, sizeof buf, " %.6f\n", value);
+  }
+  out += buf;
+}
+
+}  // namespace
+
+std::string_view reason_name(Reason reason) {
+  return kReasonNames[static_cast<size_t>(reason)];
+}
+
+Reason reason_of(Trap trap) {
+  switch (trap) {
+    case Trap::Truncated:
+      return Reason::Truncated;
+    case Trap::Rejected:
+      return Reason::Rejected;
+    case Trap::BadValue:
+      return Reason::BadValue;
+    case Trap::DivByZero:
+      return Reason::DivByZero;
+    case Trap::OutOfFuel:
+      return Reason::OutOfFuel;
+    case Trap::Limit:
+      return Reason::Limit;
+    case Trap::Incomplete:
+      return Reason::Incomplete;
+    case Trap::None:
+    case Trap::NeedMore:
+    case Trap::BadFrame:
+      return Reason::BadFrame;
+  }
+  return Reason::BadFrame;
+}
+
+void Histogram::observe(double seconds) {
+  size_t i = 0;
+  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  buckets_[i].add();
+  sum_micros_.add(static_cast<uint64_t>(seconds * 1e6));
+}
+
+Metrics::Metrics(std::vector<SeriesLabel> series, unsigned workers) : series_(std::move(series)) {
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerStats>(series_.size()));
+}
+
+size_t Metrics::series_of(std::string_view protocol, Transport transport) const {
+  const std::string_view t = transport == Transport::Tcp ? "tcp" : "udp";
+  for (size_t i = 0; i < series_.size(); ++i)
+    if (series_[i].protocol == protocol && series_[i].transport == t) return i;
+  return 0;
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  auto labels = [&](size_t s) {
+    return "protocol=\"" + series_[s].protocol + "\",transport=\"" + series_[s].transport + "\"";
+  };
+  // Sums one field of SeriesStats over the workers.
+  auto per_series = [&](std::string_view name, std::string_view type, std::string_view help, auto field) {
+    header(out, name, type, help);
+    for (size_t s = 0; s < series_.size(); ++s) {
+      double total = 0;
+      for (const auto& w : workers_) total += static_cast<double>(field(w->series[s]).get());
+      sample(out, name, labels(s), total);
+    }
+  };
+  per_series("pvm_connections_total", "counter", "TCP connections accepted and UDP peers seen.",
+             [](const SeriesStats& x) -> const Counter& { return x.accepted; });
+  per_series("pvm_connections_open", "gauge", "TCP connections open and UDP peers remembered.",
+             [](const SeriesStats& x) -> const Gauge& { return x.open; });
+  per_series("pvm_frames_total", "counter", "Frames decoded or rejected.",
+             [](const SeriesStats& x) -> const Counter& { return x.frames; });
+  per_series("pvm_messages_total", "counter", "Messages decoded and handed to the sinks.",
+             [](const SeriesStats& x) -> const Counter& { return x.messages; });
+  per_series("pvm_received_bytes_total", "counter", "Bytes received from devices.",
+             [](const SeriesStats& x) -> const Counter& { return x.bytes_in; });
+  per_series("pvm_sent_bytes_total", "counter", "Bytes sent to devices (replies and commands).",
+             [](const SeriesStats& x) -> const Counter& { return x.bytes_out; });
+  per_series("pvm_replies_total", "counter", "Replies (ACKs) sent to devices.",
+             [](const SeriesStats& x) -> const Counter& { return x.replies; });
+
+  header(out, "pvm_errors_total", "counter", "Rejected frames and failed connections by reason.");
+  for (size_t s = 0; s < series_.size(); ++s)
+    for (size_t r = 0; r < kReasonCount; ++r) {
+      double total = 0;
+      for (const auto& w : workers_) total += static_cast<double>(w->series[s].errors[r].get());
+      sample(out, "pvm_errors_total", labels(s) + ",reason=\"" + std::string(kReasonNames[r]) + "\"", total);
+    }
+
+  header(out, "pvm_sink_latency_seconds", "histogram",
+         "Time from handing a frame's messages to the sinks until all accepted them.");
+  uint64_t cumulative = 0;
+  double sum = 0;
+  for (size_t i = 0; i <= Histogram::kBounds.size(); ++i) {
+    for (const auto& w : workers_) cumulative += w->sink_latency.bucket(i);
+    char le[32];
+    if (i < Histogram::kBounds.size()) {
+      std::snprintf(le, sizeof le, "%g", Histogram::kBounds[i]);
+    } else {
+      std::snprintf(le, sizeof le, "+Inf");
+    }
+    sample(out, "pvm_sink_latency_seconds_bucket", "le=\"" + std::string(le) + "\"",
+           static_cast<double>(cumulative));
+  }
+  for (const auto& w : workers_) sum += w->sink_latency.sum();
+  sample(out, "pvm_sink_latency_seconds_sum", "", sum);
+  sample(out, "pvm_sink_latency_seconds_count", "", static_cast<double>(cumulative));
+
+  auto per_worker = [&](std::string_view name, std::string_view type, std::string_view help, auto field) {
+    header(out, name, type, help);
+    for (size_t i = 0; i < workers_.size(); ++i)
+      sample(out, name, "worker=\"" + std::to_string(i) + "\"",
+             static_cast<double>(field(*workers_[i]).get()));
+  };
+  per_worker("pvm_sink_queue_depth", "gauge", "Messages handed to the sinks and not yet accepted.",
+             [](const WorkerStats& w) -> const Gauge& { return w.sink_queue; });
+  per_worker("pvm_pending_frames", "gauge", "Decoded frames whose replies wait for the sinks.",
+             [](const WorkerStats& w) -> const Gauge& { return w.pending_frames; });
+  per_worker("pvm_sinks_up", "gauge", "1 when every sink of the worker takes messages.",
+             [](const WorkerStats& w) -> const Gauge& { return w.sinks_up; });
+  per_worker("pvm_spool_bytes", "gauge", "Bytes in spool segments not yet wholly published.",
+             [](const WorkerStats& w) -> const Gauge& { return w.spool_bytes; });
+  per_worker("pvm_commands_total", "counter", "Commands sent to devices.",
+             [](const WorkerStats& w) -> const Counter& { return w.commands; });
+  return out;
+}
+
+}  // namespace pvm::gateway

@@ -1,0 +1,23 @@
+// Sockets: listening sockets that every worker binds to the same port (SO_REUSEPORT, the kernel
+// spreads connections and UDP peers over them), and addresses as text for logs.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "pvm/vm.h"
+
+namespace pvm::gateway {
+
+// A non-blocking socket bound to HOST:PORT (TCP: listening); -1 with a reason on failure.
+int bind_socket(const std::string& host, uint16_t port, Transport transport, bool reuse_port,
+                std::string& error);
+// The port a socket is bound to (what port 0 became).
+uint16_t local_port(int fd);
+// "1.2.3.4:5678" or "[::1]:5678".
+std::string address_text(const sockaddr_storage& addr);
+std::string peer_text(int fd);
+
+}  // namespace pvm::gateway

@@ -1,0 +1,181 @@
+// A worker thread: one event loop owning its listening sockets, its connections and UDP peers
+// (each with its pvm::Session), and its own sinks. Nothing on the message path is shared with
+// another worker, so nothing there takes a lock.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control.h"
+#include "event_loop.h"
+#include "file_sink.h"
+#include "mailbox.h"
+#include "metrics.h"
+#include "pending_frames.h"
+#include "pvm/gateway/config.h"
+#include "sink.h"
+
+namespace pvm::gateway {
+
+// A listener as the gateway set it up: its spec, program and one socket per worker.
+struct ListenerSetup {
+  ListenSpec spec;
+  size_t series = 0;
+  std::shared_ptr<const Program> program;
+  std::vector<int> fds;
+};
+
+// What every worker shares, owned by the gateway and alive longer than the workers.
+struct WorkerShared {
+  const GatewayConfig* config = nullptr;
+  Metrics* metrics = nullptr;
+  std::vector<SharedFile*> files;  // per sink: the output of a stdout or jsonl sink
+  Mailbox<ControlEvent>* control = nullptr;
+  std::string client_id;  // MQTT client id prefix, unique to this process
+};
+
+class Worker final : public DeliveryListener {
+ public:
+  Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerSetup>& listeners);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs the loop until a Stop message has been handled and the sinks drained.
+  void run();
+  void post(WorkerMessage message) { mailbox_.post(std::move(message)); }
+
+  void accepted(Ticket ticket) override;
+  void failed(Ticket ticket) override;
+
+ private:
+  struct Listener;
+
+  // 16 bytes of address (IPv4 as v4-mapped IPv6) and the port: a UDP peer's identity.
+  using PeerKey = std::array<uint8_t, 18>;
+  struct PeerKeyHash {
+    size_t operator()(const PeerKey& k) const;
+  };
+
+  // A TCP connection or a UDP peer.
+  struct Endpoint final : Watcher {
+    Endpoint(Worker& w, Listener& l, uint64_t i) : worker(w), listener(l), id(i) {}
+    void on_event(uint32_t events) override { worker.on_tcp_event(*this, events); }
+
+    Worker& worker;
+    Listener& listener;
+    uint64_t id;
+    int fd = -1;  // TCP only
+    bool udp = false;
+    bool closed = false;
+    bool eof = false;            // the device closed its side: reply to what it sent, then close
+    bool paused_listed = false;  // in paused_, waiting for the sinks
+    uint32_t interest = 0;
+    int64_t last_active_ms = 0;
+    std::unique_ptr<Session> session;
+    PendingFrames pending;
+    std::string unsent;              // TCP bytes the kernel did not take yet
+    std::vector<uint64_t> awaiting;  // commands sent, waiting for the device's answer
+    sockaddr_storage peer{};         // UDP only
+    socklen_t peer_len = 0;
+    PeerKey key{};
+  };
+
+  struct Listener final : Watcher {
+    Listener(Worker& w, size_t i) : worker(w), index(i) {}
+    void on_event(uint32_t events) override { worker.on_listener_event(*this, events); }
+
+    Worker& worker;
+    size_t index;
+    ListenSpec spec;
+    size_t series = 0;
+    std::shared_ptr<const Program> program;
+    std::string protocol;  // the program's protocol name: topics and logs
+    int fd = -1;
+    bool paused = false;
+    int64_t resume_at_ms = 0;  // accept failed for want of descriptors
+    std::unordered_map<PeerKey, Endpoint*, PeerKeyHash> peers;
+  };
+
+  struct MailboxWatcher final : Watcher {
+    explicit MailboxWatcher(Worker& w) : worker(w) {}
+    void on_event(uint32_t) override { worker.on_mailbox(); }
+    Worker& worker;
+  };
+
+  // worker.cpp: the loop, delivery and control.
+  void on_mailbox();
+  void iteration_end();
+  void tick();
+  void begin_drain();
+  bool drained() const;
+  void finish();
+  void reload(const std::vector<std::shared_ptr<const Program>>& programs);
+  bool sinks_ready() const;
+  void settle(Ticket ticket, bool failed);
+  SeriesStats& series(const Endpoint& ep) { return stats_.series[ep.listener.series]; }
+
+  // worker_frames.cpp: decoded frames to sinks, replies back in order.
+  void on_frame(Endpoint& ep, const FrameResult& result);
+  void release(Endpoint& ep);
+  void send_bytes(Endpoint& ep, std::span<const uint8_t> bytes);
+  void close_endpoint(Endpoint& ep, Reason reason, bool count);
+  std::unique_ptr<Session> new_session(Listener& listener, Transport transport);
+  void log_frame_error(const Endpoint& ep, const Error& error);
+
+  // worker_tcp.cpp
+  void on_listener_event(Listener& listener, uint32_t events);
+  void accept_all(Listener& listener);
+  void on_tcp_event(Endpoint& ep, uint32_t events);
+  void read_tcp(Endpoint& ep);
+  void write_tcp(Endpoint& ep);
+  bool can_read(const Endpoint& ep) const;
+  void refresh(Endpoint& ep);
+  void resume_paused();
+
+  // worker_udp.cpp
+  void read_udp(Listener& listener);
+  Endpoint* udp_peer(Listener& listener, const sockaddr_storage& addr, socklen_t len);
+  void set_listener_reading(Listener& listener, bool reading);
+
+  // worker_commands.cpp
+  void handle_command(const CommandRequest& command);
+  void on_mqtt_command(const struct CommandTopic& topic, std::string_view payload);
+  void answer_command(Endpoint& ep, std::string_view json);
+  void report(ControlEvent::Kind kind, uint64_t command, std::string text);
+
+  unsigned index_;
+  WorkerShared& shared_;
+  const Limits& limits_;
+  WorkerStats& stats_;
+  EventLoop loop_;
+  Mailbox<WorkerMessage> mailbox_;
+  MailboxWatcher mailbox_watcher_{*this};
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  std::unordered_map<uint64_t, std::unique_ptr<Endpoint>> endpoints_;
+  std::vector<std::unique_ptr<Endpoint>> closed_;  // freed at the end of the loop iteration
+  std::vector<uint64_t> paused_;                   // endpoints waiting for the sinks
+  std::vector<uint8_t> buffer_;
+  std::string json_;
+  Endpoint* current_ = nullptr;  // the endpoint whose session is being fed
+  FrameCallback on_frame_;
+  uint64_t next_id_ = 1;
+  int64_t now_ms_ = 0;
+  int64_t next_tick_ms_ = 0;
+  int64_t next_idle_scan_ms_ = 0;
+  int64_t log_window_ms_ = 0;
+  int logs_in_window_ = 0;
+  bool draining_ = false;
+  bool stopped_ = false;
+  int64_t drain_deadline_ms_ = 0;
+};
+
+}  // namespace pvm::gateway

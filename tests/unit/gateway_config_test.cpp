@@ -1,0 +1,134 @@
+// The gateway's configuration: listener and sink specs, gateway.toml, defaults, validation.
+#include <doctest/doctest.h>
+
+#include "pvm/gateway/config.h"
+
+using namespace pvm::gateway;
+
+TEST_CASE("gateway: listener specs") {
+  ListenSpec spec;
+  std::string error;
+  REQUIRE(parse_listen("teltonika@tcp://0.0.0.0:5027", spec, error));
+  CHECK(spec.protocol == "teltonika");
+  CHECK(spec.transport == pvm::Transport::Tcp);
+  CHECK(spec.host == "0.0.0.0");
+  CHECK(spec.port == 5027);
+  CHECK(spec.text() == "teltonika@tcp://0.0.0.0:5027");
+
+  REQUIRE(parse_listen("protocols/x@y.pvm@udp://[::1]:7?extended=true&a=b", spec, error));
+  CHECK(spec.protocol == "protocols/x@y.pvm");
+  CHECK(spec.transport == pvm::Transport::Udp);
+  CHECK(spec.host == "::1");
+  REQUIRE(spec.options.size() == 2);
+  CHECK(spec.options[0] == std::pair<std::string, std::string>{"extended", "true"});
+  CHECK(spec.text() == "protocols/x@y.pvm@udp://[::1]:7?extended=true&a=b");
+
+  REQUIRE(parse_listen("teltonika@tcp://:65535", spec, error));  // the largest port
+  CHECK(spec.host == "0.0.0.0");
+  CHECK(spec.port == 65535);
+  CHECK_FALSE(parse_listen("teltonika@tcp://0.0.0.0:65536", spec, error));
+  CHECK(error.find("not a port") != std::string::npos);
+  CHECK_FALSE(parse_listen("teltonika@sctp://0.0.0.0:1", spec, error));
+  CHECK_FALSE(parse_listen("tcp://0.0.0.0:1", spec, error));
+  CHECK_FALSE(parse_listen("teltonika@tcp://0.0.0.0", spec, error));
+  CHECK_FALSE(parse_listen("teltonika@tcp://0.0.0.0:1?novalue", spec, error));
+}
+
+TEST_CASE("gateway: sink specs") {
+  SinkSpec spec;
+  std::string error;
+  REQUIRE(parse_sink("stdout", spec, error));
+  CHECK(spec.kind == SinkKind::Stdout);
+  REQUIRE(parse_sink("jsonl:/var/lib/pvm/m.jsonl", spec, error));
+  CHECK(spec.kind == SinkKind::Jsonl);
+  CHECK(spec.path == "/var/lib/pvm/m.jsonl");
+  REQUIRE(parse_sink("mqtt://broker:1884", spec, error));
+  CHECK(spec.kind == SinkKind::Mqtt);
+  CHECK(spec.host == "broker");
+  CHECK(spec.port == 1884);
+  REQUIRE(parse_sink("mqtt://broker", spec, error));
+  CHECK(spec.port == 1883);
+  CHECK(spec.text() == "mqtt://broker:1883");
+  CHECK_FALSE(parse_sink("jsonl:", spec, error));
+  CHECK_FALSE(parse_sink("mqtt://:1883", spec, error));
+  CHECK_FALSE(parse_sink("kafka://x:1", spec, error));
+}
+
+TEST_CASE("gateway: gateway.toml") {
+  GatewayConfig c;
+  std::string error;
+  REQUIRE(load_config_text(R"(
+workers = 3
+http = "127.0.0.1:9100"
+log_level = "warn"
+listen = ["teltonika@tcp://0.0.0.0:5027", "teltonika@udp://0.0.0.0:5027"]
+sinks = "mqtt://mqtt:1883"
+
+[mqtt]
+topic = "fleet/{protocol}/{ident}"
+qos = 1
+
+[spool]
+dir = "/var/lib/pvm/spool"
+
+[limits]
+idle_timeout = 60
+max_sink_queue = 65534
+)",
+                           "gateway.toml", c, error));
+  CHECK(c.workers == 3);
+  CHECK(c.http == "127.0.0.1:9100");
+  CHECK(c.log_level == LogLevel::Warn);
+  CHECK(c.listeners.size() == 2);
+  REQUIRE(c.sinks.size() == 1);
+  CHECK(c.sinks[0].host == "mqtt");
+  CHECK(c.mqtt.topic == "fleet/{protocol}/{ident}");
+  CHECK(c.spool_dir == "/var/lib/pvm/spool");
+  CHECK(c.limits.idle_timeout == 60);
+  CHECK(c.limits.max_sink_queue == kMaxMqttPacketIds - 1);  // the most packet ids in flight
+  CHECK(c.limits.max_frame == kDefaultMaxFrame);            // untouched keys keep their defaults
+  CHECK(validate(c, error));
+}
+
+TEST_CASE("gateway: gateway.toml errors name the line and key") {
+  GatewayConfig c;
+  std::string error;
+  CHECK_FALSE(load_config_text("workers = 1\nlisen = []\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: lisen: unknown key");
+  CHECK_FALSE(load_config_text("[limits]\nmax_sink_queue = 65535\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:2: max_sink_queue: must be in 1..65534") == 0);
+  CHECK_FALSE(load_config_text("[limits]\nmax_frame = 15\n", "g.toml", c, error));
+  CHECK_FALSE(load_config_text("listen = [\"x@tcp://h:99999\"]\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:1: listen:") == 0);
+  CHECK_FALSE(load_config_text("workers = \"two\"\n", "g.toml", c, error));
+  CHECK_FALSE(load_config_text("workers = [\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:") == 0);
+  CHECK_FALSE(load_config_text("log_level = \"loud\"\n", "g.toml", c, error));
+}
+
+TEST_CASE("gateway: defaults and validation") {
+  GatewayConfig c;
+  add_default_listeners(c, {"teltonika", "no-such-family"});
+  REQUIRE(c.listeners.size() == 2);  // TCP and UDP for the protocol with a customary port
+  CHECK(c.listeners[0].port == customary_port("teltonika"));
+  CHECK(customary_port("teltonika") == 5027);
+  CHECK(customary_port("no-such-family") == 0);
+
+  std::string error;
+  CHECK_FALSE(validate(c, error));  // no sink
+  c.sinks.push_back(SinkSpec{});
+  CHECK(validate(c, error));
+  c.spool_dir = "/tmp/spool";
+  CHECK_FALSE(validate(c, error));  // a spool without MQTT
+  SinkSpec mqtt;
+  REQUIRE(parse_sink("mqtt://b:1883", mqtt, error));
+  c.sinks.push_back(mqtt);
+  CHECK(validate(c, error));
+  c.mqtt.topic = "pvm/{protocol}";
+  CHECK_FALSE(validate(c, error));
+  c.mqtt.topic = "pvm/{ident}";
+  c.sinks.push_back(mqtt);
+  CHECK_FALSE(validate(c, error));  // two brokers
+  c.listeners.clear();
+  CHECK_FALSE(validate(c, error));
+}
