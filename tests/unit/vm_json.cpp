@@ -1,0 +1,138 @@
+// The JSON writer, error formatting and message lookup.
+#include <doctest/doctest.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "pvm/vm.h"
+
+namespace {
+
+pvm::Field field(std::string_view name, pvm::ValueType type) {
+  pvm::Field f;
+  f.name = name;
+  f.type = type;
+  return f;
+}
+
+pvm::Field float_field(double v) {
+  pvm::Field f = field("v", pvm::ValueType::Float);
+  f.f = v;
+  return f;
+}
+
+std::string json(const std::vector<pvm::Field>& fields) {
+  std::string out;
+  pvm::append_json(out, pvm::Message{fields});
+  return out;
+}
+
+std::string str_json(std::string_view text) {
+  pvm::Field f = field("s", pvm::ValueType::Str);
+  f.s = text;
+  return json({f});
+}
+
+}  // namespace
+
+TEST_SUITE("vm json") {
+  TEST_CASE("floats: shortest round-trip text, always with a fraction or exponent") {
+    CHECK(json({float_field(1560161086.0)}) == R"({"v":1560161086.0})");
+    CHECK(json({float_field(24.079)}) == R"({"v":24.079})");
+    CHECK(json({float_field(0.0)}) == R"({"v":0.0})");
+    CHECK(json({float_field(-0.0)}) == R"({"v":-0.0})");
+    CHECK(json({float_field(0.1)}) == R"({"v":0.1})");
+    CHECK(json({float_field(1e21)}) == R"({"v":1e+21})");
+    CHECK(json({float_field(5e-324)}) == R"({"v":5e-324})");
+    CHECK(json({float_field(-54.123456789)}) == R"({"v":-54.123456789})");
+  }
+
+  TEST_CASE("non-finite floats are left out") {
+    CHECK(json({float_field(std::numeric_limits<double>::infinity()), float_field(1.5)}) == R"({"v":1.5})");
+    CHECK(json({float_field(std::numeric_limits<double>::quiet_NaN())}) == "{}");
+  }
+
+  TEST_CASE("ints, uints and bools are exact") {
+    pvm::Field i = field("i", pvm::ValueType::Int);
+    i.i = std::numeric_limits<int64_t>::min();
+    pvm::Field u = field("u", pvm::ValueType::UInt);
+    u.u = std::numeric_limits<uint64_t>::max();
+    pvm::Field t = field("t", pvm::ValueType::Bool);
+    t.b = true;
+    pvm::Field f = field("f", pvm::ValueType::Bool);
+    f.b = false;
+    CHECK(json({i, u, t, f}) == R"({"i":-9223372036854775808,"u":18446744073709551615,"t":true,"f":false})");
+    CHECK(json({}) == "{}");
+  }
+
+  TEST_CASE("bytes are lowercase hex strings") {
+    pvm::Field y = field("y", pvm::ValueType::Bytes);
+    y.s = std::string_view("\x00\xAB\x7F", 3);
+    CHECK(json({y}) == R"({"y":"00ab7f"})");
+  }
+
+  TEST_CASE("strings: quotes, backslashes and control characters are escaped") {
+    CHECK(str_json("a\"b\\c") == R"({"s":"a\"b\\c"})");
+    CHECK(str_json(std::string_view("\n\t\x01\x1f\x00", 5)) == R"({"s":"\u000a\u0009\u0001\u001f\u0000"})");
+    CHECK(str_json("\x7f/") == "{\"s\":\"\x7f/\"}");
+  }
+
+  TEST_CASE("strings: valid UTF-8 passes, other high bytes are escaped one by one") {
+    CHECK(str_json("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x9A\x97") ==
+          "{\"s\":\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x9A\x97\"}");
+    CHECK(str_json("\xFF") == R"({"s":"\u00ff"})");
+    CHECK(str_json("\xC3") == R"({"s":"\u00c3"})");                                // cut short
+    CHECK(str_json("\xC0\x80") == R"({"s":"\u00c0\u0080"})");                      // overlong NUL
+    CHECK(str_json("\xED\xA0\x80") == R"({"s":"\u00ed\u00a0\u0080"})");            // surrogate
+    CHECK(str_json("\xF4\x90\x80\x80") == R"({"s":"\u00f4\u0090\u0080\u0080"})");  // above U+10FFFF
+    CHECK(str_json("\xE2\x82") == R"({"s":"\u00e2\u0082"})");
+  }
+
+  TEST_CASE("keys are escaped like strings") {
+    pvm::Field f = field("a\"\n", pvm::ValueType::Int);
+    f.i = 1;
+    CHECK(json({f}) == R"({"a\"\u000a":1})");
+  }
+
+  TEST_CASE("appending keeps what the buffer held") {
+    std::string out = "x";
+    pvm::append_json(out, pvm::Message{});
+    CHECK(out == "x{}");
+  }
+
+  TEST_CASE("Message::find") {
+    std::vector<pvm::Field> fields = {field("a", pvm::ValueType::Int), field("b", pvm::ValueType::Bool)};
+    const pvm::Message m{fields};
+    REQUIRE(m.find("b") != nullptr);
+    CHECK(m.find("b")->type == pvm::ValueType::Bool);
+    CHECK(m.find("c") == nullptr);
+  }
+
+  TEST_CASE("Error::format and trap names") {
+    pvm::Error e;
+    e.trap = pvm::Trap::Truncated;
+    e.reason = "need 4 bytes, 2 left";
+    e.offset = 18;
+    CHECK(e.format("teltonika.pvm") == "offset 18: truncated: need 4 bytes, 2 left");
+    e.line = 42;
+    e.col = 5;
+    e.what = "u32 $crc";
+    CHECK(e.format("teltonika.pvm") ==
+          "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)");
+    CHECK(e.format("") == "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (42:5)");
+    const std::vector<std::pair<pvm::Trap, std::string_view>> names = {
+        {pvm::Trap::None, "none"},
+        {pvm::Trap::NeedMore, "need more"},
+        {pvm::Trap::Truncated, "truncated"},
+        {pvm::Trap::Rejected, "rejected"},
+        {pvm::Trap::BadValue, "bad value"},
+        {pvm::Trap::DivByZero, "division by zero"},
+        {pvm::Trap::OutOfFuel, "out of fuel"},
+        {pvm::Trap::Limit, "limit"},
+        {pvm::Trap::BadFrame, "bad frame"},
+        {pvm::Trap::Incomplete, "incomplete"}};
+    for (const auto& [trap, name] : names) CHECK(pvm::trap_name(trap) == name);
+  }
+
+}  // TEST_SUITE

@@ -1,0 +1,727 @@
+// The semantics of every opcode, at least one check each (vm_opcode_coverage.cpp fails when a
+// mnemonic of opcodes.def appears in none of these programs).
+#include <doctest/doctest.h>
+
+#include "vm_test_util.h"
+
+using vmtest::run;
+
+TEST_SUITE("vm ops") {
+  TEST_CASE("constants and moves") {
+    CHECK(run(R"(
+    ldk i0, -5
+    ldu u0, -1
+    ldd f0, 2.5
+    ldb b0, 7
+    lds s0, "hi"
+    ldy y0, x"0a0b"
+    mov.i i1, i0
+    mov.u u1, u0
+    mov.f f1, f0
+    mov.b b1, b0
+    mov.s s1, s0
+    mov.y y1, y0
+    msg.new
+    set.i "i", i1
+    set.u "u", u1
+    set.f "f", f1
+    set.b "b", b1
+    set.s "s", s1
+    set.y "y", y1
+    ret)") == R"({"i":-5,"u":18446744073709551615,"f":2.5,"b":true,"s":"hi","y":"0a0b"})");
+  }
+
+  TEST_CASE("int arithmetic wraps and rounds toward zero") {
+    CHECK(run(R"(
+    ldk i0, 9223372036854775807
+    ldk i1, 1
+    add.i i2, i0, i1
+    ldk i3, 3
+    ldk i4, 10
+    sub.i i5, i3, i4
+    mul.i i6, i0, i0
+    msg.new
+    set.i "add", i2
+    set.i "sub", i5
+    set.i "mul", i6
+    ldk i0, -7
+    ldk i1, 2
+    div.i i2, i0, i1
+    mod.i i3, i0, i1
+    neg.i i4, i0
+    set.i "div", i2
+    set.i "mod", i3
+    set.i "neg", i4
+    ret)") == R"({"add":-9223372036854775808,"sub":-7,"mul":1,"div":-3,"mod":-1,"neg":7})");
+  }
+
+  TEST_CASE("INT64_MIN divided by -1 wraps instead of trapping") {
+    CHECK(run(R"(
+    ldk i0, 1
+    ldk i1, 63
+    shl.i i0, i0, i1
+    ldk i1, -1
+    div.i i2, i0, i1
+    mod.i i3, i0, i1
+    neg.i i4, i0
+    msg.new
+    set.i "div", i2
+    set.i "mod", i3
+    set.i "neg", i4
+    ret)") == R"({"div":-9223372036854775808,"mod":0,"neg":-9223372036854775808})");
+  }
+
+  TEST_CASE("int bit operations and shifts") {
+    CHECK(
+        run(R"(
+    ldk i0, 12
+    ldk i1, 10
+    and.i i2, i0, i1
+    or.i i3, i0, i1
+    xor.i i4, i0, i1
+    not.i i5, i0
+    msg.new
+    set.i "and", i2
+    set.i "or", i3
+    set.i "xor", i4
+    set.i "not", i5
+    ldk i0, 1
+    ldk i1, 4
+    shl.i i2, i0, i1
+    ldk i1, 64
+    shl.i i3, i0, i1
+    ldk i1, -1
+    shl.i i4, i0, i1
+    set.i "shl", i2
+    set.i "shl64", i3
+    set.i "shlneg", i4
+    ldk i0, -16
+    ldk i1, 2
+    shr.i i2, i0, i1
+    ldk i1, 64
+    shr.i i3, i0, i1
+    ldk i0, 16
+    shr.i i4, i0, i1
+    set.i "shr", i2
+    set.i "shrneg64", i3
+    set.i "shrpos64", i4
+    ret)") ==
+        R"({"and":8,"or":14,"xor":6,"not":-13,"shl":16,"shl64":0,"shlneg":0,"shr":-4,"shrneg64":-1,"shrpos64":0})");
+  }
+
+  TEST_CASE("uint arithmetic") {
+    CHECK(run(R"(
+    ldu u0, -1
+    ldu u1, 1
+    add.u u2, u0, u1
+    sub.u u3, u2, u1
+    msg.new
+    set.u "add", u2
+    set.u "sub", u3
+    ldu u0, 7
+    ldu u1, 2
+    mul.u u2, u0, u1
+    div.u u3, u0, u1
+    set.u "mul", u2
+    set.u "div", u3
+    mod.u u2, u0, u1
+    set.u "mod", u2
+    ldu u0, 12
+    ldu u1, 10
+    and.u u2, u0, u1
+    or.u u3, u0, u1
+    set.u "and", u2
+    set.u "or", u3
+    xor.u u2, u0, u1
+    not.u u3, u0
+    set.u "xor", u2
+    set.u "not", u3
+    ldu u0, 1
+    ldk i0, 63
+    shl.u u1, u0, i0
+    set.u "shl", u1
+    ldk i0, 64
+    shl.u u2, u0, i0
+    set.u "shl64", u2
+    ldk i0, 60
+    shr.u u2, u1, i0
+    set.u "shr", u2
+    ldk i0, -1
+    shr.u u2, u1, i0
+    set.u "shrneg", u2
+    ret)") == R"({"add":0,"sub":18446744073709551615,"mul":14,"div":3,"mod":1,"and":8,"or":14,"xor":6,)"
+              R"("not":18446744073709551603,"shl":9223372036854775808,"shl64":0,"shr":8,"shrneg":0})");
+  }
+
+  TEST_CASE("float arithmetic") {
+    CHECK(run(R"(
+    ldd f0, 1.5
+    ldd f1, 2.25
+    add.f f2, f0, f1
+    msg.new
+    set.f "add", f2
+    sub.f f2, f0, f1
+    set.f "sub", f2
+    mul.f f2, f0, f1
+    set.f "mul", f2
+    div.f f2, f0, f1
+    set.f "div", f2
+    neg.f f2, f0
+    set.f "neg", f2
+    ret)") == R"({"add":3.75,"sub":-0.75,"mul":3.375,"div":0.6666666666666666,"neg":-1.5})");
+  }
+
+  TEST_CASE("conversions; f2i truncates and saturates, NaN gives 0") {
+    CHECK(run(R"(
+    ldk i0, -3
+    i2f f0, i0
+    ldu u0, -1
+    u2f f1, u0
+    msg.new
+    set.f "i2f", f0
+    set.f "u2f", f1
+    i2u u1, i0
+    u2i i1, u0
+    set.u "i2u", u1
+    set.i "u2i", i1
+    ldd f0, -2.9
+    f2i i1, f0
+    set.i "trunc", i1
+    ldd f0, 1e300
+    f2i i1, f0
+    set.i "high", i1
+    neg.f f0, f0
+    f2i i1, f0
+    set.i "low", i1
+    ldd f0, 0.0
+    div.f f0, f0, f0
+    f2i i1, f0
+    set.i "nan", i1
+    ldb b0, 1
+    b2i i1, b0
+    set.i "b2i", i1
+    ret)") == R"({"i2f":-3.0,"u2f":18446744073709551616.0,"i2u":18446744073709551613,"u2i":-1,"trunc":-2,)"
+              R"("high":9223372036854775807,"low":-9223372036854775808,"nan":0,"b2i":1})");
+  }
+
+  TEST_CASE("int, uint and float comparisons") {
+    CHECK(run(R"(
+    ldk i0, -1
+    ldk i1, 2
+    msg.new
+    eq.i b0, i0, i1
+    set.b "eq.i", b0
+    ne.i b0, i0, i1
+    set.b "ne.i", b0
+    lt.i b0, i0, i1
+    set.b "lt.i", b0
+    le.i b0, i1, i1
+    set.b "le.i", b0
+    ldu u0, -1
+    ldu u1, 2
+    eq.u b0, u0, u1
+    set.b "eq.u", b0
+    ne.u b0, u0, u1
+    set.b "ne.u", b0
+    lt.u b0, u0, u1
+    set.b "lt.u", b0
+    le.u b0, u1, u1
+    set.b "le.u", b0
+    ldd f0, 0.5
+    ldd f1, 1.5
+    eq.f b0, f0, f1
+    set.b "eq.f", b0
+    ne.f b0, f0, f1
+    set.b "ne.f", b0
+    lt.f b0, f0, f1
+    set.b "lt.f", b0
+    le.f b0, f1, f0
+    set.b "le.f", b0
+    ret)") == R"({"eq.i":false,"ne.i":true,"lt.i":true,"le.i":true,"eq.u":false,"ne.u":true,"lt.u":false,)"
+              R"("le.u":true,"eq.f":false,"ne.f":true,"lt.f":true,"le.f":false})");
+  }
+
+  TEST_CASE("bool, str and bytes comparisons") {
+    CHECK(
+        run(R"(
+    ldb b0, 1
+    ldb b1, 0
+    msg.new
+    eq.b b2, b0, b1
+    set.b "eq.b", b2
+    ne.b b2, b0, b1
+    set.b "ne.b", b2
+    not.b b2, b0
+    set.b "not.b", b2
+    lds s0, "abc"
+    lds s1, "abd"
+    eq.s b2, s0, s0
+    set.b "eq.s", b2
+    ne.s b2, s0, s1
+    set.b "ne.s", b2
+    eq.s b2, s2, s3
+    set.b "empty", b2
+    ldy y0, x"01"
+    ldy y1, x"0102"
+    eq.y b2, y0, y1
+    set.b "eq.y", b2
+    ne.y b2, y0, y1
+    set.b "ne.y", b2
+    ret)") ==
+        R"({"eq.b":false,"ne.b":true,"not.b":false,"eq.s":true,"ne.s":true,"empty":true,"eq.y":false,"ne.y":true})");
+  }
+
+  TEST_CASE("jumps and switch") {
+    const std::string body = R"(
+    rd.u8 i0
+    msg.new
+    switch i0, {1: One, 5: Five, _: Other}
+One:
+    lds s0, "one"
+    jmp Done
+Five:
+    lds s0, "five"
+    jmp Done
+Other:
+    lds s0, "other"
+Done:
+    set.s "v", s0
+    ldk i1, 0
+    ldb b0, 1
+    jt b0, Yes
+    ldk i1, 1
+Yes:
+    ldb b0, 0
+    jf b0, No
+    ldk i1, 2
+No:
+    set.i "flags", i1
+    ret)";
+    CHECK(run(body, "01") == R"({"v":"one","flags":0})");
+    CHECK(run(body, "05") == R"({"v":"five","flags":0})");
+    CHECK(run(body, "03") == R"({"v":"other","flags":0})");
+  }
+
+  TEST_CASE("a loop with backward jumps") {
+    CHECK(run(R"(
+    ldk i0, 0
+    ldk i1, 1
+    ldk i2, 10
+Loop:
+    add.i i0, i0, i1
+    lt.i b0, i0, i2
+    jt b0, Loop
+    msg.new
+    set.i "n", i0
+    ret)") == R"({"n":10})");
+  }
+
+  TEST_CASE("fail, expect, check and warn") {
+    CHECK(run(R"(fail "no")") == "error: offset 0: rejected: no");
+    CHECK(run("ldb b0, 1\nexpect b0, \"fine\"\nmsg.new\nret") == "{}");
+    CHECK(run("ldb b0, 0\nexpect b0, \"bad codec\"\nmsg.new\nret") == "error: offset 0: rejected: bad codec");
+    CHECK(run("rd.u8 i0\nldb b0, 0\ncheck b0, \"CRC mismatch\"\nmsg.new\nret", "01") ==
+          "error: offset 1: rejected: CRC mismatch");
+    const auto f =
+        vmtest::decode_frame(vmtest::load(vmtest::packet_module("warn \"odd\"\nmsg.new\nret")), "");
+    REQUIRE(f.warnings.size() == 1);
+    CHECK(f.warnings[0].format("") == "offset 0: warning: odd");
+    CHECK(f.json.size() == 1);
+  }
+
+  TEST_CASE("fixed-width reads") {
+    CHECK(run(R"(
+    msg.new
+    rd.u8 i0
+    set.i "u8", i0
+    rd.u16be i0
+    set.i "u16be", i0
+    rd.u16le i0
+    set.i "u16le", i0
+    rd.u32be i0
+    set.i "u32be", i0
+    rd.u32le i0
+    set.i "u32le", i0
+    rd.u64be u0
+    set.u "u64be", u0
+    rd.u64le u0
+    set.u "u64le", u0
+    ret)",
+              "ff 0102 0102 fffffffe fffffffe ffffffffffffffff 0100000000000000") ==
+          R"({"u8":255,"u16be":258,"u16le":513,"u32be":4294967294,"u32le":4278190079,)"
+          R"("u64be":18446744073709551615,"u64le":1})");
+    CHECK(run(R"(
+    msg.new
+    rd.i8 i0
+    set.i "i8", i0
+    rd.i16be i0
+    set.i "i16be", i0
+    rd.i16le i0
+    set.i "i16le", i0
+    rd.i32be i0
+    set.i "i32be", i0
+    rd.i32le i0
+    set.i "i32le", i0
+    rd.i64be i0
+    set.i "i64be", i0
+    rd.i64le i0
+    set.i "i64le", i0
+    ret)",
+              "ff fffe feff fffffffe feffffff fffffffffffffffd fdffffffffffffff") ==
+          R"({"i8":-1,"i16be":-2,"i16le":-2,"i32be":-2,"i32le":-2,"i64be":-3,"i64le":-3})");
+  }
+
+  TEST_CASE("float reads") {
+    CHECK(run(R"(
+    msg.new
+    rd.f32be f0
+    set.f "f32be", f0
+    rd.f32le f0
+    set.f "f32le", f0
+    rd.f64be f0
+    set.f "f64be", f0
+    rd.f64le f0
+    set.f "f64le", f0
+    ret)",
+              "3fc00000 0000c03f 4037147ae147ae14 14ae47e17a143740") ==
+          R"({"f32be":1.5,"f32le":1.5,"f64be":23.08,"f64le":23.08})");
+  }
+
+  TEST_CASE("variable-width reads") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 3
+    rd.unbe u0, i0
+    set.u "unbe", u0
+    rd.unle u0, i0
+    set.u "unle", u0
+    rd.snbe i1, i0
+    set.i "snbe", i1
+    rd.snle i1, i0
+    set.i "snle", i1
+    ldk i0, 0
+    rd.unbe u0, i0
+    set.u "zero", u0
+    ret)",
+              "010203 010203 fffffe feffff") ==
+          R"({"unbe":66051,"unle":197121,"snbe":-2,"snle":-2,"zero":0})");
+  }
+
+  TEST_CASE("bytes, text and BCD reads") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 2
+    rd.bytes y0, i0
+    set.y "bytes", y0
+    rd.str s0, i0
+    set.s "str", s0
+    rd.cstr s1
+    set.s "cstr", s1
+    ldk i0, 3
+    rd.bcd i1, i0
+    set.i "bcd", i1
+    rd.rest y1
+    set.y "rest", y1
+    ret)",
+              "beef 4f4b 616200 123456 0102") ==
+          R"({"bytes":"beef","str":"OK","cstr":"ab","bcd":123456,"rest":"0102"})");
+  }
+
+  TEST_CASE("cursor: skip, seek, pos, size, remain") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 2
+    skip i0
+    pos i1
+    set.i "pos", i1
+    size i1
+    set.i "size", i1
+    remain i1
+    set.i "remain", i1
+    ldk i0, 1
+    seek i0
+    rd.u8 i1
+    set.i "at1", i1
+    ret)",
+              "00112233") == R"({"pos":2,"size":4,"remain":2,"at1":17})");
+  }
+
+  TEST_CASE("sub-views: reads are bounded, pop moves the parent past the child") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 3
+    view.push i0
+    rd.u8 i1
+    set.i "first", i1
+    size i2
+    set.i "inner.size", i2
+    remain i2
+    set.i "inner.remain", i2
+    view.pop
+    pos i2
+    set.i "outer.pos", i2
+    rd.u8 i1
+    set.i "after", i1
+    ret)",
+              "0a0b0c0d") == R"({"first":10,"inner.size":3,"inner.remain":2,"outer.pos":3,"after":13})");
+  }
+
+  TEST_CASE("string and bytes operations") {
+    CHECK(run(R"(
+    msg.new
+    lds s0, "ab"
+    lds s1, "cd"
+    cat.s s2, s0, s1
+    set.s "cat.s", s2
+    len.s i0, s2
+    set.i "len.s", i0
+    ldk i1, 1
+    ldk i2, 3
+    slice.s s3, s2, i1, i2
+    set.s "slice.s", s3
+    ldk i2, 99
+    slice.s s3, s2, i1, i2
+    set.s "clamped", s3
+    ldy y0, x"0102"
+    ldy y1, x"ff"
+    cat.y y2, y0, y1
+    set.y "cat.y", y2
+    len.y i0, y2
+    set.i "len.y", i0
+    ldk i2, 2
+    slice.y y3, y2, i1, i2
+    set.y "slice.y", y3
+    ldk i1, 2
+    byte.y i3, y2, i1
+    set.i "byte.y", i3
+    ret)") == R"({"cat.s":"abcd","len.s":4,"slice.s":"bc","clamped":"bcd","cat.y":"0102ff","len.y":3,)"
+              R"("slice.y":"02","byte.y":255})");
+  }
+
+  TEST_CASE("number and hex text") {
+    CHECK(
+        run(R"(
+    msg.new
+    ldk i0, -42
+    itos s0, i0
+    set.s "itos", s0
+    ldu u0, -1
+    utos s0, u0
+    set.s "utos", s0
+    ldd f0, 0.1
+    ftos s0, f0
+    set.s "ftos", s0
+    ldy y0, x"00ab"
+    hex.y s0, y0
+    set.s "hex.y", s0
+    ldu u0, 255
+    hex.u s0, u0
+    set.s "hex.u", s0
+    ret)") ==
+        R"({"itos":"-42","utos":"18446744073709551615","ftos":"0.1","hex.y":"00ab","hex.u":"00000000000000ff"})");
+  }
+
+  TEST_CASE("text and bytes convert both ways; stoi and stof parse whole strings") {
+    CHECK(run(R"(
+    msg.new
+    ldy y0, x"4869"
+    y2s s0, y0
+    set.s "y2s", s0
+    s2y y1, s0
+    set.y "s2y", y1
+    lds s1, "-17"
+    stoi i0, s1
+    set.i "stoi", i0
+    lds s1, "+2.5e3"
+    stof f0, s1
+    set.f "stof", f0
+    ret)") == R"({"y2s":"Hi","s2y":"4869","stoi":-17,"stof":2500.0})");
+    CHECK(run("lds s0, \"12a\"\nstoi i0, s0\nret") == "error: offset 0: bad value: not a number: '12a'");
+    CHECK(run("lds s0, \"inf\"\nstof f0, s0\nret") == "error: offset 0: bad value: not a number: 'inf'");
+    CHECK(run("stoi i0, s0\nret") == "error: offset 0: bad value: not a number: ''");
+  }
+
+  TEST_CASE("crc over bytes") {
+    CHECK(run(R"(
+    msg.new
+    ldy y0, x"313233343536373839"
+    crc i0, y0, arc
+    set.i "arc", i0
+    crc i0, y0, crc32
+    set.i "crc32", i0
+    ret)") == R"({"arc":47933,"crc32":3421780262})");
+  }
+
+  TEST_CASE("messages: msg.new stores the open one, msg.end stores, open ones are stored at return") {
+    CHECK(run(R"(
+    ldk i0, 1
+    msg.new
+    set.i "n", i0
+    msg.new
+    set.i "n", i0
+    msg.end
+    msg.new
+    ret)") == "{\"n\":1}\n{\"n\":1}\n{}");
+  }
+
+  TEST_CASE("setting a parameter again replaces it in place") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    set.i "a", i0
+    set.i "b", i0
+    lds s0, "x"
+    set.s "a", s0
+    ret)") == R"({"a":"x","b":1})");
+  }
+
+  TEST_CASE("set.f with NaN or infinity sets nothing") {
+    CHECK(run(R"(
+    msg.new
+    ldd f0, 1.0
+    ldd f1, 0.0
+    div.f f2, f0, f1
+    set.f "inf", f2
+    div.f f2, f1, f1
+    lds s0, "nan"
+    setd.f s0, f2
+    ret)") == "{}");
+  }
+
+  TEST_CASE("dynamic parameter names") {
+    CHECK(run(R"(
+    msg.new
+    lds s0, "io."
+    ldk i0, 5
+    itos s1, i0
+    cat.s s2, s0, s1
+    setd.i s2, i0
+    lds s3, "u"
+    ldu u0, 7
+    setd.u s3, u0
+    lds s3, "f"
+    ldd f0, 0.5
+    setd.f s3, f0
+    lds s3, "b"
+    ldb b0, 1
+    setd.b s3, b0
+    lds s3, "s"
+    setd.s s3, s0
+    lds s3, "y"
+    ldy y0, x"ab"
+    setd.y s3, y0
+    ret)") == R"({"io.5":5,"u":7,"f":0.5,"b":true,"s":"io.","y":"ab"})");
+  }
+
+  TEST_CASE("get.i and has read the open message") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 9
+    set.i "a", i0
+    ldu u0, 4
+    set.u "u", u0
+    ldb b0, 1
+    set.b "b", b0
+    lds s0, "t"
+    set.s "s", s0
+    get.i i1, "a"
+    get.i i2, "u"
+    get.i i3, "b"
+    get.i i4, "s"
+    get.i i5, "missing"
+    has b1, "a"
+    has b2, "missing"
+    msg.new
+    set.i "a", i1
+    set.i "u", i2
+    set.i "b", i3
+    set.i "s", i4
+    set.i "missing", i5
+    set.b "has", b1
+    set.b "hasnt", b2
+    ret)") ==
+          "{\"a\":9,\"u\":4,\"b\":true,\"s\":\"t\"}\n"
+          R"({"a":9,"u":4,"b":1,"s":0,"missing":0,"has":true,"hasnt":false})");
+  }
+
+  TEST_CASE("session slots and options") {
+    const std::string extra =
+        ".session count i\n.session name s\n.option level i 3\n.option verbose b true\n"
+        ".option label s \"dev\"";
+    CHECK(run(R"(
+    sget.i i0, @count
+    ldk i1, 1
+    add.i i0, i0, i1
+    sset.i @count, i0
+    lds s0, "tracker"
+    sset.s @name, s0
+    sget.s s1, @name
+    sget.i i2, @count
+    opt.i i3, %level
+    opt.b b0, %verbose
+    opt.s s2, %label
+    msg.new
+    set.i "count", i2
+    set.s "name", s1
+    set.i "level", i3
+    set.b "verbose", b0
+    set.s "label", s2
+    ret)",
+              "", extra) == R"({"count":1,"name":"tracker","level":3,"verbose":true,"label":"dev"})");
+  }
+
+  TEST_CASE("sset of ident names later messages") {
+    CHECK(run(R"(
+    msg.new
+    lds s0, "356307042441013"
+    sset.s @ident, s0
+    msg.new
+    ret)") == "{}\n{\"ident\":\"356307042441013\",\"protocol.id\":\"test\"}");
+  }
+
+  TEST_CASE("output bytes") {
+    const auto f = vmtest::decode_frame(vmtest::load(vmtest::packet_module(R"(
+    out.new
+    ldk i0, 1
+    wr.u8 i0
+    ldk i0, 0x0203
+    wr.u16be i0
+    wr.u16le i0
+    ldk i0, 0x04050607
+    wr.u32be i0
+    wr.u32le i0
+    ldu u0, 0x08
+    wr.u64be u0
+    wr.u64le u0
+    ldy y0, x"aa"
+    wr.bytes y0
+    lds s0, "A"
+    wr.str s0
+    out.len i1
+    ldk i2, 1
+    out.tail y1, i2
+    crc i3, y1, xor8
+    wr.u8 i3
+    wr.u8 i1
+    out.end
+    out.new
+    wr.u8 i2
+    ret)")),
+                                        "");
+    REQUIRE(f.replies.size() == 2);
+    CHECK(f.replies[0] ==
+          "01"
+          "0203"
+          "0302"
+          "04050607"
+          "07060504"
+          "0000000000000008"
+          "0800000000000000"
+          "aa"
+          "41"
+          "eb"
+          "1f");
+    CHECK(f.replies[1] == "01");
+  }
+
+}  // TEST_SUITE

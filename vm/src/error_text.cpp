@@ -1,0 +1,51 @@
+// How traps and errors read in logs and reports.
+#include <string>
+
+#include "pvm/vm.h"
+
+namespace pvm {
+
+std::string_view trap_name(Trap t) {
+  switch (t) {
+    case Trap::None:
+      return "none";
+    case Trap::NeedMore:
+      return "need more";
+    case Trap::Truncated:
+      return "truncated";
+    case Trap::Rejected:
+      return "rejected";
+    case Trap::BadValue:
+      return "bad value";
+    case Trap::DivByZero:
+      return "division by zero";
+    case Trap::OutOfFuel:
+      return "out of fuel";
+    case Trap::Limit:
+      return "limit";
+    case Trap::BadFrame:
+      return "bad frame";
+    case Trap::Incomplete:
+      return "incomplete";
+  }
+  return "unknown";
+}
+
+std::string Error::format(std::string_view source_file) const {
+  std::string s = "offset " + std::to_string(offset) + ": ";
+  if (!what.empty()) s += what + ": ";
+  // A warning (`warn`) is the only error without a trap.
+  s += trap == Trap::None ? "warning" : trap_name(trap);
+  if (!reason.empty()) s += ": " + reason;
+  if (line != 0) {
+    s += " (";
+    if (!source_file.empty()) {
+      s += source_file;
+      s += ':';
+    }
+    s += std::to_string(line) + ":" + std::to_string(col) + ")";
+  }
+  return s;
+}
+
+}  // namespace pvm

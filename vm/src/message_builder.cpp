@@ -1,0 +1,49 @@
+#include "message_builder.h"
+
+#include <algorithm>
+
+namespace pvm::detail {
+
+MessageBuilder::MessageBuilder() : index_(kIndexSize) {}
+
+void MessageBuilder::reset() {
+  fields_.clear();
+  messages_.clear();
+  open_ = false;
+}
+
+bool MessageBuilder::begin() {
+  if (open_) end();
+  if (messages_.size() >= bc::kMaxMessagesPerFrame) return false;
+  if (++stamp_ == 0) {  // stamps wrapped: forget every slot once
+    std::fill(index_.begin(), index_.end(), Slot{});
+    stamp_ = 1;
+  }
+  open_ = true;
+  open_begin_ = static_cast<uint32_t>(fields_.size());
+  return true;
+}
+
+void MessageBuilder::end() {
+  messages_.push_back({open_begin_, static_cast<uint32_t>(fields_.size()) - open_begin_});
+  open_ = false;
+}
+
+void MessageBuilder::publish(std::vector<Message>& out) const {
+  out.clear();
+  for (const Range& r : messages_)
+    out.push_back(Message{std::span<const Field>(fields_.data() + r.begin, r.count)});
+}
+
+}  // namespace pvm::detail
+
+namespace pvm {
+
+const Field* Message::find(std::string_view name) const {
+  for (const Field& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace pvm

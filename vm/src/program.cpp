@@ -1,0 +1,125 @@
+// Loading (deserialize, then verify: nothing runs unverified) and command encoding.
+#include <string>
+
+#include "pvm/bytecode/serialize.h"
+#include "pvm/verify.h"
+#include "pvm/vm.h"
+#include "runtime.h"
+#include "text_values.h"
+
+namespace pvm {
+
+std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error) {
+  if (!verify(module, error)) return nullptr;
+  return std::make_shared<const Program>(std::move(module));
+}
+
+std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std::string& error) {
+  bc::Module module;
+  if (!bc::deserialize(pvmc, module, error)) return nullptr;
+  return load(std::move(module), error);
+}
+
+std::string_view Program::protocol() const {
+  return module_.strings[module_.protocol];
+}
+
+bool Program::has_function(std::string_view name) const {
+  return module_.find_function(name) >= 0;
+}
+
+namespace {
+
+// Converts one argument to its register's class; false with a reason.
+bool convert(bc::RegClass cls, const std::string& name, const std::string& text, detail::Value& v,
+             std::vector<uint8_t>& bytes, std::string& error) {
+  std::string_view need;
+  switch (cls) {
+    case bc::RegClass::Int:
+      if (detail::parse_int(text, v.i)) return true;
+      need = "an integer";
+      break;
+    case bc::RegClass::UInt:
+      if (detail::parse_uint(text, v.u)) return true;
+      need = "an unsigned integer";
+      break;
+    case bc::RegClass::Float:
+      if (detail::parse_float(text, v.f)) return true;
+      need = "a number";
+      break;
+    case bc::RegClass::Bool:
+      if (detail::parse_bool(text, v.b)) return true;
+      need = "true, false, 1 or 0";
+      break;
+    case bc::RegClass::Str:
+      v.s = {reinterpret_cast<const uint8_t*>(text.data()), static_cast<uint32_t>(text.size())};
+      return true;
+    case bc::RegClass::Bytes:
+      if (detail::parse_hex(text, bytes)) {
+        v.s = {bytes.data(), static_cast<uint32_t>(bytes.size())};
+        return true;
+      }
+      need = "hex bytes";
+      break;
+  }
+  error = "argument '" + name + "' needs " + std::string(need) + ", not " + detail::quote(text);
+  return false;
+}
+
+}  // namespace
+
+bool Program::encode(std::string_view command, std::span<const std::pair<std::string, std::string>> args,
+                     std::vector<uint8_t>& out, std::string& error) const {
+  const std::string fn_name = "command." + std::string(command);
+  const int index = module_.find_function(fn_name);
+  if (index < 0) {
+    error = "unknown command '" + std::string(command) + "'";
+    return false;
+  }
+  const bc::Function& fn = module_.functions[index];
+  for (const auto& [name, value] : args) {
+    bool known = false;
+    for (const bc::Param& p : fn.params) known = known || module_.strings[p.name] == name;
+    if (!known) {
+      error = "command '" + std::string(command) + "' has no argument '" + name + "'";
+      return false;
+    }
+  }
+  std::vector<std::pair<uint32_t, detail::Value>> regs;
+  std::vector<std::vector<uint8_t>> bytes(fn.params.size());
+  for (size_t k = 0; k < fn.params.size(); ++k) {
+    const bc::Param& p = fn.params[k];
+    const std::string& name = module_.strings[p.name];
+    const std::pair<std::string, std::string>* arg = nullptr;
+    for (const auto& a : args) {
+      if (a.first == name) arg = &a;
+    }
+    if (arg == nullptr) {
+      error = "command '" + std::string(command) + "' needs argument '" + name + "'";
+      return false;
+    }
+    detail::Value v{};
+    if (!convert(fn.reg_class(p.reg), name, arg->second, v, bytes[k], error)) return false;
+    regs.emplace_back(p.reg, v);
+  }
+
+  detail::SessionData session;
+  session.slots.resize(module_.session.size());
+  detail::Scratch scratch;
+  detail::RunInput in;
+  in.module = &module_;
+  in.function = &fn;
+  in.session = &session;
+  in.args = regs;
+  detail::RunOutput result;
+  if (!detail::run(in, scratch, result)) {
+    error = fn_name + ": " + scratch.error.format(module_.strings[module_.source]);
+    return false;
+  }
+  out.clear();
+  for (size_t k = 0; k < scratch.reply_count; ++k)
+    out.insert(out.end(), scratch.replies[k].begin(), scratch.replies[k].end());
+  return true;
+}
+
+}  // namespace pvm
