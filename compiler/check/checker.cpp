@@ -109,7 +109,8 @@ class Checker {
       item_ = &it;
       auto dup = [&](const std::string& key) {
         if (!seen.emplace(key, it.pos).second) {
-          err("duplicate", it.pos, "'" + it.name + "' is declared twice");
+          bool entry = it.kind == ItemKind::Framing || it.kind == ItemKind::Packet;  // named by the transport
+          err("duplicate", it.pos, "'" + (entry ? key : it.name) + "' is declared twice");
           return true;
         }
         return false;
