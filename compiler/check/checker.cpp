@@ -22,6 +22,9 @@ constexpr StdParam kStdParams[] = {
 #undef X
 };
 
+// "an int", "a str": a type name for a sentence.
+std::string a_type(Type t) { return (t == Type::Int ? "an " : "a ") + std::string(type_name(t)); }
+
 bool is_numeric(Type t) { return t == Type::Int || t == Type::UInt || t == Type::Float; }
 bool is_integer(Type t) { return t == Type::Int || t == Type::UInt; }
 
@@ -220,7 +223,7 @@ class Checker {
         params(it, s);
         block(it.body, s);
         if (it.type != Type::Void && !always_exits(it.body))
-          err("missing-return", it.pos, "function '" + it.name + "' can end without returning a " + std::string(type_name(it.type)));
+          err("missing-return", it.pos, "function '" + it.name + "' can end without returning " + a_type(it.type));
         break;
       }
       case ItemKind::Table: {
@@ -446,7 +449,7 @@ class Checker {
         if (want_t == Type::Void) {
           if (st.expr) err("type-mismatch", st.expr->pos, "this return takes no value");
         } else if (!st.expr) {
-          err("type-mismatch", st.pos, "return needs a " + std::string(type_name(want_t)));
+          err("type-mismatch", st.pos, "return needs " + a_type(want_t));
         } else {
           Type t = expr(*st.expr, s);
           if (!assignable(t, want_t))
