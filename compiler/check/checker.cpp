@@ -416,7 +416,8 @@ class Checker {
         break;
       case StmtKind::Emit:
         if (s.body == Body::Framing || s.body == Body::Command)
-          err("misplaced", st.pos, "emit belongs in a packet", "framing only finds where a frame ends");
+          err("misplaced", st.pos, "emit belongs in a packet",
+              s.body == Body::Framing ? "framing only finds where a frame ends" : "a command only writes bytes");
         if (s.emit_depth) err("misplaced", st.pos, "emit blocks do not nest");
         ++s.emit_depth;
         block(st.body, s);
@@ -544,10 +545,12 @@ class Checker {
         break;
       }
       case TargetKind::Param: {
-        if (s.body == Body::Framing || s.body == Body::Command)
-          err("misplaced", tg.pos, "parameters belong to messages, which only packets emit");
-        else if (s.body == Body::Packet && s.emit_depth == 0)
+        if (s.body == Body::Framing || s.body == Body::Command) {
+          if (s.emit_depth == 0)  // else the emit around it was reported
+            err("misplaced", tg.pos, "parameters belong to messages, which only packets emit");
+        } else if (s.body == Body::Packet && s.emit_depth == 0) {
           err("misplaced", tg.pos, "#" + tg.name + " is set outside an emit block", "wrap the record's fields in 'emit { ... }'");
+        }
         if (tg.index) {
           Type it = expr(*tg.index, s);
           if (!is_integer(it) && it != Type::Str && it != Type::Unknown)
