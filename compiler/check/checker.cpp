@@ -905,6 +905,33 @@ class Checker {
     return set(e, t);
   }
 
+  static double as_double(const Expr& c) {
+    if (c.type == Type::Float) return c.const_float;
+    return c.type == Type::UInt ? static_cast<double>(static_cast<uint64_t>(c.const_int)) : static_cast<double>(c.const_int);
+  }
+
+  // A comparison of two constant numbers (or bools) by value, as the lowered code compares.
+  static bool compare_consts(const std::string& op, const Expr& a, const Expr& b) {
+    int order;  // -1, 0, 1; for floats NaN compares unequal and unordered
+    if (a.type == Type::Float || b.type == Type::Float) {
+      double x = as_double(a), y = as_double(b);
+      if (x != x || y != y) return op == "!=";
+      order = (x > y) - (x < y);
+    } else {
+      // A negative int is below every uint; otherwise both compare as uints.
+      bool a_neg = a.type == Type::Int && a.const_int < 0, b_neg = b.type == Type::Int && b.const_int < 0;
+      uint64_t x = static_cast<uint64_t>(a.const_int), y = static_cast<uint64_t>(b.const_int);
+      if (a_neg != b_neg) order = a_neg ? -1 : 1;
+      else order = a_neg ? (a.const_int > b.const_int) - (a.const_int < b.const_int) : (x > y) - (x < y);
+    }
+    if (op == "==") return order == 0;
+    if (op == "!=") return order != 0;
+    if (op == "<") return order < 0;
+    if (op == "<=") return order <= 0;
+    if (op == ">") return order > 0;
+    return order >= 0;
+  }
+
   Type binary(Expr& e, Scope& s) {
     Type l = expr(*e.args[0], s), r = expr(*e.args[1], s);
     if (l == Type::Unknown || r == Type::Unknown) return set(e, Type::Unknown);
@@ -918,13 +945,19 @@ class Checker {
     bool both_const = a.is_const && b.is_const;
     if (op == "&&" || op == "||") {
       if (l != Type::Bool || r != Type::Bool) return mismatch();
+      e.is_const = both_const;
+      e.const_int = op == "&&" ? a.const_int && b.const_int : a.const_int || b.const_int;
       return set(e, Type::Bool);
     }
     if (op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
       bool eq = op == "==" || op == "!=";
-      if (is_numeric(l) && is_numeric(r)) return set(e, Type::Bool);
-      if (eq && l == r && (l == Type::Str || l == Type::Bytes || l == Type::Bool)) return set(e, Type::Bool);
-      return mismatch();
+      bool numbers = is_numeric(l) && is_numeric(r);
+      if (!numbers && !(eq && l == r && (l == Type::Str || l == Type::Bytes || l == Type::Bool))) return mismatch();
+      if (both_const && (numbers || l == Type::Bool)) {
+        e.is_const = true;
+        e.const_int = compare_consts(op, a, b);
+      }
+      return set(e, Type::Bool);
     }
     if (op == "+" && l == r && (l == Type::Str || l == Type::Bytes)) return set(e, l);
     if (op == "+" || op == "-" || op == "*" || op == "/") {
@@ -935,8 +968,7 @@ class Checker {
       if (both_const) {
         e.is_const = true;
         if (t == Type::Float) {
-          double x = a.type == Type::Float ? a.const_float : static_cast<double>(a.const_int);
-          double y = b.type == Type::Float ? b.const_float : static_cast<double>(b.const_int);
+          double x = as_double(a), y = as_double(b);
           e.const_float = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y : x / y;
         } else {
           uint64_t x = static_cast<uint64_t>(a.const_int), y = static_cast<uint64_t>(b.const_int);
