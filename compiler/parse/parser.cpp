@@ -39,6 +39,9 @@ class Parser {
       }
       skip_newlines();
     }
+    // The byteorder line holds for the whole file, also for the items above it.
+    for (auto& it : p.items)
+      if (it->kind != ItemKind::ByteOrder) it->little_endian = little_;
     return p;
   }
 
