@@ -332,14 +332,27 @@ class Lexer {
 std::vector<Token> lex(const SourceFile& src, std::vector<Diagnostic>& diags) { return Lexer(src, diags).run(); }
 
 std::string dump_tokens(const std::vector<Token>& tokens) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (const Token& t : tokens) {
     out += std::to_string(t.pos.line) + ":" + std::to_string(t.pos.col) + " " + std::string(tok_name(t.kind));
     if (t.kind == Tok::Ident || t.kind == Tok::Var || t.kind == Tok::Param || t.kind == Tok::Int ||
-        t.kind == Tok::Float)
+        t.kind == Tok::Float) {
       out += " " + t.text;
-    else if (t.kind == Tok::String)
-      out += " \"" + t.text + "\"";
+    } else if (t.kind == Tok::String) {
+      // Escaped, so that one token stays one line.
+      out += " \"";
+      for (unsigned char c : t.text) {
+        if (c == '"' || c == '\\') out += std::string("\\") + static_cast<char>(c);
+        else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+        else out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+      }
+      out += "\"";
+    } else if (t.kind == Tok::Bytes) {
+      out += " x\"";
+      for (unsigned char c : t.text) out += std::string(1, kHex[c >> 4]) + kHex[c & 15];
+      out += "\"";
+    }
     out += "\n";
   }
   return out;
