@@ -107,6 +107,7 @@ class Checker {
   // ---- declarations
   void collect() {
     std::map<std::string, SourcePos> seen;
+    std::map<std::string, SourcePos> byte_orders;  // by file
     for (auto& up : prog_.items) {
       Item& it = *up;
       item_ = &it;
@@ -151,10 +152,26 @@ class Checker {
                                                                   {"bool", ParamKind::Bool},
                                                                   {"any", ParamKind::Any}};
           auto k = kKinds.find(it.param_type);
-          if (k == kKinds.end())
+          auto standard = std::find_if(std::begin(kStdParams), std::end(kStdParams),
+                                       [&](const StdParam& p) { return p.name == it.name; });
+          if (k == kKinds.end()) {
             err("syntax", it.pos, "unknown parameter type '" + it.param_type + "'", "use number, integer, string, bool or any");
-          else if (!dup("param:" + it.name))
+          } else if (standard != std::end(kStdParams)) {
+            std::string kind;
+            for (auto& [n, pk] : kKinds)
+              if (pk == standard->kind) kind = n;
+            err("redundant", it.pos, "#" + it.name + " is a standard parameter",
+                "the schema declares it as " + kind + "; remove this declaration");
+          } else if (!dup("param:" + it.name)) {
             declared_params_[it.name] = k->second;
+          }
+          break;
+        }
+        case ItemKind::ByteOrder: {
+          auto [first, fresh] = byte_orders.emplace(it.file, it.pos);
+          if (!fresh)
+            err("redundant", it.pos, "the byte order is already set at line " + std::to_string(first->second.line),
+                "a file has one byteorder line, for all of its reads and writes");
           break;
         }
         case ItemKind::Framing:
