@@ -17,8 +17,11 @@ std::string Diagnostic::render() const {
     std::string num = std::to_string(pos.line);
     out += " " + num + " | " + source_line + "\n";
     out += " " + std::string(num.size(), ' ') + " | ";
-    // Keep tabs so the caret lines up under the same column in a terminal.
-    for (uint32_t i = 1; i < pos.col && i - 1 < source_line.size(); ++i) out += source_line[i - 1] == '\t' ? '\t' : ' ';
+    // Keep tabs, and one space per UTF-8 character, so the caret lines up in a terminal.
+    for (uint32_t i = 1; i < pos.col && i - 1 < source_line.size(); ++i) {
+      const char c = source_line[i - 1];
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) out += c == '\t' ? '\t' : ' ';
+    }
     out += "^\n";
   }
   if (!hint.empty()) out += "  hint: " + hint + "\n";
