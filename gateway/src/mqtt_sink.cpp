@@ -124,16 +124,18 @@ void MqttSink::on_connect(int rc) {
 }
 
 void MqttSink::on_disconnect(int rc) {
+  const std::string reason = mosquitto_strerror(rc);  // before anything else can change errno
+  const bool was_open = fd_ >= 0;
   // Called before libmosquitto closes the socket: take it out of epoll while it is still open.
   if (fd_ >= 0) loop_.remove(fd_);
   fd_ = -1;
   interest_ = 0;
   if (rc == MOSQ_ERR_SUCCESS) {
-    LogLine(Level::Info, "mqtt closed").str("broker", spec_.text());
+    if (was_open) LogLine(Level::Info, "mqtt closed").str("broker", spec_.text());
   } else if (connected_ || !down_logged_) {
     LogLine(Level::Warn, "mqtt disconnected")
         .str("broker", spec_.text())
-        .str("reason", mosquitto_strerror(rc))
+        .str("reason", reason)
         .num("in_flight", static_cast<int64_t>(inflight_.size()));
   }
   down_logged_ = true;

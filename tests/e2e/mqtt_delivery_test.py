@@ -1,0 +1,56 @@
+"""Many concurrent Teltonika devices over TCP and UDP through the gateway to a real mosquitto:
+every message on the broker is what `pvm decode` makes of the same bytes, on the device's
+topic, exactly once; every ACK is the exact reply `pvm decode` gives."""
+
+from collections import Counter
+
+from gateway_e2e import (Broker, Gateway, Subscriber, TcpDevice, UdpDevice, check_acks, check_delivery,
+                         expected_for, expected_messages, free_port, make_fleet, run_main, wait_until)
+
+TCP_DEVICES = 60
+UDP_DEVICES = 30
+PACKETS = 8
+
+
+def body(args, work):
+    broker = Broker(work)
+    broker.start()
+    sub = Subscriber(broker.port)
+    sub.start()
+    sub.subscribed.wait(5)
+    port = free_port()
+    gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
+                                       "--listen", f"teltonika@udp://127.0.0.1:{port}",
+                                       "--sink", f"mqtt://127.0.0.1:{broker.port}"])
+    try:
+        gateway.start()
+        fleet = make_fleet(TCP_DEVICES, UDP_DEVICES, PACKETS)
+        expected = expected_for(args.pvm, work, fleet)
+        tcp = [TcpDevice(port, d, packets) for d, packets in fleet["tcp"]]
+        udp = [UdpDevice(port, d, packets) for d, packets in fleet["udp"]]
+        for device in tcp + udp:
+            device.start()
+        for device in tcp + udp:
+            device.join(60)
+        assert all(d.acked == PACKETS for d in tcp + udp), "some devices did not get all their ACKs"
+        check_acks(tcp, expected["tcp"], "tcp")
+        check_acks(udp, expected["udp"], "udp")
+
+        want = expected_messages(fleet, expected)
+        total = sum(want.values())
+        wait_until(lambda: len(sub.snapshot()) >= total, 20, f"{total} messages on the broker")
+        duplicates, resent = check_delivery(Counter(sub.snapshot()), want, tcp + udp)
+        metrics = gateway.metrics()
+        decoded = sum(v for k, v in metrics.items() if k.startswith("pvm_messages_total"))
+        assert decoded == total + duplicates, f"pvm_messages_total is {decoded}, expected {total + duplicates}"
+        assert metrics["pvm_connections_total{protocol=\"teltonika\",transport=\"udp\"}"] == UDP_DEVICES
+        print(f"{TCP_DEVICES} TCP + {UDP_DEVICES} UDP devices, {total} messages, {resent} packets resent")
+    finally:
+        gateway.stop()
+        sub.stop()
+        broker.stop()
+    assert gateway.proc.returncode == 0, f"gateway exit status {gateway.proc.returncode}"
+
+
+if __name__ == "__main__":
+    run_main(__doc__, body)
