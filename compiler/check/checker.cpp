@@ -215,7 +215,7 @@ class Checker {
         s.body = Body::Framing;
         s.result = Type::Int;
         block(it.body, s);
-        if (!always_exits(it.body))
+        if (!always_exits(it.body) && !it.damaged)  // the lost statement may have returned
           err("missing-return", it.pos, "the framing function can end without 'return LENGTH'");
         break;
       }
@@ -239,7 +239,7 @@ class Checker {
         s.result = it.type;
         params(it, s);
         block(it.body, s);
-        if (it.type != Type::Void && !always_exits(it.body))
+        if (it.type != Type::Void && !always_exits(it.body) && !it.damaged)
           err("missing-return", it.pos, "function '" + it.name + "' can end without returning " + a_type(it.type));
         break;
       }
@@ -683,6 +683,7 @@ class Checker {
       case ExprKind::Var: {
         auto v = s.vars.find(e.text);
         if (v == s.vars.end()) {
+          if (item_->damaged) return set(e, Type::Unknown);  // a statement lost to a syntax error may assign it
           std::vector<std::string> names;
           for (auto& [n, t] : s.vars) names.push_back("$" + n);
           std::string hint = closest("$" + e.text, names);

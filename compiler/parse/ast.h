@@ -125,6 +125,7 @@ struct Item {
   std::vector<FnParam> params;
   Block body;
   std::vector<MatchArm> arms;  // Table
+  bool damaged = false;        // a statement in it could not be parsed and is missing
 };
 
 struct Program {

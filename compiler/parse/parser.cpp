@@ -175,6 +175,7 @@ class Parser {
 
   std::unique_ptr<Item> item() {
     SourcePos p = cur().pos;
+    damaged_ = false;
     if (!at(Tok::Ident)) fail("expected a declaration, found " + shown(cur()),
                               "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations");
     std::string kw = cur().text;
@@ -260,6 +261,7 @@ class Parser {
       throw ParseError{};
     }
     it->little_endian = little_;
+    it->damaged = damaged_;
     if (!at(Tok::End)) end_of_statement();
     return it;
   }
@@ -275,6 +277,7 @@ class Parser {
       try {
         b.push_back(statement());
       } catch (ParseError&) {
+        damaged_ = true;
         recover_statement();
       }
       skip_newlines();
@@ -311,6 +314,7 @@ class Parser {
         }
         out.push_back(std::move(a));
       } catch (ParseError&) {
+        damaged_ = true;
         recover_statement();
       }
       skip_newlines();
@@ -694,6 +698,7 @@ class Parser {
   size_t i_ = 0;
   bool write_ = false;
   bool little_ = false;
+  bool damaged_ = false;  // the item being parsed lost a statement to a syntax error
 };
 
 }  // namespace
