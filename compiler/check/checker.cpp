@@ -707,7 +707,7 @@ class Checker {
         if (e.text == "ident") return set(e, Type::Str);
         for (auto* it : out_.session)
           if (it->name == e.text) return set(e, it->type);
-        err("unknown-name", e.pos, "no session variable '" + e.text + "'");
+        err("unknown-name", e.pos, "no session variable '" + e.text + "'", "declare it with 'session " + e.text + ": int'");
         return set(e, Type::Unknown);
       }
       case ExprKind::Option: {
