@@ -815,7 +815,9 @@ class Checker {
     if (f != out_.fns.end()) {
       const Item& fn = *f->second;
       if (e.args.size() != fn.params.size()) {
-        err("bad-arity", e.pos, n + "() takes " + std::to_string(fn.params.size()) + " arguments, got " + std::to_string(e.args.size()));
+        err("bad-arity", e.pos,
+            n + "() takes " + std::to_string(fn.params.size()) +
+                (fn.params.size() == 1 ? " argument, got " : " arguments, got ") + std::to_string(e.args.size()));
       }
       for (size_t i = 0; i < e.args.size(); ++i) {
         Type t = expr(*e.args[i], s);
