@@ -78,7 +78,7 @@ class Driver {
       for (auto& d : opts_.import_dirs) dirs.emplace_back(d);
       for (auto& d : dirs) {
         fs::path p = d / it->name;
-        if (fs::exists(p)) {
+        if (fs::is_regular_file(p)) {  // a folder of that name is not the file
           found = p.string();
           break;
         }
