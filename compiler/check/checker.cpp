@@ -683,7 +683,7 @@ class Checker {
       case ExprKind::Var: {
         auto v = s.vars.find(e.text);
         if (v == s.vars.end()) {
-          if (item_->damaged) return set(e, Type::Unknown);  // a statement lost to a syntax error may assign it
+          if (item_->lost_vars.count(e.text)) return set(e, Type::Unknown);  // a statement lost to a syntax error may assign it
           std::vector<std::string> names;
           for (auto& [n, t] : s.vars) names.push_back("$" + n);
           std::string hint = closest("$" + e.text, names);

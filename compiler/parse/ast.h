@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,7 @@ struct Item {
   Block body;
   std::vector<MatchArm> arms;  // Table
   bool damaged = false;        // a statement in it could not be parsed and is missing
+  std::set<std::string> lost_vars;  // variables named by such statements: they may be assigned there
 };
 
 struct Program {

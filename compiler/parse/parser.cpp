@@ -112,6 +112,14 @@ class Parser {
       advance();
     }
   }
+  // After a statement failed to parse: skip it, and remember that the item lost it and which
+  // variables it named, so the checker does not report what the statement may have done.
+  void lose_statement(size_t start) {
+    recover_statement();
+    damaged_ = true;
+    for (size_t k = start; k < i_; ++k)
+      if (t_[k].kind == Tok::Var) lost_vars_.insert(t_[k].text);
+  }
   void recover_statement() {
     int depth = 0;
     while (!at(Tok::End)) {
@@ -176,6 +184,7 @@ class Parser {
   std::unique_ptr<Item> item() {
     SourcePos p = cur().pos;
     damaged_ = false;
+    lost_vars_.clear();
     if (!at(Tok::Ident)) fail("expected a declaration, found " + shown(cur()),
                               "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations");
     std::string kw = cur().text;
@@ -262,6 +271,7 @@ class Parser {
     }
     it->little_endian = little_;
     it->damaged = damaged_;
+    it->lost_vars = lost_vars_;
     if (!at(Tok::End)) end_of_statement();
     return it;
   }
@@ -274,11 +284,11 @@ class Parser {
     Block b;
     skip_newlines();
     while (!at(Tok::RBrace) && !at(Tok::End)) {
+      size_t start = i_;
       try {
         b.push_back(statement());
       } catch (ParseError&) {
-        damaged_ = true;
-        recover_statement();
+        lose_statement(start);
       }
       skip_newlines();
     }
@@ -292,6 +302,7 @@ class Parser {
     std::vector<MatchArm> out;
     skip_newlines();
     while (!at(Tok::RBrace) && !at(Tok::End)) {
+      size_t start = i_;
       try {
         MatchArm a;
         a.pos = cur().pos;
@@ -314,8 +325,7 @@ class Parser {
         }
         out.push_back(std::move(a));
       } catch (ParseError&) {
-        damaged_ = true;
-        recover_statement();
+        lose_statement(start);
       }
       skip_newlines();
     }
@@ -699,6 +709,7 @@ class Parser {
   bool write_ = false;
   bool little_ = false;
   bool damaged_ = false;  // the item being parsed lost a statement to a syntax error
+  std::set<std::string> lost_vars_;
 };
 
 }  // namespace
