@@ -162,13 +162,41 @@ TEST_SUITE("vm verifier") {
     CHECK(check(m) == "option 0 (x): default is not a valid string index");
   }
 
-  TEST_CASE("register counts and code size are limited") {
+  TEST_CASE("register counts, code size, functions, strings and switch cases are limited at their edge") {
     auto m = module("ret");
-    m.functions[0].reg_count[0] = 4096;
-    CHECK(check(m) == "packet.tcp: 4116 registers, the limit is 4096");
+    m.functions[0].reg_count[0] = 4096 - 20;  // with the 20 registers of the other classes
+    CHECK(check(m) == "ok");
+    m.functions[0].reg_count[0] += 1;
+    CHECK(check(m) == "packet.tcp: 4097 registers, the limit is 4096");
+
     m = module("ret");
-    m.functions[0].code.assign(pvm::bc::kMaxCodeWords + 1, op(Op::Ret));
+    m.functions[0].code.assign(pvm::bc::kMaxCodeWords, op(Op::Ret));
+    CHECK(check(m) == "ok");
+    m.functions[0].code.push_back(op(Op::Ret));
     CHECK(check(m) == "packet.tcp: 4194305 code words, the limit is 4194304");
+
+    m = module("ret");
+    for (uint32_t k = 1; k < pvm::bc::kMaxFunctions; ++k) {
+      m.functions.push_back(m.functions[0]);
+      m.functions.back().name = static_cast<uint32_t>(m.strings.size());
+      m.strings.push_back("f" + std::to_string(k));
+    }
+    CHECK(check(m) == "ok");
+    m.functions.push_back(m.functions[0]);
+    CHECK(check(m) == "module has 1025 functions, the limit is 1024");
+
+    m = module("ret");
+    m.strings.resize(pvm::bc::kMaxStrings);
+    CHECK(check(m) == "ok");
+    m.strings.emplace_back();
+    CHECK(check(m) == "module has 1048577 strings, the limit is 1048576");
+
+    m = module("switch i0, {_: A}\nA:\nret");
+    auto& cases = m.functions[0].tables[0].cases;
+    for (int64_t k = 0; k < pvm::bc::kMaxSwitchCases; ++k) cases.emplace_back(k, 3);
+    CHECK(check(m) == "ok");
+    cases.emplace_back(pvm::bc::kMaxSwitchCases, 3);
+    CHECK(check(m) == "packet.tcp: switch table 0 has 65537 cases, the limit is 65536");
   }
 
   TEST_CASE("params must name registers of the function") {

@@ -34,10 +34,6 @@ bool letter_class(char letter, RegClass& out) {
   return true;
 }
 
-bool is_terminator(Op op) {
-  return op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail;
-}
-
 class Verifier {
  public:
   Verifier(const bc::Module& m, std::string& error) : m_(m), error_(error) {}
@@ -134,20 +130,21 @@ class Verifier {
     std::vector<bool> starts(f.code.size(), false);
     size_t last = 0;
     for (size_t pc = 0; pc < f.code.size();) {
-      const std::string at = name + "+" + std::to_string(pc) + ": ";
+      // Messages are built only on failure: a module may hold millions of instructions.
+      const auto at = [&] { return name + "+" + std::to_string(pc) + ": "; };
       if (f.code[pc] >= bc::kOpCount)
-        return fail(at + "opcode " + std::to_string(f.code[pc]) + " does not exist");
+        return fail(at() + "opcode " + std::to_string(f.code[pc]) + " does not exist");
       const bc::OpInfo& info = bc::op_info(static_cast<Op>(f.code[pc]));
       const size_t have = f.code.size() - pc - 1;
       if (have < info.operands.size())
-        return fail(at + std::string(info.mnemonic) + " needs " + std::to_string(info.operands.size()) +
+        return fail(at() + std::string(info.mnemonic) + " needs " + std::to_string(info.operands.size()) +
                     " operand words, the code ends after " + std::to_string(have));
       starts[pc] = true;
       last = pc;
       pc += 1 + info.operands.size();
     }
     const Op last_op = static_cast<Op>(f.code[last]);
-    if (!is_terminator(last_op))
+    if (!bc::is_terminator(last_op))
       return fail(name + "+" + std::to_string(last) + ": the function ends with " +
                   std::string(bc::op_info(last_op).mnemonic) + ", which falls through");
 
@@ -155,64 +152,64 @@ class Verifier {
     for (size_t pc = 0; pc < f.code.size();) {
       const Op op = static_cast<Op>(f.code[pc]);
       const bc::OpInfo& info = bc::op_info(op);
-      const std::string at = name + "+" + std::to_string(pc) + ": " + std::string(info.mnemonic);
-      if (op == Op::RetI && !framing) return fail(at + " outside a framing function");
-      if (op == Op::Ret && framing) return fail(at + " in a framing function, which must end with ret.i");
+      const auto at = [&] { return name + "+" + std::to_string(pc) + ": " + std::string(info.mnemonic); };
+      if (op == Op::RetI && !framing) return fail(at() + " outside a framing function");
+      if (op == Op::Ret && framing) return fail(at() + " in a framing function, which must end with ret.i");
       // The class of the instruction's register operand, which a slot or option must match.
       RegClass reg_cls = RegClass::Int;
       for (char letter : info.operands) letter_class(letter, reg_cls);
       for (size_t k = 0; k < info.operands.size(); ++k) {
         const char letter = info.operands[k];
         const uint32_t v = f.code[pc + 1 + k];
-        const std::string operand = at + " operand " + std::to_string(k + 1);
+        const auto operand = [&] { return at() + " operand " + std::to_string(k + 1); };
         RegClass need;
         if (letter_class(letter, need)) {
           if (v >= regs)
-            return fail(operand + " is register " + std::to_string(v) + ", the function has " +
+            return fail(operand() + " is register " + std::to_string(v) + ", the function has " +
                         std::to_string(regs));
           if (f.reg_class(v) != need)
-            return fail(operand + " is " + reg_text(f, v) + ", needs " + std::string(article(need)) + " " +
+            return fail(operand() + " is " + reg_text(f, v) + ", needs " + std::string(article(need)) + " " +
                         std::string(class_name(need)) + " register");
           continue;
         }
         switch (letter) {
           case 'K':
-            if (v >= m_.ints.size()) return fail(pool(operand, "int constant", v, m_.ints.size()));
+            if (v >= m_.ints.size()) return fail(pool(operand(), "int constant", v, m_.ints.size()));
             break;
           case 'D':
-            if (v >= m_.floats.size()) return fail(pool(operand, "float constant", v, m_.floats.size()));
+            if (v >= m_.floats.size()) return fail(pool(operand(), "float constant", v, m_.floats.size()));
             break;
           case 'S':
           case 'X':
-            if (v >= m_.strings.size()) return fail(pool(operand, "string", v, m_.strings.size()));
+            if (v >= m_.strings.size()) return fail(pool(operand(), "string", v, m_.strings.size()));
             break;
           case 'T':
-            if (v >= f.tables.size()) return fail(pool(operand, "switch table", v, f.tables.size()));
+            if (v >= f.tables.size()) return fail(pool(operand(), "switch table", v, f.tables.size()));
             break;
           case 'C':
-            if (v >= bc::kCrcCount) return fail(pool(operand, "CRC algorithm", v, bc::kCrcCount));
+            if (v >= bc::kCrcCount) return fail(pool(operand(), "CRC algorithm", v, bc::kCrcCount));
             break;
           case 'L':
-            if (!target(f, starts, v, operand)) return false;
+            if (const std::string e = bad_target(f, starts, v); !e.empty()) return fail(operand() + e);
             break;
           case 'V':
-            if (v >= m_.session.size()) return fail(pool(operand, "session slot", v, m_.session.size()));
+            if (v >= m_.session.size()) return fail(pool(operand(), "session slot", v, m_.session.size()));
             if (m_.session[v].cls != reg_cls)
-              return fail(operand + " is session slot " + m_.strings[m_.session[v].name] + " of class " +
+              return fail(operand() + " is session slot " + m_.strings[m_.session[v].name] + " of class " +
                           std::string(class_name(m_.session[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
           case 'O':
-            if (v >= m_.options.size()) return fail(pool(operand, "option", v, m_.options.size()));
+            if (v >= m_.options.size()) return fail(pool(operand(), "option", v, m_.options.size()));
             if (m_.options[v].cls != reg_cls)
-              return fail(operand + " is option " + m_.strings[m_.options[v].name] + " of class " +
+              return fail(operand() + " is option " + m_.strings[m_.options[v].name] + " of class " +
                           std::string(class_name(m_.options[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
           case 'n':
             break;
           default:
-            return fail(operand + " has an unknown operand letter");
+            return fail(operand() + " has an unknown operand letter");
         }
       }
       pc += 1 + info.operands.size();
@@ -229,9 +226,11 @@ class Verifier {
           return fail(where + ": key " + std::to_string(table.cases[c].first) + " at case " +
                       std::to_string(c) + " does not follow " + std::to_string(table.cases[c - 1].first) +
                       " (keys ascend, each once)");
-        if (!target(f, starts, table.cases[c].second, where + " case " + std::to_string(c))) return false;
+        if (const std::string e = bad_target(f, starts, table.cases[c].second); !e.empty())
+          return fail(where + " case " + std::to_string(c) + e);
       }
-      if (!target(f, starts, table.default_target, where + " default")) return false;
+      if (const std::string e = bad_target(f, starts, table.default_target); !e.empty())
+        return fail(where + " default" + e);
     }
 
     std::unordered_set<std::string_view> params;
@@ -256,12 +255,13 @@ class Verifier {
     return true;
   }
 
-  bool target(const bc::Function& f, const std::vector<bool>& starts, uint32_t t, const std::string& where) {
+  // Empty when `t` is the first word of an instruction of `f`; otherwise what is wrong with it.
+  static std::string bad_target(const bc::Function& f, const std::vector<bool>& starts, uint32_t t) {
     if (t >= f.code.size())
-      return fail(where + " targets word " + std::to_string(t) + ", past the end of the code (" +
-                  std::to_string(f.code.size()) + " words)");
-    if (!starts[t]) return fail(where + " targets word " + std::to_string(t) + ", inside an instruction");
-    return true;
+      return " targets word " + std::to_string(t) + ", past the end of the code (" +
+             std::to_string(f.code.size()) + " words)";
+    if (!starts[t]) return " targets word " + std::to_string(t) + ", inside an instruction";
+    return {};
   }
 
   static std::string pool(const std::string& operand, std::string_view kind, uint32_t v, size_t size) {
