@@ -326,6 +326,73 @@ class Checker {
     }
   }
 
+  // What a function does that only some callers may do. A function is checked once, not per
+  // caller, so these are checked where it is called.
+  struct Effects {
+    bool reads = false;         // input: a command has none
+    bool emits = false;         // a message: only packets make them, and emits do not nest
+    bool loose_params = false;  // sets parameters outside an emit of its own
+    bool replies = false;
+    bool session = false;       // changes the session: framing cannot
+  };
+  const Effects& effects(const Item& fn) {
+    if (auto known = effects_.find(&fn); known != effects_.end()) return known->second;
+    Effects fx;
+    effects_[&fn] = fx;  // a recursive call adds nothing; recursion is reported anyway
+    std::function<void(const Expr&, bool)> in_expr = [&](const Expr& e, bool in_emit) {
+      if (e.kind == ExprKind::Read) fx.reads = true;
+      if (e.kind == ExprKind::Call && (e.text == "pos" || e.text == "size" || e.text == "remaining")) fx.reads = true;
+      if (auto callee = out_.fns.find(e.text); e.kind == ExprKind::Call && callee != out_.fns.end()) {
+        const Effects& c = effects(*callee->second);
+        fx.reads |= c.reads;
+        fx.emits |= c.emits;
+        fx.loose_params |= c.loose_params && !in_emit;
+        fx.replies |= c.replies;
+        fx.session |= c.session;
+      }
+      for (auto& a : e.args) in_expr(*a, in_emit);
+      if (e.at) in_expr(*e.at, in_emit);
+    };
+    std::function<void(const Block&, bool)> in_block = [&](const Block& b, bool in_emit) {
+      for (auto& s : b) {
+        fx.reads |= s->kind == StmtKind::Skip || s->kind == StmtKind::Seek || s->kind == StmtKind::Within ||
+                    (s->kind == StmtKind::Repeat && s->until_end);
+        fx.emits |= s->kind == StmtKind::Emit;
+        fx.replies |= s->kind == StmtKind::Reply;
+        for (auto& t : s->targets) {
+          fx.loose_params |= t.kind == TargetKind::Param && !in_emit;
+          fx.session |= t.kind == TargetKind::Session;
+          if (t.index) in_expr(*t.index, in_emit);
+        }
+        if (s->expr) in_expr(*s->expr, in_emit);
+        for (auto& c : s->conds) in_expr(*c, in_emit);
+        for (auto& bl : s->blocks) in_block(bl, in_emit);
+        in_block(s->else_block, in_emit);
+        in_block(s->body, in_emit || s->kind == StmtKind::Emit);
+        for (auto& a : s->arms) in_block(a.body, in_emit);
+      }
+    };
+    in_block(fn.body, false);
+    for (auto& a : fn.arms) in_block(a.body, false);
+    return effects_[&fn] = fx;
+  }
+
+  // A call of a function that does what the calling place cannot.
+  void check_call_place(const Item& fn, const Expr& call, const Scope& s) {
+    const Effects& fx = effects(fn);
+    const std::string name = fn.name + "()";
+    const bool framing = s.body == Body::Framing, command = s.body == Body::Command;
+    if (command && fx.reads) err("misplaced", call.pos, name + " reads input, which a command has none of", "commands only write bytes");
+    if ((framing || command) && (fx.emits || fx.loose_params))
+      err("misplaced", call.pos, name + " makes a message, which only packets do");
+    if ((framing || command) && fx.replies) err("misplaced", call.pos, name + " replies, which only packets do");
+    if (framing && fx.session) err("misplaced", call.pos, name + " changes the session, which framing cannot", "set it in the packet");
+    if (s.body == Body::Packet && s.emit_depth == 0 && fx.loose_params)
+      err("misplaced", call.pos, name + " sets parameters outside an emit block", "call it inside 'emit { ... }'");
+    if (s.emit_depth > 0 && fx.emits) err("misplaced", call.pos, name + " emits, and emit blocks do not nest");
+    if (s.reply_depth > 0 && fx.replies) err("misplaced", call.pos, name + " replies, and reply blocks do not nest");
+  }
+
   // ---- statements
   static bool exits(const Stmt& s) {
     if (s.kind == StmtKind::Return || s.kind == StmtKind::Fail) return true;
@@ -826,6 +893,7 @@ class Checker {
               "argument " + std::to_string(i + 1) + " of " + n + "() is " + std::string(type_name(fn.params[i].type)) +
                   ", this is " + std::string(type_name(t)));
       }
+      check_call_place(fn, e, s);
       return set(e, fn.kind == ItemKind::Table ? Type::Void : fn.type);
     }
     std::vector<Type> a;
@@ -1032,6 +1100,7 @@ class Checker {
   const Item* item_ = nullptr;
   std::map<std::string, const Item*> consts_, enums_;
   std::map<const Item*, int> const_state_;  // const or enum: 1 while being folded, 2 once folded
+  std::map<const Item*, Effects> effects_;
   std::map<std::string, ParamKind> declared_params_;
 };
 
