@@ -207,3 +207,12 @@ TEST_CASE("checker: what a statement lost to a syntax error may have done is not
                           "fn g() -> int {\n    return 1 2\n}\npacket tcp { skip 1 }\n");
   CHECK(ctest::where(r) == std::vector<std::string>{"3:14 syntax", "7:14 syntax", "4:17 unknown-var"});
 }
+
+TEST_CASE("checker: a function's effects are checked where it is called") {
+  auto r = ctest::compile("protocol p\nfn next() -> int { return u8 }\nfn set() { #custom.a = 1 }\n"
+                          "fn wrapped() { emit { set() } }\ncommand c() { u8 next() }\n"
+                          "packet tcp {\n    wrapped()\n    set()\n    emit { set() }\n}\n");
+  CHECK(ctest::where(r) == std::vector<std::string>{"5:18 misplaced", "8:5 misplaced"});
+  CHECK(r.diagnostics[0].message == "next() reads input, which a command has none of");
+  CHECK(r.diagnostics[1].message == "set() sets parameters outside an emit block");
+}
