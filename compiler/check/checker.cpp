@@ -5,6 +5,8 @@
 #include <functional>
 #include <set>
 
+#include <re2/re2.h>
+
 #include "parse/parser.h"
 #include "pvm/bytecode/module.h"
 
@@ -62,6 +64,7 @@ struct Scope {
   std::map<std::string, Type> vars;
   int emit_depth = 0;
   int reply_depth = 0;
+  int loop_depth = 0;
   bool write = false;  // reply or command body: write statements allowed
 };
 
@@ -395,7 +398,7 @@ class Checker {
 
   // ---- statements
   static bool exits(const Stmt& s) {
-    if (s.kind == StmtKind::Return || s.kind == StmtKind::Fail) return true;
+    if (s.kind == StmtKind::Return || s.kind == StmtKind::Fail || s.kind == StmtKind::Break) return true;
     if (s.kind == StmtKind::If && s.has_else) {
       for (auto& b : s.blocks)
         if (!always_exits(b)) return false;
@@ -448,6 +451,10 @@ class Checker {
         break;
       case StmtKind::Fail:
       case StmtKind::Warn:
+        if (st.expr) want(*st.expr, s, Type::Str, "a reason is a str");
+        break;
+      case StmtKind::Break:
+        if (s.loop_depth == 0) err("misplaced", st.pos, "break is only meaningful inside repeat");
         break;
       case StmtKind::If:
         for (size_t i = 0; i < st.conds.size(); ++i) {
@@ -491,7 +498,9 @@ class Checker {
             s.vars[st.var] = Type::Int;
           }
         }
+        ++s.loop_depth;
         block(st.body, s);
+        --s.loop_depth;
         break;
       case StmtKind::Within:
         require_input(s, st.pos);
@@ -840,8 +849,14 @@ class Checker {
     require_input(s, e.pos);
     if (e.at) want(*e.at, s, Type::Int, "a read offset is an int");
     const std::string& n = e.text;
-    for (auto& a : e.args) want(*a, s, Type::Int, ("the size of " + n + "(...) is an int").c_str());
-    if (is_sized_read(n) && e.args.size() != 1) err("bad-arity", e.pos, n + "(...) takes one size");
+    const bool text_read = n == "until" || n == "field";
+    for (auto& a : e.args) {
+      if (text_read) want(*a, s, Type::Str, (n + "(...) takes the delimiter as a str").c_str());
+      else want(*a, s, Type::Int, ("the size of " + n + "(...) is an int").c_str());
+    }
+    if (is_sized_read(n) && e.args.size() != 1)
+      err("bad-arity", e.pos, n + (text_read ? "(...) takes one delimiter" : "(...) takes one size"));
+    if (text_read) return set(e, Type::Str);
     if (n == "bytes" || n == "rest") return set(e, Type::Bytes);
     if (n == "text" || n == "cstr") return set(e, Type::Str);
     if (n == "bcd" || n == "signed") return set(e, Type::Int);
@@ -932,9 +947,14 @@ class Checker {
         return bad("takes (str or bytes, int from, int to)");
       return set(e, a[0]);
     }
+    if (n == "asbytes") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (a[0] != Type::Str) return bad("takes a str");
+      return set(e, Type::Bytes);
+    }
     if (n == "byte") {
       if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Int);
-      if (a[0] != Type::Bytes || !is_integer(a[1])) return bad("takes (bytes, int index)");
+      if ((a[0] != Type::Bytes && a[0] != Type::Str) || !is_integer(a[1])) return bad("takes (bytes or str, int index)");
       return set(e, Type::Int);
     }
     if (n == "bit") {
@@ -952,13 +972,50 @@ class Checker {
       if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes two integers");
       return set(e, a[0] == Type::UInt && a[1] == Type::UInt ? Type::UInt : Type::Int);
     }
+    if (n == "find") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Int);
+      if (a[0] != Type::Str || a[1] != Type::Str) return bad("takes (str text, str what)");
+      return set(e, Type::Int);
+    }
+    if (n == "trim" || n == "lower") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (a[0] != Type::Str) return bad("takes a str");
+      return set(e, Type::Str);
+    }
+    if (n == "replace") {
+      if (arity(e, 3) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (a[0] != Type::Str || a[1] != Type::Str || a[2] != Type::Str) return bad("takes (str text, str old, str new)");
+      return set(e, Type::Str);
+    }
+    if (n == "hexint") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::UInt);
+      if (a[0] != Type::Str) return bad("takes a str of hex digits");
+      return set(e, Type::UInt);
+    }
+    if (n == "regex") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Bool);
+      if (a[0] != Type::Str) return bad("takes the str to match first");
+      if (e.args[1]->kind != ExprKind::Str) {
+        err("not-constant", e.args[1]->pos, "a regular expression is a constant str", "it is compiled once, when the module loads");
+        return set(e, Type::Bool);
+      }
+      RE2 re(e.args[1]->text, RE2::Quiet);
+      if (!re.ok()) err("bad-regex", e.args[1]->pos, "bad regular expression: " + re.error(), "patterns use RE2 syntax (docs/language.md, Text)");
+      return set(e, Type::Bool);
+    }
+    if (n == "group") {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (!is_integer(a[0])) return bad("takes the group number");
+      return set(e, Type::Str);
+    }
     if (n == "written") {
       if (!s.write) err("misplaced", e.pos, "written() is only known inside a reply or command");
       if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
       if (!is_integer(a[0])) return bad("takes an int offset");
       return set(e, Type::Bytes);
     }
-    std::vector<std::string> names = {"len", "str", "hex", "int", "uint", "float", "slice", "byte", "bit", "bits", "div", "crc", "written"};
+    std::vector<std::string> names = {"len",  "str",  "hex",  "int",  "uint",  "float",   "slice",  "byte", "bit",   "bits",
+                                      "div",  "crc",  "written", "find", "trim", "lower", "replace", "hexint", "regex", "group", "asbytes"};
     for (auto& [fname, it] : out_.fns) names.push_back(fname);
     err("unknown-name", e.pos, "unknown function '" + n + "'", closest(n, names));
     return set(e, Type::Unknown);

@@ -113,7 +113,7 @@ class FunctionBuilder {
   // Code after a jump, return or fail runs only if a label follows, so it is not emitted.
   void emit(Op op, std::vector<Operand> ops = {}) {
     if (dead_) return;
-    dead_ = op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail;
+    dead_ = bc::is_terminator(op);
     Line ln;
     ln.kind = Line::Instr;
     ln.op = op;
@@ -189,6 +189,11 @@ class FunctionBuilder {
   std::vector<std::pair<std::string, Reg>> params_;
 };
 
+struct Loop {  // a repeat being lowered: where break goes
+  Label end;
+  int view_depth = 0;
+};
+
 struct Inline {  // an inlined function being lowered
   Label end;
   Reg result;
@@ -228,6 +233,7 @@ class Lowerer {
     scopes_.clear();
     scopes_.emplace_back();
     inlines_.clear();
+    loops_.clear();
     view_depth_ = 0;
     std::string name;
     if (it.kind == ItemKind::Framing) name = "framing." + it.name;
@@ -320,8 +326,20 @@ class Lowerer {
         f_->emit(s.kind == StmtKind::Expect ? Op::Expect : Op::Check, {c, why});
         break;
       }
-      case StmtKind::Fail: f_->emit(Op::Fail, {s.text}); break;
-      case StmtKind::Warn: f_->emit(Op::Warn, {s.text}); break;
+      case StmtKind::Fail:
+        if (s.expr) f_->emit(Op::FailS, {expr(*s.expr)});
+        else f_->emit(Op::Fail, {s.text});
+        break;
+      case StmtKind::Warn:
+        if (s.expr) f_->emit(Op::WarnS, {expr(*s.expr)});
+        else f_->emit(Op::Warn, {s.text});
+        break;
+      case StmtKind::Break: {
+        const Loop& loop = loops_.back();
+        for (int d = view_depth_; d > loop.view_depth; --d) f_->emit(Op::ViewPop);
+        f_->emit(Op::Jmp, {loop.end});
+        break;
+      }
       case StmtKind::If: {
         Label end = f_->label();
         for (size_t i = 0; i < s.conds.size(); ++i) {
@@ -390,7 +408,7 @@ class Lowerer {
       f_->emit(Op::LtI, {more, zero, now});
       f_->emit(Op::Jf, {more, end});
       f_->emit(Op::Pos, {start});
-      block(s.body);
+      loop_body(s.body, end);
       f_->loc(loc_text(s));  // a pass that reads nothing is the loop's fault, not its last statement's
       f_->emit(Op::Pos, {now});
       f_->emit(Op::NeI, {more, start, now});
@@ -411,10 +429,16 @@ class Lowerer {
     f_->bind(top);
     f_->emit(Op::LtI, {go, i, count});
     f_->emit(Op::Jf, {go, end});
-    block(s.body);
+    loop_body(s.body, end);
     f_->emit(Op::AddI, {i, i, one});
     f_->emit(Op::Jmp, {top});
     f_->bind(end);
+  }
+
+  void loop_body(const Block& body, Label end) {
+    loops_.push_back(Loop{end, view_depth_});
+    block(body);
+    loops_.pop_back();
   }
 
   // Lowers a match (or a table, whose key is already in a register): an int switch through a
@@ -588,8 +612,8 @@ class Lowerer {
   // A read's size is evaluated before an `at` moves the cursor, so `bytes(pos - 8) at 8`
   // measures from where the cursor was.
   Reg read(const Expr& e) {
-    Reg size;
-    if (!e.args.empty()) size = as_int(*e.args[0]);
+    Reg size;  // the byte count, or the delimiter of a text read
+    if (!e.args.empty()) size = e.args[0]->type == Type::Str ? expr(*e.args[0]) : as_int(*e.args[0]);
     Reg saved;
     if (e.at) {
       saved = f_->temp(RegClass::Int);
@@ -613,6 +637,10 @@ class Lowerer {
     }
     if (n == "cstr") {
       f_->emit(Op::RdCStr, {r});
+      return r;
+    }
+    if (n == "until" || n == "field") {
+      f_->emit(n == "until" ? Op::RdUntil : Op::RdField, {r, size});
       return r;
     }
     if (n == "rest") {
@@ -663,8 +691,16 @@ class Lowerer {
       return convert(arg(0), a0, Type::UInt);
     } else if (n == "slice") {
       f_->emit(a0 == Type::Str ? Op::SliceS : Op::SliceY, {r, arg(0), as_int(*e.args[1]), as_int(*e.args[2])});
+    } else if (n == "asbytes") {
+      f_->emit(Op::SToY, {r, arg(0)});
     } else if (n == "byte") {
-      f_->emit(Op::ByteY, {r, arg(0), as_int(*e.args[1])});
+      Reg b = arg(0);
+      if (a0 == Type::Str) {
+        Reg y = f_->temp(RegClass::Bytes);
+        f_->emit(Op::SToY, {y, b});
+        b = y;
+      }
+      f_->emit(Op::ByteY, {r, b, as_int(*e.args[1])});
     } else if (n == "bit" || n == "bits") {
       // (x >> lo) & mask, computed on uint so the shift is logical.
       Reg x = convert(arg(0), a0, Type::UInt);
@@ -688,6 +724,18 @@ class Lowerer {
                {r, convert(arg(0), a0, t), convert(expr(*e.args[1]), e.args[1]->type, t)});
     } else if (n == "crc") {
       f_->emit(Op::Crc, {r, arg(1), Raw{e.args[0]->text}});
+    } else if (n == "find") {
+      f_->emit(Op::FindS, {r, arg(0), arg(1)});
+    } else if (n == "trim" || n == "lower") {
+      f_->emit(n == "trim" ? Op::TrimS : Op::LowerS, {r, arg(0)});
+    } else if (n == "replace") {
+      f_->emit(Op::ReplS, {r, arg(0), arg(1), arg(2)});
+    } else if (n == "hexint") {
+      f_->emit(Op::SToUHex, {r, arg(0)});
+    } else if (n == "regex") {
+      f_->emit(Op::ReMatch, {r, arg(0), e.args[1]->text});
+    } else if (n == "group") {
+      f_->emit(Op::ReGroup, {r, as_int(*e.args[0])});
     } else if (n == "written") {
       f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
     }
@@ -825,6 +873,7 @@ class Lowerer {
   int view_depth_ = 0;
   std::vector<std::map<std::string, Reg>> scopes_;
   std::vector<Inline> inlines_;
+  std::vector<Loop> loops_;
   std::vector<Type> result_types_;
 };
 

@@ -65,7 +65,7 @@ enum class StmtKind : uint8_t {
   Assign,     // target = expr
   Skip, Seek, // expr
   Expect, Check,  // expr, text = message
-  Fail, Warn,     // text = message
+  Fail, Warn,     // text = message, or expr when the reason is computed
   If,         // conds[i] -> blocks[i]; else_block when has_else
   Match,      // expr, arms
   Repeat,     // expr (count) or until_end; var = counter name
@@ -74,6 +74,7 @@ enum class StmtKind : uint8_t {
   Return,     // optional expr
   Call,       // expr (a Call)
   Write,      // text = write type (u8, u16le, bytes, str...), expr
+  Break,      // leave the innermost repeat
 };
 
 struct MatchArm {

@@ -62,7 +62,7 @@ class Dumper {
 
   void stmt(const Stmt& s, int d) {
     static constexpr const char* kKinds[] = {"pipe", "assign", "skip", "seek", "expect", "check", "fail", "warn", "if",
-                                             "match", "repeat", "within", "emit", "reply", "return", "call", "write"};
+                                             "match", "repeat", "within", "emit", "reply", "return", "call", "write", "break"};
     std::string h = kKinds[static_cast<int>(s.kind)];
     if (!s.text.empty()) h += " \"" + s.text + "\"";
     if (s.until_end) h += " until end";

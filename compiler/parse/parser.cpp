@@ -10,7 +10,7 @@ constexpr std::array<std::string_view, 26> kFixedReads = {
     "u8",    "i8",    "u16",   "u16be", "u16le", "i16",   "i16be", "i16le", "u32",
     "u32be", "u32le", "i32",   "i32be", "i32le", "u64",   "u64be", "u64le", "i64",
     "i64be", "i64le", "f32",   "f32be", "f32le", "f64",   "f64be", "f64le"};
-constexpr std::array<std::string_view, 5> kSizedReads = {"bytes", "text", "bcd", "unsigned", "signed"};
+constexpr std::array<std::string_view, 7> kSizedReads = {"bytes", "text", "bcd", "unsigned", "signed", "until", "field"};
 constexpr std::array<std::string_view, 2> kBareReads = {"cstr", "rest"};
 constexpr std::array<std::string_view, 3> kCursorNames = {"pos", "size", "remaining"};
 
@@ -428,7 +428,18 @@ class Parser {
       if (kw == "fail" || kw == "warn") {
         auto s = new_stmt(kw == "fail" ? StmtKind::Fail : StmtKind::Warn, p);
         advance();
-        s->text = expect(Tok::String, "(the reason)").text;
+        // A literal reason is stored in the module; any other str is computed when it fails.
+        if (at(Tok::String) && (peek().kind == Tok::Newline || peek().kind == Tok::Semicolon ||
+                                peek().kind == Tok::RBrace || peek().kind == Tok::End))
+          s->text = advance().text;
+        else
+          s->expr = expr();
+        end_of_statement();
+        return s;
+      }
+      if (kw == "break") {
+        auto s = new_stmt(StmtKind::Break, p);
+        advance();
         end_of_statement();
         return s;
       }

@@ -14,7 +14,8 @@ Program parse(const SourceFile& src, const std::vector<Token>& tokens, std::vect
 
 // Names that read from the input with a fixed width: u8, u16, u16le, u16be, ... f64be.
 bool is_fixed_read(std::string_view name);
-// Names that read from the input with an argument: bytes(n), text(n), bcd(n), unsigned(n), signed(n).
+// Names that read from the input with an argument: bytes(n), text(n), bcd(n), unsigned(n), signed(n),
+// and the text reads until(delimiter), field(delimiter).
 bool is_sized_read(std::string_view name);
 // Names that read without an argument and without a fixed width: cstr, rest.
 bool is_bare_read(std::string_view name);

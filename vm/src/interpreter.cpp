@@ -197,6 +197,7 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   sc.out_open = false;
   sc.reply_count = 0;
   sc.warnings.clear();
+  sc.group_count = 0;
   for (uint32_t slot : sc.dirty_list) sc.dirty[slot] = 0;
   sc.dirty_list.clear();
   if (sc.pending.size() < m.session.size()) {
@@ -434,6 +435,8 @@ dispatch:
     }
   } END
   OP(Warn) warn(site, Trap::None, vc, PC, strings[ip[1]]); END
+  OP(FailS) TRAP(Trap::Rejected, std::string(text(R(1)))); END
+  OP(WarnS) warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
 
   // ---- reads
   OP(RdU8) NEED(1); R(1).i = data[vc]; vc += 1; END
@@ -503,6 +506,21 @@ dispatch:
     const auto n = static_cast<uint32_t>(static_cast<const uint8_t*>(nul) - (data + vc));
     R(1).s = {data + vc, n};
     vc += n + 1;
+  } END
+  OP(RdUntil) {
+    const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    if (at == std::string_view::npos) [[unlikely]]
+      TRAP(Trap::Truncated, "no " + quote(text(R(2))) + " in the " + std::to_string(ve - vc) + " bytes left");
+    R(1).s = {data + vc, static_cast<uint32_t>(at)};
+    vc += static_cast<uint32_t>(at + R(2).s.n);
+  } END
+  OP(RdField) {
+    const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    const size_t n = at == std::string_view::npos ? rest.size() : at;
+    R(1).s = {data + vc, static_cast<uint32_t>(n)};
+    vc += static_cast<uint32_t>(at == std::string_view::npos ? n : n + R(2).s.n);
   } END
   OP(RdBcd) {
     const int64_t w = R(2).i;
@@ -661,6 +679,61 @@ dispatch:
     R(1).f = v;
   } END
   OP(Crc) R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
+  OP(FindS) {
+    const size_t at = text(R(2)).find(text(R(3)));
+    R(1).i = at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
+  } END
+  OP(TrimS) {
+    std::string_view t = text(R(2));
+    const size_t first = t.find_first_not_of(" \t\r\n");
+    t = first == std::string_view::npos ? std::string_view{} : t.substr(first, t.find_last_not_of(" \t\r\n") + 1 - first);
+    R(1).s = {reinterpret_cast<const uint8_t*>(t.data()), static_cast<uint32_t>(t.size())};
+  } END
+  OP(LowerS) {
+    const std::string_view t = text(R(2));
+    Value v;
+    ARENA(v, t.data(), t.size());
+    uint8_t* p = const_cast<uint8_t*>(v.s.p);
+    for (uint32_t k = 0; k < v.s.n; ++k)
+      if (p[k] >= 'A' && p[k] <= 'Z') p[k] = static_cast<uint8_t>(p[k] + 32);
+    copy_view(R(1), v);
+  } END
+  OP(ReplS) {
+    const std::string_view t = text(R(2)), from = text(R(3)), to = text(R(4));
+    if (from.empty()) {
+      copy_view(R(1), R(2));
+    } else {
+      std::string out;
+      for (size_t k = 0;;) {
+        const size_t at = t.find(from, k);
+        out.append(t.substr(k, at == std::string_view::npos ? std::string_view::npos : at - k));
+        if (at == std::string_view::npos) break;
+        out.append(to);
+        k = at + from.size();
+      }
+      ARENA(R(1), out.data(), out.size());
+    }
+  } END
+  OP(SToUHex) {
+    const std::string_view t = text(R(2));
+    uint64_t v = 0;
+    bool ok = !t.empty() && t.size() <= 16;
+    for (char c : t) {
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) ok = false;
+      v = v << 4 | static_cast<uint64_t>(d & 15);
+    }
+    if (!ok) [[unlikely]] TRAP(Trap::BadValue, "not a hex number: " + quote(t));
+    R(1).u = v;
+  } END
+  OP(ReMatch) {
+    R(1).b = in.patterns != nullptr && in.patterns->match(ip[3], text(R(2)), sc.groups.data(), sc.group_count);
+  } END
+  OP(ReGroup) {
+    const int64_t k = R(2).i;
+    const std::string_view g = k >= 0 && static_cast<uint64_t>(k) < sc.group_count ? sc.groups[k] : std::string_view{};
+    R(1).s = {reinterpret_cast<const uint8_t*>(g.data()), static_cast<uint32_t>(g.size())};
+  } END
 
   // ---- messages
   OP(MsgNew) {

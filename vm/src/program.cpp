@@ -9,9 +9,14 @@
 
 namespace pvm {
 
+Program::Program(bc::Module m) : module_(std::move(m)), patterns_(std::make_unique<detail::Patterns>()) {}
+Program::~Program() = default;
+
 std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error) {
   if (!verify(module, error)) return nullptr;
-  return std::make_shared<const Program>(std::move(module));
+  auto program = std::make_shared<Program>(std::move(module));
+  if (!program->patterns_->compile(program->module_, error)) return nullptr;
+  return program;
 }
 
 std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std::string& error) {
@@ -108,6 +113,7 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   detail::Scratch scratch;
   detail::RunInput in;
   in.module = &module_;
+  in.patterns = patterns_.get();
   in.function = &fn;
   in.session = &session;
   in.args = regs;

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "message_builder.h"
+#include "patterns.h"
 #include "pvm/bytecode/module.h"
 #include "pvm/vm.h"
 
@@ -77,10 +78,14 @@ struct Scratch {
   std::string_view ident;
   bool ident_fresh = false;
   std::vector<Message> messages;  // filled by publish()
+  // The groups of the last successful re.match; they view the matched text.
+  std::array<std::string_view, kMaxGroups> groups{};
+  size_t group_count = 0;
 };
 
 struct RunInput {
   const bc::Module* module = nullptr;
+  const Patterns* patterns = nullptr;  // every re.match pattern of the module, compiled
   const bc::Function* function = nullptr;
   std::span<const uint8_t> frame;
   uint64_t offset = 0;  // stream offset of frame[0]

@@ -38,6 +38,7 @@ struct Session::State {
            detail::RunOutput& out) {
     detail::RunInput in;
     in.module = &module();
+    in.patterns = program->patterns();
     in.function = &module().functions[function];
     in.frame = frame;
     in.offset = offset;

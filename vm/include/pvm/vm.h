@@ -15,6 +15,10 @@
 
 namespace pvm {
 
+namespace detail {
+struct Patterns;  // the module's regular expressions, compiled once when it loads
+}
+
 enum class Transport : uint8_t { Tcp, Udp };
 
 enum class ValueType : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
@@ -98,10 +102,13 @@ class Program {
   bool encode(std::string_view command, std::span<const std::pair<std::string, std::string>> args,
               std::vector<uint8_t>& out, std::string& error) const;
 
-  explicit Program(bc::Module m) : module_(std::move(m)) {}
+  explicit Program(bc::Module m);
+  ~Program();
+  const detail::Patterns* patterns() const { return patterns_.get(); }
 
  private:
   bc::Module module_;
+  std::unique_ptr<detail::Patterns> patterns_;
 };
 
 class Session {

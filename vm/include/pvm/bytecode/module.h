@@ -24,6 +24,12 @@ inline constexpr size_t kOpCount = 0
     ;
 static_assert(kOpCount <= 256, "an opcode must fit in the low byte of its word");
 
+// The instructions after which control never reaches the next word: a function must end
+// with one, and code after one runs only if something jumps to it.
+constexpr bool is_terminator(Op op) {
+  return op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail || op == Op::FailS;
+}
+
 struct OpInfo {
   std::string_view mnemonic;
   std::string_view operands;  // one letter per operand word, see opcodes.def

@@ -1,0 +1,120 @@
+// The text opcodes: delimiter reads, string helpers and RE2 matching.
+#include <doctest/doctest.h>
+
+#include "vm_test_util.h"
+
+// The shared helper's register counts, with room for the longer string programs here.
+static std::string run(std::string_view body, std::string_view input = "") {
+  std::string text = vmtest::packet_module(body);
+  const std::string regs(vmtest::kRegs);
+  text.replace(text.find(regs), regs.size(), "i=8 u=4 f=4 b=4 s=12 y=4");
+  return vmtest::outcome(vmtest::decode_frame(vmtest::load(text), input));
+}
+
+TEST_SUITE("vm text ops") {
+  TEST_CASE("rd.until needs its delimiter; rd.field stops at it or at the end") {
+    // "a,bb;" then "tail" without a delimiter.
+    CHECK(run(R"A(
+    lds s0, ","
+    lds s1, ";"
+    rd.until s2, s0
+    rd.until s3, s1
+    rd.field s4, s0
+    msg.new
+    set.s "a", s2
+    set.s "b", s3
+    set.s "c", s4
+    ret)A", "612c62623b7461696c") == R"({"a":"a","b":"bb","c":"tail"})");
+    CHECK(run(R"A(
+    lds s0, "#"
+    rd.until s1, s0
+    ret)A", "616263") == "error: offset 0: truncated: no '#' in the 3 bytes left");
+  }
+
+  TEST_CASE("find.s, trim.s, lower.s and repl.s") {
+    CHECK(run(R"A(
+    lds s0, "  P0101,P0300 \r\n"
+    trim.s s1, s0
+    lds s2, ","
+    find.s i0, s1, s2
+    lds s3, "x"
+    find.s i1, s1, s3
+    lds s4, " "
+    repl.s s5, s1, s2, s4
+    lds s6, "PWR_Ext"
+    lower.s s7, s6
+    lds s8, ""
+    repl.s s9, s1, s8, s4
+    msg.new
+    set.s "trim", s1
+    set.i "comma", i0
+    set.i "none", i1
+    set.s "spaces", s5
+    set.s "lower", s7
+    set.s "same", s9
+    ret)A") == R"({"trim":"P0101,P0300","comma":5,"none":-1,"spaces":"P0101 P0300","lower":"pwr_ext","same":"P0101,P0300"})");
+  }
+
+  TEST_CASE("stou.hex parses hex digits and rejects anything else") {
+    CHECK(run(R"A(
+    lds s0, "1aFF"
+    stou.hex u0, s0
+    msg.new
+    set.u "v", u0
+    ret)A") == R"({"v":6911})");
+    CHECK(run(R"A(
+    lds s0, "12g"
+    stou.hex u0, s0
+    ret)A").starts_with("error: offset 0: bad value: not a hex number: '12g'"));
+  }
+
+  TEST_CASE("re.match keeps its groups until the next match; re.group outside them is empty") {
+    CHECK(run(R"A(
+    lds s0, "+RESP:GTFRI,300400,860599"
+    re.match b0, s0, "^\\+(RESP|BUFF):(GT[A-Z]{3}),([0-9A-F]+)"
+    ldk i0, 2
+    re.group s1, i0
+    ldk i1, 3
+    re.group s2, i1
+    ldk i2, 9
+    re.group s3, i2
+    lds s4, "nothing here"
+    re.match b1, s4, "^\\+"
+    re.group s5, i0
+    msg.new
+    set.b "m", b0
+    set.s "type", s1
+    set.s "proto", s2
+    set.s "none", s3
+    set.b "m2", b1
+    set.s "after", s5
+    ret)A") == R"({"m":true,"type":"GTFRI","proto":"300400","none":"","m2":false,"after":""})");
+  }
+
+  TEST_CASE("a pattern RE2 cannot compile stops the module from loading") {
+    std::string error;
+    auto program = pvm::Program::load(vmtest::assemble(vmtest::packet_module(R"A(
+    lds s0, "x"
+    re.match b0, s0, "(unclosed"
+    ret)A")), error);
+    CHECK(program == nullptr);
+    CHECK(error.find("packet.tcp+") == 0);
+    CHECK(error.find("does not compile") != std::string::npos);
+  }
+
+  TEST_CASE("fail.s and warn.s take their reason from a register") {
+    CHECK(run(R"A(
+    lds s0, "unknown tag 0x"
+    lds s1, "fe"
+    cat.s s2, s0, s1
+    fail.s s2)A") == "error: offset 0: rejected: unknown tag 0xfe");
+    auto program = vmtest::load(vmtest::packet_module(R"A(
+    lds s0, "odd"
+    warn.s s0
+    msg.new
+    ret)A"));
+    vmtest::Frame f = vmtest::decode_frame(program, "");
+    REQUIRE(f.warnings.size() == 1);
+    CHECK(f.warnings[0].reason == "odd");
+  }
+}

@@ -1,0 +1,51 @@
+#include "patterns.h"
+
+#include <re2/re2.h>
+
+namespace pvm::detail {
+
+Patterns::Patterns() = default;
+Patterns::~Patterns() = default;
+
+bool Patterns::compile(const bc::Module& module, std::string& error) {
+  by_string.resize(module.strings.size());
+  for (const bc::Function& f : module.functions) {
+    for (size_t pc = 0; pc < f.code.size();) {
+      const auto op = static_cast<bc::Op>(f.code[pc]);
+      const size_t len = 1 + bc::op_info(op).operands.size();
+      if (op == bc::Op::ReMatch) {
+        const uint32_t s = f.code[pc + 3];
+        if (!by_string[s]) {
+          RE2::Options options;
+          options.set_log_errors(false);
+          auto re = std::make_unique<RE2>(module.strings[s], options);
+          if (!re->ok() || static_cast<size_t>(re->NumberOfCapturingGroups()) + 1 > kMaxGroups) {
+            error = module.strings[f.name] + "+" + std::to_string(pc) + ": pattern \"" + module.strings[s] + "\" " +
+                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups" : "does not compile: " + re->error());
+            return false;
+          }
+          by_string[s] = std::move(re);
+        }
+      }
+      pc += len;
+    }
+  }
+  return true;
+}
+
+bool Patterns::match(uint32_t s, std::string_view text, std::string_view* groups, size_t& count) const {
+  count = 0;
+  if (s >= by_string.size() || !by_string[s]) return false;  // a Program that did not come from load()
+  const RE2& re = *by_string[s];
+  count = static_cast<size_t>(re.NumberOfCapturingGroups()) + 1;
+  re2::StringPiece pieces[kMaxGroups];
+  if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, pieces,
+                static_cast<int>(count))) {
+    count = 0;
+    return false;
+  }
+  for (size_t k = 0; k < count; ++k) groups[k] = std::string_view(pieces[k].data(), pieces[k].size());
+  return true;
+}
+
+}  // namespace pvm::detail

@@ -1,0 +1,30 @@
+// The regular expressions of a module (the string operands of re.match), compiled with RE2
+// once when the module loads, so that no frame ever compiles a pattern.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pvm/bytecode/module.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace pvm::detail {
+
+// Groups a match keeps (group 0 is the whole match); a pattern with more fails to load.
+inline constexpr size_t kMaxGroups = 16;
+
+struct Patterns {
+  std::vector<std::unique_ptr<re2::RE2>> by_string;  // indexed by string-table index; null if unused
+  Patterns();
+  ~Patterns();
+  // Compiles every re.match pattern of the module; false with the function, offset and reason.
+  bool compile(const bc::Module& module, std::string& error);
+  // Matches `text` against the pattern at string index `s`; fills groups[0..count) on success.
+  bool match(uint32_t s, std::string_view text, std::string_view* groups, size_t& count) const;
+};
+
+}  // namespace pvm::detail
