@@ -5,6 +5,7 @@
 protocol_decoder vectors: a session's vectors run in file order as one connection, one hex line
 per packet, with --framed (each line is one frame) and the vector's transport; once strict and
 once with --crc warn. A session is split where the transport or the `extended` setting changes.
+Vectors of transport "unknown" are replayed as UDP datagrams (the message without its terminator).
 - expect null: no message; strict, no error either unless integrity.crc_ok is false.
 - expect position/positions/attributes/none: strict, a packet whose integrity check fails
   (crc_ok or length_ok false) must be rejected, any other gives at least one message; with
@@ -231,7 +232,9 @@ def check_packet(v, strict, lenient, keymap=None):
 def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
     for (session, transport, ext, options), run in runs_of(vectors, keymap.config if keymap else None):
         hex_lines = [v["hex"] for v in run]
-        extra = ["--framed", "--transport", "udp" if transport == "udp" else "tcp"]
+        # "unknown" (a protocol Traccar serves on TCP and UDP): the test bytes are one message as the
+        # frame decoder leaves it, often without its terminator, so each is replayed as a datagram.
+        extra = ["--framed", "--transport", "tcp" if transport == "tcp" else "udp"]
         if ext:
             extra += ["--option", "extended=true"]
         for option in options:
