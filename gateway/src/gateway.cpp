@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -49,7 +52,7 @@ class Gateway {
   int run() {
     std::string error;
     if (!validate(config_, error) || !load_programs(error) || !open_listeners(error) || !open_files(error) ||
-        !open_http(error)) {
+        !open_spool(error) || !open_http(error)) {
       LogLine(Level::Error, "cannot start").str("error", error);
       return kServeConfig;
     }
@@ -141,6 +144,32 @@ class Gateway {
     return true;
   }
 
+  // Segments an earlier run left are shared out among the workers, oldest first, to replay.
+  bool open_spool(std::string& error) {
+    shared_.spool_replay.resize(workers_count_);
+    shared_.spool_next_id = &spool_next_id_;
+    if (config_.spool_dir.empty()) return true;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(config_.spool_dir, ec);
+    std::vector<std::pair<uint64_t, std::string>> found;
+    for (const auto& entry : fs::directory_iterator(config_.spool_dir, ec))
+      if (entry.path().extension() == ".spool")
+        found.emplace_back(std::strtoull(entry.path().stem().c_str(), nullptr, 10), entry.path().string());
+    if (ec) {
+      error = config_.spool_dir + ": " + ec.message();
+      return false;
+    }
+    std::sort(found.begin(), found.end());
+    for (size_t i = 0; i < found.size(); ++i)
+      shared_.spool_replay[i % workers_count_].push_back(found[i].second);
+    spool_next_id_ = found.empty() ? 1 : found.back().first + 1;
+    LogLine(Level::Info, "spool")
+        .str("dir", config_.spool_dir)
+        .num("segments", static_cast<int64_t>(found.size()));
+    return true;
+  }
+
   bool open_http(std::string& error) {
     if (config_.http.empty()) return true;
     std::string host;
@@ -199,6 +228,7 @@ class Gateway {
   int http_fd_ = -1;
   WorkerShared shared_;
   Mailbox<ControlEvent> events_;
+  std::atomic<uint64_t> spool_next_id_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };

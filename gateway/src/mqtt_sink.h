@@ -36,7 +36,7 @@ class MqttSink final : public Sink, public Watcher {
   void submit(const SinkRecord& record, Ticket ticket) override;
   void flush() override { sync_socket(); }
   void tick(int64_t now_ms) override;
-  void close() override { closing_ = true; }
+  void shutdown() override { disconnect(); }
 
   // Publishes `payload` to an already expanded topic (the spool's replay).
   void publish(const std::string& topic, std::string_view payload, Ticket ticket);
@@ -68,7 +68,6 @@ class MqttSink final : public Sink, public Watcher {
   uint32_t interest_ = 0;
   bool connected_ = false;
   bool started_ = false;
-  bool closing_ = false;
   bool down_logged_ = false;
   int64_t next_connect_ms_ = 0;
   int backoff_ms_ = 0;

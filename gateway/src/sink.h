@@ -46,6 +46,10 @@ class Sink {
   virtual void tick(int64_t now_ms) = 0;
   // SIGTERM: nothing new will be submitted; finish what is queued.
   virtual void close() {}
+  // The loop has ended: say goodbye to the other side.
+  virtual void shutdown() {}
+  // Bytes stored on disk and not yet passed on (the spool).
+  virtual uint64_t backlog_bytes() const { return 0; }
 };
 
 }  // namespace pvm::gateway

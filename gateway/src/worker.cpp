@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mqtt_sink.h"
 #include "pvm/gateway/limits.h"
+#include "spooled_sink.h"
 
 namespace pvm::gateway {
 namespace {
@@ -48,9 +49,16 @@ Worker::Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerS
       auto on_command = [this](const CommandTopic& topic, std::string_view payload) {
         on_mqtt_command(topic, payload);
       };
-      sinks_.push_back(std::make_unique<MqttSink>(loop_, spec, config.mqtt,
-                                                  shared.client_id + "-w" + std::to_string(index), *this,
-                                                  limits_.max_sink_queue, on_command));
+      std::string client_id = shared.client_id + "-w" + std::to_string(index);
+      if (config.spool_dir.empty()) {
+        sinks_.push_back(std::make_unique<MqttSink>(loop_, spec, config.mqtt, std::move(client_id), *this,
+                                                    limits_.max_sink_queue, on_command));
+      } else {
+        SpoolSetup spool{config.spool_dir, config.spool_max_bytes / shared.spool_replay.size(),
+                         shared.spool_replay[index], shared.spool_next_id};
+        sinks_.push_back(std::make_unique<SpooledSink>(loop_, spec, config.mqtt, std::move(client_id), *this,
+                                                       limits_.max_sink_queue, on_command, std::move(spool)));
+      }
     } else {
       sinks_.push_back(std::make_unique<FileSink>(*shared.files[i], spec.kind == SinkKind::Stdout, *this,
                                                   limits_.max_sink_queue));
@@ -89,6 +97,9 @@ void Worker::iteration_end() {
   size_t queued = 0;
   for (auto& sink : sinks_) queued += sink->queued();
   stats_.sink_queue.set(static_cast<int64_t>(queued));
+  uint64_t backlog = 0;
+  for (auto& sink : sinks_) backlog += sink->backlog_bytes();
+  stats_.spool_bytes.set(static_cast<int64_t>(backlog));
   stats_.sinks_up.set(sinks_ready() ? 1 : 0);
   stats_.heartbeat_ms.set(now_ms_);
   closed_.clear();
@@ -167,8 +178,7 @@ void Worker::finish() {
   for (auto& [id, ep] : endpoints_) open.push_back(ep.get());
   for (Endpoint* ep : open) close_endpoint(*ep, Reason::Reset, false);
   closed_.clear();
-  for (auto& sink : sinks_)
-    if (auto* mqtt = dynamic_cast<MqttSink*>(sink.get())) mqtt->disconnect();
+  for (auto& sink : sinks_) sink->shutdown();
   ControlEvent done;
   done.kind = ControlEvent::Kind::Stopped;
   done.worker = index_;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,7 +39,9 @@ struct WorkerShared {
   Metrics* metrics = nullptr;
   std::vector<SharedFile*> files;  // per sink: the output of a stdout or jsonl sink
   Mailbox<ControlEvent>* control = nullptr;
-  std::string client_id;  // MQTT client id prefix, unique to this process
+  std::string client_id;                               // MQTT client id prefix, unique to this process
+  std::vector<std::vector<std::string>> spool_replay;  // per worker: segments an earlier run left
+  std::atomic<uint64_t>* spool_next_id = nullptr;
 };
 
 class Worker final : public DeliveryListener {

@@ -5,6 +5,8 @@ gateway process, an MQTT subscriber, simulated Teltonika devices over TCP and UD
 import argparse
 import json
 import os
+import pwd
+import random
 import shutil
 import signal
 import socket
@@ -28,18 +30,29 @@ def parse_args(description):
     return parser.parse_args()
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1."""
+    """A port free for both TCP and UDP on 127.0.0.1, chosen at random below the ephemeral range:
+    the kernel never hands it to a client socket, so tests running side by side do not race."""
+    low, _ = _ephemeral_range()
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
+        port = random.randrange(10000, low if low > 10100 else 60000)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
+                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                t.bind(("127.0.0.1", port))
+                u.bind(("127.0.0.1", port))
             return port
+        except OSError:
+            continue
 
 
 def wait_until(predicate, timeout, what):
@@ -98,6 +111,8 @@ class Broker:
             f.write("allow_anonymous true\n")
             f.write("persistence true\n")
             f.write(f"persistence_location {self.dir}/\n")
+            # Started as root, mosquitto would switch to its own user, which cannot write here.
+            f.write(f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
             f.write("max_queued_messages 0\n")  # the subscriber must never lose a queued message
             f.write("max_inflight_messages 100\n")
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")

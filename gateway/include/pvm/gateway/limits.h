@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "pvm/bytecode/module.h"
+
 namespace pvm::gateway {
 
 // Defaults of [limits] in gateway.toml.
@@ -49,8 +51,12 @@ inline constexpr size_t kFileSinkBatch = 256 * 1024;
 // Spool segments are rotated at this size and deleted once all their records are published.
 inline constexpr uint64_t kSpoolSegmentBytes = 8u << 20;
 inline constexpr uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
-// A spool record is bounded by the frame size and the JSON it expands to.
-inline constexpr uint32_t kMaxSpoolRecord = 16u << 20;
+// A spool record: a message's JSON (bytes fields double as hex) and its topic. One from the
+// largest frame a framing function may return still fits.
+inline constexpr uint32_t kMaxSpoolRecord = 4u << 20;
+static_assert(kMaxSpoolRecord > 2 * bc::kMaxFrameBytes + 0xFFFF);
+// Bytes read from a segment at a time when publishing from the spool.
+inline constexpr size_t kSpoolReadChunk = 256 * 1024;
 
 // The control HTTP server.
 inline constexpr size_t kMaxHttpRequest = 64 * 1024;
