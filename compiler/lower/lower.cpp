@@ -549,7 +549,26 @@ class Lowerer {
   }
 
   // ---- expressions
-  Reg as_int(const Expr& e) { return convert(expr(e), e.type, Type::Int); }
+  Reg as_int(const Expr& e) { return expr_as(e, Type::Int); }
+
+  // A value in the type an operation needs; a constant is loaded in that type directly rather
+  // than loaded and converted at run time.
+  Reg expr_as(const Expr& e, Type to) {
+    if (e.is_const && e.kind != ExprKind::Str && is_number(e.type) && is_number(to) && e.type != to) {
+      Expr c;
+      c.kind = ExprKind::Int;
+      c.is_const = true;
+      c.type = to;
+      if (to == Type::Float) c.const_float = e.type == Type::Float ? e.const_float
+                                             : e.type == Type::UInt ? static_cast<double>(static_cast<uint64_t>(e.const_int))
+                                                                    : static_cast<double>(e.const_int);
+      else if (e.type == Type::Float) return convert(expr(e), e.type, to);
+      else c.const_int = e.const_int;
+      return expr(c);
+    }
+    return convert(expr(e), e.type, to);
+  }
+  static bool is_number(Type t) { return t == Type::Int || t == Type::UInt || t == Type::Float; }
 
   Reg expr(const Expr& e) {
     if (e.is_const && e.kind != ExprKind::Str) {
@@ -779,7 +798,7 @@ class Lowerer {
     inlines_.pop_back();
     scopes_.pop_back();
     f_->bind(in.end);
-    return in.has_result ? in.result : int_const(0);
+    return in.result;  // a void call's value is never used (the checker sees to it)
   }
 
   Reg unary(const Expr& e) {
@@ -816,10 +835,16 @@ class Lowerer {
     // An int and a uint compare by value: as uints, then corrected when the int is negative.
     const bool mixed = cmp && operand == Type::Int && a.type != b.type;
     if (mixed) operand = Type::UInt;
-    Reg xa = expr(a);
-    Reg x = convert(xa, a.type, operand);
-    Reg yb = (op == "<<" || op == ">>") ? as_int(b) : expr(b);
-    Reg y = (op == "<<" || op == ">>") ? yb : convert(yb, b.type, operand);
+    // Each side in the operand type; `raw` keeps a side as it was for the sign test below.
+    auto side = [&](const Expr& s, Reg& raw) {
+      if (s.is_const && is_number(s.type) && is_number(operand) && !(mixed && s.type == Type::Int && s.const_int < 0))
+        return expr_as(s, operand);
+      raw = expr(s);
+      return convert(raw, s.type, operand);
+    };
+    Reg xa, yb;
+    Reg x = side(a, xa);
+    Reg y = (op == "<<" || op == ">>") ? (yb = as_int(b)) : side(b, yb);
     Reg r = f_->temp(cls_of(e.type));
     int k = operand == Type::UInt ? 1 : operand == Type::Float ? 2 : 0;
     if (cmp) {
