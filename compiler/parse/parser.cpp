@@ -120,6 +120,24 @@ class Parser {
     for (size_t k = start; k < i_; ++k)
       if (t_[k].kind == Tok::Var) lost_vars_.insert(t_[k].text);
   }
+  // The later phases walk the tree recursively: a bound on its depth keeps them, and the
+  // parser, off the end of the stack. Each level of blocks, expressions and operator chains
+  // counts; the bound is far above what a protocol needs.
+  static constexpr int kMaxDepth = 256;
+  class Depth {
+   public:
+    explicit Depth(Parser& p) : p_(p) {}
+    ~Depth() { p_.depth_ -= n_; }
+    void add() {
+      ++n_;
+      if (++p_.depth_ > kMaxDepth) p_.fail("this is nested too deeply", "split it up with functions or variables");
+    }
+
+   private:
+    Parser& p_;
+    int n_ = 0;
+  };
+
   void recover_statement() {
     int depth = 0;
     while (!at(Tok::End)) {
@@ -278,6 +296,8 @@ class Parser {
 
   // ---- statements
   Block block(bool write_ctx) {
+    Depth depth(*this);
+    depth.add();
     expect(Tok::LBrace, "to open a block");
     bool saved = write_;
     write_ = write_ctx || write_;
@@ -298,6 +318,8 @@ class Parser {
   }
 
   std::vector<MatchArm> arms(bool write_ctx) {
+    Depth depth(*this);
+    depth.add();
     expect(Tok::LBrace, "to open the arms");
     std::vector<MatchArm> out;
     skip_newlines();
@@ -570,12 +592,15 @@ class Parser {
   }
 
   ExprPtr expr(int min_prec = 1) {
+    Depth depth(*this);
+    depth.add();
     ExprPtr lhs = unary();
     while (true) {
       int prec = precedence(cur().kind);
       if (prec < min_prec || prec == 0) break;
       Tok op = cur().kind;
       SourcePos p = cur().pos;
+      depth.add();  // each operator of a chain is one more level of the tree
       advance();
       ExprPtr rhs = expr(prec + 1);
       auto b = new_expr(ExprKind::Binary, p);
@@ -590,6 +615,8 @@ class Parser {
   }
 
   ExprPtr unary() {
+    Depth depth(*this);
+    depth.add();
     if (at(Tok::Minus) || at(Tok::Bang) || at(Tok::Tilde)) {
       SourcePos p = cur().pos;
       std::string op = op_text(advance().kind);
@@ -721,6 +748,7 @@ class Parser {
   bool little_ = false;
   bool damaged_ = false;  // the item being parsed lost a statement to a syntax error
   std::set<std::string> lost_vars_;
+  int depth_ = 0;  // levels of the tree above the token being parsed
 };
 
 }  // namespace
