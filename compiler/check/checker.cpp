@@ -135,7 +135,14 @@ class Checker {
           break;
         case ItemKind::Fn:
         case ItemKind::Table:
-          if (!dup("name:" + it.name)) out_.fns[it.name] = &it;
+          // A call of such a name is parsed as the read or the builtin: the function could never run.
+          if (is_fixed_read(it.name) || is_sized_read(it.name) || is_bare_read(it.name) || it.name == "pos" ||
+              it.name == "size" || it.name == "remaining" || it.name == "crc" || it.name == "true" ||
+              it.name == "false")
+            err("duplicate", it.pos, "'" + it.name + "' is already the name of a read or a builtin",
+                "give the function another name");
+          else if (!dup("name:" + it.name))
+            out_.fns[it.name] = &it;
           break;
         case ItemKind::Option:
           if (!dup("option:" + it.name)) out_.options[it.name] = &it;
