@@ -216,3 +216,11 @@ TEST_CASE("checker: a function's effects are checked where it is called") {
   CHECK(r.diagnostics[0].message == "next() reads input, which a command has none of");
   CHECK(r.diagnostics[1].message == "set() sets parameters outside an emit block");
 }
+
+TEST_CASE("checker: a function cannot take the name of a read or a builtin") {
+  auto r = ctest::compile("protocol p\nfn f32() { skip 1 }\ntable pos($k: int) { _ => skip 1 }\nfn len() { skip 1 }\n"
+                          "packet tcp { len() }\n");
+  // len is a builtin a function may stand in for; a read or pos could never be called.
+  CHECK(ctest::where(r) == std::vector<std::string>{"2:1 duplicate", "3:1 duplicate"});
+  CHECK(r.diagnostics[0].message == "'f32' is already the name of a read or a builtin");
+}

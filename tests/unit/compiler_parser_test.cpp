@@ -208,3 +208,24 @@ TEST_CASE("parser: one run reports every syntax error and keeps the good stateme
   CHECK(r.diagnostics[6].message == "expected the end of the statement, found integer");
   CHECK(r.dump.find("  skip @7:5\n") != std::string::npos);  // the statement after the errors is kept
 }
+
+TEST_CASE("parser: nesting deeper than the later phases can walk is an error, not a crash") {
+  const int n = 100000;
+  auto deep = [&](const std::string& open, const std::string& middle, const std::string& close) {
+    std::string s;
+    for (int k = 0; k < n; ++k) s += open;
+    s += middle;
+    for (int k = 0; k < n; ++k) s += close;
+    return s;
+  };
+  for (const std::string& body : {"$a = " + deep("(", "1", ")"), "$a = " + deep("-", "1", ""),
+                                  "$a = 1" + deep(" + 1", "", ""), deep("if u8 == 1 {\n", "", "}\n")}) {
+    auto r = ctest::compile("protocol p\npacket tcp {\n" + body + "\n}\n");
+    REQUIRE_FALSE(r.diagnostics.empty());
+    CHECK(r.diagnostics[0].message == "this is nested too deeply");
+  }
+  // What a protocol needs stays well inside the bound.
+  CHECK(ctest::compile("protocol p\npacket tcp {\n    $a = " + std::string(60, '(') + "1" + std::string(60, ')') +
+                       " + 1 + 2 + 3\n}\n")
+            .ok);
+}
