@@ -77,6 +77,13 @@ class Checker {
     collect();
     for (auto& it : prog_.items) item(*it);
     check_recursion();
+    for (const Item* entry : out_.entries)
+      if (statements_in(entry->body) > kMaxInlined) {
+        item_ = entry;
+        err("too-large", entry->pos,
+            "with its functions inlined this is more than " + std::to_string(kMaxInlined) + " statements",
+            "functions are inlined at each call, so calls of calls multiply: call big functions from fewer places");
+      }
     if (out_.protocol.empty() && !prog_.items.empty())
       error(*prog_.items.front(), "syntax", prog_.items.front()->pos, "the program has no 'protocol NAME' declaration",
             "start the file with 'protocol my_protocol'");
@@ -334,6 +341,39 @@ class Checker {
             "functions are inlined; use 'repeat' for repetition");
       }
     }
+  }
+
+  // Functions are inlined at each call, so calls of calls multiply the code: N levels of two
+  // calls make 2^N copies. Counting the statements first stops lowering from trying to build
+  // what no module can hold (and from running out of memory on the way).
+  static constexpr uint64_t kMaxInlined = 100000;
+  uint64_t statements_in(const Block& b) {
+    uint64_t n = 0;
+    std::function<void(const Expr&)> calls = [&](const Expr& e) {
+      if (auto f = out_.fns.find(e.text); e.kind == ExprKind::Call && f != out_.fns.end()) {
+        auto [size, fresh] = inlined_.emplace(f->second, 0);  // 0 while counting: recursion is reported elsewhere
+        if (fresh) {
+          uint64_t total = statements_in(f->second->body);
+          for (auto& a : f->second->arms) total = std::min(kMaxInlined + 1, total + statements_in(a.body));
+          inlined_[f->second] = total;
+        }
+        n += inlined_[f->second];
+      }
+      for (auto& a : e.args) calls(*a);
+      if (e.at) calls(*e.at);
+    };
+    for (auto& s : b) {
+      ++n;
+      if (s->expr) calls(*s->expr);
+      for (auto& c : s->conds) calls(*c);
+      for (auto& t : s->targets)
+        if (t.index) calls(*t.index);
+      for (auto& bl : s->blocks) n += statements_in(bl);
+      n += statements_in(s->else_block) + statements_in(s->body);
+      for (auto& a : s->arms) n += statements_in(a.body);
+      n = std::min(n, kMaxInlined + 1);  // each term is at most this much, so nothing overflows
+    }
+    return n;
   }
 
   // What a function does that only some callers may do. A function is checked once, not per
@@ -1165,6 +1205,7 @@ class Checker {
   std::map<std::string, const Item*> consts_, enums_;
   std::map<const Item*, int> const_state_;  // const or enum: 1 while being folded, 2 once folded
   std::map<const Item*, Effects> effects_;
+  std::map<const Item*, uint64_t> inlined_;  // statements of a function with its calls inlined
   std::map<std::string, ParamKind> declared_params_;
 };
 
