@@ -1194,6 +1194,24 @@ class Checker {
         e.const_int = y < 0 || y > 63 ? (x < 0 ? -1 : 0) : x >> y;
       }
     }
+    if (both_const && t == Type::UInt) {  // as the uint instructions compute: >> is logical
+      uint64_t x = static_cast<uint64_t>(a.const_int), y = static_cast<uint64_t>(b.const_int);
+      int64_t shift = b.const_int;
+      e.is_const = true;
+      if (op == "%" && y == 0) {
+        err("type-mismatch", e.pos, "division by zero");
+        e.is_const = false;
+      } else {
+        uint64_t v = op == "%"   ? x % y
+                     : op == "&" ? x & y
+                     : op == "|" ? x | y
+                     : op == "^" ? x ^ y
+                     : shift < 0 || shift > 63 ? 0
+                     : op == "<<" ? x << shift
+                                  : x >> shift;
+        e.const_int = static_cast<int64_t>(v);
+      }
+    }
     return set(e, t);
   }
 
