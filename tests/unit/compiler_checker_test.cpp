@@ -96,6 +96,9 @@ TEST_CASE("checker: constants fold at compile time") {
   CHECK(folded("-1 < 0xFFFFFFFFFFFFFFFF") == "    ldb b0, 1");  // by value, as at run time
   CHECK(folded("0 / 0 == 0 / 0") == "    ldb b0, 0");         // NaN
   CHECK(folded("true != false || 1 > 2") == "    ldb b0, 1");
+  CHECK(folded("0xFFFFFFFFFFFFFFFF >> 60") == "    ldu u0, 15");  // uint: a logical shift
+  CHECK(folded("0xFFFFFFFFFFFFFFFF % 0x8000000000000001") == "    ldu u0, 9223372036854775806");
+  CHECK(folded("0x8000000000000000 % 10 | 1") == "    ldk i0, -7");  // with an int, the uint's bits are an int
   CHECK(folded("\"ab\" + \"cd\" + D", "const D = \"ef\"\n") == "    lds s0, \"abcdef\"");
   CHECK(folded("E.B * 2", "enum E { A = 1, B = A2 + 1 }\nconst A2 = 4\n") == "    ldk i0, 10");
   CHECK(folded("LATER", "const LATER = 5\n") == "    ldk i0, 5");
