@@ -273,8 +273,9 @@ class Checker {
           if (a.patterns.empty()) seen_default = true;
           for (auto& p : a.patterns) {
             fold_const(*p, s);
-            if (p->type != Type::Int) {
-              err("not-constant", p->pos, "a table key is an int constant");
+            if (p->kind != ExprKind::Str && !p->is_const) continue;  // reported by fold_const
+            if (std::string why = pattern_mismatch(it.params.empty() ? Type::Int : it.params[0].type, *p); !why.empty()) {
+              err("type-mismatch", p->pos, why);
               continue;
             }
             auto [where, fresh] = keys.emplace(p->const_int, p->pos);
@@ -443,6 +444,18 @@ class Checker {
     if (s.reply_depth > 0 && fx.replies) err("misplaced", call.pos, name + " replies, and reply blocks do not nest");
   }
 
+  // Why a constant pattern or table key cannot match a value of type `t` ("" when it can).
+  // They compare by value: a uint is never a negative int, an int never a uint above INT64_MAX.
+  static std::string pattern_mismatch(Type t, const Expr& p) {
+    if (t == Type::Unknown || p.type == Type::Unknown) return "";
+    if (t == Type::Str) return p.type == Type::Str ? "" : "the value is a str, this pattern is " + a_type(p.type);
+    if (!is_integer(t)) return "";  // the value's own type error is reported
+    if (!is_integer(p.type)) return "the value is " + a_type(t) + ", this pattern is " + a_type(p.type);
+    if (t == Type::UInt && p.type == Type::Int && p.const_int < 0) return "a uint is never negative";
+    if (t == Type::Int && p.type == Type::UInt && p.const_int < 0) return "an int is never above 9223372036854775807";
+    return "";
+  }
+
   // ---- statements
   static bool exits(const Stmt& s) {
     if (s.kind == StmtKind::Return || s.kind == StmtKind::Fail || s.kind == StmtKind::Break) return true;
@@ -522,8 +535,9 @@ class Checker {
           if (a.patterns.empty()) seen_default = true;
           for (auto& p : a.patterns) {
             fold_const(*p, s);
-            if (t == Type::Str ? p->type != Type::Str : p->type != Type::Int) {
-              err("not-constant", p->pos, std::string("a match pattern is a constant ") + (t == Type::Str ? "str" : "int"));
+            if (p->kind != ExprKind::Str && !p->is_const) continue;  // reported by fold_const
+            if (std::string why = pattern_mismatch(t, *p); !why.empty()) {
+              err("type-mismatch", p->pos, why);
               continue;
             }
             bool fresh = t == Type::Str ? strs.insert(p->text).second : ints.insert(p->const_int).second;
