@@ -70,6 +70,11 @@ class Parser {
     diags_.push_back(src_.diag("syntax", cur().pos, std::move(msg), std::move(hint)));
     throw ParseError{};
   }
+  // An error about a token already consumed, reported where that token is.
+  [[noreturn]] void fail_at(SourcePos pos, std::string msg) {
+    diags_.push_back(src_.diag("syntax", pos, std::move(msg)));
+    throw ParseError{};
+  }
   std::string shown(const Token& t) const {
     if (t.kind == Tok::Ident) return "'" + t.text + "'";
     if (t.kind == Tok::Var) return "'$" + t.text + "'";
@@ -213,8 +218,9 @@ class Parser {
       it->name = expect_ident("the protocol name");
     } else if (kw == "byteorder") {
       it = new_item(ItemKind::ByteOrder, p);
+      SourcePos at = cur().pos;
       std::string o = expect_ident("big or little");
-      if (o != "big" && o != "little") fail("byte order must be 'big' or 'little'");
+      if (o != "big" && o != "little") fail_at(at, "byte order must be 'big' or 'little'");
       it->little_endian = o == "little";
       little_ = it->little_endian;
     } else if (kw == "use") {
@@ -262,8 +268,11 @@ class Parser {
       it->param_type = expect_ident("number, integer, string, bool or any");
     } else if (kw == "framing" || kw == "packet") {
       it = new_item(kw == "framing" ? ItemKind::Framing : ItemKind::Packet, p);
+      SourcePos at = cur().pos;
       it->name = expect_ident("the transport (tcp or udp)");
-      if (it->name != "tcp" && it->name != "udp") fail("the transport must be tcp or udp");
+      if (it->name != "tcp" && it->name != "udp") fail_at(at, "the transport must be tcp or udp");
+      // The runtime cuts only TCP streams into frames; a datagram is a frame already.
+      if (kw == "framing" && it->name == "udp") fail_at(at, "udp needs no framing: each datagram is one frame");
       it->body = block(false);
     } else if (kw == "command") {
       it = new_item(ItemKind::Command, p);
