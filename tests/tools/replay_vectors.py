@@ -6,11 +6,13 @@ protocol_decoder vectors: a session's vectors run in file order as one connectio
 per packet, with --framed (each line is one frame) and the vector's transport; once strict and
 once with --crc warn. A session is split where the transport or the `extended` setting changes.
 Vectors of transport "unknown" are replayed as UDP datagrams (the message without its terminator).
-- expect null: no message; strict, no error either unless integrity.crc_ok is false.
+- expect null: no message; strict, no error either unless the integrity check fails.
 - expect position/positions/attributes/none: strict, a packet whose integrity check fails
-  (crc_ok or length_ok false) must be rejected, any other gives at least one message; with
-  --crc warn every such packet gives at least one message. For position/positions (unless
-  check_location is false) at least one message has a position and every position is in range.
+  (crc_ok, checksum_ok or length_ok false; a length that fits once the CRLF the test string
+  leaves out is added, length_ok_if_crlf_appended, is no failure) must be rejected, any other
+  gives at least one message; with --crc warn every such packet gives at least one message. For
+  position/positions (unless check_location is false) at least one message has a position and
+  every position is in range.
 frame_decoder vectors: the hex is fed as a TCP stream; the frame cut from it must equal
 frame_out (the k-th frame for the k-th call on a shared buffer), or there is none for expect null.
 
@@ -200,12 +202,14 @@ def check_packet(v, strict, lenient, keymap=None):
     """Problems of one protocol_decoder vector given its strict and lenient frame records."""
     problems = []
     integrity = v.get("integrity") or {}
-    corrupt = integrity.get("crc_ok") is False or integrity.get("length_ok") is False
+    crc_bad = integrity.get("crc_ok") is False or integrity.get("checksum_ok") is False
+    length_bad = integrity.get("length_ok") is False and integrity.get("length_ok_if_crlf_appended") is not True
+    corrupt = crc_bad or length_bad
     if v["expect"] == "null":
         for mode, frame in (("strict", strict), ("crc warn", lenient)):
             if frame["messages"]:
                 problems.append(f"{mode}: expected no message, got {frame['messages']}")
-        if strict["error"] is not None and integrity.get("crc_ok") is not False:
+        if strict["error"] is not None and not corrupt:
             problems.append(f"strict: unexpected error: {strict['error']}")
         return problems
     if v["expect"] not in DATA_EXPECTS:
