@@ -260,11 +260,12 @@ def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
 
 
 def stream_frames(frames, stream_size):
-    """Frames cut from a stream, without the leftover that the end of the stream reports."""
+    """Frames cut from a stream, without the leftover that the end of the stream reports and
+    without bytes the framing rejected (skipped until a frame starts, as frame decoders drop them)."""
     last = frames[-1] if frames else None
     if last and "incomplete:" in (last["error"] or "") and last["offset"] + last["size"] == stream_size:
         frames = frames[:-1]
-    return frames
+    return [f for f in frames if ": bad frame: " not in (f["error"] or "")]
 
 
 def replay_frames(pvm, protocol, vectors, workdir, report):
