@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -30,6 +31,20 @@ void raise_descriptor_limit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// One worker per CPU the process may use: the cgroup's CPU quota (a container's limit) when it
+// is lower than the CPUs the kernel shows.
+unsigned default_workers() {
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  std::ifstream in("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  uint64_t period = 0;
+  if (in >> quota >> period && quota != "max" && period > 0) {
+    const uint64_t q = std::strtoull(quota.c_str(), nullptr, 10);
+    cpus = std::min<unsigned>(cpus, static_cast<unsigned>(std::max<uint64_t>(1, (q + period - 1) / period)));
+  }
+  return cpus;
 }
 
 std::string host_name() {
@@ -105,7 +120,7 @@ class Gateway {
       if (setup.series == series.size()) series.push_back({protocol, transport});
       listeners_.push_back(std::move(setup));
     }
-    workers_count_ = config_.workers ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
+    workers_count_ = config_.workers ? config_.workers : default_workers();
     metrics_ = std::make_unique<Metrics>(std::move(series), workers_count_);
     return true;
   }

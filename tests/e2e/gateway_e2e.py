@@ -115,6 +115,8 @@ class Broker:
             f.write(f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
             f.write("max_queued_messages 0\n")  # the subscriber must never lose a queued message
             f.write("max_inflight_messages 100\n")
+            # PUBACKs leave at once, not held back by Nagle's algorithm until our delayed ACK.
+            f.write("set_tcp_nodelay true\n")
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
         self.proc = None
 
