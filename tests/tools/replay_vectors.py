@@ -22,7 +22,8 @@ for expect positions) must have the checked value. A map entry is "param.name" o
 {"param": "param.name", "scale": F} (ours = Traccar's * F), or {"values": {"text": "param.name"}}
 for a key whose text value names an event: the named boolean parameter must be true. "_skip":
 {"key": "reason"} lists keys with no normalized equivalent; "_exceptions": {"<note>": {"key":
-"reason"}} exempts one vector's value that Traccar reads from the wrong bytes; "_config":
+"reason"}} exempts one vector's value that Traccar reads from the wrong bytes (the key "location":
+its location check, where Traccar fills in the last known position); "_config":
 {"decoderConfigKey": "option"} passes a vector's decoder_config value as that protocol option
 (and splits the session where it changes). Position keys are mapped unless the file says otherwise: time ->
 timestamp (Unix seconds), latitude, longitude, valid, altitude -> position.*, course ->
@@ -220,7 +221,8 @@ def check_packet(v, strict, lenient, keymap=None):
         problems.append(f"strict: expected a message, got none (error: {strict['error']})")
     if not lenient["messages"]:
         problems.append(f"crc warn: expected a message, got none (error: {lenient['error']})")
-    if v["expect"] in ("position", "positions") and v.get("check_location") is not False:
+    located = keymap is None or "location" not in keymap.exceptions.get(v["note"], {})
+    if v["expect"] in ("position", "positions") and v.get("check_location") is not False and located:
         for mode, frame in (("strict", strict), ("crc warn", lenient)):
             if frame["decoded"]:
                 why = position_problem(frame["decoded"])
