@@ -7,6 +7,8 @@
 #include <ctime>
 #include <iterator>
 
+#include "utf8.h"
+
 namespace pvm::gateway {
 namespace {
 
@@ -49,8 +51,15 @@ bool log_enabled(Level level) {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t n = utf8_sequence(text, i);
+    if (n > 1) {
+      out.append(text, i, n);
+      i += n;
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -68,12 +77,14 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
+        if (n == 0) {
+          out += "\\ufffd";  // a byte that is not UTF-8 (an ident made of garbage)
+        } else if (c < 0x20) {
           out += "\\u00";
           out += kHex[c >> 4];
           out += kHex[c & 15];
         } else {
-          out += ch;
+          out += static_cast<char>(c);
         }
     }
   }

@@ -80,13 +80,6 @@ Metrics::Metrics(std::vector<SeriesLabel> series, unsigned workers) : series_(st
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerStats>(series_.size()));
 }
 
-size_t Metrics::series_of(std::string_view protocol, Transport transport) const {
-  const std::string_view t = transport == Transport::Tcp ? "tcp" : "udp";
-  for (size_t i = 0; i < series_.size(); ++i)
-    if (series_[i].protocol == protocol && series_[i].transport == t) return i;
-  return 0;
-}
-
 std::string Metrics::render() const {
   std::string out;
   auto labels = [&](size_t s) {

@@ -107,7 +107,6 @@ class Metrics {
   WorkerStats& worker(unsigned i) { return *workers_[i]; }
   const WorkerStats& worker(unsigned i) const { return *workers_[i]; }
   unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
-  size_t series_of(std::string_view protocol, Transport transport) const;
 
   // The Prometheus text exposition format (version 0.0.4).
   std::string render() const;

@@ -40,7 +40,6 @@ class MqttSink final : public Sink, public Watcher {
 
   // Publishes `payload` to an already expanded topic (the spool's replay).
   void publish(const std::string& topic, std::string_view payload, Ticket ticket);
-  bool connected() const { return connected_; }
   // Sends DISCONNECT: the end of a graceful shutdown.
   void disconnect();
 

@@ -33,12 +33,6 @@ bool PendingFrames::settle(uint64_t seq, bool failed) {
   return true;
 }
 
-uint64_t PendingFrames::outstanding() const {
-  uint64_t n = 0;
-  for (size_t i = head_; i < frames_.size(); ++i) n += frames_[i].outstanding;
-  return n;
-}
-
 void PendingFrames::compact() {
   if (head_ == frames_.size()) {
     frames_.clear();

@@ -41,8 +41,6 @@ class PendingFrames {
 
   size_t size() const { return frames_.size() - head_; }
   bool empty() const { return size() == 0; }
-  // Decoded messages not yet accepted, over all held frames.
-  uint64_t outstanding() const;
 
   // Calls on_reply(std::span<const uint8_t>) for each reply of `frame`.
   template <typename F>

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "utf8.h"
+
 namespace pvm::gateway {
 namespace {
 
@@ -9,10 +11,20 @@ constexpr std::string_view kProtocol = "{protocol}";
 constexpr std::string_view kIdent = "{ident}";
 constexpr std::string_view kCommands = "commands";
 
+// '/', '+', '#', control bytes and bytes that are not UTF-8 would change the topic's levels, be
+// wildcards, or make the broker refuse the topic.
 void append_level_text(std::string& out, std::string_view value) {
-  for (char c : value) {
-    const bool special = c == '/' || c == '+' || c == '#' || static_cast<unsigned char>(c) < 0x20;
+  for (size_t i = 0; i < value.size();) {
+    const size_t n = utf8_sequence(value, i);
+    const char c = value[i];
+    if (n > 1) {
+      out.append(value, i, n);
+      i += n;
+      continue;
+    }
+    const bool special = n == 0 || c == '/' || c == '+' || c == '#' || static_cast<unsigned char>(c) < 0x20;
     out += special ? '_' : c;
+    ++i;
   }
 }
 

@@ -7,9 +7,8 @@
 
 namespace pvm::gateway {
 
-// Appends the template with {protocol} and {ident} replaced. '/', '+', '#' and control bytes in
-// the values become '_' (they would change the topic's levels or be wildcards); an empty
-// ident is "unknown".
+// Appends the template with {protocol} and {ident} replaced. '/', '+', '#', control bytes and
+// bytes that are not UTF-8 in the values become '_'; an empty ident is "unknown".
 void append_topic(std::string& out, std::string_view pattern, std::string_view protocol,
                   std::string_view ident);
 

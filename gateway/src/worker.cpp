@@ -32,7 +32,7 @@ Worker::Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerS
   on_frame_ = [this](const FrameResult& result) { on_frame(*current_, result); };
   now_ms_ = now_ms();
   for (size_t i = 0; i < listeners.size(); ++i) {
-    auto l = std::make_unique<Listener>(*this, i);
+    auto l = std::make_unique<Listener>(*this);
     l->spec = listeners[i].spec;
     l->series = listeners[i].series;
     l->program = listeners[i].program;

@@ -92,11 +92,10 @@ class Worker final : public DeliveryListener {
   };
 
   struct Listener final : Watcher {
-    Listener(Worker& w, size_t i) : worker(w), index(i) {}
+    explicit Listener(Worker& w) : worker(w) {}
     void on_event(uint32_t events) override { worker.on_listener_event(*this, events); }
 
     Worker& worker;
-    size_t index;
     ListenSpec spec;
     size_t series = 0;
     std::shared_ptr<const Program> program;

@@ -139,9 +139,9 @@ class Broker:
 
 
 class Gateway:
-    def __init__(self, pvm, work, args, name="gateway"):
+    def __init__(self, pvm, work, args, name="gateway", workers=2):
         self.pvm = pvm
-        self.args = args
+        self.args = args + (["--workers", str(workers)] if workers else [])
         self.http = free_port()
         self.err_path = work.file(name + ".log")
         self.out_path = work.file(name + ".out")
@@ -149,7 +149,7 @@ class Gateway:
 
     def start(self, wait_ready=True):
         env = dict(os.environ, PVM_STDLIB=os.path.join(ROOT, "stdlib-protocols"))
-        cmd = [self.pvm, "serve", "--http", f"127.0.0.1:{self.http}", "--workers", "2"] + self.args
+        cmd = [self.pvm, "serve", "--http", f"127.0.0.1:{self.http}"] + self.args
         self.proc = subprocess.Popen(cmd, stdout=open(self.out_path, "ab"), stderr=open(self.err_path, "ab"), env=env)
         wait_until(lambda: self.get("/healthz")[0] == 200 or self.proc.poll() is not None, 15, "the gateway's /healthz")
         if self.proc.poll() is not None:

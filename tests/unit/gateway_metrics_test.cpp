@@ -24,7 +24,6 @@ TEST_CASE("gateway: metrics rendering") {
   CHECK(text.find("pvm_sink_latency_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
   CHECK(text.find("pvm_sink_latency_seconds_count 3\n") != std::string::npos);
   CHECK(text.find("# TYPE pvm_sink_queue_depth gauge\n") != std::string::npos);
-  CHECK(m.series_of("teltonika", pvm::Transport::Udp) == 1);
   CHECK(reason_of(pvm::Trap::Rejected) == Reason::Rejected);
   CHECK(reason_name(Reason::UdpBacklog) == "udp_backlog");
 }
