@@ -1,4 +1,4 @@
-// Wrong programs must never crash the compiler: every prefix of a real protocol, and a few
+// Wrong programs must never crash the compiler: every prefix of a real protocol, and two
 // thousand random mutations of it (fixed seed, so a failure reproduces), only have to come back.
 #include <doctest/doctest.h>
 
