@@ -1,7 +1,8 @@
 """The gateway's limits at their edges, set in a gateway.toml: a frame of exactly max_frame bytes
 is decoded and one byte more is rejected; max_connections connections are served and the next
 is closed at once; a silent device is dropped after idle_timeout; with max_pending_frames = 1 a
-connection is not read while a frame waits for the broker, and the ACKs come in frame order."""
+connection is not read while a frame waits for the broker, and the ACKs come in frame order;
+rejected frames are all counted but only 20 a second are logged."""
 
 import signal
 import socket
@@ -95,6 +96,14 @@ def pending_frames_limit(args, work):
         broker.proc.send_signal(signal.SIGCONT)
         acks = [_read_exact(s, 4) for _ in range(3)]
         assert acks == [struct.pack(">I", n) for n in (1, 2, 3)], f"ACKs out of order: {acks}"
+
+        # Rejected frames are all counted, but logged at most 20 a second.
+        bad = bytearray(tcp_packet(4, 9, 1))
+        bad[-1] ^= 0xFF
+        s.sendall(bytes(bad) * 25)
+        wait_until(lambda: errors(gateway, "rejected") == 25, 5, "25 rejected frames counted")
+        logged = gateway.log().count('"frame rejected"')
+        assert logged == 20, f"{logged} rejected frames logged in one second"
         s.close()
     finally:
         if broker.proc and broker.proc.poll() is None:
