@@ -35,8 +35,9 @@ std::string Error::format(std::string_view source_file) const {
   std::string s = "offset " + std::to_string(offset) + ": ";
   if (!what.empty()) s += what + ": ";
   // A warning (`warn`) is the only error without a trap.
-  s += trap == Trap::None ? "warning" : trap_name(trap);
-  if (!reason.empty()) s += ": " + reason;
+  const std::string_view kind = trap == Trap::None ? "warning" : trap_name(trap);
+  s += kind;
+  if (!reason.empty() && reason != kind) s += ": " + reason;
   if (line != 0) {
     s += " (";
     if (!source_file.empty()) {
