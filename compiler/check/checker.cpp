@@ -1061,7 +1061,13 @@ class Checker {
         return set(e, Type::Bool);
       }
       RE2 re(e.args[1]->text, RE2::Quiet);
-      if (!re.ok()) err("bad-regex", e.args[1]->pos, "bad regular expression: " + re.error(), "patterns use RE2 syntax (docs/language.md, Text)");
+      if (!re.ok())
+        err("bad-regex", e.args[1]->pos, "bad regular expression: " + re.error(), "patterns use RE2 syntax (docs/language.md, Text)");
+      else if (re.NumberOfCapturingGroups() > static_cast<int>(bc::kMaxRegexGroups))
+        err("bad-regex", e.args[1]->pos,
+            "a pattern has at most " + std::to_string(bc::kMaxRegexGroups) + " groups, this one has " +
+                std::to_string(re.NumberOfCapturingGroups()),
+            "split the pattern, or make groups non-capturing with (?:...)");
       return set(e, Type::Bool);
     }
     if (n == "group") {

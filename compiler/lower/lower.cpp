@@ -302,7 +302,14 @@ class Lowerer {
 
   void stmt(const Stmt& s) {
     TempMark mark(f_);
-    f_->loc(loc_text(s));
+    // The statement's position is restored after each inlined call, so that a failure later in
+    // the statement names this statement rather than the callee's last one.
+    locs_.push_back(loc_text(s));
+    struct PopLoc {
+      std::vector<std::string>& v;
+      ~PopLoc() { v.pop_back(); }
+    } pop{locs_};
+    f_->loc(locs_.back());
     switch (s.kind) {
       case StmtKind::Pipe: {
         Reg v = expr(*s.expr);
@@ -798,6 +805,7 @@ class Lowerer {
     inlines_.pop_back();
     scopes_.pop_back();
     f_->bind(in.end);
+    if (!locs_.empty()) f_->loc(locs_.back());
     return in.result;  // a void call's value is never used (the checker sees to it)
   }
 
@@ -899,6 +907,7 @@ class Lowerer {
   std::vector<std::map<std::string, Reg>> scopes_;
   std::vector<Inline> inlines_;
   std::vector<Loop> loops_;
+  std::vector<std::string> locs_;  // the .loc of each statement being lowered, innermost last
   std::vector<Type> result_types_;
 };
 

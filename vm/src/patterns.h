@@ -14,8 +14,9 @@ class RE2;
 
 namespace pvm::detail {
 
-// Groups a match keeps (group 0 is the whole match); a pattern with more fails to load.
-inline constexpr size_t kMaxGroups = 16;
+// Groups a match keeps: the whole match and bc::kMaxRegexGroups captures; a pattern with more
+// captures fails to load.
+inline constexpr size_t kMaxGroups = bc::kMaxRegexGroups + 1;
 
 struct Patterns {
   std::vector<std::unique_ptr<re2::RE2>> by_string;  // indexed by string-table index; null if unused

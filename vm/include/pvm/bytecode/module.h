@@ -71,6 +71,7 @@ inline constexpr uint32_t kMaxParamsPerMessage = 1024;
 inline constexpr uint32_t kMaxOutputBytes = 1u << 16;  // one reply or encoded command
 inline constexpr uint32_t kMaxArenaBytes = 1u << 22;   // strings made while decoding one frame
 inline constexpr uint32_t kMaxFrameBytes = 1u << 20;   // upper bound a framing function may return
+inline constexpr uint32_t kMaxRegexGroups = 15;        // capturing groups of one re.match pattern
 
 struct SwitchTable {
   std::vector<std::pair<int64_t, uint32_t>> cases;  // key -> target word offset, keys ascending
