@@ -15,39 +15,6 @@ std::string source_name(const Program& program) {
   return std::string(program.protocol()) + ".pvm";
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kDigits[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kDigits[c >> 4];
-          out += kDigits[c & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 // "offset N: warning: rest" reads like an error line with the severity where the reader looks.
 // A tolerated failure (a lenient `check`) reads as a warning, not as the rejection it would be.
 std::string warning_text(Error warning, const std::string& source) {

@@ -11,6 +11,7 @@
 #include "event_loop.h"
 #include "http.h"
 #include "log.h"
+#include "pvm/vm.h"
 #include "pvm/gateway/limits.h"
 #include "worker.h"
 

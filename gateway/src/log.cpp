@@ -7,7 +7,7 @@
 #include <ctime>
 #include <iterator>
 
-#include "utf8.h"
+#include "pvm/vm.h"
 
 namespace pvm::gateway {
 namespace {
@@ -46,49 +46,6 @@ void set_log_level(Level level) {
 }
 bool log_enabled(Level level) {
   return level >= g_level.load(std::memory_order_relaxed);
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const size_t n = utf8_sequence(text, i);
-    if (n > 1) {
-      out.append(text, i, n);
-      i += n;
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (n == 0) {
-          out += "\\ufffd";  // a byte that is not UTF-8 (an ident made of garbage)
-        } else if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 LogLine::LogLine(Level level, std::string_view event) : enabled_(log_enabled(level)) {

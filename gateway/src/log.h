@@ -33,7 +33,4 @@ class LogLine {
   std::string line_;
 };
 
-// Appends `text` as a JSON string, quotes included.
-void append_json_string(std::string& out, std::string_view text);
-
 }  // namespace pvm::gateway

@@ -1,7 +1,7 @@
 // Device text on its way into JSON logs and MQTT topics stays valid UTF-8.
 #include <doctest/doctest.h>
 
-#include "log.h"
+#include "pvm/vm.h"
 #include "topic.h"
 #include "utf8.h"
 
@@ -20,10 +20,11 @@ TEST_CASE("gateway: UTF-8 sequences") {
   CHECK(utf8_sequence("\x80", 0) == 0);
 }
 
-TEST_CASE("gateway: JSON strings in logs") {
+TEST_CASE("gateway: JSON strings in logs are escaped as messages are") {
+  // A byte that is not UTF-8 is written as the code point of its value, as in messages.
   std::string out;
-  append_json_string(out, "a\"b\\c\n\x01\xc3\xa9\xff");
-  CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\ufffd\"");
+  pvm::append_json_string(out, "a\"b\\c\n\x01\xc3\xa9\xff");
+  CHECK(out == "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\u00ff\"");
 }
 
 TEST_CASE("gateway: topics from garbage idents") {

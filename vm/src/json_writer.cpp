@@ -147,6 +147,11 @@ void put_hex(Sink& out, std::string_view bytes) {
 
 }  // namespace
 
+void append_json_string(std::string& out, std::string_view text) {
+  Sink sink(out);
+  put_escaped(sink, text);
+}
+
 void append_json(std::string& result, const Message& message) {
   Sink out(result);
   out.put('{');

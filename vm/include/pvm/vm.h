@@ -143,5 +143,7 @@ class Session {
 // Appends one message as a JSON object on one line (no newline). Floats always carry a
 // fraction or exponent (24.079, 1560161086.0); Bytes fields are written as lowercase hex.
 void append_json(std::string& out, const Message& message);
+// Appends `text` as a JSON string, quotes included, escaped as append_json escapes values.
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace pvm
