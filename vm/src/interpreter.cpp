@@ -97,6 +97,29 @@ void copy_view(Value& to, const Value& from) {
   to.s.n = from.s.n;
 }
 
+// b + c for str and bytes alike; false when the arena is full. An empty side costs no copy.
+bool concat(Scratch& sc, Value& out, const Value& b, const Value& c) {
+  if (b.s.n == 0) {
+    copy_view(out, c);
+  } else if (c.s.n == 0) {
+    copy_view(out, b);
+  } else {
+    uint8_t* p = sc.arena.alloc(size_t{b.s.n} + c.s.n);
+    if (p == nullptr) return false;
+    std::memcpy(p, b.s.p, b.s.n);
+    std::memcpy(p + b.s.n, c.s.p, c.s.n);
+    out.s = {p, b.s.n + c.s.n};
+  }
+  return true;
+}
+
+// v[from..to] clamped to v, for str and bytes alike: a view, never a copy.
+void slice(Value& out, const Value& v, int64_t from, int64_t to) {
+  const int64_t a = std::clamp<int64_t>(from, 0, v.s.n);
+  const int64_t b = std::clamp<int64_t>(to, a, v.s.n);
+  out.s = {v.s.p + a, static_cast<uint32_t>(b - a)};
+}
+
 std::string need_text(uint64_t need, uint64_t left) {
   return "need " + std::to_string(need) + " byte" + (need == 1 ? "" : "s") + ", " + std::to_string(left) +
          " left";
@@ -574,54 +597,10 @@ dispatch:
   // ---- strings and bytes
   OP(LenS) R(1).i = R(2).s.n; END
   OP(LenY) R(1).i = R(2).s.n; END
-  OP(CatS) {
-    const uint8_t* const bp = R(2).s.p;
-    const uint32_t bn = R(2).s.n;
-    const uint8_t* const cp = R(3).s.p;
-    const uint32_t cn = R(3).s.n;
-    if (bn == 0) {
-      copy_view(R(1), R(3));
-    } else if (cn == 0) {
-      copy_view(R(1), R(2));
-    } else {
-      uint8_t* p = sc.arena.alloc(size_t{bn} + cn);
-      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
-      std::memcpy(p, bp, bn);
-      std::memcpy(p + bn, cp, cn);
-      R(1).s = {p, bn + cn};
-    }
-  } END
-  OP(CatY) {
-    const uint8_t* const bp = R(2).s.p;
-    const uint32_t bn = R(2).s.n;
-    const uint8_t* const cp = R(3).s.p;
-    const uint32_t cn = R(3).s.n;
-    if (bn == 0) {
-      copy_view(R(1), R(3));
-    } else if (cn == 0) {
-      copy_view(R(1), R(2));
-    } else {
-      uint8_t* p = sc.arena.alloc(size_t{bn} + cn);
-      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
-      std::memcpy(p, bp, bn);
-      std::memcpy(p + bn, cp, cn);
-      R(1).s = {p, bn + cn};
-    }
-  } END
-  OP(SliceS) {
-    const uint8_t* const p = R(2).s.p;
-    const uint32_t n = R(2).s.n;
-    const int64_t from = std::clamp<int64_t>(R(3).i, 0, n);
-    const int64_t to = std::clamp<int64_t>(R(4).i, from, n);
-    R(1).s = {p + from, static_cast<uint32_t>(to - from)};
-  } END
-  OP(SliceY) {
-    const uint8_t* const p = R(2).s.p;
-    const uint32_t n = R(2).s.n;
-    const int64_t from = std::clamp<int64_t>(R(3).i, 0, n);
-    const int64_t to = std::clamp<int64_t>(R(4).i, from, n);
-    R(1).s = {p + from, static_cast<uint32_t>(to - from)};
-  } END
+  OP(CatS) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(CatY) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(SliceS) slice(R(1), R(2), R(3).i, R(4).i); END
+  OP(SliceY) slice(R(1), R(2), R(3).i, R(4).i); END
   OP(ByteY) {
     const uint32_t n = R(2).s.n;
     const int64_t k = R(3).i;
