@@ -60,6 +60,8 @@ def frame_connection_and_idle_limits(args, work):
 
         d = socket.create_connection(("127.0.0.1", port), timeout=5)
         assert closed_by_peer(d, 5), "the connection over max_connections is closed"
+        # Workers publish their counters to /metrics a moment after they act.
+        wait_until(lambda: errors(gateway, "connection_limit") >= 1, 5, "the refused connection to be counted")
         assert errors(gateway, "connection_limit") == 1
 
         started = time.monotonic()
@@ -67,7 +69,7 @@ def frame_connection_and_idle_limits(args, work):
         assert _read_exact(a, 4) == struct.pack(">I", 1)
         assert closed_by_peer(b, 6), "the silent device is dropped"
         assert time.monotonic() - started >= 1.5, "dropped before idle_timeout"
-        assert errors(gateway, "idle_timeout") >= 1
+        wait_until(lambda: errors(gateway, "idle_timeout") >= 1, 5, "the idle device to be counted")
         for s in (a, b, c, d):
             s.close()
     finally:
