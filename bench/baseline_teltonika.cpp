@@ -47,6 +47,36 @@ Field& BaselineTeltonika::add(std::string_view name) {
   return fields_.back();
 }
 
+void BaselineTeltonika::set_i(std::string_view name, int64_t v) {
+  Field& f = add(name);
+  f.type = ValueType::Int;
+  f.i = v;
+}
+
+void BaselineTeltonika::set_u(std::string_view name, uint64_t v) {
+  Field& f = add(name);
+  f.type = ValueType::UInt;
+  f.u = v;
+}
+
+void BaselineTeltonika::set_f(std::string_view name, double v) {
+  Field& f = add(name);
+  f.type = ValueType::Float;
+  f.f = v;
+}
+
+void BaselineTeltonika::set_b(std::string_view name, bool v) {
+  Field& f = add(name);
+  f.type = ValueType::Bool;
+  f.b = v;
+}
+
+void BaselineTeltonika::set_text(std::string_view name, std::string_view stable) {
+  Field& f = add(name);
+  f.type = ValueType::Str;
+  f.s = stable;
+}
+
 std::string_view BaselineTeltonika::keep(std::string_view s) {
   // The arena is reserved up front so views into it stay valid for the frame.
   size_t at = arena_.size();
@@ -71,22 +101,8 @@ size_t BaselineTeltonika::decode(std::span<const uint8_t> frame) {
   int id_w = codec == 0x08 ? 1 : 2, count_w = codec == 0x8E ? 2 : 1;
   for (int rec = 0; rec < count && r.ok; ++rec) {
     starts_.push_back(fields_.size());
-    auto set_i = [&](std::string_view n, int64_t v) {
-      Field& f = add(n);
-      f.type = ValueType::Int;
-      f.i = v;
-    };
-    auto set_f = [&](std::string_view n, double v) {
-      Field& f = add(n);
-      f.type = ValueType::Float;
-      f.f = v;
-    };
-    set_i("ident", 0);
-    fields_.back().type = ValueType::Str;
-    fields_.back().s = ident_;
-    Field& proto = add("protocol.id");
-    proto.type = ValueType::Str;
-    proto.s = "teltonika";
+    set_text("ident", ident_);
+    set_text("protocol.id", "teltonika");
     set_i("codec.id", codec);
     set_f("timestamp", static_cast<double>(r.be(8)) / 1000);
     set_i("event.priority.enum", static_cast<int64_t>(r.be(1)));
@@ -97,9 +113,7 @@ size_t BaselineTeltonika::decode(std::span<const uint8_t> frame) {
     int64_t sats = static_cast<int64_t>(r.be(1));
     set_i("position.satellites", sats);
     set_i("position.speed", static_cast<int64_t>(r.be(2)));
-    Field& valid = add("position.valid");
-    valid.type = ValueType::Bool;
-    valid.b = sats != 0;
+    set_b("position.valid", sats != 0);
     set_i("event.enum", static_cast<int64_t>(r.be(id_w)));
     if (codec == 0x10) set_i("record.generation.enum", static_cast<int64_t>(r.be(1)));
     r.be(count_w);
@@ -123,9 +137,7 @@ size_t BaselineTeltonika::decode(std::span<const uint8_t> frame) {
           hex += kHex[r.p[b] & 15];
         }
         r.p += len;
-        Field& f = add(keep("teltonika.io." + std::to_string(id)));
-        f.type = ValueType::Str;
-        f.s = keep(hex);
+        set_s(keep("teltonika.io." + std::to_string(id)), hex);
       }
     }
   }
@@ -137,31 +149,6 @@ size_t BaselineTeltonika::decode(std::span<const uint8_t> frame) {
 }
 
 void BaselineTeltonika::io(int id, uint64_t raw, int width) {
-  auto set_i = [&](std::string_view n, int64_t v) {
-    Field& f = add(n);
-    f.type = ValueType::Int;
-    f.i = v;
-  };
-  auto set_u = [&](std::string_view n, uint64_t v) {
-    Field& f = add(n);
-    f.type = ValueType::UInt;
-    f.u = v;
-  };
-  auto set_f = [&](std::string_view n, double v) {
-    Field& f = add(n);
-    f.type = ValueType::Float;
-    f.f = v;
-  };
-  auto set_b = [&](std::string_view n, bool v) {
-    Field& f = add(n);
-    f.type = ValueType::Bool;
-    f.b = v;
-  };
-  auto set_s = [&](std::string_view n, std::string_view v) {
-    Field& f = add(n);
-    f.type = ValueType::Str;
-    f.s = keep(v);
-  };
   auto sign = [&](uint64_t v) {
     int shift = 64 - width * 8;
     return static_cast<int64_t>(v << shift) >> shift;

@@ -21,6 +21,13 @@ class BaselineTeltonika {
  private:
   void io(int id, uint64_t raw, int width);
   Field& add(std::string_view name);
+  void set_i(std::string_view name, int64_t v);
+  void set_u(std::string_view name, uint64_t v);
+  void set_f(std::string_view name, double v);
+  void set_b(std::string_view name, bool v);
+  // `stable` outlives the frame; set_s copies text made while decoding into the arena.
+  void set_text(std::string_view name, std::string_view stable);
+  void set_s(std::string_view name, std::string_view v) { set_text(name, keep(v)); }
   std::string_view keep(std::string_view s);
 
   std::vector<Field> fields_;
