@@ -283,6 +283,15 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   NEED(sizeof(T));                                       \
   R(1).i = static_cast<T>(load<std::make_unsigned_t<T>>(data + vc, big)); \
   vc += sizeof(T)
+  // An integer of R(2) bytes, from `least` to 8; `store` sees the width as n.
+#define VAR_READ(least, store)                                                                      \
+  const int64_t w = R(2).i;                                                                         \
+  if (w < (least) || w > 8) [[unlikely]]                                                            \
+    TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside " #least "..8");                  \
+  NEED(w);                                                                                          \
+  const auto n = static_cast<uint32_t>(w);                                                          \
+  store;                                                                                            \
+  vc += n
 #define FIELD(name)                                                                                 \
   Field* f = nullptr;                                                                              \
   if (!sc.builder.is_open()) [[unlikely]]                                                           \
@@ -480,34 +489,10 @@ dispatch:
   OP(RdF32Le) NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, false)); vc += 4; END
   OP(RdF64Be) NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, true)); vc += 8; END
   OP(RdF64Le) NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, false)); vc += 8; END
-  OP(RdUnBe) {
-    const int64_t w = R(2).i;
-    if (w < 0 || w > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..8");
-    NEED(w);
-    R(1).u = load_be(data + vc, static_cast<uint32_t>(w));
-    vc += static_cast<uint32_t>(w);
-  } END
-  OP(RdUnLe) {
-    const int64_t w = R(2).i;
-    if (w < 0 || w > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..8");
-    NEED(w);
-    R(1).u = load_le(data + vc, static_cast<uint32_t>(w));
-    vc += static_cast<uint32_t>(w);
-  } END
-  OP(RdSnBe) {
-    const int64_t w = R(2).i;
-    if (w < 1 || w > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 1..8");
-    NEED(w);
-    R(1).i = sign_extend(load_be(data + vc, static_cast<uint32_t>(w)), static_cast<uint32_t>(w));
-    vc += static_cast<uint32_t>(w);
-  } END
-  OP(RdSnLe) {
-    const int64_t w = R(2).i;
-    if (w < 1 || w > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 1..8");
-    NEED(w);
-    R(1).i = sign_extend(load_le(data + vc, static_cast<uint32_t>(w)), static_cast<uint32_t>(w));
-    vc += static_cast<uint32_t>(w);
-  } END
+  OP(RdUnBe) { VAR_READ(0, R(1).u = load_be(data + vc, n)); } END
+  OP(RdUnLe) { VAR_READ(0, R(1).u = load_le(data + vc, n)); } END
+  OP(RdSnBe) { VAR_READ(1, R(1).i = sign_extend(load_be(data + vc, n), n)); } END
+  OP(RdSnLe) { VAR_READ(1, R(1).i = sign_extend(load_le(data + vc, n), n)); } END
   OP(RdBytes) {
     const int64_t n = R(2).i;
     if (n < 0) [[unlikely]] TRAP(Trap::Truncated, "negative length " + std::to_string(n));
@@ -867,6 +852,7 @@ trapped:
 #undef ARENA
 #undef JUMP
 #undef INT_READ
+#undef VAR_READ
 #undef FIELD
 #undef WRITE
 #undef WRITE_INT
