@@ -9,8 +9,8 @@ import subprocess
 import threading
 import time
 
-from gateway_e2e import (ROOT, Broker, Gateway, Subscriber, _read_exact, crc16_arc, free_port, imei_of, publish,
-                         run_main, tcp_login, tcp_packet, wait_until)
+from gateway_e2e import (ROOT, Broker, Gateway, _read_exact, crc16_arc, free_port, imei_of, publish,
+                         run_main, subscribed, tcp_login, tcp_packet, wait_until)
 
 
 def encode(pvm, text):
@@ -46,9 +46,7 @@ class Device:
 def body(args, work):
     broker = Broker(work)
     broker.start()
-    sub = Subscriber(broker.port)
-    sub.start()
-    sub.subscribed.wait(5)
+    sub = subscribed(broker)
     port = free_port()
     gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
                                        "--sink", f"mqtt://127.0.0.1:{broker.port}"])

@@ -7,16 +7,14 @@ import socket
 import struct
 import time
 
-from gateway_e2e import (Broker, Gateway, Subscriber, _read_exact, free_port, imei_of, run_main, tcp_login,
+from gateway_e2e import (Broker, Gateway, _read_exact, free_port, imei_of, run_main, subscribed, tcp_login,
                          tcp_packet, wait_until)
 
 
 def body(args, work):
     broker = Broker(work)
     broker.start()
-    sub = Subscriber(broker.port)
-    sub.start()
-    sub.subscribed.wait(5)
+    sub = subscribed(broker)
     port = free_port()
     gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
                                        "--sink", f"mqtt://127.0.0.1:{broker.port}", "--drain-timeout", "20"])

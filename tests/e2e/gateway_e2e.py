@@ -328,6 +328,14 @@ class Subscriber(threading.Thread):
 # Teltonika devices
 
 
+def subscribed(broker):
+    """A subscriber to every topic of a started broker, connected and subscribed."""
+    sub = Subscriber(broker.port)
+    sub.start()
+    sub.subscribed.wait(5)
+    return sub
+
+
 def crc16_arc(data):
     crc = 0
     for b in data:

@@ -5,8 +5,8 @@ on the broker (a device never sends an ACKed record again, so one lost there wou
 import time
 from collections import Counter
 
-from gateway_e2e import (Broker, Gateway, Subscriber, TcpDevice, UdpDevice, check_acks, check_delivery,
-                         expected_for, expected_messages, free_port, make_fleet, run_main, wait_until)
+from gateway_e2e import (Broker, Gateway, TcpDevice, UdpDevice, check_acks, check_delivery,
+                         expected_for, expected_messages, free_port, make_fleet, run_main, subscribed, wait_until)
 
 TCP_DEVICES = 30
 UDP_DEVICES = 10
@@ -16,9 +16,7 @@ PACKETS = 25
 def body(args, work):
     broker = Broker(work)
     broker.start()
-    sub = Subscriber(broker.port)
-    sub.start()
-    sub.subscribed.wait(5)
+    sub = subscribed(broker)
     port = free_port()
     flags = ["--listen", f"teltonika@tcp://127.0.0.1:{port}", "--listen", f"teltonika@udp://127.0.0.1:{port}",
              "--sink", f"mqtt://127.0.0.1:{broker.port}"]

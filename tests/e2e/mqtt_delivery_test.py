@@ -4,8 +4,8 @@ topic, exactly once; every ACK is the exact reply `pvm decode` gives."""
 
 from collections import Counter
 
-from gateway_e2e import (Broker, Gateway, Subscriber, TcpDevice, UdpDevice, check_acks, check_delivery,
-                         expected_for, expected_messages, free_port, make_fleet, run_main, wait_until)
+from gateway_e2e import (Broker, Gateway, TcpDevice, UdpDevice, check_acks, check_delivery,
+                         expected_for, expected_messages, free_port, make_fleet, run_main, subscribed, wait_until)
 
 TCP_DEVICES = 60
 UDP_DEVICES = 30
@@ -15,9 +15,7 @@ PACKETS = 8
 def body(args, work):
     broker = Broker(work)
     broker.start()
-    sub = Subscriber(broker.port)
-    sub.start()
-    sub.subscribed.wait(5)
+    sub = subscribed(broker)
     port = free_port()
     gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
                                        "--listen", f"teltonika@udp://127.0.0.1:{port}",

@@ -6,8 +6,8 @@ import os
 import time
 from collections import Counter
 
-from gateway_e2e import (Broker, Gateway, Subscriber, TcpDevice, UdpDevice, check_acks, check_delivery,
-                         expected_for, expected_messages, free_port, make_fleet, run_main, wait_until)
+from gateway_e2e import (Broker, Gateway, TcpDevice, UdpDevice, check_acks, check_delivery,
+                         expected_for, expected_messages, free_port, make_fleet, run_main, subscribed, wait_until)
 
 TCP_DEVICES = 20
 UDP_DEVICES = 10
@@ -45,9 +45,7 @@ def body(args, work):
         assert segments, "no spool segment on disk after the kill"
 
         broker.start()
-        sub = Subscriber(broker.port)
-        sub.start()
-        sub.subscribed.wait(5)
+        sub = subscribed(broker)
         second.start()
         for device in devices:
             device.join(60)
