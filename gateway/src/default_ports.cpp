@@ -1,5 +1,6 @@
 // The ports devices are usually configured to send to, so that a gateway started without a
 // configuration receives them. docs/operations.md shows the same table.
+#include <algorithm>
 #include <array>
 
 #include "pvm/gateway/config.h"
@@ -10,14 +11,18 @@ namespace {
 struct CustomaryPort {
   std::string_view protocol;
   uint16_t port;
+  bool udp = true;  // false for a protocol devices only speak over TCP
 };
 
 // The ports most servers (and device manuals) use for these families. A protocol without one
 // (a Wialon retranslator is pointed at whatever port its operator chose) needs --listen.
 constexpr std::array kCustomaryPorts{
-    CustomaryPort{"teltonika", 5027},  CustomaryPort{"gt06", 5023},     CustomaryPort{"ruptela", 5046},
-    CustomaryPort{"galileosky", 5034}, CustomaryPort{"queclink", 5004}, CustomaryPort{"meitrack", 5020},
-    CustomaryPort{"h02", 5013},
+    CustomaryPort{"teltonika", 5027},     CustomaryPort{"gt06", 5023},
+    CustomaryPort{"ruptela", 5046},       CustomaryPort{"galileosky", 5034},
+    CustomaryPort{"queclink", 5004},      CustomaryPort{"meitrack", 5020},
+    CustomaryPort{"h02", 5013},           CustomaryPort{"egts", 5162, false},
+    CustomaryPort{"its", 5179, false},    CustomaryPort{"eelink", 5064},
+    CustomaryPort{"osmand", 5055, false},
 };
 
 }  // namespace
@@ -30,14 +35,16 @@ uint16_t customary_port(std::string_view protocol) {
 
 void add_default_listeners(GatewayConfig& config, const std::vector<std::string>& protocols) {
   for (const auto& protocol : protocols) {
-    const uint16_t port = customary_port(protocol);
-    if (port == 0) continue;
+    const auto entry = std::find_if(kCustomaryPorts.begin(), kCustomaryPorts.end(),
+                                    [&](const CustomaryPort& p) { return p.protocol == protocol; });
+    if (entry == kCustomaryPorts.end()) continue;
     for (Transport transport : {Transport::Tcp, Transport::Udp}) {
+      if (transport == Transport::Udp && !entry->udp) continue;
       ListenSpec spec;
       spec.protocol = protocol;
       spec.transport = transport;
       spec.host = "0.0.0.0";
-      spec.port = port;
+      spec.port = entry->port;
       config.listeners.push_back(std::move(spec));
     }
   }
