@@ -113,6 +113,7 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(c.listeners[0].port == customary_port("teltonika"));
   CHECK(customary_port("teltonika") == 5027);
   CHECK(customary_port("watch") == 5093);
+  CHECK(customary_port("gosafe") == 5078);
   CHECK(customary_port("no-such-family") == 0);
 
   std::string error;
