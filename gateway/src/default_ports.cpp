@@ -22,7 +22,8 @@ constexpr std::array kCustomaryPorts{
     CustomaryPort{"queclink", 5004},      CustomaryPort{"meitrack", 5020},
     CustomaryPort{"h02", 5013},           CustomaryPort{"egts", 5162, false},
     CustomaryPort{"its", 5179, false},    CustomaryPort{"eelink", 5064},
-    CustomaryPort{"osmand", 5055, false},
+    CustomaryPort{"osmand", 5055, false}, CustomaryPort{"watch", 5093, false},
+    CustomaryPort{"gosafe", 5078},
 };
 
 }  // namespace

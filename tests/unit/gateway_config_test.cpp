@@ -112,6 +112,8 @@ TEST_CASE("gateway: defaults and validation") {
   REQUIRE(c.listeners.size() == 2);  // TCP and UDP for the protocol with a customary port
   CHECK(c.listeners[0].port == customary_port("teltonika"));
   CHECK(customary_port("teltonika") == 5027);
+  CHECK(customary_port("watch") == 5093);
+  CHECK(customary_port("gosafe") == 5078);
   CHECK(customary_port("no-such-family") == 0);
   GatewayConfig tcp_only;
   add_default_listeners(tcp_only, {"egts"});
