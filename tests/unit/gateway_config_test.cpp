@@ -113,6 +113,11 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(c.listeners[0].port == customary_port("teltonika"));
   CHECK(customary_port("teltonika") == 5027);
   CHECK(customary_port("no-such-family") == 0);
+  GatewayConfig tcp_only;
+  add_default_listeners(tcp_only, {"minifinder2"});
+  REQUIRE(tcp_only.listeners.size() == 1);  // a family whose devices never send datagrams
+  CHECK(tcp_only.listeners[0].transport == pvm::Transport::Tcp);
+  CHECK(tcp_only.listeners[0].port == 5187);
 
   std::string error;
   CHECK_FALSE(validate(c, error));  // no sink
