@@ -20,7 +20,7 @@ constexpr std::array kCustomaryPorts{
     CustomaryPort{"ruptela", 5046},   CustomaryPort{"galileosky", 5034},
     CustomaryPort{"queclink", 5004},  CustomaryPort{"meitrack", 5020},
     CustomaryPort{"h02", 5013},       CustomaryPort{"minifinder2", 5187, false},
-    CustomaryPort{"castel", 5086},
+    CustomaryPort{"castel", 5086},    CustomaryPort{"meiligao", 5009},
 };
 
 const CustomaryPort* find_port(std::string_view protocol) {
