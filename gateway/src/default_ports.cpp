@@ -21,7 +21,7 @@ constexpr std::array kCustomaryPorts{
     CustomaryPort{"queclink", 5004},  CustomaryPort{"meitrack", 5020},
     CustomaryPort{"h02", 5013},       CustomaryPort{"minifinder2", 5187, false},
     CustomaryPort{"castel", 5086},    CustomaryPort{"meiligao", 5009},
-    CustomaryPort{"atrack", 5044},
+    CustomaryPort{"atrack", 5044},    CustomaryPort{"suntech", 5011, false},
 };
 
 const CustomaryPort* find_port(std::string_view protocol) {
