@@ -98,10 +98,18 @@ def extended(vector):
     return bool((vector.get("decoder_config") or {}).get("extended"))
 
 
+def option_value(value):
+    """A decoder_config value as `--option` takes it: booleans as true/false, the rest as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def config_options(vector, config):
     """--option NAME=VALUE arguments for the vector's decoder_config keys the key map names."""
     settings = vector.get("decoder_config") or {}
-    return tuple(f"{option}={settings[key]}" for key, option in sorted(config.items()) if key in settings)
+    return tuple(f"{option}={option_value(settings[key])}" for key, option in sorted(config.items())
+                 if key in settings)
 
 
 def runs_of(vectors, config=None):

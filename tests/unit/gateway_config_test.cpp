@@ -116,10 +116,10 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(customary_port("gosafe") == 5078);
   CHECK(customary_port("no-such-family") == 0);
   GatewayConfig tcp_only;
-  add_default_listeners(tcp_only, {"egts"});
-  REQUIRE(tcp_only.listeners.size() == 1);  // EGTS devices speak TCP only
+  add_default_listeners(tcp_only, {"minifinder2"});
+  REQUIRE(tcp_only.listeners.size() == 1);  // a family whose devices never send datagrams
   CHECK(tcp_only.listeners[0].transport == pvm::Transport::Tcp);
-  CHECK(tcp_only.listeners[0].port == 5162);
+  CHECK(tcp_only.listeners[0].port == 5187);
 
   std::string error;
   CHECK_FALSE(validate(c, error));  // no sink

@@ -119,7 +119,12 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.args = regs;
   detail::RunOutput result;
   if (!detail::run(in, scratch, result)) {
-    error = fn_name + ": " + scratch.error.format(module_.strings[module_.source]);
+    // The source file by its base name, as decode errors cite it: the text must not depend on
+    // where the protocol was compiled.
+    std::string_view source = module_.strings[module_.source];
+    if (const size_t slash = source.find_last_of('/'); slash != std::string_view::npos)
+      source.remove_prefix(slash + 1);
+    error = fn_name + ": " + scratch.error.format(source);
     return false;
   }
   out.clear();
