@@ -409,6 +409,11 @@ Bad:
     CHECK(error == "argument 'u' needs an unsigned integer, not '-1'");
     CHECK_FALSE(program->encode("boom", {}, out, error));
     CHECK(error == "command.boom: offset 0: boom: rejected: not supported (test.pvm:30:2)");
+
+    std::string in_folder(kCommands);
+    in_folder.replace(in_folder.find("\"test.pvm\""), 10, "\"/srv/protocols/test.pvm\"");
+    CHECK_FALSE(vmtest::load(in_folder)->encode("boom", {}, out, error));
+    CHECK(error == "command.boom: offset 0: boom: rejected: not supported (test.pvm:30:2)");
   }
 
   TEST_CASE("a frame callback may feed another session on the same thread") {

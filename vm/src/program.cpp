@@ -119,7 +119,10 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.args = regs;
   detail::RunOutput result;
   if (!detail::run(in, scratch, result)) {
-    error = fn_name + ": " + scratch.error.format(module_.strings[module_.source]);
+    // The source's base name, as decode errors cite it: the text does not depend on where the
+    // protocol was compiled.
+    const std::string& source = module_.strings[module_.source];
+    error = fn_name + ": " + scratch.error.format(source.substr(source.find_last_of('/') + 1));
     return false;
   }
   out.clear();
