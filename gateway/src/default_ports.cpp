@@ -23,7 +23,7 @@ constexpr std::array kCustomaryPorts{
     CustomaryPort{"h02", 5013},           CustomaryPort{"egts", 5162, false},
     CustomaryPort{"its", 5179, false},    CustomaryPort{"eelink", 5064},
     CustomaryPort{"osmand", 5055, false}, CustomaryPort{"watch", 5093, false},
-    CustomaryPort{"gosafe", 5078},
+    CustomaryPort{"gosafe", 5078},        CustomaryPort{"t800x", 5094},
 };
 
 }  // namespace
