@@ -17,13 +17,21 @@ struct CustomaryPort {
 // The ports most servers (and device manuals) use for these families. A protocol without one
 // (a Wialon retranslator is pointed at whatever port its operator chose) needs --listen.
 constexpr std::array kCustomaryPorts{
-    CustomaryPort{"teltonika", 5027},     CustomaryPort{"gt06", 5023},
-    CustomaryPort{"ruptela", 5046},       CustomaryPort{"galileosky", 5034},
-    CustomaryPort{"queclink", 5004},      CustomaryPort{"meitrack", 5020},
-    CustomaryPort{"h02", 5013},           CustomaryPort{"egts", 5162, false},
-    CustomaryPort{"its", 5179, false},    CustomaryPort{"eelink", 5064},
-    CustomaryPort{"osmand", 5055, false}, CustomaryPort{"watch", 5093, false},
-    CustomaryPort{"gosafe", 5078},        CustomaryPort{"t800x", 5094},
+    CustomaryPort{"teltonika", 5027},
+    CustomaryPort{"gt06", 5023},
+    CustomaryPort{"ruptela", 5046},
+    CustomaryPort{"galileosky", 5034},
+    CustomaryPort{"queclink", 5004},
+    CustomaryPort{"meitrack", 5020},
+    CustomaryPort{"h02", 5013},
+    CustomaryPort{"egts", 5162, false},
+    CustomaryPort{"its", 5179, false},
+    CustomaryPort{"eelink", 5064},
+    CustomaryPort{"osmand", 5055, false},
+    CustomaryPort{"watch", 5093, false},
+    CustomaryPort{"gosafe", 5078},
+    CustomaryPort{"t800x", 5094},
+    CustomaryPort{"aplicom", 5049, false},
 };
 
 }  // namespace

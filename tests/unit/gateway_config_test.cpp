@@ -121,6 +121,11 @@ TEST_CASE("gateway: defaults and validation") {
   REQUIRE(tcp_only.listeners.size() == 1);  // EGTS devices speak TCP only
   CHECK(tcp_only.listeners[0].transport == pvm::Transport::Tcp);
   CHECK(tcp_only.listeners[0].port == 5162);
+  GatewayConfig aplicom;
+  add_default_listeners(aplicom, {"aplicom"});
+  REQUIRE(aplicom.listeners.size() == 1);  // Aplicom units speak TCP only
+  CHECK(aplicom.listeners[0].transport == pvm::Transport::Tcp);
+  CHECK(aplicom.listeners[0].port == 5049);
 
   std::string error;
   CHECK_FALSE(validate(c, error));  // no sink
