@@ -30,7 +30,10 @@ checks the protocol reports as a warning instead of rejecting (a field Traccar n
 a vector failing only those is decoded as a sound one and its strict decode must warn;
 "_frame_unescape": {"7d01": "7d", ...} gives the escapes Traccar's frame decoder undoes in the
 frame it hands on (ours leaves that to the packet code), applied to the cut frame before it is
-compared with frame_out. Position keys are mapped unless the file says otherwise: time ->
+compared with frame_out; "_frame_dropped": {"REGEX": "reason"} names frames Traccar's frame
+decoder drops (keep-alives) and ours cuts as frames of their own that give nothing: a cut frame
+whose hex matches one fully is left out before the comparison. Position keys are mapped unless
+the file says otherwise: time ->
 timestamp (Unix seconds), latitude, longitude, valid, altitude -> position.*, course ->
 position.direction, speed (knots) -> position.speed (km/h). Numbers compare to 1e-5 relative (time
 to the millisecond); a checked null means the parameter must be absent.
@@ -43,6 +46,7 @@ import calendar
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -147,6 +151,7 @@ class KeyMap(dict):
     config = {}
     tolerated = {}
     frame_unescape = {}
+    frame_dropped = {}
 
 
 def load_keymap(name):
@@ -161,6 +166,7 @@ def load_keymap(name):
     keymap.config = entries.pop("_config", {})
     keymap.tolerated = entries.pop("_tolerated", {})
     keymap.frame_unescape = entries.pop("_frame_unescape", {})
+    keymap.frame_dropped = entries.pop("_frame_dropped", {})
     for key in entries.pop("_skip", {}):
         keymap[key] = None
     for key, entry in entries.items():
@@ -324,6 +330,8 @@ def replay_frames(pvm, protocol, vectors, workdir, report, keymap):
         frames = stream_frames(frames, len(v["hex"]) // 2)
         if keymap is not None and keymap.frame_unescape:
             frames = [dict(f, hex=unescaped(f["hex"], keymap.frame_unescape)) for f in frames]
+        if keymap is not None and keymap.frame_dropped:
+            frames = [f for f in frames if not any(re.fullmatch(p, f["hex"]) for p in keymap.frame_dropped)]
         if v["expect"] == "null":
             report(v, [f"expected no frame, got {frames[index]['hex']}"] if len(frames) > index else [])
         elif len(frames) <= index:

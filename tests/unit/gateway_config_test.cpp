@@ -114,12 +114,18 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(customary_port("teltonika") == 5027);
   CHECK(customary_port("watch") == 5093);
   CHECK(customary_port("gosafe") == 5078);
+  CHECK(customary_port("t800x") == 5094);
   CHECK(customary_port("no-such-family") == 0);
   GatewayConfig tcp_only;
   add_default_listeners(tcp_only, {"minifinder2"});
   REQUIRE(tcp_only.listeners.size() == 1);  // a family whose devices never send datagrams
   CHECK(tcp_only.listeners[0].transport == pvm::Transport::Tcp);
   CHECK(tcp_only.listeners[0].port == 5187);
+  GatewayConfig aplicom;
+  add_default_listeners(aplicom, {"aplicom"});
+  REQUIRE(aplicom.listeners.size() == 1);  // Aplicom units speak TCP only
+  CHECK(aplicom.listeners[0].transport == pvm::Transport::Tcp);
+  CHECK(aplicom.listeners[0].port == 5049);
 
   std::string error;
   CHECK_FALSE(validate(c, error));  // no sink
