@@ -19,7 +19,7 @@ struct StdParam {
   ParamKind kind;
 };
 constexpr StdParam kStdParams[] = {
-#define X(name, kind) {name, ParamKind::kind},
+#define X(name, kind, unit, meaning) {name, ParamKind::kind},
 #include "check/standard_params.def"
 #undef X
 };
