@@ -73,8 +73,10 @@ std::vector<WorkspaceSource> Workspace::sources_containing(const std::string& wo
     for (; !ec && it != end && scanned < kMaxScannedFiles; it.increment(ec)) {
       const fs::path& p = it->path();
       const std::string name = p.filename().string();
-      if (it->is_directory(ec) &&
-          (name.starts_with(".") || name == "node_modules" || name.starts_with("build"))) {
+      // Hidden folders, npm's, and build trees (build/, build-asan/) hold no sources of their own.
+      const bool skipped = name.starts_with(".") || name == "node_modules" || name == "build" ||
+                           name.starts_with("build-") || name.starts_with("build_");
+      if (skipped && it->is_directory(ec)) {
         it.disable_recursion_pending();
         continue;
       }
