@@ -45,7 +45,8 @@ bool read_input(const DecodeArgs& args, const std::string& path, std::vector<Inp
     std::vector<CaptureFlow> flows;
     if (!read_capture(path, flows, error)) return false;
     for (auto& flow : flows)
-      streams.push_back({std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks)});
+      streams.push_back({std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks),
+                         ChunkOrigin::Packet, std::move(flow.packets)});
     return true;
   }
   InputStream stream;
@@ -55,7 +56,8 @@ bool read_input(const DecodeArgs& args, const std::string& path, std::vector<Inp
   std::string data;
   if (!read_file(path, data, error)) return false;
   if (format == "hex") {
-    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, error)) return false;
+    stream.origin = ChunkOrigin::Line;
+    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, error, &stream.origins)) return false;
   } else if (!data.empty()) {
     stream.chunks.emplace_back(data.begin(), data.end());
   }
@@ -90,6 +92,7 @@ int run_decode_command(const DecodeArgs& args) {
   DecodeSinks sinks;
   sinks.errors = &std::cerr;
   if (args.output == "json") sinks.messages = &std::cout;
+  if (args.output == "frames") sinks.listing = &std::cout;
   if (!args.replies_path.empty()) {
     replies.open(args.replies_path, std::ios::trunc);
     if (!replies) return fail("cannot write " + args.replies_path);
@@ -117,7 +120,8 @@ void add_decode_command(CLI::App& app, int& status) {
   CLI::App* cmd =
       app.add_subcommand("decode", "Decode captured device bytes to JSON messages, one object per line");
   cmd->footer(
-      "A rejected frame is reported on standard error as 'INPUT: offset N: ...' and decoding goes on.\n"
+      "A rejected frame is reported on standard error as 'INPUT:LINE: offset N: ...' (a capture: 'INPUT packet N:')\n"
+      "and decoding goes on. '--output frames' shows each frame with its input line, bytes, messages and replies.\n"
       "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.");
   cmd->add_option("-p,--protocol", args->protocol,
                   "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
@@ -138,8 +142,8 @@ void add_decode_command(CLI::App& app, int& status) {
   cmd->add_option("--replies", args->replies_path, "Write every reply as a lowercase hex line to FILE")
       ->type_name("FILE");
   cmd->add_option("--frames", args->frames_path,
-                  "Write one JSON object per frame to FILE: offset, size, hex, messages, replies,\n"
-                  "warnings and error")
+                  "Write one JSON object per frame to FILE: input, lines (or packets), offset, size,\n"
+                  "hex, messages, replies, warnings and error")
       ->type_name("FILE");
   cmd->add_option("--crc", args->crc,
                   "strict rejects a frame whose check fails; warn decodes it with a warning")
@@ -148,8 +152,10 @@ void add_decode_command(CLI::App& app, int& status) {
   cmd->add_option("--option", args->options, "Set an option the protocol declares (repeatable)")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);
-  cmd->add_option("--output", args->output, "json prints the messages; none only counts them")
-      ->check(CLI::IsMember({"json", "none"}))
+  cmd->add_option("--output", args->output,
+                  "json prints the messages; frames each frame for a reader (where it came from in the input,\n"
+                  "its bytes, messages, replies, warnings and error); none only counts them")
+      ->check(CLI::IsMember({"json", "frames", "none"}))
       ->capture_default_str();
   cmd->add_option("input", args->inputs,
                   "Input files, each its own connection; '-' or none reads standard input")

@@ -1,8 +1,10 @@
 #include "decode_run.h"
 
+#include <algorithm>
 #include <ostream>
 
 #include "file_io.h"
+#include "frame_report.h"
 
 namespace pvm::cli {
 namespace {
@@ -26,25 +28,41 @@ class FrameWriter {
  public:
   FrameWriter(const InputStream& input, const std::string& source, const DecodeSinks& sinks,
               DecodeStats& stats)
-      : input_(input), source_(source), sinks_(sinks), stats_(stats) {}
+      : input_(input), source_(source), sinks_(sinks), stats_(stats) {
+    uint64_t offset = 0;
+    for (const auto& chunk : input.chunks) {
+      chunk_starts_.push_back(offset);
+      offset += chunk.size();
+    }
+  }
 
   void operator()(const FrameResult& frame) {
     ++stats_.frames;
+    FrameReport report;
+    report.input = &input_;
+    report.number = ++frames_;
+    report.frame = &frame;
+    if (!frame.bytes.empty()) {
+      report.first_origin = origin_of(frame.offset);
+      report.last_origin = origin_of(frame.offset + frame.bytes.size() - 1);
+    }
     for (const Error& w : frame.warnings) {
       ++stats_.warnings;
-      if (sinks_.errors) *sinks_.errors << input_.name << ": " << warning_text(w, source_) << '\n';
+      report.warnings.push_back(warning_text(w, source_));
+      if (sinks_.errors) *sinks_.errors << where(w.offset) << ": " << report.warnings.back() << '\n';
     }
-    std::string error_text;
     if (frame.error) {
       ++stats_.bad_frames;
-      error_text = frame.error->format(source_);
-      if (sinks_.errors) *sinks_.errors << input_.name << ": " << error_text << '\n';
+      report.error = frame.error->format(source_);
+      if (sinks_.errors) *sinks_.errors << where(frame.error->offset) << ": " << report.error << '\n';
     }
+    const bool keep = sinks_.frames || sinks_.listing;
     for (const Message& m : frame.messages) {
       ++stats_.messages;
-      if (!sinks_.messages) continue;
       line_.clear();
       append_json(line_, m);
+      if (keep) report.messages.push_back(line_);
+      if (!sinks_.messages) continue;
       line_ += '\n';
       *sinks_.messages << line_;
     }
@@ -53,27 +71,39 @@ class FrameWriter {
       if (sinks_.replies) *sinks_.replies << to_hex(reply) << '\n';
     }
     if (sinks_.frames) {
-      line_ = "{\"offset\":" + std::to_string(frame.offset) +
-              ",\"size\":" + std::to_string(frame.bytes.size()) + ",\"hex\":\"";
-      append_hex(line_, frame.bytes);
-      line_ += "\",\"messages\":" + std::to_string(frame.messages.size()) +
-               ",\"replies\":" + std::to_string(frame.replies.size()) +
-               ",\"warnings\":" + std::to_string(frame.warnings.size()) + ",\"error\":";
-      if (frame.error) {
-        append_json_string(line_, error_text);
-      } else {
-        line_ += "null";
-      }
-      line_ += "}\n";
+      line_.clear();
+      append_frame_json(line_, report);
       *sinks_.frames << line_;
+    }
+    if (sinks_.listing) {
+      line_.clear();
+      append_frame_listing(line_, report);
+      *sinks_.listing << line_;
     }
   }
 
  private:
+  // The line or packet number of the chunk holding a stream offset (0 when the input has none).
+  uint32_t origin_of(uint64_t offset) const {
+    if (input_.origin == ChunkOrigin::None || input_.origins.size() != chunk_starts_.size() || chunk_starts_.empty())
+      return 0;
+    auto after = std::upper_bound(chunk_starts_.begin(), chunk_starts_.end(), offset);
+    const size_t chunk = after == chunk_starts_.begin() ? 0 : after - chunk_starts_.begin() - 1;
+    return input_.origins[chunk];
+  }
+
+  // What an error line starts with: the input, and its line or packet when it has them.
+  std::string where(uint64_t offset) const {
+    const uint32_t origin = origin_of(offset);
+    return origin_text(input_, origin, origin);
+  }
+
   const InputStream& input_;
   const std::string& source_;
   const DecodeSinks& sinks_;
   DecodeStats& stats_;
+  std::vector<uint64_t> chunk_starts_;  // the stream offset of each chunk's first byte
+  uint64_t frames_ = 0;
   std::string line_;  // reused: one allocation for the whole run
 };
 

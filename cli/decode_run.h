@@ -14,14 +14,23 @@
 
 namespace pvm::cli {
 
+// Where the chunks of an input came from, so that output can point back into the input.
+enum class ChunkOrigin : uint8_t {
+  None,    // a binary file: one chunk
+  Line,    // a hex dump: the line of each chunk
+  Packet,  // a capture: the packet number of each chunk
+};
+
 // One connection (TCP) or one peer (UDP) of input.
 struct InputStream {
-  std::string name;  // starts every error line: "capture.hex: offset 18: ..."
+  std::string name;  // starts every error line: "capture.hex:3: offset 18: ..."
   Transport transport = Transport::Tcp;
   // Every chunk is one complete frame (decoded with feed_frame, no framing and no finish);
   // otherwise chunks are consecutive TCP segments. UDP chunks are always whole datagrams.
   bool whole_frames = false;
   std::vector<std::vector<uint8_t>> chunks;
+  ChunkOrigin origin = ChunkOrigin::None;
+  std::vector<uint32_t> origins;  // one per chunk: its line or packet number
 };
 
 struct DecodeOptions {
@@ -33,8 +42,9 @@ struct DecodeOptions {
 struct DecodeSinks {
   std::ostream* messages = nullptr;  // one JSON object per line per message
   std::ostream* replies = nullptr;   // one lowercase hex line per reply
-  std::ostream* frames = nullptr;    // one JSON object per line per frame
-  std::ostream* errors = nullptr;    // "NAME: offset N: ..." per rejected frame and warning
+  std::ostream* frames = nullptr;    // one JSON object per line per frame, with its messages and replies
+  std::ostream* errors = nullptr;    // "NAME:LINE: offset N: ..." per rejected frame and warning
+  std::ostream* listing = nullptr;   // each frame for a reader: where it came from, its bytes, what it gave
 };
 
 struct DecodeStats {

@@ -17,7 +17,8 @@ bool is_space(char c) {
 }  // namespace
 
 bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t first_line,
-                     std::vector<std::vector<uint8_t>>& chunks, std::string& error) {
+                     std::vector<std::vector<uint8_t>>& chunks, std::string& error,
+                     std::vector<uint32_t>* lines) {
   uint32_t line_no = first_line;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -48,7 +49,10 @@ bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t firs
       error = std::string(name) + ":" + std::to_string(line_no) + ": odd number of hex digits";
       return false;
     }
-    if (!bytes.empty()) chunks.push_back(std::move(bytes));
+    if (!bytes.empty()) {
+      chunks.push_back(std::move(bytes));
+      if (lines) lines->push_back(line_no);
+    }
     ++line_no;
   }
   return true;

@@ -10,10 +10,11 @@
 
 namespace pvm::cli {
 
-// Appends one chunk per non-blank line to `chunks`. `first_line` numbers the first line of
-// `text` (a .pvmtest input section starts deep in its file). On an odd digit count or a
-// non-hex character, returns false with "name:line: reason".
+// Appends one chunk per non-blank line to `chunks`, and its line number to `lines` when given.
+// `first_line` numbers the first line of `text` (a .pvmtest input section starts deep in its
+// file). On an odd digit count or a non-hex character, returns false with "name:line: reason".
 bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t first_line,
-                     std::vector<std::vector<uint8_t>>& chunks, std::string& error);
+                     std::vector<std::vector<uint8_t>>& chunks, std::string& error,
+                     std::vector<uint32_t>* lines = nullptr);
 
 }  // namespace pvm::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   pvm::cli::add_encode_command(app, status);
   pvm::cli::add_test_command(app, status);
   pvm::cli::add_serve_command(app, status);
+  pvm::cli::add_lsp_command(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,6 +46,7 @@ struct Segment {
   uint32_t seq = 0;
   uint8_t flags = 0;
   std::span<const uint8_t> payload;
+  uint32_t packet = 0;  // its number in the capture, from 1
 };
 
 // The IP packet inside a link-layer frame, or an empty span for anything else (ARP, ...).
@@ -141,7 +142,11 @@ struct Conversation {
   bool started = false;
   uint32_t base = 0;
   uint32_t next = 0;                                 // relative sequence number of the next byte expected
-  std::map<uint32_t, std::vector<uint8_t>> pending;  // segments that arrived ahead of a gap
+  struct Held {
+    uint32_t packet = 0;
+    std::vector<uint8_t> bytes;
+  };
+  std::map<uint32_t, Held> pending;  // segments that arrived ahead of a gap
 };
 
 class FlowBuilder {
@@ -155,7 +160,7 @@ class FlowBuilder {
     if (seg.proto == kProtoUdp) {
       if (seg.payload.empty()) return;
       if (it == conversations_.end()) it = open(key, seg.src, seg.dst, Transport::Udp);
-      if (seg.src == it->second.client) push(it->second, seg.payload);
+      if (seg.src == it->second.client) push(it->second, seg.payload, seg.packet);
       return;
     }
     bool syn = seg.flags & kTcpSyn;
@@ -184,7 +189,7 @@ class FlowBuilder {
       conv.started = true;
       conv.base = seq;
     }
-    accept(conv, seq - conv.base, seg.payload);
+    accept(conv, seq - conv.base, seg.payload, seg.packet);
   }
 
   void finish_all() {
@@ -206,18 +211,19 @@ class FlowBuilder {
     return conversations_.insert_or_assign(key, std::move(conv)).first;
   }
 
-  void push(Conversation& conv, std::span<const uint8_t> bytes) {
+  void push(Conversation& conv, std::span<const uint8_t> bytes, uint32_t packet) {
     flows_[conv.flow].chunks.emplace_back(bytes.begin(), bytes.end());
+    flows_[conv.flow].packets.push_back(packet);
   }
 
   // Appends what the segment adds beyond the bytes already delivered; false when the segment
   // starts past the next expected byte and has to wait for the gap to fill.
-  bool append_new(Conversation& conv, uint32_t rel, std::span<const uint8_t> data) {
+  bool append_new(Conversation& conv, uint32_t rel, std::span<const uint8_t> data, uint32_t packet) {
     int32_t ahead = static_cast<int32_t>(rel - conv.next);
     if (ahead > 0) return false;
     size_t overlap = static_cast<size_t>(-static_cast<int64_t>(ahead));
     if (overlap < data.size()) {
-      push(conv, data.subspan(overlap));
+      push(conv, data.subspan(overlap), packet);
       conv.next = rel + static_cast<uint32_t>(data.size());
     }
     return true;
@@ -226,18 +232,18 @@ class FlowBuilder {
   void drain(Conversation& conv) {
     while (!conv.pending.empty()) {
       auto first = conv.pending.begin();
-      if (!append_new(conv, first->first, first->second)) return;
+      if (!append_new(conv, first->first, first->second.bytes, first->second.packet)) return;
       conv.pending.erase(first);
     }
   }
 
-  void accept(Conversation& conv, uint32_t rel, std::span<const uint8_t> data) {
-    if (append_new(conv, rel, data)) {
+  void accept(Conversation& conv, uint32_t rel, std::span<const uint8_t> data, uint32_t packet) {
+    if (append_new(conv, rel, data, packet)) {
       drain(conv);
       return;
     }
     auto& slot = conv.pending[rel];
-    if (data.size() > slot.size()) slot.assign(data.begin(), data.end());
+    if (data.size() > slot.bytes.size()) slot = {packet, std::vector<uint8_t>(data.begin(), data.end())};
   }
 
   // At the end of the capture, segments still waiting behind a gap are delivered anyway:
@@ -284,8 +290,10 @@ bool read_capture(const std::string& path, std::vector<CaptureFlow>& flows, std:
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   int rc;
+  uint32_t packet = 0;
   while ((rc = pcap_next_ex(pcap.get(), &header, &data)) == 1) {
     Segment seg;
+    seg.packet = ++packet;
     if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg);
   }
   if (rc == PCAP_ERROR) {

@@ -55,7 +55,8 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
     options.options.push_back(std::move(assignment));
   }
   std::string error;
-  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, error))
+  stream.origin = ChunkOrigin::Line;
+  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, error, &stream.origins))
     problems.push_back(error);
   if (!problems.empty()) return;
 
@@ -222,6 +223,12 @@ GoldenResult GoldenRunner::run(const std::string& path, bool update) {
         return result;
       }
       result.updated = true;
+      // Error lines name input lines: when the rewrite moved the input, say so once more.
+      PvmTestFile reparsed;
+      const PvmTestSection* before = test.section("input");
+      if (before && parse_pvmtest(new_text, reparsed, error) && reparsed.section("input") &&
+          reparsed.section("input")->first_line != before->first_line)
+        return run(path, update);
     }
     result.passed = true;
     return result;

@@ -9,6 +9,7 @@
 
 #include "parse/parser.h"
 #include "pvm/bytecode/module.h"
+#include "pvm/compiler/language.h"
 
 namespace pvm::compiler {
 
@@ -19,7 +20,7 @@ struct StdParam {
   ParamKind kind;
 };
 constexpr StdParam kStdParams[] = {
-#define X(name, kind) {name, ParamKind::kind},
+#define X(name, kind, unit, meaning) {name, ParamKind::kind},
 #include "check/standard_params.def"
 #undef X
 };
@@ -1081,8 +1082,8 @@ class Checker {
       if (!is_integer(a[0])) return bad("takes an int offset");
       return set(e, Type::Bytes);
     }
-    std::vector<std::string> names = {"len",  "str",  "hex",  "int",  "uint",  "float",   "slice",  "byte", "bit",   "bits",
-                                      "div",  "crc",  "written", "find", "trim", "lower", "replace", "hexint", "regex", "group", "asbytes"};
+    std::vector<std::string> names;
+    for (const LanguageWord& b : builtin_functions()) names.emplace_back(b.name);
     for (auto& [fname, it] : out_.fns) names.push_back(fname);
     err("unknown-name", e.pos, "unknown function '" + n + "'", closest(n, names));
     return set(e, Type::Unknown);

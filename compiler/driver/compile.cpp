@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "check/checker.h"
+#include "driver/front_end.h"
 #include "driver/source.h"
 #include "lex/lexer.h"
 #include "lower/lower.h"
@@ -31,7 +32,7 @@ bool read_file(const std::string& path, std::string& out) {
 
 class Driver {
  public:
-  explicit Driver(const CompileOptions& o) : opts_(o) {}
+  Driver(const CompileOptions& o, const FrontEndHooks& hooks) : opts_(o), hooks_(hooks) {}
 
   CompileResult run(std::string_view name, std::string_view text) {
     CompileResult r;
@@ -44,7 +45,9 @@ class Driver {
     if (opts_.dump == Dump::Ast) r.dump = dump_ast(prog, false);
     std::map<std::string, const SourceFile*> by_name;
     for (auto& s : sources_) by_name[s->name] = s.get();
+    if (hooks_.parsed) hooks_.parsed(prog, by_name);
     CheckedProgram checked = check(prog, by_name, r.diagnostics);
+    if (hooks_.checked) hooks_.checked(prog);
     if (opts_.dump == Dump::Typed) r.dump = dump_ast(prog, true);
     if (has_errors(r.diagnostics)) return r;
     r.asm_text = lower(prog, checked, main.name);
@@ -73,16 +76,7 @@ class Driver {
     std::vector<std::unique_ptr<Item>> added;
     for (auto& it : prog.items) {
       if (it->kind != ItemKind::Use) continue;
-      std::string found;
-      std::vector<fs::path> dirs = {fs::path(from).parent_path()};
-      for (auto& d : opts_.import_dirs) dirs.emplace_back(d);
-      for (auto& d : dirs) {
-        fs::path p = d / it->name;
-        if (fs::is_regular_file(p)) {  // a folder of that name is not the file
-          found = p.string();
-          break;
-        }
-      }
+      std::string found = find_import(from, it->name, opts_.import_dirs);
       const SourceFile* src = nullptr;
       for (auto& s : sources_)
         if (s->name == from) src = s.get();
@@ -115,14 +109,30 @@ class Driver {
   }
 
   const CompileOptions& opts_;
+  const FrontEndHooks& hooks_;
   std::vector<std::unique_ptr<SourceFile>> sources_;
   std::set<std::string> imported_;
 };
 
 }  // namespace
 
+std::string find_import(const std::string& from, const std::string& name, const std::vector<std::string>& import_dirs) {
+  std::vector<fs::path> dirs = {fs::path(from).parent_path()};
+  for (auto& d : import_dirs) dirs.emplace_back(d);
+  for (auto& d : dirs) {
+    fs::path p = d / name;
+    if (fs::is_regular_file(p)) return p.string();  // a folder of that name is not the file
+  }
+  return {};
+}
+
+CompileResult compile_source(std::string_view file_name, std::string_view source, const CompileOptions& options,
+                             const FrontEndHooks& hooks) {
+  return Driver(options, hooks).run(file_name, source);
+}
+
 CompileResult compile_source(std::string_view file_name, std::string_view source, const CompileOptions& options) {
-  return Driver(options).run(file_name, source);
+  return compile_source(file_name, source, options, FrontEndHooks{});
 }
 
 CompileResult compile_file(const std::string& path, const CompileOptions& options) {

@@ -50,14 +50,34 @@ class Checker:
             print(f"FAIL {name}" + (f": {detail}" if detail else ""))
 
 
+def capture_lines():
+    """The sample capture as (line number, TCP segment), one per non-blank line."""
+    segments = []
+    with open(CAPTURE) as f:
+        for number, line in enumerate(f, 1):
+            digits = re.sub(r"\s", "", line.split("#", 1)[0])
+            if digits:
+                segments.append((number, bytes.fromhex(digits)))
+    return segments
+
+
+def frame_lines(frames, numbered_segments):
+    """[first, last] input line of each frame's bytes."""
+    owner = []  # the line of every byte of the stream
+    for number, segment in numbered_segments:
+        owner += [number] * len(segment)
+    out, pos = [], 0
+    for frame in frames:
+        out.append([owner[pos], owner[pos + len(frame) - 1]])
+        pos += len(frame)
+    return out
+
+
 def capture_bytes():
     """The sample capture as TCP segments (one per non-blank line)."""
     segments = []
-    with open(CAPTURE) as f:
-        for line in f:
-            digits = re.sub(r"\s", "", line.split("#", 1)[0])
-            if digits:
-                segments.append(bytes.fromhex(digits))
+    for _, segment in capture_lines():
+        segments.append(segment)
     return segments
 
 
@@ -135,9 +155,21 @@ def run_checks(c):
     offsets = [sum(len(f) for f in frames[:i]) for i in range(len(frames))]
     c.check("sample: frame offsets", [x["offset"] for x in records] == offsets, str(records[:2]))
     c.check("sample: frame fields",
-            all(x["size"] == len(bytes.fromhex(x["hex"])) and x["error"] is None and x["warnings"] == 0
-                for x in records) and sum(x["messages"] for x in records) == EXPECTED_MESSAGES
-            and sum(x["replies"] for x in records) == len(EXPECTED_REPLIES), str(records))
+            all(x["size"] == len(bytes.fromhex(x["hex"])) and x["error"] is None and x["warnings"] == []
+                and x["input"] == CAPTURE for x in records)
+            and [m for x in records for m in x["messages"]] == messages
+            and [r for x in records for r in x["replies"]] == EXPECTED_REPLIES, str(records))
+    c.check("sample: frame numbers and the input lines of each frame",
+            [x["frame"] for x in records] == list(range(1, len(records) + 1))
+            and [x["lines"] for x in records] == frame_lines(frames, capture_lines()),
+            str([x.get("lines") for x in records]))
+    r = c.decode("-p", "teltonika", "--output", "frames", CAPTURE)
+    first_line = frame_lines(frames, capture_lines())[0][0]
+    c.check("output frames: each frame with its input line, bytes, messages and replies",
+            r.returncode == 0 and r.stdout.startswith(f"{CAPTURE}:{first_line}: frame 1 at offset 0, {len(frames[0])} bytes\n"
+                                                      "     0 | 00 0f 33 35")
+            and r.stdout.count("  message {") == EXPECTED_MESSAGES
+            and [l[10:] for l in r.stdout.splitlines() if l.startswith("  reply   ")] == EXPECTED_REPLIES, r.stdout[:500])
 
     # The same bytes as a raw file, from standard input, and already cut into frames.
     raw = c.write("capture.bin", stream)
@@ -169,6 +201,16 @@ def run_checks(c):
     c.check("bad crc: other frames still decoded", len(json_lines(r.stdout)) == EXPECTED_MESSAGES - 2, r.stdout)
     with open(replies) as f:
         c.check("bad crc: no ACK", f.read().split() == EXPECTED_REPLIES[:2] + EXPECTED_REPLIES[3:])
+    bad_hex = c.write("bad.hex", "# one segment a line\n" + "\n".join(
+        bad[offsets[i]:offsets[i] + len(frames[i])].hex() for i in range(len(frames))) + "\n")
+    r = c.decode("-p", "teltonika", bad_hex)
+    c.check("bad crc in hex input: the error names the input line and the offset",
+            r.returncode == 1 and r.stderr.startswith(f"{bad_hex}:4: offset {bad_offset + len(frames[2]) - 4}: "),
+            r.stderr)
+    r = c.decode("-p", "teltonika", "--output", "frames", bad_hex)
+    c.check("output frames: a rejected frame shows its error and where in the frame",
+            r.returncode == 1 and f"{bad_hex}:4: frame 3 at offset {bad_offset}, {len(frames[2])} bytes, rejected" in r.stdout
+            and f" [byte {len(frames[2]) - 4} of the frame]" in r.stdout, r.stdout)
     r = c.decode("-p", "teltonika", "--crc", "warn", bad_file)
     c.check("crc warn: exit 0 with a warning",
             r.returncode == 0 and f"{bad_file}: offset " in r.stderr and "warning:" in r.stderr, r.stderr)
@@ -190,8 +232,15 @@ def run_checks(c):
             packets.append(tcp(server, device, 100, 0x18, b"\x01"))
             packets.append(udp(udp_device, udp_server, bytes.fromhex(UDP_DATAGRAM)))
     pcap = c.write("capture.pcap", pcap_file(packets))
-    r = c.decode("-p", "teltonika", "--replies", replies, pcap)
+    r = c.decode("-p", "teltonika", "--replies", replies, "--frames", frames_out, pcap)
     c.check("pcap: exit 0", r.returncode == 0, r.stderr)
+    with open(frames_out) as f:
+        records = json_lines(f.read())
+    # Packets 1 and 2 are the handshake; the login spans the first two data segments (3 and 4),
+    # and the UDP datagram is packet 6, after the server's answer.
+    c.check("pcap: each frame names the packets its bytes came in",
+            records[0]["packets"] == [3, 4] and records[-1]["packets"] == [6, 6]
+            and records[-1]["input"].endswith("[10.0.0.3:40001->10.0.0.1:5027]"), str(records[0])[:300])
     got = json_lines(r.stdout)
     c.check("pcap: tcp messages", got[:EXPECTED_MESSAGES] == messages, r.stdout[:300])
     c.check("pcap: udp message", len(got) == EXPECTED_MESSAGES + 1 and got[-1].get("ident") == "352093086403655",

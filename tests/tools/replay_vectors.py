@@ -88,12 +88,11 @@ def decode(pvm, protocol, hex_lines, workdir, extra):
         with open(frames_path) as f:
             frames = [json.loads(line) for line in f if line.strip()]
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    # Messages come out in frame order: hand each frame its share.
-    pos = 0
+    # Each frame record carries its messages; together they are what standard output printed.
     for frame in frames:
-        frame["decoded"] = messages[pos:pos + frame["messages"]]
-        pos += frame["messages"]
-    if pos != len(messages):
+        frame["decoded"] = frame["messages"]
+    pos = sum(len(frame["messages"]) for frame in frames)
+    if [m for frame in frames for m in frame["messages"]] != messages:
         return result.returncode, f"{len(messages)} messages printed, frames account for {pos}", None
     return result.returncode, result.stderr, frames
 

@@ -15,6 +15,14 @@ TEST_CASE("hex input: one chunk per line, blanks and comments skipped") {
   CHECK(chunks[2] == std::vector<uint8_t>{0xff});
 }
 
+TEST_CASE("hex input: each chunk's line number, counted from the first line given") {
+  std::vector<std::vector<uint8_t>> chunks;
+  std::vector<uint32_t> lines;
+  std::string error;
+  REQUIRE(parse_hex_lines("# a capture\n00\n\n01 # note\n", "t.pvmtest", 40, chunks, error, &lines));
+  CHECK(lines == std::vector<uint32_t>{41, 43});
+}
+
 TEST_CASE("hex input: a byte may be split by blanks, CRLF line ends are fine") {
   std::vector<std::vector<uint8_t>> chunks;
   std::string error;

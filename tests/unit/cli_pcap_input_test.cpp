@@ -130,6 +130,8 @@ TEST_CASE("pcap: a TCP connection is put back in order, without retransmissions 
   CHECK(flows[0].transport == pvm::Transport::Tcp);
   CHECK(flows[0].name.ends_with("[10.0.0.2:40000->10.0.0.1:5027]"));
   CHECK(joined(flows[0]) == text("abcdefghij"));
+  // Each chunk names the packet it came in: "ghi" waited for "def" in packet 6.
+  CHECK(flows[0].packets == std::vector<uint32_t>{3, 6, 4, 8});
 }
 
 TEST_CASE("pcap: without a SYN the first sender with payload is the client") {
@@ -161,6 +163,8 @@ TEST_CASE("pcap: UDP datagrams of each peer form their own flow") {
   CHECK(flows[0].chunks == std::vector<Bytes>{text("one"), text("two")});
   CHECK(flows[1].name.ends_with("[10.0.0.3:40001->10.0.0.1:5027]"));
   CHECK(flows[1].chunks == std::vector<Bytes>{text("x")});
+  CHECK(flows[0].packets == std::vector<uint32_t>{1, 4});
+  CHECK(flows[1].packets == std::vector<uint32_t>{3});
 }
 
 TEST_CASE("pcap: raw IPv6 link") {

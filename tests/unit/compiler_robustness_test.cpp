@@ -1,5 +1,6 @@
 // Wrong programs must never crash the compiler: every prefix of a real protocol, and two
 // thousand random mutations of it (fixed seed, so a failure reproduces), only have to come back.
+// The source index (what an editor runs on every keystroke) gets the same treatment.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "pvm/compiler/compile.h"
+#include "pvm/compiler/index.h"
 
 namespace {
 
@@ -84,4 +86,24 @@ TEST_CASE("compiler robustness: random mutations come back") {
   for (int k = 0; k < 2000; ++k) accepted += compiles(mutate(text, rng));
   // Some mutations land in comments or are harmless: the loop did compile real programs.
   CHECK(accepted > 0);
+}
+
+TEST_CASE("compiler robustness: the source index comes back from random mutations, its ranges inside the text") {
+  const std::string text = teltonika_text();
+  std::mt19937 rng(20250102);
+  pvm::compiler::CompileOptions options;
+  options.import_dirs = {kStdlib};
+  size_t references = 0;
+  for (int k = 0; k < 500; ++k) {
+    const std::string source = mutate(text, rng);
+    const pvm::compiler::SourceIndex ix = pvm::compiler::index_source("teltonika.pvm", source, options);
+    for (const auto& r : ix.references) {
+      REQUIRE(r.symbol >= 0);
+      REQUIRE(static_cast<size_t>(r.symbol) < ix.symbols.size());
+      CHECK(r.range.begin.line >= 1);
+      CHECK(r.range.end.line >= r.range.begin.line);
+      ++references;
+    }
+  }
+  CHECK(references > 0);
 }

@@ -1,2 +1,2 @@
 autocmd BufRead,BufNewFile *.pvm setfiletype pvm
-autocmd BufRead,BufNewFile *.pvmtest setfiletype pvm
+autocmd BufRead,BufNewFile *.pvmtest setfiletype pvmtest
