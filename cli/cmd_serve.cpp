@@ -96,7 +96,7 @@ void add_serve_command(CLI::App& app, int& status) {
       "serve",
       "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
       "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
-      "SIGTERM drains and stops; SIGHUP reloads the protocols. Logs are JSON lines on standard error.");
+      "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines on standard error.");
   cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)");
   cmd->add_option("--listen", args->listen,
                   "PROTOCOL@tcp://HOST:PORT or PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options\n"

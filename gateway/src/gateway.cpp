@@ -75,7 +75,11 @@ class Gateway {
     if (mqtt) mosquitto_lib_init();
     start_workers();
     ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_,
-                        [this](std::string& why) { return reload(why); });
+                        [this](std::string& why) {
+                          // SIGHUP also reopens the jsonl files, after logrotate moved them.
+                          for (auto& f : files_) f->reopen = true;
+                          return reload(why);
+                        });
     const bool ok = control.run();
     if (!ok) {
       LogLine(Level::Error, "control loop failed");
@@ -148,8 +152,12 @@ class Gateway {
       }
       auto file = std::make_unique<SharedFile>();
       file->name = s.kind == SinkKind::Stdout ? "stdout" : s.path;
-      file->fd = s.kind == SinkKind::Stdout ? STDOUT_FILENO : open_append(s.path, error);
-      if (file->fd < 0) return false;
+      if (s.kind == SinkKind::Stdout) {
+        file->fd = STDOUT_FILENO;
+      } else {
+        file->path = s.path;
+        if (!open_shared(*file, error)) return false;
+      }
       struct stat st {};
       file->sync = config_.jsonl_fsync && fstat(file->fd, &st) == 0 && S_ISREG(st.st_mode);
       shared_.files.push_back(file.get());

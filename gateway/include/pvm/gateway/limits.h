@@ -47,6 +47,8 @@ inline constexpr int kReconnectMaxMillis = 5000;
 
 // A file sink writes its batch when it reaches this size, or at the end of the loop iteration.
 inline constexpr size_t kFileSinkBatch = 256 * 1024;
+// How often a jsonl sink checks that its path still names the file it writes (logrotate).
+inline constexpr int64_t kFileCheckMillis = 1000;
 
 // Spool segments are rotated at this size and deleted once all their records are published.
 inline constexpr uint64_t kSpoolSegmentBytes = 8u << 20;
