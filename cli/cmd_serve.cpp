@@ -28,6 +28,7 @@ struct ServeArgs {
   unsigned idle_timeout = 0;
   unsigned drain_timeout = 0;
   std::string log_level;
+  bool no_server_fields = false;
 };
 
 std::vector<std::string> stdlib_protocols() {
@@ -83,6 +84,7 @@ int run_serve(const ServeArgs& args) {
   if (args.idle_timeout) config.limits.idle_timeout = args.idle_timeout;
   if (args.drain_timeout) config.limits.drain_timeout = args.drain_timeout;
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
+  if (args.no_server_fields) config.server_fields = false;
   if (!gateway::validate(config, error)) return fail(error);
   const int status = gateway::serve(config, load_protocol);
   return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
@@ -123,6 +125,9 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--idle-timeout", args->idle_timeout,
                   "Seconds of silence before a device is dropped (default 300)");
   cmd->add_option("--drain-timeout", args->drain_timeout, "Seconds SIGTERM waits for the sinks (default 10)");
+  cmd->add_flag("--no-server-fields", args->no_server_fields,
+                "Leave out server.timestamp (receive time) and peer (device IP:PORT), which every\n"
+                "message carries by default right after ident and protocol.id");
   cmd->add_option("--log-level", args->log_level, "debug, info (default), warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   cmd->callback([args, &status] { status = run_serve(*args); });

@@ -86,7 +86,7 @@ class Worker final : public DeliveryListener {
     PendingFrames pending;
     std::string unsent;              // TCP bytes the kernel did not take yet
     std::vector<uint64_t> awaiting;  // commands sent, waiting for the device's answer
-    sockaddr_storage peer{};         // UDP only
+    sockaddr_storage peer{};         // the device's address
     socklen_t peer_len = 0;
     PeerKey key{};
   };
@@ -167,6 +167,8 @@ class Worker final : public DeliveryListener {
   std::vector<uint64_t> paused_;                   // endpoints waiting for the sinks
   std::vector<uint8_t> buffer_;
   std::string json_;
+  std::string peer_text_;       // the current frame's peer, as text
+  int64_t received_ms_ = 0;     // Unix time of the read that completed the frame being decoded
   Endpoint* current_ = nullptr;  // the endpoint whose session is being fed
   FrameCallback on_frame_;
   uint64_t next_id_ = 1;

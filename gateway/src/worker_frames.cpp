@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
+#include "pvm/gateway/message_origin.h"
 #include "socket_util.h"
 #include "worker.h"
 
@@ -37,9 +38,15 @@ void Worker::on_frame(Endpoint& ep, const FrameResult& result) {
   const Ticket ticket{ep.id, ep.pending.push(outstanding, result.replies, outstanding ? now_ns() : 0)};
   stats_.pending_frames.add(1);
   s.messages.add(n);
+  const bool origin = shared_.config->server_fields;
+  if (origin && n) peer_text_ = address_text(ep.peer);
   for (const Message& m : result.messages) {
     json_.clear();
-    append_json(json_, m);
+    if (origin) {
+      append_json_with_origin(json_, m, MessageOrigin{received_ms_, peer_text_});
+    } else {
+      append_json(json_, m);
+    }
     const Field* ident = m.find("ident");
     const SinkRecord record{
         ep.listener.protocol,
@@ -138,7 +145,7 @@ void Worker::log_frame_error(const Endpoint& ep, const Error& error) {
   LogLine(Level::Warn, "frame rejected")
       .str("protocol", ep.listener.protocol)
       .str("ident", ep.session->ident())
-      .str("peer", ep.udp ? address_text(ep.peer) : peer_text(ep.fd))
+      .str("peer", address_text(ep.peer))
       .str("error", error.format(ep.listener.spec.protocol))
       .num("worker", index_);
 }

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
+#include "pvm/gateway/message_origin.h"
 #include "worker.h"
 
 namespace pvm::gateway {
@@ -30,7 +31,10 @@ void Worker::on_listener_event(Listener& listener, uint32_t) {
 void Worker::accept_all(Listener& listener) {
   SeriesStats& s = stats_.series[listener.series];
   while (listener.fd >= 0) {
-    const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd =
+        ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -52,6 +56,8 @@ void Worker::accept_all(Listener& listener) {
     auto owned = std::make_unique<Endpoint>(*this, listener, next_id_++);
     Endpoint& ep = *owned;
     ep.fd = fd;
+    ep.peer = peer;
+    ep.peer_len = peer_len;
     ep.last_active_ms = now_ms_;
     ep.session = new_session(listener, Transport::Tcp);
     endpoints_.emplace(ep.id, std::move(owned));
@@ -83,6 +89,7 @@ void Worker::read_tcp(Endpoint& ep) {
     if (n > 0) {
       series(ep).bytes_in.add(static_cast<uint64_t>(n));
       ep.last_active_ms = now_ms_;
+      received_ms_ = unix_millis();
       current_ = &ep;
       ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
       if (static_cast<size_t>(n) < kReadChunk) return;

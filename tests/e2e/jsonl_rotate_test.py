@@ -22,7 +22,8 @@ def lines(path):
 def body(args, work):
     out = work.file("messages.jsonl")
     port = free_port()
-    gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}", "--sink", f"jsonl:{out}"])
+    gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}", "--sink", f"jsonl:{out}",
+                                       "--no-server-fields"])
     try:
         gateway.start()
         fleet = make_fleet(DEVICES, 0, PACKETS)
@@ -50,6 +51,7 @@ def body(args, work):
     assert all(counts), f"a file of the rotation is empty: {counts}"
     records = [line for f in files for line in lines(f)]
     keys = [(m["ident"], m["timestamp"]) for m in map(json.loads, records)]
+    assert not any("server.timestamp" in line or '"peer"' in line for line in records), "--no-server-fields"
     # make_fleet: device d packet p carries 1 + (d + p) % 4 records.
     want = sum(1 + (d + p) % 4 for d in range(DEVICES) for p in range(PACKETS))
     assert len(set(keys)) == len(keys), f"{len(keys) - len(set(keys))} duplicated lines across the rotation"

@@ -69,6 +69,7 @@ struct GatewayConfig {
   std::string spool_dir;  // empty: no spool, devices are ACKed only once the broker has the data
   uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
   bool jsonl_fsync = false;  // fdatasync each batch, not only write it
+  bool server_fields = true;  // server.timestamp and peer on every message
   unsigned workers = 0;      // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;
