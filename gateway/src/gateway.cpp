@@ -125,7 +125,9 @@ class Gateway {
       listeners_.push_back(std::move(setup));
     }
     workers_count_ = config_.workers ? config_.workers : default_workers();
-    metrics_ = std::make_unique<Metrics>(std::move(series), workers_count_);
+    std::vector<std::string> sinks;
+    for (const SinkSpec& s : config_.sinks) sinks.push_back(s.text());
+    metrics_ = std::make_unique<Metrics>(std::move(series), std::move(sinks), workers_count_);
     return true;
   }
 

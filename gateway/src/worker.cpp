@@ -211,7 +211,11 @@ void Worker::settle(Ticket ticket, bool failed) {
   auto it = endpoints_.find(ticket.endpoint);
   if (it == endpoints_.end()) return;  // the device went away: nobody to ACK
   Endpoint& ep = *it->second;
-  if (ep.pending.settle(ticket.frame, failed)) release(ep);
+  int64_t submitted_ns = 0;
+  if (!ep.pending.settle(ticket.frame, failed, &submitted_ns)) return;
+  if (!failed && ticket.sink < stats_.sink_latency.size())
+    stats_.sink_latency[ticket.sink]->observe(static_cast<double>(now_ns() - submitted_ns) * 1e-9);
+  release(ep);
 }
 
 }  // namespace pvm::gateway

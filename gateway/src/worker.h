@@ -169,6 +169,8 @@ class Worker final : public DeliveryListener {
   std::string json_;
   std::string peer_text_;       // the current frame's peer, as text
   int64_t received_ms_ = 0;     // Unix time of the read that completed the frame being decoded
+  int64_t received_ns_ = 0;     // the same read on the steady clock: ACK latency
+  int64_t decode_start_ns_ = 0;  // when the session began on the frame being decoded
   Endpoint* current_ = nullptr;  // the endpoint whose session is being fed
   FrameCallback on_frame_;
   uint64_t next_id_ = 1;

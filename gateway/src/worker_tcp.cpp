@@ -90,10 +90,12 @@ void Worker::read_tcp(Endpoint& ep) {
       series(ep).bytes_in.add(static_cast<uint64_t>(n));
       ep.last_active_ms = now_ms_;
       received_ms_ = unix_millis();
+      received_ns_ = decode_start_ns_ = now_ns();
       current_ = &ep;
       ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
       if (static_cast<size_t>(n) < kReadChunk) return;
     } else if (n == 0) {
+      decode_start_ns_ = now_ns();
       current_ = &ep;
       ep.session->finish(on_frame_);
       // The device may have closed only its side and still wait for the ACKs of what it sent.

@@ -54,6 +54,7 @@ void Worker::read_udp(Listener& listener) {
       continue;
     }
     received_ms_ = unix_millis();
+    received_ns_ = decode_start_ns_ = now_ns();
     current_ = ep;
     ep->session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
   }
