@@ -29,6 +29,11 @@ struct ServeArgs {
   unsigned drain_timeout = 0;
   std::string log_level;
   bool no_server_fields = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string mqtt_ca_file;
+  std::string mqtt_cert;
+  std::string mqtt_key;
 };
 
 std::vector<std::string> stdlib_protocols() {
@@ -85,6 +90,11 @@ int run_serve(const ServeArgs& args) {
   if (args.drain_timeout) config.limits.drain_timeout = args.drain_timeout;
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
   if (args.no_server_fields) config.server_fields = false;
+  if (!args.tls_cert.empty()) config.tls.cert_file = args.tls_cert;
+  if (!args.tls_key.empty()) config.tls.key_file = args.tls_key;
+  if (!args.mqtt_ca_file.empty()) config.mqtt.ca_file = args.mqtt_ca_file;
+  if (!args.mqtt_cert.empty()) config.mqtt.cert_file = args.mqtt_cert;
+  if (!args.mqtt_key.empty()) config.mqtt.key_file = args.mqtt_key;
   if (!gateway::validate(config, error)) return fail(error);
   const int status = gateway::serve(config, load_protocol);
   return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
@@ -101,13 +111,14 @@ void add_serve_command(CLI::App& app, int& status) {
       "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines on standard error.");
   cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)");
   cmd->add_option("--listen", args->listen,
-                  "PROTOCOL@tcp://HOST:PORT or PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options\n"
-                  "(repeatable); PROTOCOL is a stdlib name or a .pvm/.pvmc path")
+                  "PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT (TLS, see --tls-cert) or\n"
+                  "PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options (repeatable);\n"
+                  "PROTOCOL is a stdlib name or a .pvm/.pvmc path")
       ->allow_extra_args(false);
   cmd->add_option(
          "--sink", args->sinks,
-         "stdout, jsonl:PATH or mqtt://HOST:PORT (repeatable: a device is ACKed once every sink has\n"
-         "its messages)")
+         "stdout, jsonl:PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (TLS; default port 8883)\n"
+         "(repeatable: a device is ACKed once every sink has its messages)")
       ->allow_extra_args(false);
   cmd->add_option("--http", args->http,
                   "HOST:PORT for /metrics, /healthz, /readyz and POST /devices/IDENT/commands/NAME");
@@ -118,6 +129,17 @@ void add_serve_command(CLI::App& app, int& status) {
                   "Broker user name (the password from $PVM_MQTT_PASSWORD)");
   cmd->add_option("--mqtt-qos", args->mqtt_qos, "1 (default): ACK devices after PUBACK; 0: after the write")
       ->check(CLI::Range(0, 1));
+  cmd->add_option("--mqtt-ca-file", args->mqtt_ca_file,
+                  "mqtts://: CA certificates (PEM) the broker's certificate must chain to (default: the\n"
+                  "system's); the certificate must also name the sink's host")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-cert", args->mqtt_cert, "mqtts://: the gateway's client certificate (PEM)")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-key", args->mqtt_key, "mqtts://: the key of --mqtt-cert (PEM)")->type_name("FILE");
+  cmd->add_option("--tls-cert", args->tls_cert,
+                  "tls:// listeners: the gateway's certificate chain (PEM); SIGHUP reads it again")
+      ->type_name("FILE");
+  cmd->add_option("--tls-key", args->tls_key, "tls:// listeners: the key of --tls-cert (PEM)")->type_name("FILE");
   cmd->add_option("--spool", args->spool,
                   "Directory of an on-disk queue: devices are ACKed once their messages are synced there,\n"
                   "and published when the broker takes them");

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +21,7 @@
 #include "file_sink.h"
 #include "log.h"
 #include "socket_util.h"
+#include "tls.h"
 #include "worker.h"
 
 namespace pvm::gateway {
@@ -66,8 +69,8 @@ class Gateway {
 
   int run() {
     std::string error;
-    if (!validate(config_, error) || !load_programs(error) || !open_listeners(error) || !open_files(error) ||
-        !open_spool(error) || !open_http(error)) {
+    if (!validate(config_, error) || !readable_tls_files(error) || !load_programs(error) || !open_listeners(error) ||
+        !open_files(error) || !open_spool(error) || !open_http(error)) {
       LogLine(Level::Error, "cannot start").str("error", error);
       return kServeConfig;
     }
@@ -99,6 +102,17 @@ class Gateway {
     return false;
   }
 
+  // The MQTT client's certificate files are read by each worker's client when it starts: a
+  // missing one is a configuration error now, not a broker that never comes up.
+  bool readable_tls_files(std::string& error) const {
+    for (const std::string* f : {&config_.mqtt.ca_file, &config_.mqtt.cert_file, &config_.mqtt.key_file})
+      if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+        error = *f + ": " + std::strerror(errno);
+        return false;
+      }
+    return true;
+  }
+
   // One program per distinct protocol; every session option checked against it.
   bool load_programs(std::string& error) {
     std::map<std::string, std::shared_ptr<const Program>> loaded;
@@ -117,11 +131,15 @@ class Gateway {
       setup.spec = spec;
       setup.program = program;
       const std::string protocol(program->protocol());
-      const std::string transport = spec.transport == Transport::Tcp ? "tcp" : "udp";
+      const std::string transport = spec.transport == Transport::Udp ? "udp" : spec.tls ? "tls" : "tcp";
       setup.series = series.size();
       for (size_t i = 0; i < series.size(); ++i)
         if (series[i].protocol == protocol && series[i].transport == transport) setup.series = i;
       if (setup.series == series.size()) series.push_back({protocol, transport});
+      if (spec.tls) {
+        if (!tls_ && !(tls_ = load_tls(error))) return false;
+        setup.tls = tls_;
+      }
       listeners_.push_back(std::move(setup));
     }
     workers_count_ = config_.workers ? config_.workers : default_workers();
@@ -129,6 +147,11 @@ class Gateway {
     for (const SinkSpec& s : config_.sinks) sinks.push_back(s.text());
     metrics_ = std::make_unique<Metrics>(std::move(series), std::move(sinks), workers_count_);
     return true;
+  }
+
+  // The TLS listeners' certificate and key.
+  TlsContext load_tls(std::string& error) const {
+    return make_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
   }
 
   bool open_listeners(std::string& error) {
@@ -221,8 +244,28 @@ class Gateway {
   }
 
   bool reload(std::string& error) {
-    std::map<std::string, std::shared_ptr<const Program>> loaded;
+    // A renewed certificate is taken for new TLS connections whatever the protocols do; one
+    // that does not load is reported and the running one kept.
+    TlsContext tls;
+    if (tls_) {
+      std::string why;
+      tls = load_tls(why);
+      if (tls) {
+        LogLine(Level::Info, "tls certificate reloaded");
+      } else {
+        LogLine(Level::Error, "tls reload failed, keeping the running certificate").str("error", why);
+      }
+    }
     std::vector<std::shared_ptr<const Program>> programs;
+    const bool ok = load_again(programs, error);
+    if (!ok) programs.clear();  // an empty list keeps every listener's program
+    if (ok || tls)
+      for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Reload, programs, {}, tls});
+    return ok;
+  }
+
+  bool load_again(std::vector<std::shared_ptr<const Program>>& programs, std::string& error) {
+    std::map<std::string, std::shared_ptr<const Program>> loaded;
     for (const ListenerSetup& l : listeners_) {
       auto& program = loaded[l.spec.protocol];
       if (!program) program = loader_(l.spec.protocol, config_.base_dir, error);
@@ -234,9 +277,9 @@ class Gateway {
       }
       programs.push_back(program);
     }
-    for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Reload, programs, {}});
     return true;
   }
+
 
   std::vector<Worker*> worker_pointers() {
     std::vector<Worker*> out;
@@ -247,6 +290,7 @@ class Gateway {
   GatewayConfig config_;
   const ProgramLoader& loader_;
   std::vector<ListenerSetup> listeners_;
+  TlsContext tls_;  // shared by every tls:// listener
   unsigned workers_count_ = 1;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::unique_ptr<SharedFile>> files_;

@@ -50,6 +50,7 @@ enum class Reason : uint8_t {
   SlowReader,       // the device does not read its replies
   SinkFailed,       // a sink refused a message for good: the frame is not ACKed
   UdpBacklog,       // a datagram dropped: the peer already has max_pending_frames waiting
+  TlsFailed,        // a TLS handshake failed or did not finish in time, or a TLS error
   kCount,
 };
 inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kCount);

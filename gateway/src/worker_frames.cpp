@@ -103,7 +103,7 @@ void Worker::send_bytes(Endpoint& ep, std::span<const uint8_t> bytes) {
   }
   size_t sent = 0;
   if (ep.unsent.empty()) {
-    const ssize_t n = ::send(ep.fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = stream_send(ep, bytes.data(), bytes.size());
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       close_endpoint(ep, Reason::Reset, true);
       return;
@@ -131,6 +131,7 @@ void Worker::close_endpoint(Endpoint& ep, Reason reason, bool count) {
   if (ep.udp) {
     ep.listener.peers.erase(ep.key);
   } else {
+    if (ep.tls) ep.tls->shutdown();
     loop_.remove(ep.fd);
     ::close(ep.fd);
     ep.fd = -1;

@@ -60,6 +60,7 @@ void Worker::accept_all(Listener& listener) {
     ep.peer_len = peer_len;
     ep.last_active_ms = now_ms_;
     ep.session = new_session(listener, Transport::Tcp);
+    if (listener.tls) start_tls(ep);
     endpoints_.emplace(ep.id, std::move(owned));
     loop_.add(fd, 0, &ep);
     s.accepted.add();
@@ -72,6 +73,7 @@ void Worker::on_tcp_event(Endpoint& ep, uint32_t events) {
   if (ep.closed) return;
   if (events & EPOLLOUT) write_tcp(ep);
   if (ep.closed) return;
+  if (ep.tls_want_write && (events & EPOLLOUT)) events |= EPOLLIN;  // the TLS layer could write: read on
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     if (can_read(ep)) {
       read_tcp(ep);
@@ -85,7 +87,7 @@ void Worker::on_tcp_event(Endpoint& ep, uint32_t events) {
 
 void Worker::read_tcp(Endpoint& ep) {
   for (int i = 0; i < kReadsPerEvent && !ep.closed && can_read(ep); ++i) {
-    const ssize_t n = ::recv(ep.fd, buffer_.data(), kReadChunk, 0);
+    const ssize_t n = stream_recv(ep, buffer_.data(), kReadChunk);
     if (n > 0) {
       series(ep).bytes_in.add(static_cast<uint64_t>(n));
       ep.last_active_ms = now_ms_;
@@ -114,7 +116,7 @@ void Worker::write_tcp(Endpoint& ep) {
   size_t done = 0;
   while (done < ep.unsent.size()) {
     const ssize_t n =
-        ::send(ep.fd, ep.unsent.data() + done, ep.unsent.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        stream_send(ep, reinterpret_cast<const uint8_t*>(ep.unsent.data()) + done, ep.unsent.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -141,11 +143,12 @@ bool Worker::can_read(const Endpoint& ep) const {
 void Worker::refresh(Endpoint& ep) {
   if (ep.closed || ep.udp) return;
   const bool reading = can_read(ep);
-  const uint32_t want = (reading ? EPOLLIN : 0u) | (ep.unsent.empty() ? 0u : EPOLLOUT);
+  const uint32_t want = (reading ? EPOLLIN : 0u) | (ep.unsent.empty() && !ep.tls_want_write ? 0u : EPOLLOUT);
   if (want != ep.interest) {
     loop_.modify(ep.fd, want, &ep);
     ep.interest = want;
   }
+  if (reading) note_tls_pending(ep);
   // A connection stopped by its own backlog resumes when its frames are released; one stopped
   // by a sink waits in paused_ until the sinks are ready again.
   if (!reading && !draining_ && !ep.eof && !ep.paused_listed && !sinks_ready()) {

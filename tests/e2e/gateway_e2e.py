@@ -101,7 +101,7 @@ def mosquitto_binary():
 class Broker:
     """mosquitto with persistence, so that a stop and start keeps what it acknowledged."""
 
-    def __init__(self, work):
+    def __init__(self, work, extra_config=""):
         self.binary = mosquitto_binary()
         self.port = free_port()
         self.dir = work.file("broker")
@@ -118,6 +118,7 @@ class Broker:
             f.write("max_inflight_messages 100\n")
             # PUBACKs leave at once, not held back by Nagle's algorithm until our delayed ACK.
             f.write("set_tcp_nodelay true\n")
+            f.write(extra_config)  # more listeners, after the plain one the tests subscribe on
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
         self.proc = None
 
