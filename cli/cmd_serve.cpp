@@ -1,6 +1,7 @@
 // pvm serve: the gateway. Listeners, sinks and limits come from gateway.toml, from flags (which
 // override the file), or from the defaults: every stdlib protocol on its customary port, JSON
 // lines to stdout. The options are described in docs/operations.md.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 
 #include "commands.h"
 #include "program_loader.h"
+#include "serve_check.h"
 #include "pvm/gateway/gateway.h"
 
 namespace pvm::cli {
@@ -34,6 +36,8 @@ struct ServeArgs {
   std::string mqtt_ca_file;
   std::string mqtt_cert;
   std::string mqtt_key;
+  bool check = false;
+  std::string check_config;
 };
 
 std::vector<std::string> stdlib_protocols() {
@@ -41,6 +45,7 @@ std::vector<std::string> stdlib_protocols() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(stdlib_dir(), ec))
     if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());  // listeners, logs and --check in the same order everywhere
   return names;
 }
 
@@ -61,7 +66,8 @@ int run_serve(const ServeArgs& args) {
   };
   gateway::GatewayConfig config;
   std::string error;
-  if (!args.config.empty() && !gateway::load_config_file(args.config, config, error)) return fail(error);
+  const std::string& file = args.check_config.empty() ? args.config : args.check_config;
+  if (!file.empty() && !gateway::load_config_file(file, config, error)) return fail(error);
   if (!args.listen.empty()) config.listeners.clear();
   for (const auto& text : args.listen) {
     gateway::ListenSpec spec;
@@ -74,7 +80,7 @@ int run_serve(const ServeArgs& args) {
     if (!gateway::parse_sink(text, spec, error)) return fail(error);
     config.sinks.push_back(std::move(spec));
   }
-  if (config.listeners.empty() && args.config.empty())
+  if (config.listeners.empty() && file.empty())
     gateway::add_default_listeners(config, stdlib_protocols());
   if (config.sinks.empty()) config.sinks.push_back(gateway::SinkSpec{});
   if (!args.http.empty()) config.http = args.http;
@@ -95,6 +101,11 @@ int run_serve(const ServeArgs& args) {
   if (!args.mqtt_ca_file.empty()) config.mqtt.ca_file = args.mqtt_ca_file;
   if (!args.mqtt_cert.empty()) config.mqtt.cert_file = args.mqtt_cert;
   if (!args.mqtt_key.empty()) config.mqtt.key_file = args.mqtt_key;
+  if (args.check || !args.check_config.empty()) {
+    if (!check_serve_config(config, load_protocol, std::cout, error)) return fail(error);
+    std::cout << (file.empty() ? "the defaults and flags" : file) << ": ok\n";
+    return kExitOk;
+  }
   if (!gateway::validate(config, error)) return fail(error);
   const int status = gateway::serve(config, load_protocol);
   return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
@@ -109,7 +120,14 @@ void add_serve_command(CLI::App& app, int& status) {
       "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
       "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
       "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines on standard error.");
-  cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)");
+  cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)")
+      ->type_name("FILE");
+  cmd->add_option("--check-config", args->check_config,
+                  "Check FILE (as --config FILE --check) and exit: 0 when it can run, 2 otherwise")
+      ->type_name("FILE");
+  cmd->add_flag("--check", args->check,
+                "Check the configuration the other options give (keys, values, protocols that compile,\n"
+                "certificate files), print a summary and exit without serving");
   cmd->add_option("--listen", args->listen,
                   "PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT (TLS, see --tls-cert) or\n"
                   "PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options (repeatable);\n"
