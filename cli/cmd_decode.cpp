@@ -90,12 +90,17 @@ int run_decode_command(const DecodeArgs& args) {
   DecodeSinks sinks;
   sinks.errors = &std::cerr;
   if (args.output == "json") sinks.messages = &std::cout;
-  if (!args.replies_path.empty()) {
+  // '-' is standard output, interleaved with the messages in frame order.
+  if (args.replies_path == "-") {
+    sinks.replies = &std::cout;
+  } else if (!args.replies_path.empty()) {
     replies.open(args.replies_path, std::ios::trunc);
     if (!replies) return fail("cannot write " + args.replies_path);
     sinks.replies = &replies;
   }
-  if (!args.frames_path.empty()) {
+  if (args.frames_path == "-") {
+    sinks.frames = &std::cout;
+  } else if (!args.frames_path.empty()) {
     frames.open(args.frames_path, std::ios::trunc);
     if (!frames) return fail("cannot write " + args.frames_path);
     sinks.frames = &frames;
@@ -118,7 +123,11 @@ void add_decode_command(CLI::App& app, int& status) {
       app.add_subcommand("decode", "Decode captured device bytes to JSON messages, one object per line");
   cmd->footer(
       "A rejected frame is reported on standard error as 'INPUT: offset N: ...' and decoding goes on.\n"
-      "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.");
+      "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.\n\n"
+      "Examples:\n"
+      "  pvm decode -p teltonika examples/captures/teltonika.hex --replies -\n"
+      "  echo 000f333536333037303432343431303133 | pvm decode -p teltonika\n"
+      "  pvm decode -p teltonika --format pcap capture.pcap --output none");
   cmd->add_option("-p,--protocol", args->protocol,
                   "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
       ->type_name("PROTOCOL")
@@ -135,11 +144,12 @@ void add_decode_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"hex", "bin", "pcap"}));
   cmd->add_flag("--framed", args->framed,
                 "Every chunk is one complete frame: skip the protocol's TCP framing");
-  cmd->add_option("--replies", args->replies_path, "Write every reply as a lowercase hex line to FILE")
+  cmd->add_option("--replies", args->replies_path,
+                  "Write every reply as a lowercase hex line to FILE ('-': standard output)")
       ->type_name("FILE");
   cmd->add_option("--frames", args->frames_path,
-                  "Write one JSON object per frame to FILE: offset, size, hex, messages, replies,\n"
-                  "warnings and error")
+                  "Write one JSON object per frame to FILE ('-': standard output): offset, size, hex,\n"
+                  "messages, replies, warnings and error")
       ->type_name("FILE");
   cmd->add_option("--crc", args->crc,
                   "strict rejects a frame whose check fails; warn decodes it with a warning")

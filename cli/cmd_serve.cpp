@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "file_io.h"
 #include "program_loader.h"
 #include "serve_check.h"
 #include "pvm/gateway/gateway.h"
@@ -67,7 +68,12 @@ int run_serve(const ServeArgs& args) {
   gateway::GatewayConfig config;
   std::string error;
   const std::string& file = args.check_config.empty() ? args.config : args.check_config;
-  if (!file.empty() && !gateway::load_config_file(file, config, error)) return fail(error);
+  if (file == "-") {
+    std::string text;
+    if (!read_file("-", text, error) || !gateway::load_config_text(text, "<stdin>", config, error)) return fail(error);
+  } else if (!file.empty() && !gateway::load_config_file(file, config, error)) {
+    return fail(error);
+  }
   if (!args.listen.empty()) config.listeners.clear();
   for (const auto& text : args.listen) {
     gateway::ListenSpec spec;
@@ -103,7 +109,7 @@ int run_serve(const ServeArgs& args) {
   if (!args.mqtt_key.empty()) config.mqtt.key_file = args.mqtt_key;
   if (args.check || !args.check_config.empty()) {
     if (!check_serve_config(config, load_protocol, std::cout, error)) return fail(error);
-    std::cout << (file.empty() ? "the defaults and flags" : file) << ": ok\n";
+    std::cout << (file.empty() ? "the defaults and flags" : file == "-" ? "<stdin>" : file) << ": ok\n";
     return kExitOk;
   }
   if (!gateway::validate(config, error)) return fail(error);
@@ -120,7 +126,8 @@ void add_serve_command(CLI::App& app, int& status) {
       "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
       "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
       "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines on standard error.");
-  cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)")
+  cmd->add_option("-c,--config", args->config,
+                  "gateway.toml ('-': standard input); flags given as well override it")
       ->type_name("FILE");
   cmd->add_option("--check-config", args->check_config,
                   "Check FILE (as --config FILE --check) and exit: 0 when it can run, 2 otherwise")
@@ -170,6 +177,14 @@ void add_serve_command(CLI::App& app, int& status) {
                 "message carries by default right after ident and protocol.id");
   cmd->add_option("--log-level", args->log_level, "debug, info (default), warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->footer(
+      "Exit status: 0 after SIGTERM or SIGINT drained the gateway (or --check found the configuration\n"
+      "good), 1 when the runtime failed, 2 when the configuration cannot run (a bad key or value, a\n"
+      "protocol that does not compile, a port already taken). Operating it: docs/operations.md.\n\n"
+      "Examples:\n"
+      "  pvm serve --listen teltonika@tcp://0.0.0.0:5027 --sink jsonl:messages.jsonl --http :9100\n"
+      "  pvm serve --config /etc/pvm/gateway.toml\n"
+      "  pvm serve --check-config /etc/pvm/gateway.toml");
   cmd->callback([args, &status] { status = run_serve(*args); });
 }
 

@@ -17,5 +17,6 @@ void add_decode_command(CLI::App& app, int& status);
 void add_encode_command(CLI::App& app, int& status);
 void add_test_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
+void add_help_command(CLI::App& app, int& status);
 
 }  // namespace pvm::cli
