@@ -1,9 +1,7 @@
 // pvm serve: the gateway. Listeners, sinks and limits come from gateway.toml, from flags (which
 // override the file), or from the defaults: every stdlib protocol on its customary port, JSON
 // lines to stdout. The options are described in docs/operations.md.
-#include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -41,14 +39,6 @@ struct ServeArgs {
   std::string check_config;
 };
 
-std::vector<std::string> stdlib_protocols() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(stdlib_dir(), ec))
-    if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
-  std::sort(names.begin(), names.end());  // listeners, logs and --check in the same order everywhere
-  return names;
-}
 
 std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
                                              std::string& error) {
@@ -87,7 +77,7 @@ int run_serve(const ServeArgs& args) {
     config.sinks.push_back(std::move(spec));
   }
   if (config.listeners.empty() && file.empty())
-    gateway::add_default_listeners(config, stdlib_protocols());
+    gateway::add_default_listeners(config, stdlib_names());
   if (config.sinks.empty()) config.sinks.push_back(gateway::SinkSpec{});
   if (!args.http.empty()) config.http = args.http;
   if (!args.mqtt_topic.empty()) config.mqtt.topic = args.mqtt_topic;

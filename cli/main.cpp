@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   pvm::cli::add_test_command(app, status);
   pvm::cli::add_serve_command(app, status);
   pvm::cli::add_help_command(app, status);
+  pvm::cli::add_generate_command(app, status, PVM_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
