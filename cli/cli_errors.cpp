@@ -69,7 +69,8 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error) {
   CLI::App* cmd = &app;
   while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
   const std::string name = cmd == &app ? "pvm" : "pvm " + cmd->get_name();
-  const std::string more = cmd == &app ? "Run 'pvm help' for the commands." : "Run 'pvm help " + cmd->get_name() + "' for its options.";
+  const std::string more = cmd == &app ? "Run 'pvm help' for the commands."
+                                       : "Run 'pvm help " + cmd->get_name() + "' for its options.";
 
   std::vector<std::string> extras = cmd->remaining();
   if (cmd != &app)

@@ -29,7 +29,8 @@ int run_asm(const AsmArgs& args) {
   if (!result.ok) return kExitFailed;
   std::string out_path = args.output;
   if (out_path.empty())
-    out_path = args.input == "-" ? "-" : std::filesystem::path(args.input).replace_extension(".pvmc").string();
+    out_path =
+        args.input == "-" ? "-" : std::filesystem::path(args.input).replace_extension(".pvmc").string();
   std::vector<uint8_t> bytes = bc::serialize(result.module);
   if (!write_file(out_path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, error)) {
     std::cerr << "pvm asm: " << error << "\n";
@@ -67,8 +68,9 @@ void add_asm_commands(CLI::App& app, int& status) {
   assemble->add_option("file", asm_args->input, "The assembly file ('-': standard input)")
       ->type_name("FILE.pasm")
       ->required();
-  assemble->add_option("-o,--output", asm_args->output,
-                       "Output module (default: FILE.pvmc beside the input; '-' or input '-': standard output)")
+  assemble
+      ->add_option("-o,--output", asm_args->output,
+                   "Output module (default: FILE.pvmc beside the input; '-' or input '-': standard output)")
       ->type_name("OUT");
   assemble->footer(
       "Diagnostics go to standard error. Exit status: 0 on success, 1 on assembly errors, 2 for usage\n"
@@ -83,7 +85,8 @@ void add_asm_commands(CLI::App& app, int& status) {
   disassemble->add_option("file", disasm_args->input, "The .pvmc module ('-': standard input)")
       ->type_name("FILE.pvmc")
       ->required();
-  disassemble->add_option("-o,--output", disasm_args->output, "Output file (default and '-': standard output)")
+  disassemble
+      ->add_option("-o,--output", disasm_args->output, "Output file (default and '-': standard output)")
       ->type_name("OUT");
   disassemble->footer(
       "Exit status: 0 on success, 2 for a file that is not a valid module or cannot be read or written.\n\n"

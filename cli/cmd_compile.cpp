@@ -62,7 +62,8 @@ int run_compile(const CompileArgs& args) {
   }
   std::string out_path = args.output;
   if (out_path.empty())
-    out_path = args.input == "-" ? "-" : std::filesystem::path(args.input).replace_extension(".pvmc").string();
+    out_path =
+        args.input == "-" ? "-" : std::filesystem::path(args.input).replace_extension(".pvmc").string();
   std::vector<uint8_t> bytes = bc::serialize(result.module);
   if (!write_file(out_path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, error)) {
     std::cerr << "pvm compile: " << error << "\n";

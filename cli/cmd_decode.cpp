@@ -68,7 +68,8 @@ bool read_pcap(const DecodeArgs& args, const std::string& path, const std::share
     const int other = flows[i].other;
     if (other >= 0 && static_cast<size_t>(other) > i) {
       // Ties go to the side that spoke first, as a device usually does.
-      const bool keep_first = device_score(program, options, found[i]) >= device_score(program, options, found[other]);
+      const bool keep_first =
+          device_score(program, options, found[i]) >= device_score(program, options, found[other]);
       found[keep_first ? other : i].chunks.clear();
       found[keep_first ? other : i].name.clear();
     }
@@ -79,8 +80,9 @@ bool read_pcap(const DecodeArgs& args, const std::string& path, const std::share
 }
 
 // Appends the streams of one input file; false with a reason when it cannot be read.
-bool read_input(const DecodeArgs& args, const std::string& path, const std::shared_ptr<const Program>& program,
-                const DecodeOptions& options, std::vector<InputStream>& streams, std::string& error) {
+bool read_input(const DecodeArgs& args, const std::string& path,
+                const std::shared_ptr<const Program>& program, const DecodeOptions& options,
+                std::vector<InputStream>& streams, std::string& error) {
   std::string format = format_of(path, args.format);
   if (format == "pcap") return read_pcap(args, path, program, options, streams, error);
   InputStream stream;
@@ -122,7 +124,8 @@ int run_decode_command(const DecodeArgs& args) {
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
   if (!args.filter.empty() || args.port)
     for (const auto& input : inputs)
-      if (format_of(input, args.format) != "pcap") return fail("--filter and --port apply to pcap input only");
+      if (format_of(input, args.format) != "pcap")
+        return fail("--filter and --port apply to pcap input only");
   for (const auto& input : inputs)
     if (!read_input(args, input, program, options, streams, error)) return fail(error);
 

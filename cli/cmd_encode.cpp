@@ -20,7 +20,8 @@ std::vector<std::string> command_names(const Program& program) {
   std::vector<std::string> names;
   for (const bc::Function& f : m.functions) {
     const std::string& name = m.strings[f.name];
-    if (name.compare(0, kCommandPrefix.size(), kCommandPrefix) == 0) names.push_back(name.substr(kCommandPrefix.size()));
+    if (name.compare(0, kCommandPrefix.size(), kCommandPrefix) == 0)
+      names.push_back(name.substr(kCommandPrefix.size()));
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -32,7 +33,8 @@ std::string command_usage(const Program& program, const std::string& name) {
   std::string out = name;
   const int index = m.find_function(std::string(kCommandPrefix) + name);
   if (index < 0) return out;
-  for (const bc::Param& p : m.functions[static_cast<size_t>(index)].params) out += " " + m.strings[p.name] + "=VALUE";
+  for (const bc::Param& p : m.functions[static_cast<size_t>(index)].params)
+    out += " " + m.strings[p.name] + "=VALUE";
   return out;
 }
 

@@ -24,7 +24,8 @@ int run_generate(const CLI::App& app, const GenerateArgs& args, const std::strin
     std::filesystem::create_directories(args.output, ec);
     bool ok = write_file(args.output + "/pvm.1", man_page(app, app, version), error);
     for (const CLI::App* cmd : visible_commands(app))
-      ok = ok && write_file(args.output + "/pvm-" + cmd->get_name() + ".1", man_page(app, *cmd, version), error);
+      ok = ok &&
+           write_file(args.output + "/pvm-" + cmd->get_name() + ".1", man_page(app, *cmd, version), error);
     if (ok) return kExitOk;
   } else {
     const std::vector<std::string> protocols = stdlib_names();
@@ -42,8 +43,11 @@ void add_generate_command(CLI::App& app, int& status, const std::string& version
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand("__generate", "Write the man pages or a shell completion script");
   cmd->group("");  // hidden
-  cmd->add_option("kind", args->kind, "man, bash or zsh")->required()->check(CLI::IsMember({"man", "bash", "zsh"}));
-  cmd->add_option("output", args->output, "man: a folder for pvm.1 and pvm-COMMAND.1; bash, zsh: a file or '-'")
+  cmd->add_option("kind", args->kind, "man, bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"man", "bash", "zsh"}));
+  cmd->add_option("output", args->output,
+                  "man: a folder for pvm.1 and pvm-COMMAND.1; bash, zsh: a file or '-'")
       ->required();
   cmd->callback([&app, args, &status, version] { status = run_generate(app, *args, version); });
 }

@@ -23,7 +23,8 @@ void add_help_command(CLI::App& app, int& status) {
       return;
     }
     std::vector<std::string> names;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+    for (const CLI::App* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
       names.push_back(sub->get_name());
       if (sub->get_name() == *topic) {
         std::cout << sub->help("pvm");
@@ -32,8 +33,8 @@ void add_help_command(CLI::App& app, int& status) {
       }
     }
     const std::string near = closest_name(*topic, names);
-    std::cerr << "pvm help: unknown command '" << *topic << "'" << (near.empty() ? "" : " (did you mean '" + near + "'?)")
-              << "\n";
+    std::cerr << "pvm help: unknown command '" << *topic << "'"
+              << (near.empty() ? "" : " (did you mean '" + near + "'?)") << "\n";
     status = kExitUsage;
   });
 }

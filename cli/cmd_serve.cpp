@@ -9,8 +9,8 @@
 #include "commands.h"
 #include "file_io.h"
 #include "program_loader.h"
-#include "serve_check.h"
 #include "pvm/gateway/gateway.h"
+#include "serve_check.h"
 
 namespace pvm::cli {
 namespace {
@@ -39,7 +39,6 @@ struct ServeArgs {
   std::string check_config;
 };
 
-
 std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
                                              std::string& error) {
   std::string path;
@@ -60,7 +59,8 @@ int run_serve(const ServeArgs& args) {
   const std::string& file = args.check_config.empty() ? args.config : args.check_config;
   if (file == "-") {
     std::string text;
-    if (!read_file("-", text, error) || !gateway::load_config_text(text, "<stdin>", config, error)) return fail(error);
+    if (!read_file("-", text, error) || !gateway::load_config_text(text, "<stdin>", config, error))
+      return fail(error);
   } else if (!file.empty() && !gateway::load_config_file(file, config, error)) {
     return fail(error);
   }
@@ -76,8 +76,7 @@ int run_serve(const ServeArgs& args) {
     if (!gateway::parse_sink(text, spec, error)) return fail(error);
     config.sinks.push_back(std::move(spec));
   }
-  if (config.listeners.empty() && file.empty())
-    gateway::add_default_listeners(config, stdlib_names());
+  if (config.listeners.empty() && file.empty()) gateway::add_default_listeners(config, stdlib_names());
   if (config.sinks.empty()) config.sinks.push_back(gateway::SinkSpec{});
   if (!args.http.empty()) config.http = args.http;
   if (!args.mqtt_topic.empty()) config.mqtt.topic = args.mqtt_topic;
@@ -113,9 +112,10 @@ void add_serve_command(CLI::App& app, int& status) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "serve",
-      "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
+      "Run the gateway: receive devices over TCP, TLS and UDP, publish their messages, ACK them once stored.\n"
       "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
-      "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines on standard error.");
+      "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines "
+      "on standard error.");
   cmd->add_option("-c,--config", args->config,
                   "gateway.toml ('-': standard input); flags given as well override it")
       ->type_name("FILE");
@@ -130,10 +130,9 @@ void add_serve_command(CLI::App& app, int& status) {
                   "PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options (repeatable);\n"
                   "PROTOCOL is a stdlib name or a .pvm/.pvmc path")
       ->allow_extra_args(false);
-  cmd->add_option(
-         "--sink", args->sinks,
-         "stdout, jsonl:PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (TLS; default port 8883)\n"
-         "(repeatable: a device is ACKed once every sink has its messages)")
+  cmd->add_option("--sink", args->sinks,
+                  "stdout, jsonl:PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (TLS; default port 8883)\n"
+                  "(repeatable: a device is ACKed once every sink has its messages)")
       ->allow_extra_args(false);
   cmd->add_option("--http", args->http,
                   "HOST:PORT for /metrics, /healthz, /readyz and POST /devices/IDENT/commands/NAME");
@@ -154,7 +153,8 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--tls-cert", args->tls_cert,
                   "tls:// listeners: the gateway's certificate chain (PEM); SIGHUP reads it again")
       ->type_name("FILE");
-  cmd->add_option("--tls-key", args->tls_key, "tls:// listeners: the key of --tls-cert (PEM)")->type_name("FILE");
+  cmd->add_option("--tls-key", args->tls_key, "tls:// listeners: the key of --tls-cert (PEM)")
+      ->type_name("FILE");
   cmd->add_option("--spool", args->spool,
                   "Directory of an on-disk queue: devices are ACKed once their messages are synced there,\n"
                   "and published when the broker takes them");

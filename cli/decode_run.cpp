@@ -135,7 +135,8 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
         session = open_session(program, options, input.transport, error);
         if (!ident.empty()) session->set_ident(ident);
         const size_t end = gap < input.gaps.size() ? input.gaps[gap].chunk : input.chunks.size();
-        const ResyncResult resync = find_frame_start(program, options, session->ident(), input.chunks, i, end);
+        const ResyncResult resync =
+            find_frame_start(program, options, session->ident(), input.chunks, i, end);
         skip = resync.skipped;
         writer.set_base(g.to + 1 + skip);
         if (sinks.errors) {

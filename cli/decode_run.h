@@ -40,7 +40,7 @@ struct InputStream {
 struct DecodeOptions {
   bool lenient_checks = false;                               // --crc warn
   std::vector<std::pair<std::string, std::string>> options;  // --option NAME=VALUE
-  std::string ident;          // --ident: the session's ident before any login
+  std::string ident;                                         // --ident: the session's ident before any login
   bool server_fields = true;  // peer and server.timestamp on messages of streams that have them
 };
 

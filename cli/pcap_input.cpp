@@ -160,7 +160,8 @@ class FlowBuilder {
 
   void add(const Segment& seg, int64_t time_ms) {
     const bool low_sent = seg.src < seg.dst;
-    const Key key = low_sent ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
+    const Key key =
+        low_sent ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
     auto it = conversations_.find(key);
     if (seg.proto == kProtoUdp) {
       if (seg.payload.empty()) return;
@@ -327,7 +328,8 @@ bool read_capture(const std::string& path, const CaptureOptions& options, std::v
     error = "--filter '" + options.filter + "': " + pcap_geterr(pcap.get());
     return false;
   }
-  std::unique_ptr<bpf_program, decltype(&pcap_freecode)> filter_owner(filtered ? &filter : nullptr, &pcap_freecode);
+  std::unique_ptr<bpf_program, decltype(&pcap_freecode)> filter_owner(filtered ? &filter : nullptr,
+                                                                      &pcap_freecode);
   FlowBuilder builder(path, options, flows);
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;

@@ -40,7 +40,8 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
       return false;
     }
 
-  for (const auto& l : config.listeners) out << "listen   " << l.text() << " (" << protocols[l.protocol] << ")\n";
+  for (const auto& l : config.listeners)
+    out << "listen   " << l.text() << " (" << protocols[l.protocol] << ")\n";
   for (const auto& s : config.sinks) out << "sink     " << s.text() << "\n";
   out << "http     " << (config.http.empty() ? "none" : config.http) << "\n";
   out << "workers  " << (config.workers ? std::to_string(config.workers) : "one per CPU") << "\n";
@@ -49,14 +50,17 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
   for (const auto& s : config.sinks) mqtt = mqtt || s.kind == gateway::SinkKind::Mqtt;
   if (mqtt)
     out << "mqtt     topic " << config.mqtt.topic << ", qos " << config.mqtt.qos << ", commands "
-        << on_off(config.mqtt.commands) << (config.mqtt.cert_file.empty() ? "" : ", client certificate") << "\n";
+        << on_off(config.mqtt.commands) << (config.mqtt.cert_file.empty() ? "" : ", client certificate")
+        << "\n";
   if (!config.spool_dir.empty())
     out << "spool    " << config.spool_dir << " (at most " << config.spool_max_bytes << " bytes)\n";
-  if (tls) out << "tls      " << config.tls.cert_file << ", handshake " << config.tls.handshake_timeout << " s\n";
+  if (tls)
+    out << "tls      " << config.tls.cert_file << ", handshake " << config.tls.handshake_timeout << " s\n";
   const auto& l = config.limits;
-  out << "limits   max_frame " << l.max_frame << ", idle_timeout " << l.idle_timeout << " s, max_pending_frames "
-      << l.max_pending_frames << ", max_sink_queue " << l.max_sink_queue << ", max_connections " << l.max_connections
-      << ", drain_timeout " << l.drain_timeout << " s, command_timeout " << l.command_timeout << " s\n";
+  out << "limits   max_frame " << l.max_frame << ", idle_timeout " << l.idle_timeout
+      << " s, max_pending_frames " << l.max_pending_frames << ", max_sink_queue " << l.max_sink_queue
+      << ", max_connections " << l.max_connections << ", drain_timeout " << l.drain_timeout
+      << " s, command_timeout " << l.command_timeout << " s\n";
   return true;
 }
 

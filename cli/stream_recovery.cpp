@@ -40,7 +40,8 @@ ResyncResult find_frame_start(const std::shared_ptr<const Program>& program, con
   }
   const size_t scan = std::min(bytes.size(), kResyncScanBytes);
   for (size_t k = 0; k < scan; ++k) {
-    const auto window = std::span<const uint8_t>(bytes).subspan(k, std::min(kResyncWindowBytes, bytes.size() - k));
+    const auto window =
+        std::span<const uint8_t>(bytes).subspan(k, std::min(kResyncWindowBytes, bytes.size() - k));
     if (first_frame_decodes(program, trial, window)) return {true, k};
   }
   return {false, total};

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "command_args.h"
-#include "tls.h"
 #include "pvm/vm.h"
+#include "tls.h"
 
 namespace pvm::gateway {
 

@@ -69,20 +69,19 @@ class Gateway {
 
   int run() {
     std::string error;
-    if (!validate(config_, error) || !readable_tls_files(error) || !load_programs(error) || !open_listeners(error) ||
-        !open_files(error) || !open_spool(error) || !open_http(error)) {
+    if (!validate(config_, error) || !readable_tls_files(error) || !load_programs(error) ||
+        !open_listeners(error) || !open_files(error) || !open_spool(error) || !open_http(error)) {
       LogLine(Level::Error, "cannot start").str("error", error);
       return kServeConfig;
     }
     const bool mqtt = mqtt_used();
     if (mqtt) mosquitto_lib_init();
     start_workers();
-    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_,
-                        [this](std::string& why) {
-                          // SIGHUP also reopens the jsonl files, after logrotate moved them.
-                          for (auto& f : files_) f->reopen = true;
-                          return reload(why);
-                        });
+    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_, [this](std::string& why) {
+      // SIGHUP also reopens the jsonl files, after logrotate moved them.
+      for (auto& f : files_) f->reopen = true;
+      return reload(why);
+    });
     const bool ok = control.run();
     if (!ok) {
       LogLine(Level::Error, "control loop failed");
@@ -279,7 +278,6 @@ class Gateway {
     }
     return true;
   }
-
 
   std::vector<Worker*> worker_pointers() {
     std::vector<Worker*> out;

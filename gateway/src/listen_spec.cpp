@@ -39,7 +39,8 @@ bool parse_host_port(std::string_view text, std::string& host, uint16_t& port, s
 bool parse_listen(std::string_view text, ListenSpec& out, std::string& error) {
   const size_t at = text.rfind('@');
   if (at == std::string_view::npos || at == 0) {
-    error = "'" + std::string(text) + "' is not PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT or PROTOCOL@udp://HOST:PORT";
+    error = "'" + std::string(text) +
+            "' is not PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT or PROTOCOL@udp://HOST:PORT";
     return false;
   }
   ListenSpec spec;
@@ -114,7 +115,8 @@ bool parse_sink(std::string_view text, SinkSpec& out, std::string& error) {
       return false;
     }
   } else {
-    error = "'" + std::string(text) + "' is not a sink (stdout, jsonl:PATH, mqtt://HOST:PORT, mqtts://HOST:PORT)";
+    error =
+        "'" + std::string(text) + "' is not a sink (stdout, jsonl:PATH, mqtt://HOST:PORT, mqtts://HOST:PORT)";
     return false;
   }
   out = std::move(spec);

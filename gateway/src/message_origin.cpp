@@ -22,7 +22,8 @@ void append_json_with_origin(std::string& out, const Message& message, const Mes
   if (message.find("server.timestamp") == nullptr) {
     char text[48];
     std::snprintf(text, sizeof text, "%s\"server.timestamp\":%lld.%03d", first ? "" : ",",
-                  static_cast<long long>(origin.received_ms / 1000), static_cast<int>(origin.received_ms % 1000));
+                  static_cast<long long>(origin.received_ms / 1000),
+                  static_cast<int>(origin.received_ms % 1000));
     out += text;
     first = false;
   }

@@ -120,7 +120,9 @@ void Histogram::observe(double seconds) {
 }
 
 Metrics::Metrics(std::vector<SeriesLabel> series, std::vector<std::string> sinks, unsigned workers)
-    : series_(std::move(series)), sinks_(std::move(sinks)), start_time_(static_cast<double>(unix_millis()) / 1000) {
+    : series_(std::move(series)),
+      sinks_(std::move(sinks)),
+      start_time_(static_cast<double>(unix_millis()) / 1000) {
   for (unsigned i = 0; i < workers; ++i)
     workers_.push_back(std::make_unique<WorkerStats>(series_.size(), sinks_.size()));
 }
@@ -128,10 +130,11 @@ Metrics::Metrics(std::vector<SeriesLabel> series, std::vector<std::string> sinks
 std::string Metrics::render() const {
   std::string out;
   const BuildInfo build = build_info();
-  header(out, "pvm_build_info", "gauge", "The pvm binary: version, git commit, and whether a JIT runs the protocols.");
+  header(out, "pvm_build_info", "gauge",
+         "The pvm binary: version, git commit, and whether a JIT runs the protocols.");
   sample(out, "pvm_build_info",
-         "version=\"" + label_value(build.version) + "\",commit=\"" + label_value(build.commit) + "\",jit=\"" +
-             build.jit + "\"",
+         "version=\"" + label_value(build.version) + "\",commit=\"" + label_value(build.commit) +
+             "\",jit=\"" + build.jit + "\"",
          1);
   append_process_metrics(out, start_time_);
   auto labels = [&](size_t s) {
@@ -169,7 +172,8 @@ std::string Metrics::render() const {
       sample(out, "pvm_errors_total", labels(s) + ",reason=\"" + std::string(kReasonNames[r]) + "\"", total);
     }
 
-  auto per_series_histogram = [&](std::string_view name, std::string_view help, auto field, const Bounds& bounds) {
+  auto per_series_histogram = [&](std::string_view name, std::string_view help, auto field,
+                                  const Bounds& bounds) {
     header(out, name, "histogram", help);
     for (size_t s = 0; s < series_.size(); ++s) {
       std::vector<const Histogram*> parts;
@@ -177,11 +181,13 @@ std::string Metrics::render() const {
       histogram_lines(out, name, labels(s), parts, bounds);
     }
   };
-  per_series_histogram("pvm_decode_seconds", "Time the VM took to frame and decode one frame.",
-                       [](const SeriesStats& x) -> const Histogram& { return x.decode; }, kDecodeBounds);
-  per_series_histogram("pvm_ack_latency_seconds",
-                       "Time from receiving a frame to sending its replies (the sinks' delay included).",
-                       [](const SeriesStats& x) -> const Histogram& { return x.ack; }, kLatencyBounds);
+  per_series_histogram(
+      "pvm_decode_seconds", "Time the VM took to frame and decode one frame.",
+      [](const SeriesStats& x) -> const Histogram& { return x.decode; }, kDecodeBounds);
+  per_series_histogram(
+      "pvm_ack_latency_seconds",
+      "Time from receiving a frame to sending its replies (the sinks' delay included).",
+      [](const SeriesStats& x) -> const Histogram& { return x.ack; }, kLatencyBounds);
 
   header(out, "pvm_sink_latency_seconds", "histogram",
          "Time from handing a message to a sink until the sink accepted it.");

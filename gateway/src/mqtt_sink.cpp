@@ -62,11 +62,14 @@ void MqttSink::enable_tls() {
   const char* cert = options_.cert_file.empty() ? nullptr : options_.cert_file.c_str();
   const char* key = options_.key_file.empty() ? nullptr : options_.key_file.c_str();
   int rc = MOSQ_ERR_SUCCESS;
-  if (ca != nullptr || cert != nullptr) rc = mosquitto_tls_set(mosq_, ca, ca ? nullptr : kSystemCaPath, cert, key, nullptr);
+  if (ca != nullptr || cert != nullptr)
+    rc = mosquitto_tls_set(mosq_, ca, ca ? nullptr : kSystemCaPath, cert, key, nullptr);
   if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1 /* verify the broker */, nullptr, nullptr);
   if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq_, false);
   if (rc != MOSQ_ERR_SUCCESS)
-    LogLine(Level::Error, "mqtt tls set-up failed").str("broker", spec_.text()).str("error", mosquitto_strerror(rc));
+    LogLine(Level::Error, "mqtt tls set-up failed")
+        .str("broker", spec_.text())
+        .str("error", mosquitto_strerror(rc));
 }
 
 MqttSink::~MqttSink() {

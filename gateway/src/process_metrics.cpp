@@ -12,7 +12,8 @@ namespace {
 
 void metric(std::string& out, const char* name, const char* type, const char* help, double value) {
   char line[256];
-  std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", name, help, name, type, name, value);
+  std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", name, help, name, type, name,
+                value);
   out += line;
 }
 
@@ -34,16 +35,20 @@ void append_process_metrics(std::string& out, double start_time) {
   getrusage(RUSAGE_SELF, &usage);
   const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  metric(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
+  metric(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+         cpu);
+  // Counted first, while no file of ours is open.
+  const long fds = open_fds();
   // statm: total and resident sizes in pages.
   std::ifstream statm("/proc/self/statm");
   double pages_total = 0, pages_resident = 0;
   if (statm >> pages_total >> pages_resident) {
     const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
     metric(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", pages_total * page);
-    metric(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", pages_resident * page);
+    metric(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           pages_resident * page);
   }
-  if (const long fds = open_fds(); fds >= 0)
+  if (fds >= 0)
     metric(out, "process_open_fds", "gauge", "Number of open file descriptors.", static_cast<double>(fds));
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)

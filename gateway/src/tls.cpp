@@ -34,8 +34,8 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Idle connections give their buffers back; a write that returned "want write" is retried
   // from the worker's unsent buffer, which may have moved.
-  SSL_CTX_set_mode(ctx.get(),
-                   SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) {
     error = cert_file + ": " + openssl_error("not a PEM certificate");
     return nullptr;

@@ -90,9 +90,9 @@ class Worker final : public DeliveryListener {
     std::vector<uint64_t> awaiting;  // commands sent, waiting for the device's answer
     std::unique_ptr<TlsStream> tls;  // tls:// connections
     int64_t handshake_deadline_ms = 0;
-    bool tls_want_write = false;     // the TLS layer must write before it can read on
-    bool tls_ready_listed = false;   // in tls_ready_: decrypted bytes wait inside the stream
-    sockaddr_storage peer{};         // the device's address
+    bool tls_want_write = false;    // the TLS layer must write before it can read on
+    bool tls_ready_listed = false;  // in tls_ready_: decrypted bytes wait inside the stream
+    sockaddr_storage peer{};        // the device's address
     socklen_t peer_len = 0;
     PeerKey key{};
   };
@@ -183,9 +183,9 @@ class Worker final : public DeliveryListener {
   std::vector<uint64_t> tls_ready_;                // TLS endpoints with decrypted bytes unread
   std::vector<uint8_t> buffer_;
   std::string json_;
-  std::string peer_text_;       // the current frame's peer, as text
-  int64_t received_ms_ = 0;     // Unix time of the read that completed the frame being decoded
-  int64_t received_ns_ = 0;     // the same read on the steady clock: ACK latency
+  std::string peer_text_;        // the current frame's peer, as text
+  int64_t received_ms_ = 0;      // Unix time of the read that completed the frame being decoded
+  int64_t received_ns_ = 0;      // the same read on the steady clock: ACK latency
   int64_t decode_start_ns_ = 0;  // when the session began on the frame being decoded
   Endpoint* current_ = nullptr;  // the endpoint whose session is being fed
   FrameCallback on_frame_;

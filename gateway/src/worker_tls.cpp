@@ -87,7 +87,8 @@ void Worker::read_tls_ready() {
 void Worker::expire_handshakes() {
   std::vector<Endpoint*> late;
   for (auto& [id, ep] : endpoints_)
-    if (ep->tls && now_ms_ >= ep->handshake_deadline_ms && !ep->tls->handshake_done()) late.push_back(ep.get());
+    if (ep->tls && now_ms_ >= ep->handshake_deadline_ms && !ep->tls->handshake_done())
+      late.push_back(ep.get());
   for (Endpoint* ep : late) {
     LogLine(Level::Debug, "tls handshake timed out")
         .str("protocol", ep->listener.protocol)

@@ -134,7 +134,8 @@ TEST_CASE("pcap: a TCP connection is put back in order, without retransmissions 
   CHECK(joined(flows[0]) == text("abcdefghij"));
 }
 
-TEST_CASE("pcap: without a SYN the side off the server's port is the device, even when the server speaks first") {
+TEST_CASE(
+    "pcap: without a SYN the side off the server's port is the device, even when the server speaks first") {
   std::vector<Bytes> frames = {
       ethernet(tcp(kServer, kDevice, 9, kAck | kPsh, text("01"))),
       ethernet(tcp(kDevice, kServer, 77, kAck | kPsh, text("12"))),

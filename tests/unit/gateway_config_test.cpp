@@ -172,8 +172,9 @@ handshake_timeout = 5
   CHECK(validate(c, error));
   c.tls.key_file.clear();
   CHECK_FALSE(validate(c, error));
-  CHECK(error == "teltonika@tls://0.0.0.0:5027: a TLS listener needs a certificate and its key (--tls-cert and "
-                 "--tls-key, or [tls] cert_file and key_file)");
+  CHECK(error ==
+        "teltonika@tls://0.0.0.0:5027: a TLS listener needs a certificate and its key (--tls-cert and "
+        "--tls-key, or [tls] cert_file and key_file)");
   c.tls.key_file = "k";
   c.mqtt.key_file.clear();
   CHECK_FALSE(validate(c, error));

@@ -35,7 +35,8 @@ std::string with_origin(std::span<const Field> fields) {
 }  // namespace
 
 TEST_CASE("gateway: server.timestamp and peer follow ident and protocol.id") {
-  const std::array fields{str("ident", "356307042441013"), str("protocol.id", "teltonika"), num("codec.id", 8)};
+  const std::array fields{str("ident", "356307042441013"), str("protocol.id", "teltonika"),
+                          num("codec.id", 8)};
   CHECK(with_origin(fields) ==
         R"({"ident":"356307042441013","protocol.id":"teltonika","server.timestamp":1700000000.123,)"
         R"("peer":"10.0.0.7:40112","codec.id":8})");
@@ -45,13 +46,15 @@ TEST_CASE("gateway: server.timestamp and peer follow ident and protocol.id") {
 
 TEST_CASE("gateway: a program's own peer is kept, not repeated") {
   const std::array fields{str("ident", "1"), str("peer", "set by the program")};
-  CHECK(with_origin(fields) == R"({"ident":"1","server.timestamp":1700000000.123,"peer":"set by the program"})");
+  CHECK(with_origin(fields) ==
+        R"({"ident":"1","server.timestamp":1700000000.123,"peer":"set by the program"})");
   // A whole second keeps its three decimals.
   std::string out;
   append_json_with_origin(out, Message{fields}, MessageOrigin{1700000000000, ""});
   CHECK(out == R"({"ident":"1","server.timestamp":1700000000.000,"peer":"set by the program"})");
   // Nothing but the envelope, and nothing at all but the origin.
   const std::array only_ident{str("ident", "1")};
-  CHECK(with_origin(only_ident) == R"({"ident":"1","server.timestamp":1700000000.123,"peer":"10.0.0.7:40112"})");
+  CHECK(with_origin(only_ident) ==
+        R"({"ident":"1","server.timestamp":1700000000.123,"peer":"10.0.0.7:40112"})");
   CHECK(with_origin({}) == R"({"server.timestamp":1700000000.123,"peer":"10.0.0.7:40112"})");
 }

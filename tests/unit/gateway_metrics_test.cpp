@@ -37,15 +37,17 @@ TEST_CASE("gateway: metrics rendering") {
         std::string::npos);
   CHECK(text.find("pvm_decode_seconds_sum{protocol=\"teltonika\",transport=\"udp\"} 0.000007000\n") !=
         std::string::npos);
-  CHECK(text.find("pvm_ack_latency_seconds_bucket{protocol=\"teltonika\",transport=\"tcp\",le=\"0.001\"} 0\n") !=
+  CHECK(text.find(
+            "pvm_ack_latency_seconds_bucket{protocol=\"teltonika\",transport=\"tcp\",le=\"0.001\"} 0\n") !=
         std::string::npos);
-  CHECK(text.find("pvm_ack_latency_seconds_bucket{protocol=\"teltonika\",transport=\"tcp\",le=\"0.0025\"} 1\n") !=
+  CHECK(text.find(
+            "pvm_ack_latency_seconds_bucket{protocol=\"teltonika\",transport=\"tcp\",le=\"0.0025\"} 1\n") !=
         std::string::npos);
   CHECK(text.find("# TYPE pvm_sink_queue_depth gauge\n") != std::string::npos);
   CHECK(text.find("pvm_build_info{version=\"" + build_info().version + "\",commit=\"") != std::string::npos);
   CHECK(text.find(",jit=\"false\"} 1\n") != std::string::npos);
-  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
-                           "process_start_time_seconds ", "process_max_fds "})
+  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+                           "process_open_fds ", "process_start_time_seconds ", "process_max_fds "})
     CHECK(text.find(std::string("\n") + name) != std::string::npos);
   CHECK(reason_of(pvm::Trap::Rejected) == Reason::Rejected);
   CHECK(reason_name(Reason::UdpBacklog) == "udp_backlog");

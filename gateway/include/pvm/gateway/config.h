@@ -83,9 +83,9 @@ struct GatewayConfig {
   std::string http;       // HOST:PORT of /metrics, /healthz, /readyz and commands; empty: none
   std::string spool_dir;  // empty: no spool, devices are ACKed only once the broker has the data
   uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
-  bool jsonl_fsync = false;  // fdatasync each batch, not only write it
+  bool jsonl_fsync = false;   // fdatasync each batch, not only write it
   bool server_fields = true;  // server.timestamp and peer on every message
-  unsigned workers = 0;      // 0: one per CPU
+  unsigned workers = 0;       // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;
   std::string base_dir;  // relative protocol paths in a config file are relative to the file

@@ -17,7 +17,8 @@ inline constexpr uint32_t kDefaultMaxSinkQueue = 4096;      // per worker, messa
 inline constexpr uint32_t kDefaultMaxConnections = 100000;  // per worker
 inline constexpr uint32_t kDefaultDrainTimeout = 10;        // seconds SIGTERM waits for the sinks
 inline constexpr uint32_t kDefaultCommandTimeout = 30;      // seconds an HTTP command waits for the answer
-inline constexpr uint32_t kDefaultTlsHandshakeTimeout = 10;  // seconds a TLS device has to finish its handshake
+inline constexpr uint32_t kDefaultTlsHandshakeTimeout =
+    10;  // seconds a TLS device has to finish its handshake
 
 // MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
 inline constexpr uint32_t kMaxMqttPacketIds = 65535;
