@@ -1,9 +1,5 @@
 #include "serve_check.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <ostream>
 
@@ -30,15 +26,9 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
     }
     protocols[l.protocol] = std::string(program->protocol());
   }
+  if (!gateway::check_certificates(config, error)) return false;
   bool tls = false;
   for (const auto& l : config.listeners) tls = tls || l.tls;
-  std::vector<const std::string*> files{&config.mqtt.ca_file, &config.mqtt.cert_file, &config.mqtt.key_file};
-  if (tls) files.insert(files.end(), {&config.tls.cert_file, &config.tls.key_file});
-  for (const std::string* f : files)
-    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
-      error = *f + ": " + std::strerror(errno);
-      return false;
-    }
 
   for (const auto& l : config.listeners)
     out << "listen   " << l.text() << " (" << protocols[l.protocol] << ")\n";

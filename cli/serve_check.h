@@ -9,7 +9,7 @@
 
 namespace pvm::cli {
 
-// Validates `config`, loads every listener's protocol and reads the certificate files, then
+// Validates `config`, loads every listener's protocol and the certificates, then
 // writes a summary to `out`. False with a reason (one per line) in `error` otherwise.
 bool check_serve_config(const gateway::GatewayConfig& config, const gateway::ProgramLoader& loader,
                         std::ostream& out, std::string& error);

@@ -69,7 +69,7 @@ class Gateway {
 
   int run() {
     std::string error;
-    if (!validate(config_, error) || !readable_tls_files(error) || !load_programs(error) ||
+    if (!validate(config_, error) || !check_certificates(config_, error) || !load_programs(error) ||
         !open_listeners(error) || !open_files(error) || !open_spool(error) || !open_http(error)) {
       LogLine(Level::Error, "cannot start").str("error", error);
       return kServeConfig;
@@ -99,17 +99,6 @@ class Gateway {
     for (const auto& s : config_.sinks)
       if (s.kind == SinkKind::Mqtt) return true;
     return false;
-  }
-
-  // The MQTT client's certificate files are read by each worker's client when it starts: a
-  // missing one is a configuration error now, not a broker that never comes up.
-  bool readable_tls_files(std::string& error) const {
-    for (const std::string* f : {&config_.mqtt.ca_file, &config_.mqtt.cert_file, &config_.mqtt.key_file})
-      if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
-        error = *f + ": " + std::strerror(errno);
-        return false;
-      }
-    return true;
   }
 
   // One program per distinct protocol; every session option checked against it.
@@ -301,6 +290,19 @@ class Gateway {
 };
 
 }  // namespace
+
+bool check_certificates(const GatewayConfig& config, std::string& error) {
+  // The MQTT client reads its files when each worker's client starts: a missing one is a
+  // configuration error now, not a broker that never comes up.
+  for (const std::string* f : {&config.mqtt.ca_file, &config.mqtt.cert_file, &config.mqtt.key_file})
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+      error = *f + ": " + std::strerror(errno);
+      return false;
+    }
+  for (const ListenSpec& l : config.listeners)
+    if (l.tls) return make_tls_context(config.tls.cert_file, config.tls.key_file, error) != nullptr;
+  return true;
+}
 
 int serve(const GatewayConfig& config, const ProgramLoader& loader) {
   // Every thread inherits this mask: the signals reach only the control loop's signalfd.

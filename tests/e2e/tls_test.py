@@ -135,6 +135,15 @@ def body(args, work):
                               "--tls-key", os.path.join(certs, "client.key")], capture_output=True, text=True,
                              timeout=20)
         assert bad.returncode == 2 and "client.key: " in bad.stderr and "mismatch" in bad.stderr, bad.stderr
+        # --check says the same before a rollout, and names a CA file that is not there.
+        checked = subprocess.run([args.pvm, "serve", "--check", "--listen", f"teltonika@tls://127.0.0.1:{port}",
+                                  "--tls-cert", os.path.join(certs, "server.crt"),
+                                  "--tls-key", os.path.join(certs, "client.key")], capture_output=True, text=True)
+        assert checked.returncode == 2 and "mismatch" in checked.stderr, checked.stderr
+        missing = subprocess.run([args.pvm, "serve", "--listen", f"teltonika@tcp://127.0.0.1:{free_port()}",
+                                  "--sink", "mqtts://localhost", "--mqtt-ca-file", os.path.join(certs, "none.crt")],
+                                 capture_output=True, text=True, timeout=20)
+        assert missing.returncode == 2 and "none.crt: No such file or directory" in missing.stderr, missing.stderr
 
         # The broker's certificate names "localhost", not "127.0.0.1": that sink must not connect.
         wrong = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{free_port()}",
