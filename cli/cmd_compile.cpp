@@ -34,7 +34,8 @@ int run_compile(const CompileArgs& args) {
   for (const auto& [name, dump] : kDumps)
     if (args.dump == name) options.dump = dump;
 
-  compiler::CompileResult result = compiler::compile_file(args.input, options);
+  compiler::CompileResult result = args.input == "-" ? compiler::compile_source("<stdin>", source, options)
+                                                     : compiler::compile_file(args.input, options);
   std::cerr << render_diagnostics(result.diagnostics);
   if (options.dump != compiler::Dump::None) {
     // A printout replaces the output file: it is for looking at one phase, not for building.
@@ -44,7 +45,7 @@ int run_compile(const CompileArgs& args) {
   if (!result.ok) return kExitFailed;
 
   if (args.emit == "asm") {
-    if (args.output.empty()) {
+    if (args.output.empty() || args.output == "-") {
       std::cout << result.asm_text;
       return kExitOk;
     }
@@ -60,7 +61,9 @@ int run_compile(const CompileArgs& args) {
     return kExitFailed;
   }
   std::string out_path = args.output;
-  if (out_path.empty()) out_path = std::filesystem::path(args.input).replace_extension(".pvmc").string();
+  if (out_path.empty())
+    out_path =
+        args.input == "-" ? "-" : std::filesystem::path(args.input).replace_extension(".pvmc").string();
   std::vector<uint8_t> bytes = bc::serialize(result.module);
   if (!write_file(out_path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, error)) {
     std::cerr << "pvm compile: " << error << "\n";
@@ -75,9 +78,12 @@ void add_compile_command(CLI::App& app, int& status) {
   auto args = std::make_shared<CompileArgs>();
   CLI::App* cmd =
       app.add_subcommand("compile", "Compile a .pvm program to a verified .pvmc module or to assembly");
-  cmd->add_option("file", args->input, "The .pvm source file")->type_name("FILE.pvm")->required();
+  cmd->add_option("file", args->input, "The .pvm source file ('-': standard input)")
+      ->type_name("FILE.pvm")
+      ->required();
   cmd->add_option("-o,--output", args->output,
-                  "Output file (default: FILE.pvmc beside the input; for --emit asm, standard output)")
+                  "Output file (default: FILE.pvmc beside the input; for --emit asm or input '-', standard\n"
+                  "output; '-': standard output)")
       ->type_name("OUT");
   cmd->add_option("--emit", args->emit, "What to write: a pvmc module or asm text")
       ->check(CLI::IsMember({"pvmc", "asm"}))
@@ -91,8 +97,12 @@ void add_compile_command(CLI::App& app, int& status) {
       ->type_name("DIR")
       ->allow_extra_args(false);
   cmd->footer(
-      "Diagnostics go to standard error. Exit status: 0 on success, 1 on compile errors, 2 for usage "
-      "errors.");
+      "Diagnostics go to standard error. Exit status: 0 on success, 1 on compile errors, 2 for usage\n"
+      "errors (an unreadable input, an unwritable output).\n\n"
+      "Examples:\n"
+      "  pvm compile stdlib-protocols/teltonika.pvm -o teltonika.pvmc\n"
+      "  pvm compile my_tracker.pvm --emit asm -o - | less\n"
+      "  pvm compile my_tracker.pvm --dump typed");
   cmd->callback([args, &status] { status = run_compile(*args); });
 }
 

@@ -11,6 +11,8 @@
 #include "hex_input.h"
 #include "pcap_input.h"
 #include "program_loader.h"
+#include "pvm/gateway/config.h"
+#include "stream_recovery.h"
 
 namespace pvm::cli {
 namespace {
@@ -26,6 +28,10 @@ struct DecodeArgs {
   std::vector<std::string> options;
   std::string output = "json";
   std::vector<std::string> inputs;
+  uint16_t port = 0;
+  std::string ident;
+  std::string filter;
+  bool no_server_fields = false;
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -37,18 +43,50 @@ std::string format_of(const std::string& path, const std::string& explicit_forma
   return "bin";
 }
 
-// Appends the streams of one input file; false with a reason when it cannot be read.
-bool read_input(const DecodeArgs& args, const std::string& path, std::vector<InputStream>& streams,
-                std::string& error) {
-  std::string format = format_of(path, args.format);
-  if (format == "pcap") {
-    std::vector<CaptureFlow> flows;
-    if (!read_capture(path, flows, error)) return false;
-    for (auto& flow : flows)
-      streams.push_back({std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks),
-                         ChunkOrigin::Packet, std::move(flow.packets)});
-    return true;
+// The device's streams of a capture. A conversation whose device side the packets do not show
+// comes as both directions: the one that decodes better is kept, never both.
+bool read_pcap(const DecodeArgs& args, const std::string& path, const std::shared_ptr<const Program>& program,
+               const DecodeOptions& options, std::vector<InputStream>& streams, std::string& error) {
+  CaptureOptions capture;
+  capture.server_port = args.port ? args.port : gateway::customary_port(program->protocol());
+  capture.filter = args.filter;
+  std::vector<CaptureFlow> flows;
+  if (!read_capture(path, capture, flows, error)) return false;
+  std::vector<InputStream> found(flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) {
+    CaptureFlow& flow = flows[i];
+    InputStream& s = found[i];
+    s.name = std::move(flow.name);
+    s.transport = flow.transport;
+    s.whole_frames = args.framed;
+    s.chunks = std::move(flow.chunks);
+    s.origin = ChunkOrigin::Packet;
+    s.origins = std::move(flow.packets);
+    s.peer = std::move(flow.peer);
+    s.times_ms = std::move(flow.times_ms);
+    for (const CaptureGap& g : flow.gaps) s.gaps.push_back({g.chunk, g.from, g.to});
   }
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const int other = flows[i].other;
+    if (other >= 0 && static_cast<size_t>(other) > i) {
+      // Ties go to the side that spoke first, as a device usually does.
+      const bool keep_first =
+          device_score(program, options, found[i]) >= device_score(program, options, found[other]);
+      found[keep_first ? other : i].chunks.clear();
+      found[keep_first ? other : i].name.clear();
+    }
+  }
+  for (auto& s : found)
+    if (!s.name.empty()) streams.push_back(std::move(s));
+  return true;
+}
+
+// Appends the streams of one input file; false with a reason when it cannot be read.
+bool read_input(const DecodeArgs& args, const std::string& path,
+                const std::shared_ptr<const Program>& program, const DecodeOptions& options,
+                std::vector<InputStream>& streams, std::string& error) {
+  std::string format = format_of(path, args.format);
+  if (format == "pcap") return read_pcap(args, path, program, options, streams, error);
   InputStream stream;
   stream.name = path == "-" ? "<stdin>" : path;
   stream.transport = args.transport == "udp" ? Transport::Udp : Transport::Tcp;
@@ -72,6 +110,8 @@ int run_decode_command(const DecodeArgs& args) {
   };
   DecodeOptions options;
   options.lenient_checks = args.crc == "warn";
+  options.ident = args.ident;
+  options.server_fields = !args.no_server_fields;
   for (const auto& text : args.options) {
     std::pair<std::string, std::string> option;
     if (!split_assignment(text, option)) return fail("--option takes NAME=VALUE, not '" + text + "'");
@@ -85,20 +125,29 @@ int run_decode_command(const DecodeArgs& args) {
 
   std::vector<InputStream> streams;
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
+  if (!args.filter.empty() || args.port)
+    for (const auto& input : inputs)
+      if (format_of(input, args.format) != "pcap")
+        return fail("--filter and --port apply to pcap input only");
   for (const auto& input : inputs)
-    if (!read_input(args, input, streams, error)) return fail(error);
+    if (!read_input(args, input, program, options, streams, error)) return fail(error);
 
   std::ofstream replies, frames;
   DecodeSinks sinks;
   sinks.errors = &std::cerr;
   if (args.output == "json") sinks.messages = &std::cout;
   if (args.output == "frames") sinks.listing = &std::cout;
-  if (!args.replies_path.empty()) {
+  // '-' is standard output, interleaved with the messages in frame order.
+  if (args.replies_path == "-") {
+    sinks.replies = &std::cout;
+  } else if (!args.replies_path.empty()) {
     replies.open(args.replies_path, std::ios::trunc);
     if (!replies) return fail("cannot write " + args.replies_path);
     sinks.replies = &replies;
   }
-  if (!args.frames_path.empty()) {
+  if (args.frames_path == "-") {
+    sinks.frames = &std::cout;
+  } else if (!args.frames_path.empty()) {
     frames.open(args.frames_path, std::ios::trunc);
     if (!frames) return fail("cannot write " + args.frames_path);
     sinks.frames = &frames;
@@ -110,7 +159,7 @@ int run_decode_command(const DecodeArgs& args) {
     std::cout << stats.frames << " frames, " << stats.messages << " messages, " << stats.replies
               << " replies, " << stats.bad_frames << " rejected, " << stats.warnings << " warnings\n";
   std::cout.flush();
-  return stats.bad_frames ? kExitFailed : kExitOk;
+  return stats.bad_frames || stats.gaps ? kExitFailed : kExitOk;
 }
 
 }  // namespace
@@ -122,7 +171,11 @@ void add_decode_command(CLI::App& app, int& status) {
   cmd->footer(
       "A rejected frame is reported on standard error as 'INPUT:LINE: offset N: ...' (a capture: 'INPUT packet N:')\n"
       "and decoding goes on. '--output frames' shows each frame with its input line, bytes, messages and replies.\n"
-      "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.");
+      "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.\n\n"
+      "Examples:\n"
+      "  pvm decode -p teltonika examples/captures/teltonika.hex --replies -\n"
+      "  echo 000f333536333037303432343431303133 | pvm decode -p teltonika\n"
+      "  pvm decode -p teltonika --format pcap capture.pcap --output frames");
   cmd->add_option("-p,--protocol", args->protocol,
                   "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
       ->type_name("PROTOCOL")
@@ -139,11 +192,12 @@ void add_decode_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"hex", "bin", "pcap"}));
   cmd->add_flag("--framed", args->framed,
                 "Every chunk is one complete frame: skip the protocol's TCP framing");
-  cmd->add_option("--replies", args->replies_path, "Write every reply as a lowercase hex line to FILE")
+  cmd->add_option("--replies", args->replies_path,
+                  "Write every reply as a lowercase hex line to FILE ('-': standard output)")
       ->type_name("FILE");
   cmd->add_option("--frames", args->frames_path,
-                  "Write one JSON object per frame to FILE: input, lines (or packets), offset, size,\n"
-                  "hex, messages, replies, warnings and error")
+                  "Write one JSON object per frame to FILE ('-': standard output): input, lines (or\n"
+                  "packets), offset, size, hex, messages, replies, warnings and error")
       ->type_name("FILE");
   cmd->add_option("--crc", args->crc,
                   "strict rejects a frame whose check fails; warn decodes it with a warning")
@@ -157,6 +211,19 @@ void add_decode_command(CLI::App& app, int& status) {
                   "its bytes, messages, replies, warnings and error); none only counts them")
       ->check(CLI::IsMember({"json", "frames", "none"}))
       ->capture_default_str();
+  cmd->add_option("--port", args->port,
+                  "pcap: the port the protocol's server listens on (default: its customary port); in a\n"
+                  "connection captured without its SYN, the other side is the device")
+      ->type_name("PORT");
+  cmd->add_option("--filter", args->filter,
+                  "pcap: a BPF filter (tcpdump's syntax); other packets are left alone")
+      ->type_name("EXPRESSION");
+  cmd->add_option("--ident", args->ident,
+                  "The device's ident when its login is not in the input (a capture started mid-connection)")
+      ->type_name("VALUE");
+  cmd->add_flag("--no-server-fields", args->no_server_fields,
+                "pcap: leave out peer (the device's IP:PORT) and server.timestamp (the capture time of\n"
+                "the packet that completed the frame), which messages carry by default");
   cmd->add_option("input", args->inputs,
                   "Input files, each its own connection; '-' or none reads standard input")
       ->type_name("INPUT");

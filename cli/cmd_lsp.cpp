@@ -47,7 +47,10 @@ void add_lsp_command(CLI::App& app, int& status) {
       "Editors start it and talk to it; see docs/editors.md. It reports the compiler's diagnostics as you "
       "type,\n"
       "and gives hover, go to definition, references, completion and the outline.\n"
-      "Exit status: 0 after the client's shutdown and exit, 1 when the input ended first.");
+      "Exit status: 0 after the client's shutdown and exit, 1 when the input ended first.\n\n"
+      "Examples:\n"
+      "  pvm lsp\n"
+      "  pvm lsp -I protocols/shared");
   cmd->add_option("-I,--import-dir", args->import_dirs,
                   "Folder searched for `use` imports after the importing file's own (repeatable; "
                   "the stdlib comes last)")

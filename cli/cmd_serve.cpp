@@ -2,14 +2,15 @@
 // override the file), or from the defaults: every stdlib protocol on its customary port, JSON
 // lines to stdout. The options are described in docs/operations.md.
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "commands.h"
+#include "file_io.h"
 #include "program_loader.h"
 #include "pvm/gateway/gateway.h"
+#include "serve_check.h"
 
 namespace pvm::cli {
 namespace {
@@ -28,15 +29,15 @@ struct ServeArgs {
   unsigned idle_timeout = 0;
   unsigned drain_timeout = 0;
   std::string log_level;
+  bool no_server_fields = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string mqtt_ca_file;
+  std::string mqtt_cert;
+  std::string mqtt_key;
+  bool check = false;
+  std::string check_config;
 };
-
-std::vector<std::string> stdlib_protocols() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(stdlib_dir(), ec))
-    if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
-  return names;
-}
 
 std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
                                              std::string& error) {
@@ -55,7 +56,14 @@ int run_serve(const ServeArgs& args) {
   };
   gateway::GatewayConfig config;
   std::string error;
-  if (!args.config.empty() && !gateway::load_config_file(args.config, config, error)) return fail(error);
+  const std::string& file = args.check_config.empty() ? args.config : args.check_config;
+  if (file == "-") {
+    std::string text;
+    if (!read_file("-", text, error) || !gateway::load_config_text(text, "<stdin>", config, error))
+      return fail(error);
+  } else if (!file.empty() && !gateway::load_config_file(file, config, error)) {
+    return fail(error);
+  }
   if (!args.listen.empty()) config.listeners.clear();
   for (const auto& text : args.listen) {
     gateway::ListenSpec spec;
@@ -68,8 +76,7 @@ int run_serve(const ServeArgs& args) {
     if (!gateway::parse_sink(text, spec, error)) return fail(error);
     config.sinks.push_back(std::move(spec));
   }
-  if (config.listeners.empty() && args.config.empty())
-    gateway::add_default_listeners(config, stdlib_protocols());
+  if (config.listeners.empty() && file.empty()) gateway::add_default_listeners(config, stdlib_names());
   if (config.sinks.empty()) config.sinks.push_back(gateway::SinkSpec{});
   if (!args.http.empty()) config.http = args.http;
   if (!args.mqtt_topic.empty()) config.mqtt.topic = args.mqtt_topic;
@@ -83,6 +90,17 @@ int run_serve(const ServeArgs& args) {
   if (args.idle_timeout) config.limits.idle_timeout = args.idle_timeout;
   if (args.drain_timeout) config.limits.drain_timeout = args.drain_timeout;
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
+  if (args.no_server_fields) config.server_fields = false;
+  if (!args.tls_cert.empty()) config.tls.cert_file = args.tls_cert;
+  if (!args.tls_key.empty()) config.tls.key_file = args.tls_key;
+  if (!args.mqtt_ca_file.empty()) config.mqtt.ca_file = args.mqtt_ca_file;
+  if (!args.mqtt_cert.empty()) config.mqtt.cert_file = args.mqtt_cert;
+  if (!args.mqtt_key.empty()) config.mqtt.key_file = args.mqtt_key;
+  if (args.check || !args.check_config.empty()) {
+    if (!check_serve_config(config, load_protocol, std::cout, error)) return fail(error);
+    std::cout << (file.empty() ? "the defaults and flags" : file == "-" ? "<stdin>" : file) << ": ok\n";
+    return kExitOk;
+  }
   if (!gateway::validate(config, error)) return fail(error);
   const int status = gateway::serve(config, load_protocol);
   return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
@@ -94,18 +112,27 @@ void add_serve_command(CLI::App& app, int& status) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "serve",
-      "Run the gateway: receive devices over TCP and UDP, publish their messages, ACK them once stored.\n"
+      "Run the gateway: receive devices over TCP, TLS and UDP, publish their messages, ACK them once stored.\n"
       "Without --config and --listen: every stdlib protocol on its customary port, JSON lines to stdout.\n"
-      "SIGTERM drains and stops; SIGHUP reloads the protocols. Logs are JSON lines on standard error.");
-  cmd->add_option("-c,--config", args->config, "gateway.toml (flags given as well override it)");
+      "SIGTERM drains and stops; SIGHUP reloads the protocols and reopens jsonl files. Logs are JSON lines "
+      "on standard error.");
+  cmd->add_option("-c,--config", args->config,
+                  "gateway.toml ('-': standard input); flags given as well override it")
+      ->type_name("FILE");
+  cmd->add_option("--check-config", args->check_config,
+                  "Check FILE (as --config FILE --check) and exit: 0 when it can run, 2 otherwise")
+      ->type_name("FILE");
+  cmd->add_flag("--check", args->check,
+                "Check the configuration the other options give (keys, values, protocols that compile,\n"
+                "certificate files), print a summary and exit without serving");
   cmd->add_option("--listen", args->listen,
-                  "PROTOCOL@tcp://HOST:PORT or PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options\n"
-                  "(repeatable); PROTOCOL is a stdlib name or a .pvm/.pvmc path")
+                  "PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT (TLS, see --tls-cert) or\n"
+                  "PROTOCOL@udp://HOST:PORT, with ?NAME=VALUE session options (repeatable);\n"
+                  "PROTOCOL is a stdlib name or a .pvm/.pvmc path")
       ->allow_extra_args(false);
-  cmd->add_option(
-         "--sink", args->sinks,
-         "stdout, jsonl:PATH or mqtt://HOST:PORT (repeatable: a device is ACKed once every sink has\n"
-         "its messages)")
+  cmd->add_option("--sink", args->sinks,
+                  "stdout, jsonl:PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (TLS; default port 8883)\n"
+                  "(repeatable: a device is ACKed once every sink has its messages)")
       ->allow_extra_args(false);
   cmd->add_option("--http", args->http,
                   "HOST:PORT for /metrics, /healthz, /readyz and POST /devices/IDENT/commands/NAME");
@@ -116,6 +143,18 @@ void add_serve_command(CLI::App& app, int& status) {
                   "Broker user name (the password from $PVM_MQTT_PASSWORD)");
   cmd->add_option("--mqtt-qos", args->mqtt_qos, "1 (default): ACK devices after PUBACK; 0: after the write")
       ->check(CLI::Range(0, 1));
+  cmd->add_option("--mqtt-ca-file", args->mqtt_ca_file,
+                  "mqtts://: CA certificates (PEM) the broker's certificate must chain to (default: the\n"
+                  "system's); the certificate must also name the sink's host")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-cert", args->mqtt_cert, "mqtts://: the gateway's client certificate (PEM)")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-key", args->mqtt_key, "mqtts://: the key of --mqtt-cert (PEM)")->type_name("FILE");
+  cmd->add_option("--tls-cert", args->tls_cert,
+                  "tls:// listeners: the gateway's certificate chain (PEM); SIGHUP reads it again")
+      ->type_name("FILE");
+  cmd->add_option("--tls-key", args->tls_key, "tls:// listeners: the key of --tls-cert (PEM)")
+      ->type_name("FILE");
   cmd->add_option("--spool", args->spool,
                   "Directory of an on-disk queue: devices are ACKed once their messages are synced there,\n"
                   "and published when the broker takes them");
@@ -123,8 +162,19 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--idle-timeout", args->idle_timeout,
                   "Seconds of silence before a device is dropped (default 300)");
   cmd->add_option("--drain-timeout", args->drain_timeout, "Seconds SIGTERM waits for the sinks (default 10)");
+  cmd->add_flag("--no-server-fields", args->no_server_fields,
+                "Leave out server.timestamp (receive time) and peer (device IP:PORT), which every\n"
+                "message carries by default right after ident and protocol.id");
   cmd->add_option("--log-level", args->log_level, "debug, info (default), warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->footer(
+      "Exit status: 0 after SIGTERM or SIGINT drained the gateway (or --check found the configuration\n"
+      "good), 1 when the runtime failed, 2 when the configuration cannot run (a bad key or value, a\n"
+      "protocol that does not compile, a port already taken). Operating it: docs/operations.md.\n\n"
+      "Examples:\n"
+      "  pvm serve --listen teltonika@tcp://0.0.0.0:5027 --sink jsonl:messages.jsonl --http :9100\n"
+      "  pvm serve --config /etc/pvm/gateway.toml\n"
+      "  pvm serve --check-config /etc/pvm/gateway.toml");
   cmd->callback([args, &status] { status = run_serve(*args); });
 }
 

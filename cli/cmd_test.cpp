@@ -47,7 +47,11 @@ void add_test_command(CLI::App& app, int& status) {
   cmd->footer(
       "Prints PASS or FAIL per test (with a diff of each differing section), then 'N passed, N failed'.\n"
       "The format is described in docs/testing.md. Exit status: 0 when all pass, 1 otherwise, 2 for usage "
-      "errors.");
+      "errors.\n\n"
+      "Examples:\n"
+      "  pvm test stdlib-protocols\n"
+      "  pvm test stdlib-protocols/tests/teltonika_codec8.pvmtest\n"
+      "  pvm test --update my_tracker.pvmtest");
   cmd->callback([args, &status] { status = run_tests(*args); });
 }
 

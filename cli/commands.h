@@ -18,5 +18,7 @@ void add_encode_command(CLI::App& app, int& status);
 void add_test_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
 void add_lsp_command(CLI::App& app, int& status);
+void add_help_command(CLI::App& app, int& status);
+void add_generate_command(CLI::App& app, int& status, const std::string& version);  // hidden
 
 }  // namespace pvm::cli

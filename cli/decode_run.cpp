@@ -5,6 +5,8 @@
 
 #include "file_io.h"
 #include "frame_report.h"
+#include "pvm/gateway/message_origin.h"
+#include "stream_recovery.h"
 
 namespace pvm::cli {
 namespace {
@@ -27,14 +29,22 @@ std::string warning_text(Error warning, const std::string& source) {
 class FrameWriter {
  public:
   FrameWriter(const InputStream& input, const std::string& source, const DecodeSinks& sinks,
-              DecodeStats& stats)
-      : input_(input), source_(source), sinks_(sinks), stats_(stats) {
+              DecodeStats& stats, bool origin)
+      : input_(input), source_(source), sinks_(sinks), stats_(stats), origin_(origin) {
+    // Stream offsets count the bytes a capture missed, so a chunk after a gap starts past it.
     uint64_t offset = 0;
-    for (const auto& chunk : input.chunks) {
+    size_t gap = 0;
+    for (size_t i = 0; i < input.chunks.size(); ++i) {
+      if (gap < input.gaps.size() && input.gaps[gap].chunk == i) offset = input.gaps[gap++].to + 1;
       chunk_starts_.push_back(offset);
-      offset += chunk.size();
+      offset += input.chunks[i].size();
     }
   }
+
+  // Stream offset of the session's first byte: a session restarted after a gap counts from 0.
+  void set_base(uint64_t base) { base_ = base; }
+  // Capture time of the chunk being fed: the messages' server.timestamp.
+  void set_time(int64_t time_ms) { time_ms_ = time_ms; }
 
   void operator()(const FrameResult& frame) {
     ++stats_.frames;
@@ -42,25 +52,33 @@ class FrameWriter {
     report.input = &input_;
     report.number = ++frames_;
     report.frame = &frame;
+    report.offset = base_ + frame.offset;
     if (!frame.bytes.empty()) {
-      report.first_origin = origin_of(frame.offset);
-      report.last_origin = origin_of(frame.offset + frame.bytes.size() - 1);
+      report.first_origin = origin_of(report.offset);
+      report.last_origin = origin_of(report.offset + frame.bytes.size() - 1);
     }
-    for (const Error& w : frame.warnings) {
+    for (Error w : frame.warnings) {
       ++stats_.warnings;
+      w.offset += base_;
       report.warnings.push_back(warning_text(w, source_));
       if (sinks_.errors) *sinks_.errors << where(w.offset) << ": " << report.warnings.back() << '\n';
     }
     if (frame.error) {
       ++stats_.bad_frames;
-      report.error = frame.error->format(source_);
-      if (sinks_.errors) *sinks_.errors << where(frame.error->offset) << ": " << report.error << '\n';
+      Error e = *frame.error;
+      e.offset += base_;
+      report.error = e.format(source_);
+      if (sinks_.errors) *sinks_.errors << where(e.offset) << ": " << report.error << '\n';
     }
     const bool keep = sinks_.frames || sinks_.listing;
     for (const Message& m : frame.messages) {
       ++stats_.messages;
       line_.clear();
-      append_json(line_, m);
+      if (origin_) {
+        gateway::append_json_with_origin(line_, m, gateway::MessageOrigin{time_ms_, input_.peer});
+      } else {
+        append_json(line_, m);
+      }
       if (keep) report.messages.push_back(line_);
       if (!sinks_.messages) continue;
       line_ += '\n';
@@ -104,37 +122,82 @@ class FrameWriter {
   DecodeStats& stats_;
   std::vector<uint64_t> chunk_starts_;  // the stream offset of each chunk's first byte
   uint64_t frames_ = 0;
+  bool origin_;
+  uint64_t base_ = 0;
+  int64_t time_ms_ = 0;
   std::string line_;  // reused: one allocation for the whole run
 };
 
 }  // namespace
+
+std::unique_ptr<Session> open_session(std::shared_ptr<const Program> program, const DecodeOptions& options,
+                                      Transport transport, std::string& error) {
+  SessionOptions session_options;
+  session_options.transport = transport;
+  session_options.lenient_checks = options.lenient_checks;
+  auto session = std::make_unique<Session>(std::move(program), session_options);
+  for (const auto& [name, value] : options.options) {
+    if (!session->set_option(name, value, error)) {
+      error = "option " + name + "=" + value + ": " + error;
+      return nullptr;
+    }
+  }
+  if (!options.ident.empty()) session->set_ident(options.ident);
+  return session;
+}
 
 bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& options,
                 const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
                 std::string& error) {
   const std::string source = source_name(*program);
   for (const InputStream& input : inputs) {
-    SessionOptions session_options;
-    session_options.transport = input.transport;
-    session_options.lenient_checks = options.lenient_checks;
-    Session session(program, session_options);
-    for (const auto& [name, value] : options.options) {
-      if (!session.set_option(name, value, error)) {
-        error = "option " + name + "=" + value + ": " + error;
-        return false;
-      }
-    }
-    FrameWriter writer(input, source, sinks, stats);
+    std::unique_ptr<Session> session = open_session(program, options, input.transport, error);
+    if (!session) return false;
+    const bool origin = options.server_fields && !input.peer.empty();
+    FrameWriter writer(input, source, sinks, stats, origin);
     FrameCallback on_frame = std::ref(writer);
     bool whole_frames = input.whole_frames || input.transport == Transport::Udp;
-    for (const auto& chunk : input.chunks) {
+    size_t gap = 0;
+    size_t skip = 0;  // bytes of the next chunks to leave out: the tail of a frame cut by a gap
+    for (size_t i = 0; i < input.chunks.size(); ++i) {
+      if (gap < input.gaps.size() && input.gaps[gap].chunk == i && !whole_frames) {
+        // The bytes before the gap end a frame that can never complete: drop them unreported,
+        // say once what is missing, and start again at the next frame start after the gap.
+        const StreamGap& g = input.gaps[gap++];
+        ++stats.gaps;
+        const std::string ident(session->ident());
+        session = open_session(program, options, input.transport, error);
+        if (!ident.empty()) session->set_ident(ident);
+        const size_t end = gap < input.gaps.size() ? input.gaps[gap].chunk : input.chunks.size();
+        const ResyncResult resync =
+            find_frame_start(program, options, session->ident(), input.chunks, i, end);
+        skip = resync.skipped;
+        writer.set_base(g.to + 1 + skip);
+        if (sinks.errors) {
+          *sinks.errors << input.name << ": bytes " << g.from << ".." << g.to
+                        << " of the stream are missing from the capture";
+          if (resync.found) {
+            *sinks.errors << "; decoding resumes at byte " << g.to + 1 + skip << "\n";
+          } else {
+            *sinks.errors << "; no frame starts in the " << skip << " bytes after them\n";
+          }
+        }
+      }
+      std::span<const uint8_t> chunk = input.chunks[i];
+      if (skip >= chunk.size()) {
+        skip -= chunk.size();
+        continue;
+      }
+      chunk = chunk.subspan(skip);
+      skip = 0;
+      if (i < input.times_ms.size()) writer.set_time(input.times_ms[i]);
       if (whole_frames) {
-        session.feed_frame(chunk, on_frame);
+        session->feed_frame(chunk, on_frame);
       } else {
-        session.feed(chunk, on_frame);
+        session->feed(chunk, on_frame);
       }
     }
-    if (!whole_frames) session.finish(on_frame);
+    if (!whole_frames) session->finish(on_frame);
   }
   return true;
 }

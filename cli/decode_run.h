@@ -21,6 +21,14 @@ enum class ChunkOrigin : uint8_t {
   Packet,  // a capture: the packet number of each chunk
 };
 
+// Bytes of a TCP stream its capture does not hold: stream offsets `from`..`to` (inclusive) are
+// missing before chunks[chunk].
+struct StreamGap {
+  size_t chunk = 0;
+  uint64_t from = 0;
+  uint64_t to = 0;
+};
+
 // One connection (TCP) or one peer (UDP) of input.
 struct InputStream {
   std::string name;  // starts every error line: "capture.hex:3: offset 18: ..."
@@ -31,11 +39,18 @@ struct InputStream {
   std::vector<std::vector<uint8_t>> chunks;
   ChunkOrigin origin = ChunkOrigin::None;
   std::vector<uint32_t> origins;  // one per chunk: its line or packet number
+  // From a capture: the device's address and each chunk's capture time (Unix milliseconds),
+  // which messages carry as `peer` and `server.timestamp`, and the bytes it missed.
+  std::string peer;
+  std::vector<int64_t> times_ms;
+  std::vector<StreamGap> gaps;
 };
 
 struct DecodeOptions {
   bool lenient_checks = false;                               // --crc warn
   std::vector<std::pair<std::string, std::string>> options;  // --option NAME=VALUE
+  std::string ident;                                         // --ident: the session's ident before any login
+  bool server_fields = true;  // peer and server.timestamp on messages of streams that have them
 };
 
 // Where output goes; a null stream is not written.
@@ -53,6 +68,7 @@ struct DecodeStats {
   uint64_t replies = 0;
   uint64_t bad_frames = 0;
   uint64_t warnings = 0;
+  uint64_t gaps = 0;  // stretches of a stream missing from its capture
 };
 
 // Decodes every stream in order. False with a reason when a session rejects an option (a usage
@@ -60,6 +76,11 @@ struct DecodeStats {
 bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& options,
                 const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
                 std::string& error);
+
+// A session for `transport` with the options and ident of `options`; null with a reason when
+// the program rejects an option.
+std::unique_ptr<Session> open_session(std::shared_ptr<const Program> program, const DecodeOptions& options,
+                                      Transport transport, std::string& error);
 
 // "NAME=VALUE" -> {NAME, VALUE}; false when there is no '=' or no name.
 bool split_assignment(std::string_view text, std::pair<std::string, std::string>& out);

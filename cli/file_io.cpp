@@ -36,6 +36,15 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 }
 
 bool write_file(const std::string& path, std::string_view data, std::string& error) {
+  if (path == "-") {
+    std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+    std::cout.flush();
+    if (!std::cout) {
+      error = "cannot write standard output";
+      return false;
+    }
+    return true;
+  }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (out) out.write(data.data(), static_cast<std::streamsize>(data.size()));
   if (!out) {

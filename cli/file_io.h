@@ -9,7 +9,8 @@
 
 namespace pvm::cli {
 
-// "-" reads standard input. False with a reason ("cannot read x: No such file or directory").
+// "-" reads standard input and writes standard output. False with a reason ("cannot read x: No
+// such file or directory").
 bool read_file(const std::string& path, std::string& out, std::string& error);
 bool write_file(const std::string& path, std::string_view data, std::string& error);
 

@@ -43,7 +43,7 @@ void append_frame_json(std::string& out, const FrameReport& r) {
     out += r.input->origin == ChunkOrigin::Line ? ",\"lines\":[" : ",\"packets\":[";
     out += std::to_string(r.first_origin) + "," + std::to_string(r.last_origin) + "]";
   }
-  out += ",\"frame\":" + std::to_string(r.number) + ",\"offset\":" + std::to_string(f.offset) +
+  out += ",\"frame\":" + std::to_string(r.number) + ",\"offset\":" + std::to_string(r.offset) +
          ",\"size\":" + std::to_string(f.bytes.size()) + ",\"hex\":\"";
   append_hex(out, f.bytes);
   out += "\",\"messages\":";
@@ -67,7 +67,7 @@ void append_frame_json(std::string& out, const FrameReport& r) {
 void append_frame_listing(std::string& out, const FrameReport& r) {
   const FrameResult& f = *r.frame;
   out += origin_text(*r.input, r.first_origin, r.last_origin) + ": frame " + std::to_string(r.number) +
-         " at offset " + std::to_string(f.offset) + ", " + std::to_string(f.bytes.size()) +
+         " at offset " + std::to_string(r.offset) + ", " + std::to_string(f.bytes.size()) +
          (f.bytes.size() == 1 ? " byte" : " bytes") + (r.error.empty() ? "" : ", rejected") + "\n";
   const size_t width = std::to_string(f.bytes.empty() ? 0 : f.bytes.size() - 1).size();
   for (size_t row = 0; row < f.bytes.size(); row += kDumpRow) {

@@ -13,6 +13,7 @@ namespace pvm::cli {
 struct FrameReport {
   const InputStream* input = nullptr;
   uint64_t number = 0;                         // the frame's number in its input, from 1
+  uint64_t offset = 0;                         // stream offset of its first byte, gaps counted
   uint32_t first_origin = 0, last_origin = 0;  // lines or packets of its first and last byte (0: none)
   const FrameResult* frame = nullptr;
   std::vector<std::string> messages;  // each message as a JSON object

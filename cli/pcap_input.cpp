@@ -40,13 +40,18 @@ struct Endpoint {
   }
 };
 
+// When and where in the capture a segment's bytes arrived.
+struct Stamp {
+  int64_t time_ms = 0;  // capture time, Unix milliseconds
+  uint32_t packet = 0;  // the packet's number in the capture, from 1
+};
+
 struct Segment {
   uint8_t proto = 0;
   Endpoint src, dst;
   uint32_t seq = 0;
   uint8_t flags = 0;
   std::span<const uint8_t> payload;
-  uint32_t packet = 0;  // its number in the capture, from 1
 };
 
 // The IP packet inside a link-layer frame, or an empty span for anything else (ARP, ...).
@@ -134,62 +139,63 @@ bool parse_ip(std::span<const uint8_t> ip, Segment& seg) {
   return false;
 }
 
-// One conversation: the client's bytes, with TCP sequence numbers taken relative to the
+// One direction of a conversation: its bytes, with TCP sequence numbers taken relative to the
 // first one seen so that reordering and retransmission can be undone.
-struct Conversation {
-  size_t flow = 0;  // index into the output
-  Endpoint client;
+struct Direction {
+  int flow = -1;  // index into the output; -1: not the device's side
   bool started = false;
   uint32_t base = 0;
-  uint32_t next = 0;                                 // relative sequence number of the next byte expected
+  uint32_t next = 0;  // relative sequence number of the next byte expected
   struct Held {
-    uint32_t packet = 0;
     std::vector<uint8_t> bytes;
+    Stamp stamp;
   };
   std::map<uint32_t, Held> pending;  // segments that arrived ahead of a gap
 };
 
+// A TCP connection or a UDP peer pair. Endpoints in key order: dir[0] is what `low` sent.
+struct Conversation {
+  Endpoint low;
+  std::array<Direction, 2> dir;
+};
+
 class FlowBuilder {
  public:
-  FlowBuilder(std::string file, std::vector<CaptureFlow>& flows) : file_(std::move(file)), flows_(flows) {}
+  FlowBuilder(std::string file, const CaptureOptions& options, std::vector<CaptureFlow>& flows)
+      : file_(std::move(file)), options_(options), flows_(flows) {}
 
-  void add(const Segment& seg) {
-    auto key =
-        seg.src < seg.dst ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
+  void add(const Segment& seg, Stamp stamp) {
+    const bool low_sent = seg.src < seg.dst;
+    const Key key =
+        low_sent ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
     auto it = conversations_.find(key);
     if (seg.proto == kProtoUdp) {
       if (seg.payload.empty()) return;
-      if (it == conversations_.end()) it = open(key, seg.src, seg.dst, Transport::Udp);
-      if (seg.src == it->second.client) push(it->second, seg.payload, seg.packet);
+      if (it == conversations_.end()) it = open(key, seg, Transport::Udp);
+      Direction& d = it->second.dir[low_sent ? 0 : 1];
+      if (d.flow >= 0) push(d, seg.payload, stamp);
       return;
     }
-    bool syn = seg.flags & kTcpSyn;
+    const bool syn = seg.flags & kTcpSyn;
     if (syn && !(seg.flags & kTcpAck)) {
       // A new connection; one that reuses the ports of an old one replaces it.
       if (it != conversations_.end()) {
         finish(it->second);
         conversations_.erase(it);
       }
-      it = open(key, seg.src, seg.dst, Transport::Tcp);
-      it->second.started = true;
-      it->second.base = seg.seq + 1;
+      it = open(key, seg, Transport::Tcp);
     } else if (it == conversations_.end()) {
-      if (syn) {
-        it = open(key, seg.dst, seg.src, Transport::Tcp);  // a SYN-ACK names the client
-      } else if (!seg.payload.empty()) {
-        it = open(key, seg.src, seg.dst, Transport::Tcp);
-      } else {
-        return;
-      }
+      if (!syn && seg.payload.empty()) return;
+      it = open(key, seg, Transport::Tcp);
     }
-    Conversation& conv = it->second;
-    if (seg.src != conv.client || seg.payload.empty()) return;
-    uint32_t seq = syn ? seg.seq + 1 : seg.seq;
-    if (!conv.started) {
-      conv.started = true;
-      conv.base = seq;
+    Direction& d = it->second.dir[low_sent ? 0 : 1];
+    if (d.flow < 0) return;
+    const uint32_t seq = syn ? seg.seq + 1 : seg.seq;
+    if (!d.started && (syn || !seg.payload.empty())) {
+      d.started = true;
+      d.base = seq;
     }
-    accept(conv, seq - conv.base, seg.payload, seg.packet);
+    if (!seg.payload.empty()) accept(d, seq - d.base, seg.payload, stamp);
   }
 
   void finish_all() {
@@ -199,70 +205,107 @@ class FlowBuilder {
  private:
   using Key = std::tuple<uint8_t, Endpoint, Endpoint>;
 
-  std::map<Key, Conversation>::iterator open(const Key& key, const Endpoint& client, const Endpoint& server,
-                                             Transport transport) {
-    CaptureFlow flow;
-    flow.name = file_ + "[" + client.to_string() + "->" + server.to_string() + "]";
-    flow.transport = transport;
-    flows_.push_back(std::move(flow));
+  // Which sides are the device's: the SYN's sender (or the SYN-ACK's receiver), else the side
+  // not on the server's port, else both, for the caller to choose.
+  std::map<Key, Conversation>::iterator open(const Key& key, const Segment& seg, Transport transport) {
     Conversation conv;
-    conv.flow = flows_.size() - 1;
-    conv.client = client;
+    conv.low = std::get<1>(key);
+    const bool syn = seg.flags & kTcpSyn;
+    const uint16_t server = options_.server_port;
+    bool src_is_device = true, both = false;
+    if (transport == Transport::Tcp && syn) {
+      src_is_device = !(seg.flags & kTcpAck);
+    } else if (server != 0 && seg.dst.port == server && seg.src.port != server) {
+      src_is_device = true;
+    } else if (server != 0 && seg.src.port == server && seg.dst.port != server) {
+      src_is_device = false;
+    } else {
+      both = true;
+    }
+    const size_t src_dir = seg.src == conv.low ? 0 : 1;
+    const size_t device_dir = src_is_device ? src_dir : 1 - src_dir;
+    const Endpoint& device = src_is_device ? seg.src : seg.dst;
+    const Endpoint& server_end = src_is_device ? seg.dst : seg.src;
+    conv.dir[device_dir].flow = new_flow(device, server_end, transport);
+    if (both) {
+      conv.dir[1 - device_dir].flow = new_flow(server_end, device, transport);
+      flows_[conv.dir[device_dir].flow].other = conv.dir[1 - device_dir].flow;
+      flows_[conv.dir[1 - device_dir].flow].other = conv.dir[device_dir].flow;
+    }
     return conversations_.insert_or_assign(key, std::move(conv)).first;
   }
 
-  void push(Conversation& conv, std::span<const uint8_t> bytes, uint32_t packet) {
-    flows_[conv.flow].chunks.emplace_back(bytes.begin(), bytes.end());
-    flows_[conv.flow].packets.push_back(packet);
+  int new_flow(const Endpoint& device, const Endpoint& server, Transport transport) {
+    CaptureFlow flow;
+    flow.name = file_ + "[" + device.to_string() + "->" + server.to_string() + "]";
+    flow.peer = device.to_string();
+    flow.transport = transport;
+    flows_.push_back(std::move(flow));
+    return static_cast<int>(flows_.size() - 1);
+  }
+
+  void push(Direction& d, std::span<const uint8_t> bytes, Stamp stamp) {
+    CaptureFlow& flow = flows_[static_cast<size_t>(d.flow)];
+    flow.chunks.emplace_back(bytes.begin(), bytes.end());
+    flow.times_ms.push_back(stamp.time_ms);
+    flow.packets.push_back(stamp.packet);
   }
 
   // Appends what the segment adds beyond the bytes already delivered; false when the segment
   // starts past the next expected byte and has to wait for the gap to fill.
-  bool append_new(Conversation& conv, uint32_t rel, std::span<const uint8_t> data, uint32_t packet) {
-    int32_t ahead = static_cast<int32_t>(rel - conv.next);
+  bool append_new(Direction& d, uint32_t rel, std::span<const uint8_t> data, Stamp stamp) {
+    int32_t ahead = static_cast<int32_t>(rel - d.next);
     if (ahead > 0) return false;
     size_t overlap = static_cast<size_t>(-static_cast<int64_t>(ahead));
     if (overlap < data.size()) {
-      push(conv, data.subspan(overlap), packet);
-      conv.next = rel + static_cast<uint32_t>(data.size());
+      push(d, data.subspan(overlap), stamp);
+      d.next = rel + static_cast<uint32_t>(data.size());
     }
     return true;
   }
 
-  void drain(Conversation& conv) {
-    while (!conv.pending.empty()) {
-      auto first = conv.pending.begin();
-      if (!append_new(conv, first->first, first->second.bytes, first->second.packet)) return;
-      conv.pending.erase(first);
+  void drain(Direction& d) {
+    while (!d.pending.empty()) {
+      auto first = d.pending.begin();
+      if (!append_new(d, first->first, first->second.bytes, first->second.stamp)) return;
+      d.pending.erase(first);
     }
   }
 
-  void accept(Conversation& conv, uint32_t rel, std::span<const uint8_t> data, uint32_t packet) {
-    if (append_new(conv, rel, data, packet)) {
-      drain(conv);
+  void accept(Direction& d, uint32_t rel, std::span<const uint8_t> data, Stamp stamp) {
+    if (append_new(d, rel, data, stamp)) {
+      drain(d);
       return;
     }
-    auto& slot = conv.pending[rel];
-    if (data.size() > slot.bytes.size()) slot = {packet, std::vector<uint8_t>(data.begin(), data.end())};
+    auto& slot = d.pending[rel];
+    if (data.size() > slot.bytes.size()) slot = {std::vector<uint8_t>(data.begin(), data.end()), stamp};
   }
 
-  // At the end of the capture, segments still waiting behind a gap are delivered anyway:
-  // the missing bytes were never captured, and the decoder reports what that breaks.
+  // At the end of the conversation, segments still waiting behind a gap are delivered after
+  // it, and the gap is recorded: those bytes were never captured.
   void finish(Conversation& conv) {
-    while (!conv.pending.empty()) {
-      conv.next = conv.pending.begin()->first;
-      drain(conv);
+    for (Direction& d : conv.dir) {
+      if (d.flow < 0) continue;
+      while (!d.pending.empty()) {
+        const uint32_t at = d.pending.begin()->first;
+        CaptureFlow& flow = flows_[static_cast<size_t>(d.flow)];
+        flow.gaps.push_back({flow.chunks.size(), d.next, uint64_t{at} - 1});
+        d.next = at;
+        drain(d);
+      }
     }
   }
 
   std::string file_;
+  const CaptureOptions& options_;
   std::vector<CaptureFlow>& flows_;
   std::map<Key, Conversation> conversations_;
 };
 
 }  // namespace
 
-bool read_capture(const std::string& path, std::vector<CaptureFlow>& flows, std::string& error) {
+bool read_capture(const std::string& path, const CaptureOptions& options, std::vector<CaptureFlow>& flows,
+                  std::string& error) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<pcap_t, decltype(&pcap_close)> pcap(pcap_open_offline(path.c_str(), errbuf), &pcap_close);
   if (!pcap) {
@@ -286,15 +329,25 @@ bool read_capture(const std::string& path, std::vector<CaptureFlow>& flows, std:
       return false;
     }
   }
-  FlowBuilder builder(path, flows);
+  bpf_program filter{};
+  const bool filtered = !options.filter.empty();
+  if (filtered && pcap_compile(pcap.get(), &filter, options.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    error = "--filter '" + options.filter + "': " + pcap_geterr(pcap.get());
+    return false;
+  }
+  std::unique_ptr<bpf_program, decltype(&pcap_freecode)> filter_owner(filtered ? &filter : nullptr,
+                                                                      &pcap_freecode);
+  FlowBuilder builder(path, options, flows);
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   int rc;
-  uint32_t packet = 0;
+  uint32_t packet = 0;  // numbered as capture tools number them: filtered-out packets count too
   while ((rc = pcap_next_ex(pcap.get(), &header, &data)) == 1) {
+    ++packet;
+    if (filtered && pcap_offline_filter(&filter, header, data) == 0) continue;
     Segment seg;
-    seg.packet = ++packet;
-    if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg);
+    const Stamp stamp{int64_t{header->ts.tv_sec} * 1000 + header->ts.tv_usec / 1000, packet};
+    if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg, stamp);
   }
   if (rc == PCAP_ERROR) {
     error = path + ": " + pcap_geterr(pcap.get());

@@ -38,14 +38,23 @@ std::string available_protocols(const std::string& dir) {
 
 std::string stdlib_dir() {
   if (const char* env = std::getenv("PVM_STDLIB"); env && *env) return env;
+  // An installed pvm uses the protocols installed with it, even where its source tree exists.
   std::error_code ec;
-  if (fs::is_directory(PVM_STDLIB_DIR, ec)) return PVM_STDLIB_DIR;
   std::string exe = executable_dir();
   for (const char* rel : {"stdlib-protocols", "../share/pvm/stdlib-protocols"}) {
     fs::path candidate = fs::path(exe) / rel;
     if (!exe.empty() && fs::is_directory(candidate, ec)) return candidate.lexically_normal().string();
   }
-  return PVM_STDLIB_DIR;  // missing everywhere: errors name the folder that was expected
+  return PVM_STDLIB_DIR;  // the source tree; missing everywhere: errors name the folder expected
+}
+
+std::vector<std::string> stdlib_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(stdlib_dir(), ec))
+    if (entry.path().extension() == ".pvm") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 compiler::CompileOptions compile_options(std::vector<std::string> extra) {

@@ -16,6 +16,8 @@ namespace pvm::cli {
 // The stdlib-protocols folder: $PVM_STDLIB, else the source tree this binary was built from,
 // else stdlib-protocols beside the binary or in ../share/pvm.
 std::string stdlib_dir();
+// The protocols in stdlib_dir(), sorted.
+std::vector<std::string> stdlib_names();
 
 // Import folders for compiling: `extra` first, then the stdlib, so that any program can
 // `use` the shared stdlib modules.

@@ -111,15 +111,24 @@ bool read_limits(Reader& r, const toml::table& t, Limits& l) {
 }
 
 bool read_mqtt(Reader& r, const toml::table& t, MqttOptions& m) {
-  return r.known_keys(t, {"topic", "client_id", "qos", "keepalive", "username", "password", "commands"}) &&
+  return r.known_keys(t, {"topic", "client_id", "qos", "keepalive", "username", "password", "commands",
+                          "ca_file", "cert_file", "key_file"}) &&
          r.get(t, "topic", m.topic) && r.get(t, "client_id", m.client_id) && r.get(t, "qos", m.qos, 0, 1) &&
          r.get(t, "keepalive", m.keepalive, 5, 3600) && r.get(t, "username", m.username) &&
-         r.get(t, "password", m.password) && r.get(t, "commands", m.commands);
+         r.get(t, "password", m.password) && r.get(t, "commands", m.commands) &&
+         r.get(t, "ca_file", m.ca_file) && r.get(t, "cert_file", m.cert_file) &&
+         r.get(t, "key_file", m.key_file);
+}
+
+bool read_tls(Reader& r, const toml::table& t, TlsOptions& tls) {
+  return r.known_keys(t, {"cert_file", "key_file", "handshake_timeout"}) &&
+         r.get(t, "cert_file", tls.cert_file) && r.get(t, "key_file", tls.key_file) &&
+         r.get(t, "handshake_timeout", tls.handshake_timeout, 1, 300);
 }
 
 bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
-  if (!r.known_keys(root,
-                    {"workers", "http", "log_level", "listen", "sinks", "limits", "mqtt", "spool", "jsonl"}))
+  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "listen", "sinks", "limits",
+                           "mqtt", "spool", "jsonl", "tls"}))
     return false;
   std::vector<ListenSpec> listeners;
   std::vector<SinkSpec> sinks;
@@ -128,6 +137,7 @@ bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
   if (!level.empty() && !parse_log_level(level, c.log_level))
     return r.fail(*root.get("log_level"), "log_level", "must be debug, info, warn or error");
   if (!r.get(root, "workers", c.workers, 0, 1024) || !r.get(root, "http", c.http) ||
+      !r.get(root, "server_fields", c.server_fields) ||
       !r.get_list(root, "listen", listeners, parse_listen) || !r.get_list(root, "sinks", sinks, parse_sink))
     return false;
   if (!listeners.empty()) c.listeners = std::move(listeners);
@@ -136,9 +146,10 @@ bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
   const toml::table* mqtt = r.table(root, "mqtt");
   const toml::table* spool = r.table(root, "spool");
   const toml::table* jsonl = r.table(root, "jsonl");
-  return limits && mqtt && spool && jsonl && read_limits(r, *limits, c.limits) &&
-         read_mqtt(r, *mqtt, c.mqtt) && r.known_keys(*spool, {"dir", "max_bytes"}) &&
-         r.get(*spool, "dir", c.spool_dir) &&
+  const toml::table* tls = r.table(root, "tls");
+  return limits && mqtt && spool && jsonl && tls && read_limits(r, *limits, c.limits) &&
+         read_mqtt(r, *mqtt, c.mqtt) && read_tls(r, *tls, c.tls) &&
+         r.known_keys(*spool, {"dir", "max_bytes"}) && r.get(*spool, "dir", c.spool_dir) &&
          r.get(*spool, "max_bytes", c.spool_max_bytes, kSpoolSegmentBytes, UINT64_MAX >> 1) &&
          r.known_keys(*jsonl, {"fsync"}) && r.get(*jsonl, "fsync", c.jsonl_fsync);
 }
@@ -170,6 +181,11 @@ bool load_config_file(const std::string& path, GatewayConfig& config, std::strin
   Reader reader(path, error);
   if (!read_root(reader, root, config)) return false;
   config.base_dir = std::filesystem::path(path).parent_path().string();
+  // Certificate files named in the file are relative to it, as protocol paths are.
+  for (std::string* file : {&config.tls.cert_file, &config.tls.key_file, &config.mqtt.ca_file,
+                            &config.mqtt.cert_file, &config.mqtt.key_file})
+    if (!file->empty() && std::filesystem::path(*file).is_relative() && !config.base_dir.empty())
+      *file = (std::filesystem::path(config.base_dir) / *file).string();
   return true;
 }
 
@@ -196,6 +212,17 @@ bool validate(const GatewayConfig& config, std::string& error) {
     error = "the MQTT topic template must contain {ident}";
     return false;
   }
+  if (config.mqtt.cert_file.empty() != config.mqtt.key_file.empty()) {
+    error = "the MQTT client certificate needs both cert_file and key_file";
+    return false;
+  }
+  for (const auto& l : config.listeners)
+    if (l.tls && (config.tls.cert_file.empty() || config.tls.key_file.empty())) {
+      error = l.text() +
+              ": a TLS listener needs a certificate and its key (--tls-cert and --tls-key, or [tls] "
+              "cert_file and key_file)";
+      return false;
+    }
   return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "command_args.h"
 #include "pvm/vm.h"
+#include "tls.h"
 
 namespace pvm::gateway {
 
@@ -25,6 +26,7 @@ struct WorkerMessage {
   enum class Kind : uint8_t { Stop, Reload, Command } kind = Kind::Stop;
   std::vector<std::shared_ptr<const Program>> programs;  // Reload: one per listener
   CommandRequest command;
+  TlsContext tls = nullptr;  // Reload: the TLS listeners' certificate read again, or null
 };
 
 struct ControlEvent {

@@ -24,6 +24,40 @@ int open_append(const std::string& path, std::string& error) {
   return fd;
 }
 
+bool open_shared(SharedFile& file, std::string& error) {
+  const int fd = open_append(file.path, error);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error = file.path + ": " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (file.fd >= 0) ::close(file.fd);
+  file.fd = fd;
+  file.dev = st.st_dev;
+  file.ino = st.st_ino;
+  return true;
+}
+
+void reopen_if_rotated(SharedFile& file, int64_t now) {
+  if (file.path.empty()) return;
+  bool reopen = file.reopen.exchange(false);
+  if (!reopen && now >= file.next_check_ms) {
+    file.next_check_ms = now + kFileCheckMillis;
+    struct stat st {};
+    reopen = ::stat(file.path.c_str(), &st) != 0 || st.st_dev != file.dev || st.st_ino != file.ino;
+  }
+  if (!reopen) return;
+  std::string error;
+  if (open_shared(file, error)) {
+    LogLine(Level::Info, "sink reopened").str("sink", file.name);
+  } else {
+    // Keep writing to the file still open: a message is not lost for want of a new file.
+    LogLine(Level::Error, "sink reopen failed").str("sink", file.name).str("error", error);
+  }
+}
+
 FileSink::FileSink(SharedFile& file, bool is_stdout, DeliveryListener& listener, size_t max_queue)
     : file_(file), is_stdout_(is_stdout), listener_(listener), max_queue_(max_queue) {}
 
@@ -36,6 +70,7 @@ void FileSink::submit(const SinkRecord& record, Ticket ticket) {
 
 bool FileSink::write_batch() {
   std::lock_guard lock(file_.mutex);
+  reopen_if_rotated(file_, now_ms());
   while (written_ < batch_.size()) {
     const ssize_t n = ::write(file_.fd, batch_.data() + written_, batch_.size() - written_);
     if (n > 0) {

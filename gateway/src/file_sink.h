@@ -3,6 +3,9 @@
 // file: the kernel holds what write(2) returned for.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -15,10 +18,18 @@ namespace pvm::gateway {
 struct SharedFile {
   int fd = -1;
   std::string name;   // "stdout" or the path, for logs
+  std::string path;   // empty for stdout: never reopened
   bool sync = false;  // fdatasync after each batch (regular files only)
   // Held while one batch is written, so that lines of different workers never interleave
-  // (a pipe splits writes larger than PIPE_BUF). Once per batch, not per message.
+  // (a pipe splits writes larger than PIPE_BUF). Once per batch, not per message. Reopening
+  // happens under it too, between two batches: a line lands in exactly one file.
   std::mutex mutex;
+  // The file the descriptor was opened as: when the path names another one (logrotate renamed
+  // it), the sink reopens the path before its next batch.
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t next_check_ms = 0;
+  std::atomic<bool> reopen{false};  // SIGHUP: reopen before the next batch
 };
 
 class FileSink final : public Sink {
@@ -48,5 +59,10 @@ class FileSink final : public Sink {
 
 // Opens `path` for appending (created 0644); -1 with a reason on failure.
 int open_append(const std::string& path, std::string& error);
+// Opens file.path and records which file it is; false with a reason on failure.
+bool open_shared(SharedFile& file, std::string& error);
+// Called with file.mutex held before a batch: reopens the path after SIGHUP, or when at most
+// once per kFileCheckMillis a stat says the path names another file or none.
+void reopen_if_rotated(SharedFile& file, int64_t now_ms);
 
 }  // namespace pvm::gateway

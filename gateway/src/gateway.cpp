@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +21,7 @@
 #include "file_sink.h"
 #include "log.h"
 #include "socket_util.h"
+#include "tls.h"
 #include "worker.h"
 
 namespace pvm::gateway {
@@ -66,16 +69,19 @@ class Gateway {
 
   int run() {
     std::string error;
-    if (!validate(config_, error) || !load_programs(error) || !open_listeners(error) || !open_files(error) ||
-        !open_spool(error) || !open_http(error)) {
+    if (!validate(config_, error) || !check_certificates(config_, error) || !load_programs(error) ||
+        !open_listeners(error) || !open_files(error) || !open_spool(error) || !open_http(error)) {
       LogLine(Level::Error, "cannot start").str("error", error);
       return kServeConfig;
     }
     const bool mqtt = mqtt_used();
     if (mqtt) mosquitto_lib_init();
     start_workers();
-    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_,
-                        [this](std::string& why) { return reload(why); });
+    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_, [this](std::string& why) {
+      // SIGHUP also reopens the jsonl files, after logrotate moved them.
+      for (auto& f : files_) f->reopen = true;
+      return reload(why);
+    });
     const bool ok = control.run();
     if (!ok) {
       LogLine(Level::Error, "control loop failed");
@@ -113,16 +119,27 @@ class Gateway {
       setup.spec = spec;
       setup.program = program;
       const std::string protocol(program->protocol());
-      const std::string transport = spec.transport == Transport::Tcp ? "tcp" : "udp";
+      const std::string transport = spec.transport == Transport::Udp ? "udp" : spec.tls ? "tls" : "tcp";
       setup.series = series.size();
       for (size_t i = 0; i < series.size(); ++i)
         if (series[i].protocol == protocol && series[i].transport == transport) setup.series = i;
       if (setup.series == series.size()) series.push_back({protocol, transport});
+      if (spec.tls) {
+        if (!tls_ && !(tls_ = load_tls(error))) return false;
+        setup.tls = tls_;
+      }
       listeners_.push_back(std::move(setup));
     }
     workers_count_ = config_.workers ? config_.workers : default_workers();
-    metrics_ = std::make_unique<Metrics>(std::move(series), workers_count_);
+    std::vector<std::string> sinks;
+    for (const SinkSpec& s : config_.sinks) sinks.push_back(s.text());
+    metrics_ = std::make_unique<Metrics>(std::move(series), std::move(sinks), workers_count_);
     return true;
+  }
+
+  // The TLS listeners' certificate and key.
+  TlsContext load_tls(std::string& error) const {
+    return make_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
   }
 
   bool open_listeners(std::string& error) {
@@ -148,8 +165,12 @@ class Gateway {
       }
       auto file = std::make_unique<SharedFile>();
       file->name = s.kind == SinkKind::Stdout ? "stdout" : s.path;
-      file->fd = s.kind == SinkKind::Stdout ? STDOUT_FILENO : open_append(s.path, error);
-      if (file->fd < 0) return false;
+      if (s.kind == SinkKind::Stdout) {
+        file->fd = STDOUT_FILENO;
+      } else {
+        file->path = s.path;
+        if (!open_shared(*file, error)) return false;
+      }
       struct stat st {};
       file->sync = config_.jsonl_fsync && fstat(file->fd, &st) == 0 && S_ISREG(st.st_mode);
       shared_.files.push_back(file.get());
@@ -211,8 +232,28 @@ class Gateway {
   }
 
   bool reload(std::string& error) {
-    std::map<std::string, std::shared_ptr<const Program>> loaded;
+    // A renewed certificate is taken for new TLS connections whatever the protocols do; one
+    // that does not load is reported and the running one kept.
+    TlsContext tls;
+    if (tls_) {
+      std::string why;
+      tls = load_tls(why);
+      if (tls) {
+        LogLine(Level::Info, "tls certificate reloaded");
+      } else {
+        LogLine(Level::Error, "tls reload failed, keeping the running certificate").str("error", why);
+      }
+    }
     std::vector<std::shared_ptr<const Program>> programs;
+    const bool ok = load_again(programs, error);
+    if (!ok) programs.clear();  // an empty list keeps every listener's program
+    if (ok || tls)
+      for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Reload, programs, {}, tls});
+    return ok;
+  }
+
+  bool load_again(std::vector<std::shared_ptr<const Program>>& programs, std::string& error) {
+    std::map<std::string, std::shared_ptr<const Program>> loaded;
     for (const ListenerSetup& l : listeners_) {
       auto& program = loaded[l.spec.protocol];
       if (!program) program = loader_(l.spec.protocol, config_.base_dir, error);
@@ -224,7 +265,6 @@ class Gateway {
       }
       programs.push_back(program);
     }
-    for (auto& w : workers_) w->post(WorkerMessage{WorkerMessage::Kind::Reload, programs, {}});
     return true;
   }
 
@@ -237,6 +277,7 @@ class Gateway {
   GatewayConfig config_;
   const ProgramLoader& loader_;
   std::vector<ListenerSetup> listeners_;
+  TlsContext tls_;  // shared by every tls:// listener
   unsigned workers_count_ = 1;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::unique_ptr<SharedFile>> files_;
@@ -249,6 +290,19 @@ class Gateway {
 };
 
 }  // namespace
+
+bool check_certificates(const GatewayConfig& config, std::string& error) {
+  // The MQTT client reads its files when each worker's client starts: a missing one is a
+  // configuration error now, not a broker that never comes up.
+  for (const std::string* f : {&config.mqtt.ca_file, &config.mqtt.cert_file, &config.mqtt.key_file})
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+      error = *f + ": " + std::strerror(errno);
+      return false;
+    }
+  for (const ListenSpec& l : config.listeners)
+    if (l.tls) return make_tls_context(config.tls.cert_file, config.tls.key_file, error) != nullptr;
+  return true;
+}
 
 int serve(const GatewayConfig& config, const ProgramLoader& loader) {
   // Every thread inherits this mask: the signals reach only the control loop's signalfd.

@@ -39,7 +39,8 @@ bool parse_host_port(std::string_view text, std::string& host, uint16_t& port, s
 bool parse_listen(std::string_view text, ListenSpec& out, std::string& error) {
   const size_t at = text.rfind('@');
   if (at == std::string_view::npos || at == 0) {
-    error = "'" + std::string(text) + "' is not PROTOCOL@tcp://HOST:PORT or PROTOCOL@udp://HOST:PORT";
+    error = "'" + std::string(text) +
+            "' is not PROTOCOL@tcp://HOST:PORT, PROTOCOL@tls://HOST:PORT or PROTOCOL@udp://HOST:PORT";
     return false;
   }
   ListenSpec spec;
@@ -47,10 +48,13 @@ bool parse_listen(std::string_view text, ListenSpec& out, std::string& error) {
   std::string_view rest = text.substr(at + 1);
   if (starts_with(rest, "tcp://")) {
     spec.transport = Transport::Tcp;
+  } else if (starts_with(rest, "tls://")) {
+    spec.transport = Transport::Tcp;
+    spec.tls = true;
   } else if (starts_with(rest, "udp://")) {
     spec.transport = Transport::Udp;
   } else {
-    error = "'" + std::string(text) + "': the transport must be tcp:// or udp://";
+    error = "'" + std::string(text) + "': the transport must be tcp://, tls:// or udp://";
     return false;
   }
   rest.remove_prefix(6);
@@ -76,7 +80,7 @@ bool parse_listen(std::string_view text, ListenSpec& out, std::string& error) {
 }
 
 std::string ListenSpec::text() const {
-  std::string s = protocol + (transport == Transport::Tcp ? "@tcp://" : "@udp://");
+  std::string s = protocol + (transport == Transport::Udp ? "@udp://" : tls ? "@tls://" : "@tcp://");
   s += host.find(':') != std::string::npos ? "[" + host + "]" : host;
   s += ":" + std::to_string(port);
   for (size_t i = 0; i < options.size(); ++i)
@@ -95,9 +99,11 @@ bool parse_sink(std::string_view text, SinkSpec& out, std::string& error) {
       error = "jsonl: needs a file path (jsonl:/var/lib/pvm/messages.jsonl)";
       return false;
     }
-  } else if (starts_with(text, "mqtt://")) {
+  } else if (starts_with(text, "mqtt://") || starts_with(text, "mqtts://")) {
     spec.kind = SinkKind::Mqtt;
-    std::string_view addr = text.substr(7);
+    spec.tls = starts_with(text, "mqtts://");
+    if (spec.tls) spec.port = 8883;
+    std::string_view addr = text.substr(spec.tls ? 8 : 7);
     if (!addr.empty() && addr.back() == '/') addr.remove_suffix(1);
     if (addr.find(':') == std::string_view::npos) {
       spec.host = std::string(addr);
@@ -109,7 +115,8 @@ bool parse_sink(std::string_view text, SinkSpec& out, std::string& error) {
       return false;
     }
   } else {
-    error = "'" + std::string(text) + "' is not a sink (stdout, jsonl:PATH, mqtt://HOST:PORT)";
+    error =
+        "'" + std::string(text) + "' is not a sink (stdout, jsonl:PATH, mqtt://HOST:PORT, mqtts://HOST:PORT)";
     return false;
   }
   out = std::move(spec);
@@ -123,7 +130,7 @@ std::string SinkSpec::text() const {
     case SinkKind::Jsonl:
       return "jsonl:" + path;
     case SinkKind::Mqtt:
-      return "mqtt://" + host + ":" + std::to_string(port);
+      return (tls ? "mqtts://" : "mqtt://") + host + ":" + std::to_string(port);
   }
   return "";
 }

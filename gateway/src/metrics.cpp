@@ -2,13 +2,16 @@
 
 #include <cstdio>
 
+#include "process_metrics.h"
+#include "pvm/gateway/message_origin.h"
+
 namespace pvm::gateway {
 namespace {
 
 constexpr std::array<std::string_view, kReasonCount> kReasonNames{
     "truncated", "rejected",    "bad_value",   "division_by_zero", "out_of_fuel",
     "limit",     "bad_frame",   "incomplete",  "idle_timeout",     "connection_limit",
-    "reset",     "slow_reader", "sink_failed", "udp_backlog"};
+    "reset",     "slow_reader", "sink_failed", "udp_backlog",      "tls_failed"};
 
 void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
@@ -30,16 +33,56 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
     out += '}';
   }
   char buf[40];
-  // Counters print as integers; the histogram's sum keeps its microseconds.
+  // Counters print as integers; a histogram's sum keeps its nanoseconds.
   if (value == static_cast<double>(static_cast<int64_t>(value))) {
     std::snprintf(buf, sizeof buf, " %lld\n", static_cast<long long>(value));
   } else {
-    std::snprintf(buf, sizeof buf, " %.6f\n", value);
+    std::snprintf(buf, sizeof buf, " %.9f\n", value);
   }
   out += buf;
 }
 
+// A label value as the text format wants it: backslash, quote and newline escaped.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// The _bucket, _sum and _count lines of one labelled histogram, summed over `parts`.
+void histogram_lines(std::string& out, std::string_view name, const std::string& labels,
+                     const std::vector<const Histogram*>& parts, const Bounds& bounds) {
+  uint64_t cumulative = 0;
+  double sum = 0;
+  const std::string bucket = std::string(name) + "_bucket";
+  const std::string prefix = labels.empty() ? "" : labels + ",";
+  for (size_t i = 0; i <= bounds.size(); ++i) {
+    for (const Histogram* h : parts) cumulative += h->bucket(i);
+    char le[32];
+    if (i < bounds.size()) {
+      std::snprintf(le, sizeof le, "%g", bounds[i]);
+    } else {
+      std::snprintf(le, sizeof le, "+Inf");
+    }
+    sample(out, bucket, prefix + "le=\"" + le + "\"", static_cast<double>(cumulative));
+  }
+  for (const Histogram* h : parts) sum += h->sum();
+  sample(out, std::string(name) + "_sum", labels, sum);
+  sample(out, std::string(name) + "_count", labels, static_cast<double>(cumulative));
+}
+
 }  // namespace
+
+BuildInfo build_info() {
+  return {PVM_VERSION, PVM_COMMIT, "false"};
+}
 
 std::string_view reason_name(Reason reason) {
   return kReasonNames[static_cast<size_t>(reason)];
@@ -71,17 +114,29 @@ Reason reason_of(Trap trap) {
 
 void Histogram::observe(double seconds) {
   size_t i = 0;
-  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  while (i < bounds_.size() && seconds > bounds_[i]) ++i;
   buckets_[i].add();
-  sum_micros_.add(static_cast<uint64_t>(seconds * 1e6));
+  sum_nanos_.add(seconds > 0 ? static_cast<uint64_t>(seconds * 1e9) : 0);
 }
 
-Metrics::Metrics(std::vector<SeriesLabel> series, unsigned workers) : series_(std::move(series)) {
-  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerStats>(series_.size()));
+Metrics::Metrics(std::vector<SeriesLabel> series, std::vector<std::string> sinks, unsigned workers)
+    : series_(std::move(series)),
+      sinks_(std::move(sinks)),
+      start_time_(static_cast<double>(unix_millis()) / 1000) {
+  for (unsigned i = 0; i < workers; ++i)
+    workers_.push_back(std::make_unique<WorkerStats>(series_.size(), sinks_.size()));
 }
 
 std::string Metrics::render() const {
   std::string out;
+  const BuildInfo build = build_info();
+  header(out, "pvm_build_info", "gauge",
+         "The pvm binary: version, git commit, and whether a JIT runs the protocols.");
+  sample(out, "pvm_build_info",
+         "version=\"" + label_value(build.version) + "\",commit=\"" + label_value(build.commit) +
+             "\",jit=\"" + build.jit + "\"",
+         1);
+  append_process_metrics(out, start_time_);
   auto labels = [&](size_t s) {
     return "protocol=\"" + series_[s].protocol + "\",transport=\"" + series_[s].transport + "\"";
   };
@@ -117,24 +172,31 @@ std::string Metrics::render() const {
       sample(out, "pvm_errors_total", labels(s) + ",reason=\"" + std::string(kReasonNames[r]) + "\"", total);
     }
 
-  header(out, "pvm_sink_latency_seconds", "histogram",
-         "Time from handing a frame's messages to the sinks until all accepted them.");
-  uint64_t cumulative = 0;
-  double sum = 0;
-  for (size_t i = 0; i <= Histogram::kBounds.size(); ++i) {
-    for (const auto& w : workers_) cumulative += w->sink_latency.bucket(i);
-    char le[32];
-    if (i < Histogram::kBounds.size()) {
-      std::snprintf(le, sizeof le, "%g", Histogram::kBounds[i]);
-    } else {
-      std::snprintf(le, sizeof le, "+Inf");
+  auto per_series_histogram = [&](std::string_view name, std::string_view help, auto field,
+                                  const Bounds& bounds) {
+    header(out, name, "histogram", help);
+    for (size_t s = 0; s < series_.size(); ++s) {
+      std::vector<const Histogram*> parts;
+      for (const auto& w : workers_) parts.push_back(&field(w->series[s]));
+      histogram_lines(out, name, labels(s), parts, bounds);
     }
-    sample(out, "pvm_sink_latency_seconds_bucket", "le=\"" + std::string(le) + "\"",
-           static_cast<double>(cumulative));
+  };
+  per_series_histogram(
+      "pvm_decode_seconds", "Time the VM took to frame and decode one frame.",
+      [](const SeriesStats& x) -> const Histogram& { return x.decode; }, kDecodeBounds);
+  per_series_histogram(
+      "pvm_ack_latency_seconds",
+      "Time from receiving a frame to sending its replies (the sinks' delay included).",
+      [](const SeriesStats& x) -> const Histogram& { return x.ack; }, kLatencyBounds);
+
+  header(out, "pvm_sink_latency_seconds", "histogram",
+         "Time from handing a message to a sink until the sink accepted it.");
+  for (size_t k = 0; k < sinks_.size(); ++k) {
+    std::vector<const Histogram*> parts;
+    for (const auto& w : workers_) parts.push_back(w->sink_latency[k].get());
+    histogram_lines(out, "pvm_sink_latency_seconds", "sink=\"" + label_value(sinks_[k]) + "\"", parts,
+                    kLatencyBounds);
   }
-  for (const auto& w : workers_) sum += w->sink_latency.sum();
-  sample(out, "pvm_sink_latency_seconds_sum", "", sum);
-  sample(out, "pvm_sink_latency_seconds_count", "", static_cast<double>(cumulative));
 
   auto per_worker = [&](std::string_view name, std::string_view type, std::string_view help, auto field) {
     header(out, name, type, help);

@@ -50,11 +50,33 @@ enum class Reason : uint8_t {
   SlowReader,       // the device does not read its replies
   SinkFailed,       // a sink refused a message for good: the frame is not ACKed
   UdpBacklog,       // a datagram dropped: the peer already has max_pending_frames waiting
+  TlsFailed,        // a TLS handshake failed or did not finish in time, or a TLS error
   kCount,
 };
 inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kCount);
 std::string_view reason_name(Reason reason);
 Reason reason_of(Trap trap);
+
+// Bucket bounds in seconds: decoding a frame takes microseconds, a sink or an ACK milliseconds.
+using Bounds = std::array<double, 12>;
+inline constexpr Bounds kDecodeBounds{0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005,
+                                      0.0001,   0.00025,   0.0005,   0.001,   0.01,     0.1};
+inline constexpr Bounds kLatencyBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+
+class Histogram {
+ public:
+  explicit Histogram(const Bounds& bounds) : bounds_(bounds) {}
+  void observe(double seconds);
+  const Bounds& bounds() const { return bounds_; }
+  uint64_t bucket(size_t i) const { return buckets_[i].get(); }  // bounds().size() is +Inf
+  double sum() const { return static_cast<double>(sum_nanos_.get()) / 1e9; }
+
+ private:
+  const Bounds& bounds_;
+  std::array<Counter, std::tuple_size_v<Bounds> + 1> buckets_;
+  Counter sum_nanos_;
+};
 
 // One protocol on one transport, in one worker.
 struct SeriesStats {
@@ -66,27 +88,17 @@ struct SeriesStats {
   Counter bytes_out;
   Counter replies;
   std::array<Counter, kReasonCount> errors;
-};
-
-// Seconds from handing a frame's messages to the sinks until all accepted them (the delay the
-// sinks add to the device's ACK).
-class Histogram {
- public:
-  static constexpr std::array<double, 12> kBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                  0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
-  void observe(double seconds);
-  uint64_t bucket(size_t i) const { return buckets_[i].get(); }  // kBounds.size() is +Inf
-  double sum() const { return static_cast<double>(sum_micros_.get()) / 1e6; }
-
- private:
-  std::array<Counter, kBounds.size() + 1> buckets_;
-  Counter sum_micros_;
+  Histogram decode{kDecodeBounds};  // seconds the VM took to frame and decode a frame
+  Histogram ack{kLatencyBounds};    // seconds from receiving a frame to sending its replies
 };
 
 struct WorkerStats {
-  explicit WorkerStats(size_t series) : series(new SeriesStats[series]) {}
+  WorkerStats(size_t series, size_t sinks) : series(new SeriesStats[series]) {
+    for (size_t i = 0; i < sinks; ++i) sink_latency.push_back(std::make_unique<Histogram>(kLatencyBounds));
+  }
   std::unique_ptr<SeriesStats[]> series;
-  Histogram sink_latency;
+  // Per sink: seconds from handing a message to the sink until it accepted it.
+  std::vector<std::unique_ptr<Histogram>> sink_latency;
   Gauge sink_queue;      // messages handed to the sinks and not yet accepted
   Gauge pending_frames;  // decoded frames whose replies wait for the sinks
   Gauge sinks_up;        // 1 when every sink takes messages
@@ -100,9 +112,18 @@ struct SeriesLabel {
   std::string transport;
 };
 
+// What pvm_build_info says about the binary.
+struct BuildInfo {
+  std::string version;
+  std::string commit;  // "unknown" outside a git checkout
+  std::string jit;     // "false": the VM interprets
+};
+BuildInfo build_info();
+
 class Metrics {
  public:
-  Metrics(std::vector<SeriesLabel> series, unsigned workers);
+  // `sinks`: each sink's label (its spec: stdout, jsonl:PATH, mqtt://HOST:PORT).
+  Metrics(std::vector<SeriesLabel> series, std::vector<std::string> sinks, unsigned workers);
 
   WorkerStats& worker(unsigned i) { return *workers_[i]; }
   const WorkerStats& worker(unsigned i) const { return *workers_[i]; }
@@ -113,7 +134,9 @@ class Metrics {
 
  private:
   std::vector<SeriesLabel> series_;
+  std::vector<std::string> sinks_;
   std::vector<std::unique_ptr<WorkerStats>> workers_;
+  double start_time_;  // Unix seconds
 };
 
 }  // namespace pvm::gateway

@@ -13,6 +13,8 @@ namespace {
 // PUBLISH packets libmosquitto keeps on the wire before waiting for PUBACKs; more wait in its
 // queue. Large enough that a loopback broker's round trip does not limit throughput.
 constexpr int kSendMaximum = 256;
+// Debian's trust store, for a client certificate without a CA file of its own.
+constexpr const char* kSystemCaPath = "/etc/ssl/certs";
 
 }  // namespace
 
@@ -30,6 +32,11 @@ MqttSink::MqttSink(EventLoop& loop, const SinkSpec& spec, const MqttOptions& opt
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, kSendMaximum);
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
+  if (spec_.tls) enable_tls();
+  // libmosquitto says why a TLS handshake failed only in its log ("certificate verify failed").
+  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+    if (level == MOSQ_LOG_ERR && text != nullptr) static_cast<MqttSink*>(self)->last_error_ = text;
+  });
   if (!options_.username.empty())
     mosquitto_username_pw_set(mosq_, options_.username.c_str(),
                               options_.password.empty() ? nullptr : options_.password.c_str());
@@ -47,6 +54,24 @@ MqttSink::MqttSink(EventLoop& loop, const SinkSpec& spec, const MqttOptions& opt
     LogLine(Level::Warn, "mqtt commands disabled").str("reason", error);
 }
 
+void MqttSink::enable_tls() {
+  // Without a CA file the system's trust store decides; with tls_insecure false libmosquitto
+  // checks that the broker's certificate names the host of the sink.
+  const char* ca = options_.ca_file.empty() ? nullptr : options_.ca_file.c_str();
+  if (ca == nullptr) mosquitto_int_option(mosq_, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+  const char* cert = options_.cert_file.empty() ? nullptr : options_.cert_file.c_str();
+  const char* key = options_.key_file.empty() ? nullptr : options_.key_file.c_str();
+  int rc = MOSQ_ERR_SUCCESS;
+  if (ca != nullptr || cert != nullptr)
+    rc = mosquitto_tls_set(mosq_, ca, ca ? nullptr : kSystemCaPath, cert, key, nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1 /* verify the broker */, nullptr, nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq_, false);
+  if (rc != MOSQ_ERR_SUCCESS)
+    LogLine(Level::Error, "mqtt tls set-up failed")
+        .str("broker", spec_.text())
+        .str("error", mosquitto_strerror(rc));
+}
+
 MqttSink::~MqttSink() {
   if (fd_ >= 0) loop_.remove(fd_);
   if (mosq_ != nullptr) mosquitto_destroy(mosq_);
@@ -61,7 +86,8 @@ void MqttSink::connect(int64_t now_ms) {
     if (!down_logged_)
       LogLine(Level::Warn, "mqtt connect failed")
           .str("broker", spec_.text())
-          .str("error", mosquitto_strerror(rc));
+          .str("error", mosquitto_strerror(rc))
+          .str("detail", last_error_);
     down_logged_ = true;
     backoff_ms_ = std::clamp(backoff_ms_ * 2, kReconnectFirstMillis, kReconnectMaxMillis);
     next_connect_ms_ = now_ms + backoff_ms_;
@@ -115,6 +141,7 @@ void MqttSink::on_connect(int rc) {
   }
   connected_ = true;
   down_logged_ = false;
+  last_error_.clear();
   backoff_ms_ = 0;
   LogLine(Level::Info, "mqtt connected")
       .str("broker", spec_.text())
@@ -136,6 +163,7 @@ void MqttSink::on_disconnect(int rc) {
     LogLine(Level::Warn, "mqtt disconnected")
         .str("broker", spec_.text())
         .str("reason", reason)
+        .str("detail", last_error_)
         .num("in_flight", static_cast<int64_t>(inflight_.size()));
   }
   down_logged_ = true;

@@ -46,6 +46,7 @@ class MqttSink final : public Sink, public Watcher {
   void on_event(uint32_t events) override;
 
  private:
+  void enable_tls();
   void connect(int64_t now_ms);
   void sync_socket();
   void on_connect(int rc);
@@ -71,6 +72,7 @@ class MqttSink final : public Sink, public Watcher {
   int64_t next_connect_ms_ = 0;
   int backoff_ms_ = 0;
   std::string topic_;
+  std::string last_error_;  // libmosquitto's last error log line: the detail of a failed connection
   std::unordered_map<int, Ticket> inflight_;  // by MQTT packet id
 };
 

@@ -9,11 +9,12 @@ constexpr size_t kCompactAt = 8;
 }  // namespace
 
 uint64_t PendingFrames::push(uint32_t outstanding, std::span<const std::vector<uint8_t>> replies,
-                             int64_t now_ns) {
+                             int64_t now_ns, int64_t received_ns) {
   Frame& f = frames_.emplace_back();
   f.seq = next_seq_++;
   f.outstanding = outstanding;
   f.submitted_ns = outstanding ? now_ns : 0;
+  f.received_ns = received_ns;
   for (const auto& reply : replies) {
     const auto len = static_cast<uint32_t>(reply.size());
     f.replies.append(reinterpret_cast<const char*>(&len), 4);
@@ -22,7 +23,7 @@ uint64_t PendingFrames::push(uint32_t outstanding, std::span<const std::vector<u
   return f.seq;
 }
 
-bool PendingFrames::settle(uint64_t seq, bool failed) {
+bool PendingFrames::settle(uint64_t seq, bool failed, int64_t* submitted_ns) {
   if (head_ == frames_.size()) return false;
   const uint64_t first = frames_[head_].seq;
   if (seq < first || seq - first >= size()) return false;
@@ -30,6 +31,7 @@ bool PendingFrames::settle(uint64_t seq, bool failed) {
   if (f.outstanding == 0) return false;
   --f.outstanding;
   f.failed = f.failed || failed;
+  if (submitted_ns != nullptr) *submitted_ns = f.submitted_ns;
   return true;
 }
 

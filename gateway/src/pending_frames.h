@@ -17,14 +17,17 @@ class PendingFrames {
     uint32_t outstanding = 0;  // deliveries not yet accepted
     bool failed = false;       // a sink refused a message: the replies must not be sent
     int64_t submitted_ns = 0;  // 0 for frames without messages
+    int64_t received_ns = 0;   // when the read that completed the frame returned
     std::string replies;       // each reply: u32 length (host order), then its bytes
   };
 
   // Adds a frame waiting for `outstanding` deliveries; returns its sequence number.
-  uint64_t push(uint32_t outstanding, std::span<const std::vector<uint8_t>> replies, int64_t now_ns);
-  // One delivery of frame `seq` was accepted (or, with `failed`, refused). False when the
-  // frame is not held (already released, or an endpoint that was reset).
-  bool settle(uint64_t seq, bool failed);
+  uint64_t push(uint32_t outstanding, std::span<const std::vector<uint8_t>> replies, int64_t now_ns,
+                int64_t received_ns = 0);
+  // One delivery of frame `seq` was accepted (or, with `failed`, refused); `submitted_ns` is
+  // set to when the frame went to the sinks. False when the frame is not held (already
+  // released, or an endpoint that was reset).
+  bool settle(uint64_t seq, bool failed, int64_t* submitted_ns = nullptr);
 
   // Releases every settled frame at the front, in order, calling on_frame(const Frame&).
   template <typename F>

@@ -9,10 +9,11 @@
 namespace pvm::gateway {
 
 // The frame a message belongs to: the endpoint (connection or UDP peer) and the frame's
-// sequence number there.
+// sequence number there; and which of the worker's sinks it was handed to.
 struct Ticket {
   uint64_t endpoint = 0;
   uint64_t frame = 0;
+  uint32_t sink = 0;
 };
 
 struct SinkRecord {

@@ -64,17 +64,14 @@ std::string address_text(const sockaddr_storage& addr) {
   }
   if (addr.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+      inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], host, sizeof host);
+      return std::string(host) + ":" + std::to_string(ntohs(a->sin6_port));
+    }
     inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
     return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
   }
   return "?";
-}
-
-std::string peer_text(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  return address_text(addr);
 }
 
 }  // namespace pvm::gateway

@@ -16,8 +16,7 @@ int bind_socket(const std::string& host, uint16_t port, Transport transport, boo
                 std::string& error);
 // The port a socket is bound to (what port 0 became).
 uint16_t local_port(int fd);
-// "1.2.3.4:5678" or "[::1]:5678".
+// "1.2.3.4:5678" or "[::1]:5678"; an IPv4 device on an IPv6 socket reads as IPv4.
 std::string address_text(const sockaddr_storage& addr);
-std::string peer_text(int fd);
 
 }  // namespace pvm::gateway

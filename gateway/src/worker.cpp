@@ -36,9 +36,11 @@ Worker::Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerS
     l->spec = listeners[i].spec;
     l->series = listeners[i].series;
     l->program = listeners[i].program;
+    l->tls = listeners[i].tls;
     l->protocol = std::string(l->program->protocol());
     l->fd = listeners[i].fds[index];
     loop_.add(l->fd, EPOLLIN, l.get());
+    has_tls_ = has_tls_ || l->tls != nullptr;
     listeners_.push_back(std::move(l));
   }
   loop_.add(mailbox_.fd(), EPOLLIN, &mailbox_watcher_);
@@ -94,6 +96,7 @@ void Worker::iteration_end() {
     next_tick_ms_ = now_ms_ + kTickMillis;
   }
   resume_paused();
+  read_tls_ready();
   size_t queued = 0;
   for (auto& sink : sinks_) queued += sink->queued();
   stats_.sink_queue.set(static_cast<int64_t>(queued));
@@ -127,6 +130,7 @@ void Worker::tick() {
   for (auto& [id, ep] : endpoints_)
     if (now_ms_ - ep->last_active_ms > limit && ep->pending.empty()) idle.push_back(ep.get());
   for (Endpoint* ep : idle) close_endpoint(*ep, Reason::IdleTimeout, true);
+  if (shared_.config->tls.handshake_timeout && has_tls_) expire_handshakes();
 }
 
 void Worker::on_mailbox() {
@@ -136,7 +140,7 @@ void Worker::on_mailbox() {
         begin_drain();
         break;
       case WorkerMessage::Kind::Reload:
-        reload(m.programs);
+        reload(m.programs, m.tls);
         break;
       case WorkerMessage::Kind::Command:
         handle_command(m.command);
@@ -185,13 +189,17 @@ void Worker::finish() {
   shared_.control->post(std::move(done));
 }
 
-void Worker::reload(const std::vector<std::shared_ptr<const Program>>& programs) {
+void Worker::reload(const std::vector<std::shared_ptr<const Program>>& programs, const TlsContext& tls) {
   // Connections keep the session (and program) they started with: their state, such as the
-  // ident from the login, belongs to it. New connections and peers get the new program.
+  // ident from the login, belongs to it. New connections and peers get the new program, and
+  // new TLS connections the certificate read again.
   for (size_t i = 0; i < listeners_.size() && i < programs.size(); ++i) {
     listeners_[i]->program = programs[i];
     listeners_[i]->protocol = std::string(programs[i]->protocol());
   }
+  if (tls)
+    for (auto& l : listeners_)
+      if (l->tls) l->tls = tls;
 }
 
 bool Worker::sinks_ready() const {
@@ -211,7 +219,11 @@ void Worker::settle(Ticket ticket, bool failed) {
   auto it = endpoints_.find(ticket.endpoint);
   if (it == endpoints_.end()) return;  // the device went away: nobody to ACK
   Endpoint& ep = *it->second;
-  if (ep.pending.settle(ticket.frame, failed)) release(ep);
+  int64_t submitted_ns = 0;
+  if (!ep.pending.settle(ticket.frame, failed, &submitted_ns)) return;
+  if (!failed && ticket.sink < stats_.sink_latency.size())
+    stats_.sink_latency[ticket.sink]->observe(static_cast<double>(now_ns() - submitted_ns) * 1e-9);
+  release(ep);
 }
 
 }  // namespace pvm::gateway

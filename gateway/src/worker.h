@@ -22,6 +22,7 @@
 #include "pending_frames.h"
 #include "pvm/gateway/config.h"
 #include "sink.h"
+#include "tls.h"
 
 namespace pvm::gateway {
 
@@ -30,6 +31,7 @@ struct ListenerSetup {
   ListenSpec spec;
   size_t series = 0;
   std::shared_ptr<const Program> program;
+  TlsContext tls;  // tls:// listeners
   std::vector<int> fds;
 };
 
@@ -86,7 +88,11 @@ class Worker final : public DeliveryListener {
     PendingFrames pending;
     std::string unsent;              // TCP bytes the kernel did not take yet
     std::vector<uint64_t> awaiting;  // commands sent, waiting for the device's answer
-    sockaddr_storage peer{};         // UDP only
+    std::unique_ptr<TlsStream> tls;  // tls:// connections
+    int64_t handshake_deadline_ms = 0;
+    bool tls_want_write = false;    // the TLS layer must write before it can read on
+    bool tls_ready_listed = false;  // in tls_ready_: decrypted bytes wait inside the stream
+    sockaddr_storage peer{};        // the device's address
     socklen_t peer_len = 0;
     PeerKey key{};
   };
@@ -99,6 +105,7 @@ class Worker final : public DeliveryListener {
     ListenSpec spec;
     size_t series = 0;
     std::shared_ptr<const Program> program;
+    TlsContext tls;
     std::string protocol;  // the program's protocol name: topics and logs
     int fd = -1;
     bool paused = false;
@@ -119,7 +126,7 @@ class Worker final : public DeliveryListener {
   void begin_drain();
   bool drained() const;
   void finish();
-  void reload(const std::vector<std::shared_ptr<const Program>>& programs);
+  void reload(const std::vector<std::shared_ptr<const Program>>& programs, const TlsContext& tls);
   bool sinks_ready() const;
   void settle(Ticket ticket, bool failed);
   SeriesStats& series(const Endpoint& ep) { return stats_.series[ep.listener.series]; }
@@ -141,6 +148,14 @@ class Worker final : public DeliveryListener {
   bool can_read(const Endpoint& ep) const;
   void refresh(Endpoint& ep);
   void resume_paused();
+
+  // worker_tls.cpp: the byte stream of a TCP or a TLS connection, as recv(2) and send(2) report.
+  ssize_t stream_recv(Endpoint& ep, uint8_t* data, size_t size);
+  ssize_t stream_send(Endpoint& ep, const uint8_t* data, size_t size);
+  void start_tls(Endpoint& ep);
+  void note_tls_pending(Endpoint& ep);
+  void read_tls_ready();
+  void expire_handshakes();
 
   // worker_udp.cpp
   void read_udp(Listener& listener);
@@ -165,8 +180,13 @@ class Worker final : public DeliveryListener {
   std::unordered_map<uint64_t, std::unique_ptr<Endpoint>> endpoints_;
   std::vector<std::unique_ptr<Endpoint>> closed_;  // freed at the end of the loop iteration
   std::vector<uint64_t> paused_;                   // endpoints waiting for the sinks
+  std::vector<uint64_t> tls_ready_;                // TLS endpoints with decrypted bytes unread
   std::vector<uint8_t> buffer_;
   std::string json_;
+  std::string peer_text_;        // the current frame's peer, as text
+  int64_t received_ms_ = 0;      // Unix time of the read that completed the frame being decoded
+  int64_t received_ns_ = 0;      // the same read on the steady clock: ACK latency
+  int64_t decode_start_ns_ = 0;  // when the session began on the frame being decoded
   Endpoint* current_ = nullptr;  // the endpoint whose session is being fed
   FrameCallback on_frame_;
   uint64_t next_id_ = 1;
@@ -177,6 +197,7 @@ class Worker final : public DeliveryListener {
   int logs_in_window_ = 0;
   bool draining_ = false;
   bool stopped_ = false;
+  bool has_tls_ = false;
   int64_t drain_deadline_ms_ = 0;
 };
 

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
+#include "pvm/gateway/message_origin.h"
 #include "socket_util.h"
 #include "worker.h"
 
@@ -26,6 +27,13 @@ std::unique_ptr<Session> Worker::new_session(Listener& listener, Transport trans
 void Worker::on_frame(Endpoint& ep, const FrameResult& result) {
   SeriesStats& s = series(ep);
   s.frames.add();
+  const int64_t decoded_ns = now_ns();
+  s.decode.observe(static_cast<double>(decoded_ns - decode_start_ns_) * 1e-9);
+  // The next frame of the same read is timed from when this callback returns.
+  struct Restart {
+    int64_t& start;
+    ~Restart() { start = now_ns(); }
+  } restart{decode_start_ns_};
   if (ep.closed) return;
   if (result.error != nullptr) {
     s.errors[static_cast<size_t>(reason_of(result.error->trap))].add();
@@ -34,17 +42,26 @@ void Worker::on_frame(Endpoint& ep, const FrameResult& result) {
   }
   const size_t n = result.messages.size();
   const auto outstanding = static_cast<uint32_t>(n * sinks_.size());
-  const Ticket ticket{ep.id, ep.pending.push(outstanding, result.replies, outstanding ? now_ns() : 0)};
+  Ticket ticket{ep.id, ep.pending.push(outstanding, result.replies, decoded_ns, received_ns_)};
   stats_.pending_frames.add(1);
   s.messages.add(n);
+  const bool origin = shared_.config->server_fields;
+  if (origin && n) peer_text_ = address_text(ep.peer);
   for (const Message& m : result.messages) {
     json_.clear();
-    append_json(json_, m);
+    if (origin) {
+      append_json_with_origin(json_, m, MessageOrigin{received_ms_, peer_text_});
+    } else {
+      append_json(json_, m);
+    }
     const Field* ident = m.find("ident");
     const SinkRecord record{
         ep.listener.protocol,
         ident != nullptr && ident->type == ValueType::Str ? ident->s : ep.session->ident(), json_};
-    for (auto& sink : sinks_) sink->submit(record, ticket);
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+      ticket.sink = static_cast<uint32_t>(i);
+      sinks_[i]->submit(record, ticket);
+    }
     if (!ep.awaiting.empty() && m.find("command.response") != nullptr) answer_command(ep, json_);
   }
   if (outstanding == 0) release(ep);
@@ -55,12 +72,11 @@ void Worker::release(Endpoint& ep) {
   const int64_t now = now_ns();
   ep.pending.release([&](const PendingFrames::Frame& frame) {
     stats_.pending_frames.add(-1);
-    if (frame.submitted_ns != 0)
-      stats_.sink_latency.observe(static_cast<double>(now - frame.submitted_ns) * 1e-9);
     // Over TCP nothing after a frame that failed may be ACKed: the device would take the
     // later ACK for its unsaved records. The connection is closed and the device resends.
     failed = failed || (frame.failed && !ep.udp);
     if (frame.failed || failed || ep.closed) return;
+    if (!frame.replies.empty()) series(ep).ack.observe(static_cast<double>(now - frame.received_ns) * 1e-9);
     PendingFrames::for_each_reply(frame, [&](std::span<const uint8_t> reply) {
       series(ep).replies.add();
       send_bytes(ep, reply);
@@ -87,7 +103,7 @@ void Worker::send_bytes(Endpoint& ep, std::span<const uint8_t> bytes) {
   }
   size_t sent = 0;
   if (ep.unsent.empty()) {
-    const ssize_t n = ::send(ep.fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = stream_send(ep, bytes.data(), bytes.size());
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       close_endpoint(ep, Reason::Reset, true);
       return;
@@ -115,6 +131,7 @@ void Worker::close_endpoint(Endpoint& ep, Reason reason, bool count) {
   if (ep.udp) {
     ep.listener.peers.erase(ep.key);
   } else {
+    if (ep.tls) ep.tls->shutdown();
     loop_.remove(ep.fd);
     ::close(ep.fd);
     ep.fd = -1;
@@ -138,7 +155,7 @@ void Worker::log_frame_error(const Endpoint& ep, const Error& error) {
   LogLine(Level::Warn, "frame rejected")
       .str("protocol", ep.listener.protocol)
       .str("ident", ep.session->ident())
-      .str("peer", ep.udp ? address_text(ep.peer) : peer_text(ep.fd))
+      .str("peer", address_text(ep.peer))
       .str("error", error.format(ep.listener.spec.protocol))
       .num("worker", index_);
 }

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
+#include "pvm/gateway/message_origin.h"
 #include "worker.h"
 
 namespace pvm::gateway {
@@ -30,7 +31,10 @@ void Worker::on_listener_event(Listener& listener, uint32_t) {
 void Worker::accept_all(Listener& listener) {
   SeriesStats& s = stats_.series[listener.series];
   while (listener.fd >= 0) {
-    const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd =
+        ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -52,8 +56,11 @@ void Worker::accept_all(Listener& listener) {
     auto owned = std::make_unique<Endpoint>(*this, listener, next_id_++);
     Endpoint& ep = *owned;
     ep.fd = fd;
+    ep.peer = peer;
+    ep.peer_len = peer_len;
     ep.last_active_ms = now_ms_;
     ep.session = new_session(listener, Transport::Tcp);
+    if (listener.tls) start_tls(ep);
     endpoints_.emplace(ep.id, std::move(owned));
     loop_.add(fd, 0, &ep);
     s.accepted.add();
@@ -66,6 +73,7 @@ void Worker::on_tcp_event(Endpoint& ep, uint32_t events) {
   if (ep.closed) return;
   if (events & EPOLLOUT) write_tcp(ep);
   if (ep.closed) return;
+  if (ep.tls_want_write && (events & EPOLLOUT)) events |= EPOLLIN;  // the TLS layer could write: read on
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     if (can_read(ep)) {
       read_tcp(ep);
@@ -79,14 +87,17 @@ void Worker::on_tcp_event(Endpoint& ep, uint32_t events) {
 
 void Worker::read_tcp(Endpoint& ep) {
   for (int i = 0; i < kReadsPerEvent && !ep.closed && can_read(ep); ++i) {
-    const ssize_t n = ::recv(ep.fd, buffer_.data(), kReadChunk, 0);
+    const ssize_t n = stream_recv(ep, buffer_.data(), kReadChunk);
     if (n > 0) {
       series(ep).bytes_in.add(static_cast<uint64_t>(n));
       ep.last_active_ms = now_ms_;
+      received_ms_ = unix_millis();
+      received_ns_ = decode_start_ns_ = now_ns();
       current_ = &ep;
       ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
       if (static_cast<size_t>(n) < kReadChunk) return;
     } else if (n == 0) {
+      decode_start_ns_ = now_ns();
       current_ = &ep;
       ep.session->finish(on_frame_);
       // The device may have closed only its side and still wait for the ACKs of what it sent.
@@ -105,7 +116,7 @@ void Worker::write_tcp(Endpoint& ep) {
   size_t done = 0;
   while (done < ep.unsent.size()) {
     const ssize_t n =
-        ::send(ep.fd, ep.unsent.data() + done, ep.unsent.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        stream_send(ep, reinterpret_cast<const uint8_t*>(ep.unsent.data()) + done, ep.unsent.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -132,11 +143,12 @@ bool Worker::can_read(const Endpoint& ep) const {
 void Worker::refresh(Endpoint& ep) {
   if (ep.closed || ep.udp) return;
   const bool reading = can_read(ep);
-  const uint32_t want = (reading ? EPOLLIN : 0u) | (ep.unsent.empty() ? 0u : EPOLLOUT);
+  const uint32_t want = (reading ? EPOLLIN : 0u) | (ep.unsent.empty() && !ep.tls_want_write ? 0u : EPOLLOUT);
   if (want != ep.interest) {
     loop_.modify(ep.fd, want, &ep);
     ep.interest = want;
   }
+  if (reading) note_tls_pending(ep);
   // A connection stopped by its own backlog resumes when its frames are released; one stopped
   // by a sink waits in paused_ until the sinks are ready again.
   if (!reading && !draining_ && !ep.eof && !ep.paused_listed && !sinks_ready()) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "pvm/gateway/limits.h"
+#include "pvm/gateway/message_origin.h"
 #include "worker.h"
 
 namespace pvm::gateway {
@@ -52,6 +53,8 @@ void Worker::read_udp(Listener& listener) {
       s.errors[static_cast<size_t>(Reason::UdpBacklog)].add();
       continue;
     }
+    received_ms_ = unix_millis();
+    received_ns_ = decode_start_ns_ = now_ns();
     current_ = ep;
     ep->session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
   }

@@ -7,6 +7,7 @@ import json
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -100,7 +101,7 @@ def mosquitto_binary():
 class Broker:
     """mosquitto with persistence, so that a stop and start keeps what it acknowledged."""
 
-    def __init__(self, work):
+    def __init__(self, work, extra_config=""):
         self.binary = mosquitto_binary()
         self.port = free_port()
         self.dir = work.file("broker")
@@ -117,6 +118,7 @@ class Broker:
             f.write("max_inflight_messages 100\n")
             # PUBACKs leave at once, not held back by Nagle's algorithm until our delayed ACK.
             f.write("set_tcp_nodelay true\n")
+            f.write(extra_config)  # more listeners, after the plain one the tests subscribe on
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
         self.proc = None
 
@@ -200,6 +202,24 @@ class Gateway:
     def log(self):
         with open(self.err_path, errors="replace") as f:
             return f.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the gateway adds to every message: server.timestamp and peer, after ident and protocol.id
+
+_ORIGIN = re.compile(r'^(\{(?:"ident":"[^"]*",)?(?:"protocol\.id":"[^"]*",)?)'
+                     r'"server\.timestamp":(\d+\.\d{3}),"peer":"([^"]*)",')
+
+
+def split_origin(line):
+    """(the message as `pvm decode` gives it, server.timestamp, peer) of a gateway message."""
+    m = _ORIGIN.match(line)
+    assert m, f"no server.timestamp and peer after ident and protocol.id: {line[:160]}"
+    return m.group(1) + line[m.end():], float(m.group(2)), m.group(3)
+
+
+def strip_origin(line):
+    return split_origin(line)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +336,11 @@ class Subscriber(threading.Thread):
             sock.close()
 
     def snapshot(self):
+        """(topic, payload) received, server.timestamp and peer taken out of the gateway's messages
+        (not out of the commands a test published)."""
+        return [(t, p if "/commands/" in t else strip_origin(p)) for t, p in self.raw()]
+
+    def raw(self):
         with self.lock:
             return list(self.messages)
 
@@ -398,11 +423,13 @@ class TcpDevice(threading.Thread):
         self.acked = 0
         self.sends = 0  # packets sent, resends included
         self.stopping = False
+        self.addresses = set()  # "IP:PORT" of every connection it made
 
     def run(self):
         while self.acked < len(self.packets) and not self.stopping:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=self.ack_timeout) as s:
+                    self.addresses.add("%s:%d" % s.getsockname())
                     s.settimeout(self.ack_timeout)
                     s.sendall(self.login)
                     self.replies.append((-1, _read_exact(s, 1), time.monotonic()))
@@ -431,10 +458,12 @@ class UdpDevice(threading.Thread):
         self.acked = 0
         self.sends = 0
         self.stopping = False
+        self.addresses = set()
 
     def run(self):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
+            self.addresses.add("%s:%d" % s.getsockname())
             s.settimeout(self.ack_timeout)
             while self.acked < len(self.packets) and not self.stopping:
                 s.sendto(self.packets[self.acked], ("127.0.0.1", self.port))

@@ -12,8 +12,8 @@ import struct
 from collections import Counter
 
 from gateway_e2e import (ROOT, Gateway, TcpDevice, UdpDevice, _read_exact, check_acks, expected_for,
-                         expected_messages, free_port, imei_of, make_fleet, run_main, tcp_login, tcp_packet,
-                         wait_until)
+                         expected_messages, free_port, imei_of, make_fleet, run_main, strip_origin, tcp_login,
+                         tcp_packet, wait_until)
 
 TCP_DEVICES = 10
 UDP_DEVICES = 5
@@ -59,7 +59,8 @@ def body(args, work):
         check_acks(tcp, expected["tcp"], "tcp")
         check_acks(udp, expected["udp"], "udp")
         with open(out) as f:
-            got = Counter((f"pvm/teltonika/{json.loads(line)['ident']}", line.rstrip("\n")) for line in f)
+            got = Counter((f"pvm/teltonika/{json.loads(line)['ident']}", strip_origin(line.rstrip("\n")))
+                          for line in f)
         assert got == expected_messages(fleet, expected), "the jsonl file differs from pvm decode"
 
         # A frame with a bad CRC: no ACK, counted by reason, the connection stays usable.

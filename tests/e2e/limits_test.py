@@ -40,7 +40,7 @@ def frame_connection_and_idle_limits(args, work):
     port = free_port()
     config = work.file("limits.toml")
     with open(config, "w") as f:
-        f.write(f'workers = 1\nlisten = ["teltonika@tcp://127.0.0.1:{port}"]\nsinks = "jsonl:{work.file("m.jsonl")}"\n'
+        f.write(f'workers = 1\nserver_fields = false\nlisten = ["teltonika@tcp://127.0.0.1:{port}"]\nsinks = "jsonl:{work.file("m.jsonl")}"\n'
                 f"[limits]\nmax_frame = {MAX_FRAME}\nmax_connections = 3\nidle_timeout = 2\n")
     gateway = Gateway(args.pvm, work, ["--config", config], "gateway-limits", workers=None)
     try:
@@ -56,7 +56,10 @@ def frame_connection_and_idle_limits(args, work):
         wait_until(lambda: errors(gateway, "bad_frame") >= 1, 5, "the frame over max_frame to be rejected")
         time.sleep(0.3)
         with open(work.file("m.jsonl")) as f:
-            assert imei_of(3) not in f.read(), "records of a frame over max_frame were decoded"
+            text = f.read()
+            assert imei_of(3) not in text, "records of a frame over max_frame were decoded"
+            assert imei_of(1) in text and '"peer"' not in text and "server.timestamp" not in text, \
+                "server_fields = false leaves out server.timestamp and peer"
 
         d = socket.create_connection(("127.0.0.1", port), timeout=5)
         assert closed_by_peer(d, 5), "the connection over max_connections is closed"

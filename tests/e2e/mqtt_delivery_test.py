@@ -2,10 +2,13 @@
 every message on the broker is what `pvm decode` makes of the same bytes, on the device's
 topic, exactly once; every ACK is the exact reply `pvm decode` gives."""
 
+import json
+import time
 from collections import Counter
 
 from gateway_e2e import (Broker, Gateway, TcpDevice, UdpDevice, check_acks, check_delivery,
-                         expected_for, expected_messages, free_port, make_fleet, run_main, subscribed, wait_until)
+                         expected_for, expected_messages, free_port, imei_of, make_fleet, run_main, split_origin,
+                         subscribed, wait_until)
 
 TCP_DEVICES = 60
 UDP_DEVICES = 30
@@ -26,10 +29,12 @@ def body(args, work):
         expected = expected_for(args.pvm, work, fleet)
         tcp = [TcpDevice(port, d, packets) for d, packets in fleet["tcp"]]
         udp = [UdpDevice(port, d, packets) for d, packets in fleet["udp"]]
+        started = time.time()
         for device in tcp + udp:
             device.start()
         for device in tcp + udp:
             device.join(60)
+        finished = time.time()
         assert all(d.acked == PACKETS for d in tcp + udp), "some devices did not get all their ACKs"
         check_acks(tcp, expected["tcp"], "tcp")
         check_acks(udp, expected["udp"], "udp")
@@ -38,6 +43,14 @@ def body(args, work):
         total = sum(want.values())
         wait_until(lambda: len(sub.snapshot()) >= total, 20, f"{total} messages on the broker")
         duplicates, resent = check_delivery(Counter(sub.snapshot()), want, tcp + udp)
+        # Each message says when the gateway received its frame and from which device address.
+        addresses = {imei_of(d): device.addresses
+                     for (d, _), device in zip(fleet["tcp"] + fleet["udp"], tcp + udp)}
+        for topic, payload in sub.raw():
+            _, received, peer = split_origin(payload)
+            ident = json.loads(payload)["ident"]
+            assert peer in addresses[ident], f"{ident}: peer {peer}, the device used {addresses[ident]}"
+            assert started - 0.002 <= received <= finished + 0.002, f"server.timestamp {received} outside the run"
         metrics = gateway.metrics()
         decoded = sum(v for k, v in metrics.items() if k.startswith("pvm_messages_total"))
         assert decoded == total + duplicates, f"pvm_messages_total is {decoded}, expected {total + duplicates}"

@@ -9,6 +9,7 @@
 #include "pcap_input.h"
 
 using pvm::cli::CaptureFlow;
+using pvm::cli::CaptureOptions;
 using pvm::cli::read_capture;
 
 namespace {
@@ -109,6 +110,7 @@ Bytes joined(const CaptureFlow& flow) {
 }
 
 const Host kDevice{2, 40000}, kServer{1, 5027};
+const CaptureOptions kTeltonika{5027, ""};  // the server listens on 5027
 
 }  // namespace
 
@@ -125,7 +127,7 @@ TEST_CASE("pcap: a TCP connection is put back in order, without retransmissions 
   };
   std::vector<CaptureFlow> flows;
   std::string error;
-  REQUIRE(read_capture(write_pcap("pvm_cli_tcp.pcap", 1, frames), flows, error));
+  REQUIRE(read_capture(write_pcap("pvm_cli_tcp.pcap", 1, frames), kTeltonika, flows, error));
   REQUIRE(flows.size() == 1);
   CHECK(flows[0].transport == pvm::Transport::Tcp);
   CHECK(flows[0].name.ends_with("[10.0.0.2:40000->10.0.0.1:5027]"));
@@ -134,17 +136,69 @@ TEST_CASE("pcap: a TCP connection is put back in order, without retransmissions 
   CHECK(flows[0].packets == std::vector<uint32_t>{3, 6, 4, 8});
 }
 
-TEST_CASE("pcap: without a SYN the first sender with payload is the client") {
+TEST_CASE(
+    "pcap: without a SYN the side off the server's port is the device, even when the server speaks first") {
   std::vector<Bytes> frames = {
-      ethernet(tcp(kDevice, kServer, 77, kAck | kPsh, text("12"))),
       ethernet(tcp(kServer, kDevice, 9, kAck | kPsh, text("01"))),
+      ethernet(tcp(kDevice, kServer, 77, kAck | kPsh, text("12"))),
       ethernet(tcp(kDevice, kServer, 79, kAck | kPsh, text("34"))),
   };
   std::vector<CaptureFlow> flows;
   std::string error;
-  REQUIRE(read_capture(write_pcap("pvm_cli_nosyn.pcap", 1, frames), flows, error));
+  REQUIRE(read_capture(write_pcap("pvm_cli_nosyn.pcap", 1, frames), kTeltonika, flows, error));
   REQUIRE(flows.size() == 1);
+  CHECK(flows[0].name.ends_with("[10.0.0.2:40000->10.0.0.1:5027]"));
+  CHECK(flows[0].peer == "10.0.0.2:40000");
   CHECK(flows[0].chunks == std::vector<Bytes>{text("12"), text("34")});
+  CHECK(flows[0].other == -1);
+
+  // No port to go by: both directions, linked, for the caller to choose.
+  flows.clear();
+  REQUIRE(read_capture(write_pcap("pvm_cli_nosyn.pcap", 1, frames), CaptureOptions{}, flows, error));
+  REQUIRE(flows.size() == 2);
+  CHECK(flows[0].chunks == std::vector<Bytes>{text("01")});
+  CHECK(flows[1].chunks == std::vector<Bytes>{text("12"), text("34")});
+  CHECK(flows[0].other == 1);
+  CHECK(flows[1].other == 0);
+}
+
+TEST_CASE("pcap: a segment never captured is a gap, with the capture time of every chunk") {
+  std::vector<Bytes> frames = {
+      ethernet(tcp(kDevice, kServer, 1000, kSyn, {})),
+      ethernet(tcp(kDevice, kServer, 1001, kAck | kPsh, text("abc"))),
+      ethernet(tcp(kDevice, kServer, 1009, kAck | kPsh, text("ijk"))),  // 1004..1008 never came
+      ethernet(tcp(kDevice, kServer, 1012, kAck | kPsh, text("lm"))),
+  };
+  std::vector<CaptureFlow> flows;
+  std::string error;
+  REQUIRE(read_capture(write_pcap("pvm_cli_gap.pcap", 1, frames), kTeltonika, flows, error));
+  REQUIRE(flows.size() == 1);
+  CHECK(flows[0].chunks == std::vector<Bytes>{text("abc"), text("ijk"), text("lm")});
+  REQUIRE(flows[0].gaps.size() == 1);
+  CHECK(flows[0].gaps[0].chunk == 1);
+  CHECK(flows[0].gaps[0].from == 3);
+  CHECK(flows[0].gaps[0].to == 7);
+  // write_pcap stamps packet i at 1700000000 + i seconds.
+  CHECK(flows[0].times_ms == std::vector<int64_t>{1700000001000, 1700000002000, 1700000003000});
+}
+
+TEST_CASE("pcap: --filter leaves other packets alone; a bad expression is an error") {
+  const Host web{9, 50000}, web_server{1, 80};
+  std::vector<Bytes> frames = {
+      ethernet(tcp(kDevice, kServer, 1000, kSyn, {})),
+      ethernet(tcp(web, web_server, 1, kSyn, {})),
+      ethernet(tcp(web, web_server, 2, kAck | kPsh, text("GET /"))),
+      ethernet(tcp(kDevice, kServer, 1001, kAck | kPsh, text("abc"))),
+  };
+  std::vector<CaptureFlow> flows;
+  std::string error;
+  const std::string path = write_pcap("pvm_cli_filter.pcap", 1, frames);
+  REQUIRE(read_capture(path, CaptureOptions{5027, "tcp port 5027"}, flows, error));
+  REQUIRE(flows.size() == 1);
+  CHECK(flows[0].chunks == std::vector<Bytes>{text("abc")});
+  flows.clear();
+  CHECK_FALSE(read_capture(path, CaptureOptions{5027, "tcp port"}, flows, error));
+  CHECK(error.find("--filter 'tcp port': ") == 0);
 }
 
 TEST_CASE("pcap: UDP datagrams of each peer form their own flow") {
@@ -157,7 +211,7 @@ TEST_CASE("pcap: UDP datagrams of each peer form their own flow") {
   };
   std::vector<CaptureFlow> flows;
   std::string error;
-  REQUIRE(read_capture(write_pcap("pvm_cli_udp.pcap", 113, frames), flows, error));
+  REQUIRE(read_capture(write_pcap("pvm_cli_udp.pcap", 113, frames), kTeltonika, flows, error));
   REQUIRE(flows.size() == 2);
   CHECK(flows[0].transport == pvm::Transport::Udp);
   CHECK(flows[0].chunks == std::vector<Bytes>{text("one"), text("two")});
@@ -186,7 +240,7 @@ TEST_CASE("pcap: raw IPv6 link") {
   ip.insert(ip.end(), datagram.begin(), datagram.end());
   std::vector<CaptureFlow> flows;
   std::string error;
-  REQUIRE(read_capture(write_pcap("pvm_cli_ipv6.pcap", 101, {ip}), flows, error));
+  REQUIRE(read_capture(write_pcap("pvm_cli_ipv6.pcap", 101, {ip}), kTeltonika, flows, error));
   REQUIRE(flows.size() == 1);
   CHECK(flows[0].name.ends_with("[[fd00::2]:40002->[fd00::1]:5027]"));
   CHECK(flows[0].chunks == std::vector<Bytes>{{0xab, 0xcd}});
@@ -197,6 +251,6 @@ TEST_CASE("pcap: a file that is not a capture is an error") {
   std::ofstream(path) << "not a capture";
   std::vector<CaptureFlow> flows;
   std::string error;
-  CHECK_FALSE(read_capture(path, flows, error));
+  CHECK_FALSE(read_capture(path, kTeltonika, flows, error));
   CHECK(error.find("pvm_cli_not.pcap") != std::string::npos);
 }

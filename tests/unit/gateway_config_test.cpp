@@ -145,3 +145,53 @@ TEST_CASE("gateway: defaults and validation") {
   c.listeners.clear();
   CHECK_FALSE(validate(c, error));
 }
+
+TEST_CASE("gateway: TLS listeners and mqtts:// sinks") {
+  ListenSpec listen;
+  std::string error;
+  REQUIRE(parse_listen("teltonika@tls://0.0.0.0:5027", listen, error));
+  CHECK(listen.tls);
+  CHECK(listen.transport == pvm::Transport::Tcp);
+  CHECK(listen.text() == "teltonika@tls://0.0.0.0:5027");
+  CHECK_FALSE(parse_listen("teltonika@dtls://0.0.0.0:5027", listen, error));
+  CHECK(error.find("tcp://, tls:// or udp://") != std::string::npos);
+
+  SinkSpec sink;
+  REQUIRE(parse_sink("mqtts://broker", sink, error));
+  CHECK(sink.tls);
+  CHECK(sink.port == 8883);
+  CHECK(sink.text() == "mqtts://broker:8883");
+  REQUIRE(parse_sink("mqtts://broker:9883", sink, error));
+  CHECK(sink.port == 9883);
+
+  GatewayConfig c;
+  REQUIRE(load_config_text(R"(
+listen = ["teltonika@tls://0.0.0.0:5027"]
+sinks = ["mqtts://broker"]
+[mqtt]
+ca_file = "/etc/pvm/ca.crt"
+cert_file = "/etc/pvm/client.crt"
+key_file = "/etc/pvm/client.key"
+[tls]
+cert_file = "/etc/pvm/tls.crt"
+key_file = "/etc/pvm/tls.key"
+handshake_timeout = 5
+)",
+                           "gateway.toml", c, error));
+  CHECK(c.mqtt.ca_file == "/etc/pvm/ca.crt");
+  CHECK(c.mqtt.key_file == "/etc/pvm/client.key");
+  CHECK(c.tls.cert_file == "/etc/pvm/tls.crt");
+  CHECK(c.tls.handshake_timeout == 5);
+  CHECK(validate(c, error));
+  c.tls.key_file.clear();
+  CHECK_FALSE(validate(c, error));
+  CHECK(error ==
+        "teltonika@tls://0.0.0.0:5027: a TLS listener needs a certificate and its key (--tls-cert and "
+        "--tls-key, or [tls] cert_file and key_file)");
+  c.tls.key_file = "k";
+  c.mqtt.key_file.clear();
+  CHECK_FALSE(validate(c, error));
+  CHECK(error == "the MQTT client certificate needs both cert_file and key_file");
+  CHECK_FALSE(load_config_text("[tls]\nhandshake_timeout = 0\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:2: handshake_timeout: must be in 1..300") == 0);
+}

@@ -282,6 +282,11 @@ std::string_view Session::ident() const {
   return slots.empty() ? std::string_view() : std::string_view(slots[0].s);
 }
 
+void Session::set_ident(std::string_view ident) {
+  auto& slots = state_->data.slots;
+  if (!slots.empty()) slots[0].s = ident;
+}
+
 uint64_t Session::stream_offset() const {
   return state_->consumed;
 }

@@ -131,6 +131,9 @@ class Session {
   void finish(const FrameCallback& on_frame);
 
   std::string_view ident() const;
+  // Sets the ident as a login would (session slot 0): for bytes whose login is not at hand,
+  // such as a capture that starts mid-connection (pvm decode --ident).
+  void set_ident(std::string_view ident);
   uint64_t stream_offset() const;  // bytes consumed so far
   size_t buffered() const;         // bytes waiting for the rest of their frame
 

@@ -14,10 +14,11 @@
 namespace pvm::gateway {
 
 // "teltonika@tcp://0.0.0.0:5027?extended=true": a protocol (stdlib name or .pvm/.pvmc path),
-// a transport, an address, and session options.
+// a transport, an address, and session options. "tls://" is TCP with TLS.
 struct ListenSpec {
   std::string protocol;
   Transport transport = Transport::Tcp;
+  bool tls = false;
   std::string host;
   uint16_t port = 0;
   std::vector<std::pair<std::string, std::string>> options;
@@ -31,12 +32,13 @@ enum class LogLevel : uint8_t { Debug, Info, Warn, Error };
 // "debug", "info", "warn" or "error"; false otherwise.
 bool parse_log_level(std::string_view text, LogLevel& out);
 
-// "stdout", "jsonl:PATH" or "mqtt://HOST:PORT".
+// "stdout", "jsonl:PATH", "mqtt://HOST:PORT" or "mqtts://HOST:PORT" (TLS, port 8883 by default).
 struct SinkSpec {
   SinkKind kind = SinkKind::Stdout;
   std::string path;
   std::string host;
   uint16_t port = 1883;
+  bool tls = false;
 
   std::string text() const;
 };
@@ -49,6 +51,18 @@ struct MqttOptions {
   std::string username;
   std::string password;
   bool commands = true;
+  // mqtts://: the broker's certificate is verified against ca_file (empty: the system's CAs)
+  // and must name the host of the sink; cert_file and key_file authenticate the gateway.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// TLS device listeners (PROTOCOL@tls://HOST:PORT): the gateway's certificate chain and key.
+struct TlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  uint32_t handshake_timeout = kDefaultTlsHandshakeTimeout;  // seconds
 };
 
 struct Limits {
@@ -65,11 +79,13 @@ struct GatewayConfig {
   std::vector<ListenSpec> listeners;
   std::vector<SinkSpec> sinks;
   MqttOptions mqtt;
+  TlsOptions tls;
   std::string http;       // HOST:PORT of /metrics, /healthz, /readyz and commands; empty: none
   std::string spool_dir;  // empty: no spool, devices are ACKed only once the broker has the data
   uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
-  bool jsonl_fsync = false;  // fdatasync each batch, not only write it
-  unsigned workers = 0;      // 0: one per CPU
+  bool jsonl_fsync = false;   // fdatasync each batch, not only write it
+  bool server_fields = true;  // server.timestamp and peer on every message
+  unsigned workers = 0;       // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;
   std::string base_dir;  // relative protocol paths in a config file are relative to the file

@@ -22,6 +22,10 @@ inline constexpr int kServeFailed = 1;  // the runtime failed
 inline constexpr int kServeConfig =
     2;  // the configuration cannot run (a port taken, a protocol that does not load)
 
+// Reads the certificate files the configuration names: the MQTT client's must be readable, the
+// TLS listeners' certificate and key must load and match. False with a reason naming the file.
+bool check_certificates(const GatewayConfig& config, std::string& error);
+
 // Runs until SIGTERM or SIGINT: then stops accepting, waits (up to the drain timeout) for the
 // sinks to accept what was read and for the ACKs to go out, and returns. SIGHUP reloads the
 // protocols without closing connections. Logs go to standard error as JSON lines.

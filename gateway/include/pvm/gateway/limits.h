@@ -17,6 +17,8 @@ inline constexpr uint32_t kDefaultMaxSinkQueue = 4096;      // per worker, messa
 inline constexpr uint32_t kDefaultMaxConnections = 100000;  // per worker
 inline constexpr uint32_t kDefaultDrainTimeout = 10;        // seconds SIGTERM waits for the sinks
 inline constexpr uint32_t kDefaultCommandTimeout = 30;      // seconds an HTTP command waits for the answer
+inline constexpr uint32_t kDefaultTlsHandshakeTimeout =
+    10;  // seconds a TLS device has to finish its handshake
 
 // MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
 inline constexpr uint32_t kMaxMqttPacketIds = 65535;
@@ -47,6 +49,8 @@ inline constexpr int kReconnectMaxMillis = 5000;
 
 // A file sink writes its batch when it reaches this size, or at the end of the loop iteration.
 inline constexpr size_t kFileSinkBatch = 256 * 1024;
+// How often a jsonl sink checks that its path still names the file it writes (logrotate).
+inline constexpr int64_t kFileCheckMillis = 1000;
 
 // Spool segments are rotated at this size and deleted once all their records are published.
 inline constexpr uint64_t kSpoolSegmentBytes = 8u << 20;

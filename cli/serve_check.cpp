@@ -1,0 +1,57 @@
+#include "serve_check.h"
+
+#include <map>
+#include <ostream>
+
+namespace pvm::cli {
+namespace {
+
+std::string on_off(bool b) {
+  return b ? "on" : "off";
+}
+
+}  // namespace
+
+bool check_serve_config(const gateway::GatewayConfig& config, const gateway::ProgramLoader& loader,
+                        std::ostream& out, std::string& error) {
+  if (!gateway::validate(config, error)) return false;
+  std::map<std::string, std::string> protocols;  // as given -> the name the program declares
+  for (const auto& l : config.listeners) {
+    if (protocols.count(l.protocol)) continue;
+    std::string why;
+    auto program = loader(l.protocol, config.base_dir, why);
+    if (!program) {
+      error = l.text() + ": " + why;
+      return false;
+    }
+    protocols[l.protocol] = std::string(program->protocol());
+  }
+  if (!gateway::check_certificates(config, error)) return false;
+  bool tls = false;
+  for (const auto& l : config.listeners) tls = tls || l.tls;
+
+  for (const auto& l : config.listeners)
+    out << "listen   " << l.text() << " (" << protocols[l.protocol] << ")\n";
+  for (const auto& s : config.sinks) out << "sink     " << s.text() << "\n";
+  out << "http     " << (config.http.empty() ? "none" : config.http) << "\n";
+  out << "workers  " << (config.workers ? std::to_string(config.workers) : "one per CPU") << "\n";
+  out << "messages server.timestamp and peer " << on_off(config.server_fields) << "\n";
+  bool mqtt = false;
+  for (const auto& s : config.sinks) mqtt = mqtt || s.kind == gateway::SinkKind::Mqtt;
+  if (mqtt)
+    out << "mqtt     topic " << config.mqtt.topic << ", qos " << config.mqtt.qos << ", commands "
+        << on_off(config.mqtt.commands) << (config.mqtt.cert_file.empty() ? "" : ", client certificate")
+        << "\n";
+  if (!config.spool_dir.empty())
+    out << "spool    " << config.spool_dir << " (at most " << config.spool_max_bytes << " bytes)\n";
+  if (tls)
+    out << "tls      " << config.tls.cert_file << ", handshake " << config.tls.handshake_timeout << " s\n";
+  const auto& l = config.limits;
+  out << "limits   max_frame " << l.max_frame << ", idle_timeout " << l.idle_timeout
+      << " s, max_pending_frames " << l.max_pending_frames << ", max_sink_queue " << l.max_sink_queue
+      << ", max_connections " << l.max_connections << ", drain_timeout " << l.drain_timeout
+      << " s, command_timeout " << l.command_timeout << " s\n";
+  return true;
+}
+
+}  // namespace pvm::cli

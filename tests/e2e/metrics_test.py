@@ -1,0 +1,77 @@
+"""/metrics answers questions: decode time and ACK latency per protocol, sink latency per sink,
+pvm_build_info and the standard process_* metrics, each checked against what the test did (frames
+sent, ACKs received, messages stored, the process's own /proc)."""
+
+import os
+import time
+
+from gateway_e2e import (Gateway, TcpDevice, UdpDevice, free_port, make_fleet, run_main,
+                         wait_until)
+
+PACKETS = 5
+
+
+def series(metrics, name, **labels):
+    """The sample `name{labels...}`, labels in the order the gateway writes them."""
+    key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    assert key in metrics, f"{key} is not in /metrics"
+    return metrics[key]
+
+
+def body(args, work):
+    out = work.file("messages.jsonl")
+    port = free_port()
+    sink = f"jsonl:{out}"
+    gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
+                                       "--listen", f"teltonika@udp://127.0.0.1:{port}", "--sink", sink])
+    before = time.time()
+    try:
+        gateway.start()
+        fleet = make_fleet(3, 2, PACKETS)
+        devices = [TcpDevice(port, d, p) for d, p in fleet["tcp"]] + [UdpDevice(port, d, p) for d, p in fleet["udp"]]
+        for d in devices:
+            d.start()
+        for d in devices:
+            d.join(30)
+        assert all(d.acked == PACKETS and d.sends == PACKETS for d in devices), "every packet ACKed at once"
+        with open(out) as f:
+            stored = sum(1 for _ in f)
+        # The devices have closed their connections: once the gateway has too, its descriptors stay put.
+        wait_until(lambda: gateway.metrics().get('pvm_connections_open{protocol="teltonika",transport="tcp"}') == 0,
+                   10, "the gateway to close the devices' connections")
+        text = gateway.get("/metrics")[1]
+        metrics = gateway.metrics()
+        tcp = dict(protocol="teltonika", transport="tcp")
+        udp = dict(protocol="teltonika", transport="udp")
+        # Every frame timed: 3 logins and 15 packets over TCP, 10 datagrams over UDP.
+        assert series(metrics, "pvm_decode_seconds_count", **tcp) == 3 + 3 * PACKETS
+        assert series(metrics, "pvm_decode_seconds_count", **udp) == 2 * PACKETS
+        assert 0 < series(metrics, "pvm_decode_seconds_sum", **tcp) < 1
+        # One ACK latency per frame that was answered: what the devices got.
+        assert series(metrics, "pvm_ack_latency_seconds_count", **tcp) == 3 + 3 * PACKETS
+        assert series(metrics, "pvm_ack_latency_seconds_count", **udp) == 2 * PACKETS
+        inf = series(metrics, "pvm_ack_latency_seconds_bucket", **tcp, le="+Inf")
+        assert inf == 3 + 3 * PACKETS
+        # One sink latency per message stored.
+        assert series(metrics, "pvm_sink_latency_seconds_count", sink=sink) == stored > 0
+        # The build and the process.
+        build = [line for line in text.splitlines() if line.startswith("pvm_build_info{")]
+        assert len(build) == 1 and 'version="' in build[0] and ',jit="false"} 1' in build[0], build
+        commit = build[0].split('commit="')[1].split('"')[0]
+        assert commit == "unknown" or all(c in "0123456789abcdef" for c in commit), commit
+        pid = gateway.proc.pid
+        # The scrape's own connection is open while the gateway counts.
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+        assert series(metrics, "process_open_fds") == fds + 1, f"open fds: {metrics['process_open_fds']}, {fds}"
+        with open(f"/proc/{pid}/statm") as f:
+            resident = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        assert abs(series(metrics, "process_resident_memory_bytes") - resident) < 16 << 20, "resident memory"
+        assert before - 1 <= series(metrics, "process_start_time_seconds") <= time.time()
+        assert 0 < series(metrics, "process_cpu_seconds_total") < 60
+    finally:
+        gateway.stop()
+    assert gateway.proc.returncode == 0
+
+
+if __name__ == "__main__":
+    run_main(__doc__, body)
