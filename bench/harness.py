@@ -255,18 +255,25 @@ def gateway(args):
             ("idle", ["--idle", str(args.idle)]),
         ]
         for n, (phase, extra) in enumerate(phases):
-            for kind in (kinds if n % 2 == 0 else kinds[::-1]):
-                server = Server(kind, args, work)
-                try:
-                    measured[kind][phase] = load(args, server, extra)
-                finally:
-                    server.close()
-                print(f"  {phase:10} {kind:5} {json.dumps(measured[kind][phase])}", file=sys.stderr)
+            rounds = 1 if phase == "idle" else args.rounds
+            runs = {k: [] for k in kinds}
+            for round_ in range(rounds):
+                # Each server first in every other round: neither always inherits the other's wake.
+                for kind in (kinds if (n + round_) % 2 == 0 else kinds[::-1]):
+                    server = Server(kind, args, work)
+                    try:
+                        runs[kind].append(load(args, server, extra))
+                    finally:
+                        server.close()
+                    print(f"  {phase:10} {kind:5} {json.dumps(runs[kind][-1])}", file=sys.stderr)
+            for kind in kinds:  # the median of every number over the rounds
+                measured[kind][phase] = {key: statistics.median(r[key] for r in runs[kind]) for key in runs[kind][0]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     p, e = measured["pvm"], measured["epoll"]
     rows = [
         {"part": "gateway", "kind": "gateway", "engine": "interpreter", "connections": args.connections,
+         "rounds": args.rounds,
          "pvm": p["throughput"]["records_per_cpu_second"], "hand": e["throughput"]["records_per_cpu_second"],
          "ratio": p["throughput"]["records_per_cpu_second"] / e["throughput"]["records_per_cpu_second"]},
         {"part": "gateway", "kind": "latency", "engine": "interpreter", "connections": args.connections,
@@ -414,6 +421,7 @@ def main():
     p.add_argument("--warmup", type=float, default=2)
     p.add_argument("--interval-ms", type=float, default=1000, help="open loop: a packet per connection this often")
     p.add_argument("--idle", type=int, default=10000)
+    p.add_argument("--rounds", type=int, default=3, help="alternated runs of each server per phase (medians)")
     p = sub.add_parser("mqtt", parents=[common])
     p.add_argument("--windows", type=int, nargs="+", default=[20, 200, 2000])
     sub.add_parser("table", parents=[common])
