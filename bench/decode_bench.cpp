@@ -134,8 +134,19 @@ size_t baseline_dispatch(const Case& c, bool json, JsonOut& out, OnOutput&& on_o
 // The hand-written decoders format floats with pvm::baseline::format_double; a change of the
 // VM's number format must show here, named, rather than as a mismatch somewhere in a stream.
 void check_number_format() {
-  const double probes[] = {0.1, 1e-7, 1.5e-7, 0.00001234, 1e21, 1e22, 123456789012345678.0, 22949.0,
-                           -0.0, 5e-324, 1.7976931348623157e308, 54.6671924, 1700000011.304};
+  const double probes[] = {0.1,
+                           1e-7,
+                           1.5e-7,
+                           0.00001234,
+                           1e21,
+                           1e22,
+                           123456789012345678.0,
+                           22949.0,
+                           -0.0,
+                           5e-324,
+                           1.7976931348623157e308,
+                           54.6671924,
+                           1700000011.304};
   for (double v : probes) {
     pvm::Field f;
     f.name = "x";
@@ -225,7 +236,8 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark((mode + c.protocol + "/hand-written").c_str(), baseline_benchmark, c, json)
           ->Unit(benchmark::kMillisecond);
       for (Engine e : engines)
-        benchmark::RegisterBenchmark((mode + c.protocol + "/" + engine_name(e)).c_str(), vm_benchmark, c, e, json)
+        benchmark::RegisterBenchmark((mode + c.protocol + "/" + engine_name(e)).c_str(), vm_benchmark, c, e,
+                                     json)
             ->Unit(benchmark::kMillisecond);
     }
   }

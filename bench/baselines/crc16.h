@@ -19,7 +19,8 @@ struct Crc16Tables {
       t[0][b] = c;
     }
     for (unsigned b = 0; b < 256; ++b)
-      for (int k = 1; k < 8; ++k) t[k][b] = static_cast<uint16_t>((t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF]);
+      for (int k = 1; k < 8; ++k)
+        t[k][b] = static_cast<uint16_t>((t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF]);
   }
 };
 

@@ -76,9 +76,10 @@ int run(const std::vector<uint8_t>& input, bool json, std::FILE* replies) {
     ++counts.rejected;
   }
   if (!json)
-    std::printf("%llu frames, %llu messages, %llu replies, %llu rejected, 0 warnings\n",
-                static_cast<unsigned long long>(counts.frames), static_cast<unsigned long long>(counts.messages),
-                static_cast<unsigned long long>(counts.replies), static_cast<unsigned long long>(counts.rejected));
+    std::printf(
+        "%llu frames, %llu messages, %llu replies, %llu rejected, 0 warnings\n",
+        static_cast<unsigned long long>(counts.frames), static_cast<unsigned long long>(counts.messages),
+        static_cast<unsigned long long>(counts.replies), static_cast<unsigned long long>(counts.rejected));
   return counts.rejected ? 1 : 0;
 }
 
@@ -119,11 +120,16 @@ int main(int argc, char** argv) {
   }
   const bool json = output == "json";
   int status = 2;
-  if (protocol == "teltonika") status = run<pvm::baseline::Teltonika>(input, json, replies);
-  else if (protocol == "ruptela") status = run<pvm::baseline::Ruptela>(input, json, replies);
-  else if (protocol == "gt06") status = run<pvm::baseline::Gt06>(input, json, replies);
-  else if (protocol == "wialon_ips") status = run<pvm::baseline::WialonIps>(input, json, replies);
-  else std::fprintf(stderr, "pvm_baseline_decode: no baseline for protocol '%s'\n", protocol.c_str());
+  if (protocol == "teltonika")
+    status = run<pvm::baseline::Teltonika>(input, json, replies);
+  else if (protocol == "ruptela")
+    status = run<pvm::baseline::Ruptela>(input, json, replies);
+  else if (protocol == "gt06")
+    status = run<pvm::baseline::Gt06>(input, json, replies);
+  else if (protocol == "wialon_ips")
+    status = run<pvm::baseline::WialonIps>(input, json, replies);
+  else
+    std::fprintf(stderr, "pvm_baseline_decode: no baseline for protocol '%s'\n", protocol.c_str());
   if (replies != nullptr) std::fclose(replies);
   return status;
 }

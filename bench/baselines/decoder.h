@@ -49,10 +49,14 @@ struct Reader {
   // An unsigned value of 0 to 8 bytes.
   uint64_t width(int n) {
     switch (n) {
-      case 1: return u8();
-      case 2: return u16();
-      case 4: return u32();
-      case 8: return u64();
+      case 1:
+        return u8();
+      case 2:
+        return u16();
+      case 4:
+        return u32();
+      case 8:
+        return u64();
     }
     if (left() < static_cast<size_t>(n)) {
       ok = false;
@@ -72,6 +76,24 @@ struct Reader {
     p += n;
   }
 };
+
+// The wire carries no signedness: a value sign-extended from its width in bytes.
+inline int64_t sign_extend(uint64_t raw, int width) {
+  const int shift = 64 - width * 8;
+  return static_cast<int64_t>(raw << shift) >> shift;
+}
+
+// Seconds since 1970 of a Gregorian date and time (days counted from 0000-03-01, as
+// lib/time.pvm counts them).
+inline int64_t epoch_seconds(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute,
+                             int64_t second) {
+  const int64_t y = month <= 2 ? year - 1 : year;
+  const int64_t era = y / 400;
+  const int64_t year_of_era = y - era * 400;
+  const int64_t day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return (era * 146097 + day_of_era - 719468) * 86400 + hour * 3600 + minute * 60 + second;
+}
 
 struct StreamCounts {
   uint64_t frames = 0;

@@ -66,7 +66,8 @@ class Worker {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 4096) != 0) {
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 4096) != 0) {
       std::perror("pvm_epoll_gateway: listen");
       std::exit(2);
     }
@@ -207,10 +208,14 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", out_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view arg = argv[i];
-    if (arg == "--port") port = std::atoi(argv[i + 1]);
-    else if (arg == "--threads") threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
-    else if (arg == "--host") host = argv[i + 1];
-    else if (arg == "--out") out_path = argv[i + 1];
+    if (arg == "--port")
+      port = std::atoi(argv[i + 1]);
+    else if (arg == "--threads")
+      threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    else if (arg == "--host")
+      host = argv[i + 1];
+    else if (arg == "--out")
+      out_path = argv[i + 1];
   }
   if (port <= 0 || out_path.empty() || threads == 0) {
     std::fprintf(stderr, "usage: pvm_epoll_gateway --port PORT --out FILE [--host HOST] [--threads N]\n");
@@ -229,7 +234,8 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(port, host, out_fd));
   std::vector<std::thread> running;
   for (auto& w : workers) running.emplace_back([&w] { w->run(); });
-  std::fprintf(stderr, "pvm_epoll_gateway: listening on %s:%d with %u threads\n", host.c_str(), port, threads);
+  std::fprintf(stderr, "pvm_epoll_gateway: listening on %s:%d with %u threads\n", host.c_str(), port,
+               threads);
   for (auto& t : running) t.join();
   ::close(out_fd);
   return 0;

@@ -3,19 +3,6 @@
 #include "crc16.h"
 
 namespace pvm::baseline {
-namespace {
-
-// Seconds since 1970 of a Gregorian date and time (days counted from 0000-03-01).
-int64_t epoch_seconds(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute, int64_t second) {
-  const int64_t y = month <= 2 ? year - 1 : year;
-  const int64_t era = y / 400;
-  const int64_t year_of_era = y - era * 400;
-  const int64_t day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return (era * 146097 + day_of_era - 719468) * 86400 + hour * 3600 + minute * 60 + second;
-}
-
-}  // namespace
 
 int64_t Gt06::frame_length(const uint8_t* p, size_t n) {
   if (n < 3) return 0;
@@ -86,7 +73,8 @@ bool Gt06::content(Reader& r, uint8_t type, uint8_t length) {
       return true;
     }
     case 0x12:  // GPS + LBS
-      if (length == 0x24 || length == 0x21 || length == 0x2B || length == 0x29 || length >= 0x71) return false;
+      if (length == 0x24 || length == 0x21 || length == 0x2B || length == 0x29 || length >= 0x71)
+        return false;
       if (r.left() == 0) return true;
       begin();
       gps(r);
@@ -140,10 +128,10 @@ void Gt06::set(Tag tag) {
   record_.order[record_.size++] = tag;
 }
 
-#define SET(member, value)     \
-  do {                         \
-    record_.member = (value);  \
-    set(k_##member);           \
+#define SET(member, value)    \
+  do {                        \
+    record_.member = (value); \
+    set(k_##member);          \
   } while (0)
 
 void Gt06::date_time(Reader& r) {
@@ -198,7 +186,8 @@ bool Gt06::cell_with_length(Reader& r) {
     SET(cellid, static_cast<int64_t>(block.u64()));
   } else {
     SET(lac, block.u16());
-    SET(cellid, static_cast<int64_t>(block.left() > 4 ? block.u32() : block.width(static_cast<int>(block.left()))));
+    SET(cellid,
+        static_cast<int64_t>(block.left() > 4 ? block.u32() : block.width(static_cast<int>(block.left()))));
   }
   return block.ok;
 }
@@ -223,12 +212,24 @@ void Gt06::terminal_info(uint8_t info) {
   SET(ignition, (info & 2) != 0);
   SET(charging, (info & 4) != 0);
   switch (info >> 3 & 7) {
-    case 1: SET(vibration, true); break;
-    case 2: SET(power_cut, true); break;
-    case 3: SET(low_battery, true); break;
-    case 4: SET(alarm, true); break;
-    case 6: SET(geofence, true); break;
-    case 7: SET(removal, true); break;
+    case 1:
+      SET(vibration, true);
+      break;
+    case 2:
+      SET(power_cut, true);
+      break;
+    case 3:
+      SET(low_battery, true);
+      break;
+    case 4:
+      SET(alarm, true);
+      break;
+    case 6:
+      SET(geofence, true);
+      break;
+    case 7:
+      SET(removal, true);
+      break;
   }
   SET(gps_tracking, (info & 0x40) != 0);
   SET(relay, (info & 0x80) != 0);
@@ -251,6 +252,8 @@ void Gt06::gsm_level(uint8_t level) {
   }
 }
 
+// One alarm code to a line, as in lib/gt06_blocks.pvm.
+// clang-format off
 void Gt06::alarm(uint8_t code) {
   if (code == 0) return;
   SET(event, code);
@@ -275,6 +278,7 @@ void Gt06::alarm(uint8_t code) {
   }
 }
 
+// clang-format on
 #undef SET
 
 void Gt06::write_json(JsonOut& out) const {
@@ -291,7 +295,8 @@ void Gt06::write_json(JsonOut& out) const {
     break;
       GT06_FIELDS(WRITE)
 #undef WRITE
-      case kTags: break;
+      case kTags:
+        break;
     }
   }
   out.end_line();

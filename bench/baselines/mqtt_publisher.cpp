@@ -25,7 +25,8 @@ struct Message {
 };
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -35,7 +36,8 @@ int64_t now_ns() {
 }
 
 std::string field(std::string_view line, std::string_view name) {
-  const std::string key = "\"" + std::string(name) + "\":\"";
+  std::string key = "\"";  // built piecewise: GCC 12 warns (-Wrestrict) about "..." + std::string
+  key.append(name).append("\":\"");
   const size_t at = line.find(key);
   if (at == std::string_view::npos) return "unknown";
   const size_t start = at + key.size();
@@ -49,8 +51,8 @@ struct Client {
   bool measuring = false;
 };
 
-void publish_loop(int port, const std::vector<Message>& messages, size_t first, int window, int64_t measure_from,
-                  int64_t measure_to, std::atomic<uint64_t>& total) {
+void publish_loop(int port, const std::vector<Message>& messages, size_t first, int window,
+                  int64_t measure_from, int64_t measure_to, std::atomic<uint64_t>& total) {
   Client c;
   c.mosq = mosquitto_new(nullptr, true, &c);
   if (c.mosq == nullptr) die("mosquitto_new failed");
@@ -62,7 +64,8 @@ void publish_loop(int port, const std::vector<Message>& messages, size_t first, 
     --client->outstanding;
     if (client->measuring) ++client->acked;
   });
-  if (mosquitto_connect(c.mosq, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) die("cannot connect to the broker");
+  if (mosquitto_connect(c.mosq, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS)
+    die("cannot connect to the broker");
   size_t next = first;
   while (true) {
     const int64_t now = now_ns();
@@ -76,8 +79,8 @@ void publish_loop(int port, const std::vector<Message>& messages, size_t first, 
       if (rc != MOSQ_ERR_SUCCESS) die(std::string("publish: ") + mosquitto_strerror(rc));
       ++c.outstanding;
     }
-    pollfd pfd{mosquitto_socket(c.mosq), static_cast<short>(POLLIN | (mosquitto_want_write(c.mosq) ? POLLOUT : 0)),
-               0};
+    pollfd pfd{mosquitto_socket(c.mosq),
+               static_cast<short>(POLLIN | (mosquitto_want_write(c.mosq) ? POLLOUT : 0)), 0};
     if (poll(&pfd, 1, 100) < 0) continue;
     if (pfd.revents & POLLOUT) mosquitto_loop_write(c.mosq, 1);
     if (pfd.revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -100,16 +103,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view arg = argv[i];
     const char* v = argv[i + 1];
-    if (arg == "--port") port = std::atoi(v);
-    else if (arg == "--messages") path = v;
-    else if (arg == "--seconds") seconds = std::atof(v);
-    else if (arg == "--warmup") warmup = std::atof(v);
-    else if (arg == "--window") window = std::atoi(v);
-    else if (arg == "--clients") clients = std::atoi(v);
-    else die("unknown option " + std::string(arg));
+    if (arg == "--port")
+      port = std::atoi(v);
+    else if (arg == "--messages")
+      path = v;
+    else if (arg == "--seconds")
+      seconds = std::atof(v);
+    else if (arg == "--warmup")
+      warmup = std::atof(v);
+    else if (arg == "--window")
+      window = std::atoi(v);
+    else if (arg == "--clients")
+      clients = std::atoi(v);
+    else
+      die("unknown option " + std::string(arg));
   }
   if (port <= 0 || path.empty() || window <= 0 || window > 65535 || clients <= 0)
-    die("usage: pvm_mqtt_publisher --port P --messages FILE [--seconds S] [--warmup W] [--window N] [--clients K]");
+    die("usage: pvm_mqtt_publisher --port P --messages FILE [--seconds S] [--warmup W] [--window N] "
+        "[--clients K]");
   std::vector<Message> messages;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);)
@@ -127,7 +138,8 @@ int main(int argc, char** argv) {
                          measure_from, measure_to, std::ref(total));
   for (auto& t : threads) t.join();
   mosquitto_lib_cleanup();
-  std::printf("{\"clients\":%d,\"window\":%d,\"seconds\":%g,\"records\":%llu,\"records_per_second\":%.0f}\n", clients,
-              window, seconds, static_cast<unsigned long long>(total.load()), static_cast<double>(total.load()) / seconds);
+  std::printf("{\"clients\":%d,\"window\":%d,\"seconds\":%g,\"records\":%llu,\"records_per_second\":%.0f}\n",
+              clients, window, seconds, static_cast<unsigned long long>(total.load()),
+              static_cast<double>(total.load()) / seconds);
   return 0;
 }

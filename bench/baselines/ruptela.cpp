@@ -7,11 +7,6 @@ namespace {
 
 constexpr uint32_t kNoFix = 0x80000000;
 
-int64_t sign_extend(uint64_t raw, int width) {
-  const int shift = 64 - width * 8;
-  return static_cast<int64_t>(raw << shift) >> shift;
-}
-
 }  // namespace
 
 int64_t Ruptela::frame_length(const uint8_t* p, size_t n) {
@@ -43,7 +38,8 @@ bool Ruptela::decode(const uint8_t* p, size_t n) {
     const uint8_t body[2] = {0x64, 0x01};
     return crc16_kermit(body, 2);
   }();
-  const uint8_t ack[6] = {0x00, 0x02, 0x64, 0x01, static_cast<uint8_t>(kAckCrc >> 8), static_cast<uint8_t>(kAckCrc)};
+  const uint8_t ack[6] = {
+      0x00, 0x02, 0x64, 0x01, static_cast<uint8_t>(kAckCrc >> 8), static_cast<uint8_t>(kAckCrc)};
   std::memcpy(reply_, ack, sizeof ack);
   reply_size_ = sizeof ack;
   return true;
@@ -102,6 +98,8 @@ void Ruptela::set(Record& rec, Tag tag) {
     set(rec, k_##member);  \
   } while (0)
 
+// One IO id to a line, as in lib/ruptela_io.pvm.
+// clang-format off
 bool Ruptela::io(Record& rec, int id, uint64_t raw, int width) {
   switch (id) {
     case 2: SET(din1, raw != 0); break;
@@ -166,6 +164,7 @@ bool Ruptela::io(Record& rec, int id, uint64_t raw, int width) {
   return true;
 }
 
+// clang-format on
 #undef SET
 
 void Ruptela::write_json(JsonOut& out) const {
@@ -207,7 +206,8 @@ void Ruptela::write_json(JsonOut& out) const {
           out.raw_u64(o.raw);
           break;
         }
-        case kTags: break;
+        case kTags:
+          break;
       }
     }
     out.end_line();

@@ -9,11 +9,6 @@ bool has(const Teltonika::Record& rec, Teltonika::Tag tag) {
   return rec.present[tag >> 6] >> (tag & 63) & 1;
 }
 
-int64_t sign_extend(uint64_t raw, int width) {
-  const int shift = 64 - width * 8;
-  return static_cast<int64_t>(raw << shift) >> shift;
-}
-
 }  // namespace
 
 int64_t Teltonika::frame_length(const uint8_t* p, size_t n) {
@@ -123,6 +118,8 @@ void Teltonika::other(Record& rec, uint16_t id, uint64_t raw, const uint8_t* byt
     set(rec, k_##member);  \
   } while (0)
 
+// One IO id to a line, as in lib/teltonika_io.pvm.
+// clang-format off
 void Teltonika::io(Record& rec, int id, uint64_t raw, int width) {
   switch (id) {
     case 1: case 2: case 3: {
@@ -222,6 +219,7 @@ void Teltonika::io(Record& rec, int id, uint64_t raw, int width) {
   }
 }
 
+// clang-format on
 void Teltonika::nx(Record& rec, int id, const uint8_t* bytes, uint16_t length) {
   const std::string_view text(reinterpret_cast<const char*>(bytes), length);
   if (id == 256) {
@@ -273,7 +271,8 @@ void Teltonika::write_json(JsonOut& out) const {
           }
           break;
         }
-        case kTags: break;
+        case kTags:
+          break;
       }
     }
     out.end_line();

@@ -59,15 +59,6 @@ int64_t two_digits(std::string_view s, size_t at) {
   return (s[at] - '0') * 10 + (s[at + 1] - '0');
 }
 
-int64_t epoch_seconds(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute, int64_t second) {
-  const int64_t y = month <= 2 ? year - 1 : year;
-  const int64_t era = y / 400;
-  const int64_t year_of_era = y - era * 400;
-  const int64_t day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return (era * 146097 + day_of_era - 719468) * 86400 + hour * 3600 + minute * 60 + second;
-}
-
 // ddmm.mmmm or dddmm.mmmm and its hemisphere, in degrees.
 double nmea_degrees(std::string_view value, std::string_view hemisphere) {
   const double raw = to_float(value);
@@ -78,7 +69,8 @@ double nmea_degrees(std::string_view value, std::string_view hemisphere) {
 
 // The CRC written after the covered text: up to 4 hex digits, perhaps after "0x".
 bool crc_matches(std::string_view covered, std::string_view written) {
-  if (written.size() > 2 && written[0] == '0' && (written[1] == 'x' || written[1] == 'X')) written.remove_prefix(2);
+  if (written.size() > 2 && written[0] == '0' && (written[1] == 'x' || written[1] == 'X'))
+    written.remove_prefix(2);
   if (written.empty() || written.size() > 4) return false;
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(written.data(), written.data() + written.size(), value, 16);
@@ -137,7 +129,8 @@ bool WialonIps::decode(const uint8_t* p, size_t n) {
 
 bool WialonIps::login(std::string_view body) {
   std::string_view f[4];
-  if (split(body, f) && f[3].find(';') == std::string_view::npos && f[0].find('.') != std::string_view::npos) {
+  if (split(body, f) && f[3].find(';') == std::string_view::npos &&
+      f[0].find('.') != std::string_view::npos) {
     if (!crc_matches(body.substr(0, body.size() - f[3].size()), f[3])) return false;  // #AL#10: not handled
     ident_.assign(f[1]);
   } else {
@@ -156,7 +149,8 @@ bool WialonIps::data(std::string_view body, size_t fields) {
   std::string_view record = body;
   if (semicolons == fields) {
     const size_t last = body.rfind(';');
-    if (!crc_matches(body.substr(0, last + 1), body.substr(last + 1))) return false;  // error reply: not handled
+    if (!crc_matches(body.substr(0, last + 1), body.substr(last + 1)))
+      return false;  // error reply: not handled
     record = body.substr(0, last);
   }
   names_.clear();
@@ -184,8 +178,8 @@ bool WialonIps::parse_record(std::string_view text) {
                                 (f[1].size() == 6 || (decimal(f[1], false, true) && f[1][6] == '.')))) &&
                   (na(f[2]) || decimal(f[2], false, true)) && (na(f[3]) || f[3] == "N" || f[3] == "S") &&
                   (na(f[4]) || decimal(f[4], false, true)) && (na(f[5]) || f[5] == "E" || f[5] == "W") &&
-                  number_or_empty(f[6], false) && number_or_empty(f[7], false) && number_or_empty(f[8], true) &&
-                  (f[9].empty() || na(f[9]) || all_digits(f[9]));
+                  number_or_empty(f[6], false) && number_or_empty(f[7], false) &&
+                  number_or_empty(f[8], true) && (f[9].empty() || na(f[9]) || all_digits(f[9]));
   if (!ok) return false;
   Record& rec = record_;
   rec.has = 0;
@@ -223,7 +217,8 @@ bool WialonIps::parse_extended(std::string_view text) {
   std::string_view f[6];
   if (!split(text, f) || f[5].find(';') != std::string_view::npos) return false;
   const auto count = [](std::string_view s) { return s.empty() || na(s) || all_digits(s); };
-  if (!(f[0].empty() || na(f[0]) || decimal(f[0], false, false)) || !count(f[1]) || !count(f[2])) return false;
+  if (!(f[0].empty() || na(f[0]) || decimal(f[0], false, false)) || !count(f[1]) || !count(f[2]))
+    return false;
   Record& rec = record_;
   if (given(f[0])) rec.has |= Record::kHdop, rec.hdop = to_float(f[0]);
   if (given(f[1])) rec.has |= Record::kInputs, rec.inputs = to_int(f[1]);
@@ -265,14 +260,22 @@ void WialonIps::param(std::string_view name, char type, std::string_view value) 
   if (number) {
     p.f = to_float(value);
     normalized = true;
-    if (name == "pwr_ext") p.kind = Param::kExternalVoltage;
-    else if (name == "pwr_int") p.kind = Param::kBatteryVoltage;
-    else if (name == "sos") p.kind = Param::kSos;
-    else if (name == "battery") p.kind = Param::kBatteryLevel;
-    else if (name == "engine_temp") p.kind = Param::kEngineTemperature;
-    else if (name == "cool_temp") p.kind = Param::kCoolantTemperature;
-    else if (name == "fuel_volume") p.kind = Param::kFuelVolume;
-    else normalized = false;
+    if (name == "pwr_ext")
+      p.kind = Param::kExternalVoltage;
+    else if (name == "pwr_int")
+      p.kind = Param::kBatteryVoltage;
+    else if (name == "sos")
+      p.kind = Param::kSos;
+    else if (name == "battery")
+      p.kind = Param::kBatteryLevel;
+    else if (name == "engine_temp")
+      p.kind = Param::kEngineTemperature;
+    else if (name == "cool_temp")
+      p.kind = Param::kCoolantTemperature;
+    else if (name == "fuel_volume")
+      p.kind = Param::kFuelVolume;
+    else
+      normalized = false;
   }
   if (!normalized) {
     p.name = name;
@@ -335,13 +338,27 @@ void WialonIps::write_json(JsonOut& out) const {
   if (rec.has & Record::kIbutton) out.str(KEY("ibutton.code"), rec.ibutton);
   for (const Param& p : rec.params) {
     switch (p.kind) {
-      case Param::kExternalVoltage: out.f64(KEY("external.powersource.voltage"), p.f); break;
-      case Param::kBatteryVoltage: out.f64(KEY("battery.voltage"), p.f); break;
-      case Param::kSos: out.boolean(KEY("alarm.event.trigger"), p.f != 0); break;
-      case Param::kBatteryLevel: out.f64(KEY("battery.level"), p.f); break;
-      case Param::kEngineTemperature: out.f64(KEY("can.engine.temperature"), p.f); break;
-      case Param::kCoolantTemperature: out.f64(KEY("can.engine.coolant.temperature"), p.f); break;
-      case Param::kFuelVolume: out.f64(KEY("can.fuel.volume"), p.f); break;
+      case Param::kExternalVoltage:
+        out.f64(KEY("external.powersource.voltage"), p.f);
+        break;
+      case Param::kBatteryVoltage:
+        out.f64(KEY("battery.voltage"), p.f);
+        break;
+      case Param::kSos:
+        out.boolean(KEY("alarm.event.trigger"), p.f != 0);
+        break;
+      case Param::kBatteryLevel:
+        out.f64(KEY("battery.level"), p.f);
+        break;
+      case Param::kEngineTemperature:
+        out.f64(KEY("can.engine.temperature"), p.f);
+        break;
+      case Param::kCoolantTemperature:
+        out.f64(KEY("can.engine.coolant.temperature"), p.f);
+        break;
+      case Param::kFuelVolume:
+        out.f64(KEY("can.fuel.volume"), p.f);
+        break;
       case Param::kCustomInt:
       case Param::kCustomFloat:
       case Param::kCustomText:

@@ -12,6 +12,7 @@
 //     Opens N connections that log in and stay silent; prints the gateway's resident memory
 //     growth per connection (after a warm-up of 200 connections).
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -26,7 +27,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,7 +35,8 @@
 namespace {
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -136,7 +137,8 @@ std::vector<int> open_devices(int port, int first, int count) {
     for (int i = 0; i < n; ++i) {
       const int fd = connect_to(port);
       const std::string l = login(first + b + i);
-      if (::send(fd, l.data(), l.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(l.size())) die("login not sent");
+      if (::send(fd, l.data(), l.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(l.size()))
+        die("login not sent");
       fds.push_back(fd);
     }
     for (int i = 0; i < n; ++i) {
@@ -150,8 +152,8 @@ std::vector<int> open_devices(int port, int first, int count) {
 
 struct Device {
   int fd = -1;
-  size_t next = 0;      // packet index
-  size_t sent = 0;      // bytes of the current packet sent
+  size_t next = 0;       // packet index
+  size_t sent = 0;       // bytes of the current packet sent
   bool waiting = false;  // for an ACK
   bool due = false;      // open loop: the next packet is due but the ACK has not come
   int64_t sent_at = 0;
@@ -305,7 +307,8 @@ void run_load(const Options& o) {
   std::sort(latencies_us.begin(), latencies_us.end());
   const auto percentile = [&](double q) {
     if (latencies_us.empty()) return 0.0;
-    return latencies_us[std::min(latencies_us.size() - 1, static_cast<size_t>(q * latencies_us.size()))] / 1000.0;
+    return latencies_us[std::min(latencies_us.size() - 1, static_cast<size_t>(q * latencies_us.size()))] /
+           1000.0;
   };
   std::printf(
       "{\"connections\":%d,\"interval_ms\":%g,\"seconds\":%g,\"packets\":%llu,\"records\":%llu,"
@@ -313,8 +316,8 @@ void run_load(const Options& o) {
       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"late\":%llu}\n",
       o.connections, o.interval_ms, o.seconds, static_cast<unsigned long long>(acks),
       static_cast<unsigned long long>(records), static_cast<double>(records) / o.seconds, cpu,
-      cpu > 0 ? static_cast<double>(records) / cpu : 0.0, percentile(0.5), percentile(0.99), percentile(0.999),
-      static_cast<unsigned long long>(late));
+      cpu > 0 ? static_cast<double>(records) / cpu : 0.0, percentile(0.5), percentile(0.99),
+      percentile(0.999), static_cast<unsigned long long>(late));
   for (Device& d : devices) ::close(d.fd);
 }
 
@@ -326,8 +329,10 @@ void run_idle(const Options& o) {
   std::vector<int> idle = open_devices(o.port, kWarm, o.idle);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const long after = rss_kib(o.pid);
-  std::printf("{\"idle_connections\":%d,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"bytes_per_connection\":%.0f}\n",
-              o.idle, before, after, static_cast<double>(after - before) * 1024 / o.idle);
+  std::printf(
+      "{\"idle_connections\":%d,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"bytes_per_connection\":%.0f}"
+      "\n",
+      o.idle, before, after, static_cast<double>(after - before) * 1024 / o.idle);
   for (int fd : warm) ::close(fd);
   for (int fd : idle) ::close(fd);
 }
@@ -339,15 +344,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view arg = argv[i];
     const char* v = argv[i + 1];
-    if (arg == "--port") o.port = std::atoi(v);
-    else if (arg == "--stream") o.stream = v;
-    else if (arg == "--connections") o.connections = std::atoi(v);
-    else if (arg == "--seconds") o.seconds = std::atof(v);
-    else if (arg == "--warmup") o.warmup = std::atof(v);
-    else if (arg == "--interval-ms") o.interval_ms = std::atof(v);
-    else if (arg == "--pid") o.pid = std::atoi(v);
-    else if (arg == "--idle") o.idle = std::atoi(v);
-    else die("unknown option " + std::string(arg));
+    if (arg == "--port")
+      o.port = std::atoi(v);
+    else if (arg == "--stream")
+      o.stream = v;
+    else if (arg == "--connections")
+      o.connections = std::atoi(v);
+    else if (arg == "--seconds")
+      o.seconds = std::atof(v);
+    else if (arg == "--warmup")
+      o.warmup = std::atof(v);
+    else if (arg == "--interval-ms")
+      o.interval_ms = std::atof(v);
+    else if (arg == "--pid")
+      o.pid = std::atoi(v);
+    else if (arg == "--idle")
+      o.idle = std::atoi(v);
+    else
+      die("unknown option " + std::string(arg));
   }
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);

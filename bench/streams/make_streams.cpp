@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     const auto bytes = kind.make(seed, packets > 0 ? packets : kind.packets);
     const std::string path = dir + "/" + std::string(kind.protocol) + ".bin";
     std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0) {
+    if (f == nullptr || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() ||
+        std::fclose(f) != 0) {
       std::fprintf(stderr, "pvm_bench_streams: cannot write %s\n", path.c_str());
       return 1;
     }

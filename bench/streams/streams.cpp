@@ -56,12 +56,14 @@ struct TeltonikaIo {
 
 // What an FMB device reports in every record, then what some configurations add.
 constexpr TeltonikaIo kTeltonikaIo[] = {
-    {239, 1, 100}, {240, 1, 100}, {80, 1, 100}, {21, 1, 100}, {69, 1, 100}, {1, 1, 30},  {113, 1, 30},
-    {200, 1, 20},  {250, 1, 10},  {252, 1, 5},  {66, 2, 100}, {182, 2, 100}, {67, 2, 30}, {68, 2, 20},
-    {24, 2, 40},   {205, 2, 20},  {206, 2, 20}, {181, 2, 30}, {9, 2, 10},    {17, 2, 10}, {18, 2, 10},
-    {19, 2, 10},   {16, 4, 100},  {241, 4, 100}, {199, 4, 20}, {12, 4, 5},   {11, 8, 10}, {78, 8, 5},
+    {239, 1, 100}, {240, 1, 100}, {80, 1, 100},  {21, 1, 100}, {69, 1, 100},  {1, 1, 30},  {113, 1, 30},
+    {200, 1, 20},  {250, 1, 10},  {252, 1, 5},   {66, 2, 100}, {182, 2, 100}, {67, 2, 30}, {68, 2, 20},
+    {24, 2, 40},   {205, 2, 20},  {206, 2, 20},  {181, 2, 30}, {9, 2, 10},    {17, 2, 10}, {18, 2, 10},
+    {19, 2, 10},   {16, 4, 100},  {241, 4, 100}, {199, 4, 20}, {12, 4, 5},    {11, 8, 10}, {78, 8, 5},
 };
 
+// One IO id to a line.
+// clang-format off
 uint64_t teltonika_value(Rng& rng, int id, uint64_t odometer) {
   switch (id) {
     case 239: case 240: case 1: case 250: case 252: return rng.chance(70) ? 1 : 0;
@@ -92,6 +94,7 @@ uint64_t teltonika_value(Rng& rng, int id, uint64_t odometer) {
   return 0;
 }
 
+// clang-format on
 void teltonika_record(std::vector<uint8_t>& data, Rng& rng, const std::vector<const TeltonikaIo*>& ios,
                       uint64_t& time_ms, Track& track, uint64_t& odometer) {
   time_ms += static_cast<uint64_t>(rng.range(1000, 30000));
@@ -104,7 +107,7 @@ void teltonika_record(std::vector<uint8_t>& data, Rng& rng, const std::vector<co
   put(data, static_cast<uint64_t>(rng.range(80, 220)), 2);  // altitude
   put(data, static_cast<uint64_t>(rng.range(0, 359)), 2);   // angle
   data.push_back(rng.chance(5) ? 0 : static_cast<uint8_t>(rng.range(4, 16)));
-  put(data, static_cast<uint64_t>(rng.range(0, 130)), 2);  // speed
+  put(data, static_cast<uint64_t>(rng.range(0, 130)), 2);           // speed
   put(data, rng.chance(85) ? 0 : (rng.chance(50) ? 239 : 240), 2);  // event IO id
   const bool vin = rng.chance(2);
   put(data, ios.size() + (vin ? 1 : 0), 2);  // N total
@@ -136,13 +139,15 @@ struct RuptelaIo {
 };
 
 constexpr RuptelaIo kRuptelaIo[] = {
-    {2, 1, 100},  {3, 1, 100}, {27, 1, 100}, {173, 1, 100}, {4, 1, 30},  {5, 1, 20},  {32, 1, 20},
-    {76, 1, 30},  {29, 2, 100}, {30, 2, 100}, {22, 2, 30},  {23, 2, 20}, {94, 2, 20}, {179, 2, 30},
-    {65, 4, 100}, {150, 4, 100}, {164, 4, 20}, {34, 8, 10},
+    {2, 1, 100}, {3, 1, 100},  {27, 1, 100}, {173, 1, 100}, {4, 1, 30},   {5, 1, 20},
+    {32, 1, 20}, {76, 1, 30},  {29, 2, 100}, {30, 2, 100},  {22, 2, 30},  {23, 2, 20},
+    {94, 2, 20}, {179, 2, 30}, {65, 4, 100}, {150, 4, 100}, {164, 4, 20}, {34, 8, 10},
 };
 // Extended records (0x44) carry 2-byte ids and report some newer ones.
 constexpr RuptelaIo kRuptelaExtendedIo[] = {{409, 1, 60}, {758, 1, 10}, {645, 4, 30}};
 
+// One IO id to a line.
+// clang-format off
 uint64_t ruptela_value(Rng& rng, int id, uint64_t odometer) {
   switch (id) {
     case 2: case 3: case 4: case 5: case 173: case 409: case 758: return rng.chance(60) ? 1 : 0;
@@ -163,6 +168,7 @@ uint64_t ruptela_value(Rng& rng, int id, uint64_t odometer) {
   return 0;
 }
 
+// clang-format on
 // ---- GT06 ----
 
 void gt06_frame(std::vector<uint8_t>& out, const std::vector<uint8_t>& content, uint16_t serial) {
@@ -177,8 +183,12 @@ void gt06_frame(std::vector<uint8_t>& out, const std::vector<uint8_t>& content, 
 void gt06_time(std::vector<uint8_t>& c, int64_t t) {
   // t: seconds since 2024-01-01 in the device's zone, kept within one month for simplicity.
   const int64_t day = t / 86400 % 28, second = t % 86400;
-  const uint8_t fields[] = {24, 5, static_cast<uint8_t>(day + 1), static_cast<uint8_t>(second / 3600),
-                            static_cast<uint8_t>(second / 60 % 60), static_cast<uint8_t>(second % 60)};
+  const uint8_t fields[] = {24,
+                            5,
+                            static_cast<uint8_t>(day + 1),
+                            static_cast<uint8_t>(second / 3600),
+                            static_cast<uint8_t>(second / 60 % 60),
+                            static_cast<uint8_t>(second % 60)};
   c.insert(c.end(), std::begin(fields), std::end(fields));
 }
 
@@ -188,8 +198,8 @@ void gt06_gps(std::vector<uint8_t>& c, Rng& rng, int64_t t, const Track& track) 
   put(c, static_cast<uint64_t>(track.latitude_e7 * 18 / 100), 4);  // 1/30000 minute = 1/1800000 degree
   put(c, static_cast<uint64_t>(track.longitude_e7 * 18 / 100), 4);
   c.push_back(static_cast<uint8_t>(rng.range(0, 120)));
-  uint64_t flags = static_cast<uint64_t>(rng.range(0, 359)) | 1u << 10;  // north, east
-  if (rng.chance(95)) flags |= 1u << 12;                                 // positioned
+  uint64_t flags = static_cast<uint64_t>(rng.range(0, 359)) | 1u << 10;     // north, east
+  if (rng.chance(95)) flags |= 1u << 12;                                    // positioned
   if (rng.chance(30)) flags |= 1u << 14 | (rng.chance(50) ? 1u << 15 : 0);  // carries the ACC
   put(c, flags, 2);
 }
@@ -282,18 +292,18 @@ std::vector<uint8_t> ruptela_stream(uint64_t seed, int packets) {
       track.step(rng);
       odometer += static_cast<uint64_t>(rng.range(0, 400));
       put(body, time, 4);
-      body.push_back(0);                 // timestamp extension
-      if (extended) body.push_back(0);   // record extension: a record on its own
-      body.push_back(0);                 // priority
+      body.push_back(0);                // timestamp extension
+      if (extended) body.push_back(0);  // record extension: a record on its own
+      body.push_back(0);                // priority
       const bool fix = rng.chance(97);
       put(body, fix ? static_cast<uint32_t>(track.longitude_e7) : 0x80000000u, 4);
       put(body, fix ? static_cast<uint32_t>(track.latitude_e7) : 0x80000000u, 4);
-      put(body, static_cast<uint64_t>(rng.range(800, 2200)), 2);   // altitude, 0.1 m
-      put(body, static_cast<uint64_t>(rng.range(0, 35999)), 2);    // angle, 0.01 degree
+      put(body, static_cast<uint64_t>(rng.range(800, 2200)), 2);  // altitude, 0.1 m
+      put(body, static_cast<uint64_t>(rng.range(0, 35999)), 2);   // angle, 0.01 degree
       body.push_back(static_cast<uint8_t>(rng.range(4, 16)));
       put(body, static_cast<uint64_t>(rng.range(0, 130)), 2);
-      body.push_back(static_cast<uint8_t>(rng.range(5, 30)));      // HDOP, 0.1
-      put(body, rng.chance(80) ? 0 : 2, extended ? 2 : 1);          // event id
+      body.push_back(static_cast<uint8_t>(rng.range(5, 30)));  // HDOP, 0.1
+      put(body, rng.chance(80) ? 0 : 2, extended ? 2 : 1);     // event id
       for (int width : {1, 2, 4, 8}) {
         int n = 0;
         for (const RuptelaIo& io : ios) n += io.width == width;
@@ -396,11 +406,12 @@ std::vector<uint8_t> wialon_ips_stream(uint64_t seed, int packets) {
         fields += buf;
       }
       fields += ";NA;";
-      std::snprintf(buf, sizeof buf,
-                    "pwr_ext:2:%.2f,pwr_int:2:%.2f,battery:1:%lld,gsm_csq:1:%lld,odo:2:%.1f,fuel_lvl:1:%lld,SOS:1:%d",
-                    static_cast<double>(rng.range(1150, 1450)) / 100, static_cast<double>(rng.range(360, 420)) / 100,
-                    static_cast<long long>(rng.range(0, 100)), static_cast<long long>(rng.range(0, 31)), odometer,
-                    static_cast<long long>(rng.range(0, 600)), rng.chance(2) ? 1 : 0);
+      std::snprintf(
+          buf, sizeof buf,
+          "pwr_ext:2:%.2f,pwr_int:2:%.2f,battery:1:%lld,gsm_csq:1:%lld,odo:2:%.1f,fuel_lvl:1:%lld,SOS:1:%d",
+          static_cast<double>(rng.range(1150, 1450)) / 100, static_cast<double>(rng.range(360, 420)) / 100,
+          static_cast<long long>(rng.range(0, 100)), static_cast<long long>(rng.range(0, 31)), odometer,
+          static_cast<long long>(rng.range(0, 600)), rng.chance(2) ? 1 : 0);
       fields += buf;
       if (rng.chance(10)) fields += ",fw:3:V4.5.2";
       fields += ';';
