@@ -1,129 +1,258 @@
-// Teltonika codec 8E decoding, the VM against the hand-written baseline on the same frame,
-// to messages in memory and to JSON. bench/run.sh prints the ratios.
+// In process: the VM and the hand-written decoders on the same generated streams (bench/streams),
+// decoding alone and decoding to JSON lines, per protocol and per engine. bench/run.sh turns the
+// times into ratios. Before anything is timed, every protocol's JSON from the VM and from its
+// hand-written decoder must be byte-identical, or the program stops.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
-#include "baseline_teltonika.h"
+#include "gt06.h"
 #include "pvm/compiler/compile.h"
 #include "pvm/vm.h"
-#include "sample_packets.h"
+#include "ruptela.h"
+#include "streams.h"
+#include "teltonika.h"
+#include "wialon_ips.h"
 
 namespace {
 
-using pvm::bench::BaselineTeltonika;
+using pvm::baseline::JsonOut;
 
-constexpr int kRecords = 4;
+// The output is handed on (cleared) past this size, as a buffered writer would.
+constexpr size_t kFlushBytes = 1 << 16;
 
-std::shared_ptr<const pvm::Program> teltonika() {
-  static std::shared_ptr<const pvm::Program> program = [] {
-    pvm::compiler::CompileOptions options;
-    auto result = pvm::compiler::compile_file(PVM_STDLIB_DIR "/teltonika.pvm", options);
-    std::string error;
-    auto p = result.ok ? pvm::Program::load(std::move(result.module), error) : nullptr;
-    if (!p) {
-      std::fprintf(stderr, "cannot load teltonika.pvm: %s\n", error.c_str());
-      std::exit(1);
-    }
-    return p;
-  }();
+// What runs the program. The JIT rows appear in a build with it (-DPVM_JIT=ON).
+enum class Engine { Interpreter, Jit };
+constexpr const char* engine_name(Engine e) {
+  return e == Engine::Jit ? "jit" : "interpreter";
+}
+
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "pvm_bench: %s\n", why.c_str());
+  std::exit(1);
+}
+
+// The one place that knows how an engine is chosen.
+std::shared_ptr<const pvm::Program> load(const std::string& protocol, Engine engine, std::string& why) {
+  pvm::compiler::CompileOptions options;
+  auto result = pvm::compiler::compile_file(std::string(PVM_STDLIB_DIR) + "/" + protocol + ".pvm", options);
+  if (!result.ok) die("cannot compile " + protocol + ".pvm");
+#if PVM_BENCH_JIT
+  pvm::LoadOptions load_options;
+  load_options.engine = engine == Engine::Jit ? pvm::Engine::Jit : pvm::Engine::Interpreter;
+  auto program = pvm::Program::load(std::move(result.module), why, load_options);
+  if (program && engine == Engine::Jit && program->engine() != pvm::Engine::Jit) {
+    why = "the JIT did not compile " + protocol + ": " + program->jit_note();
+    return nullptr;
+  }
+#else
+  if (engine == Engine::Jit) {
+    why = "built without the JIT";
+    return nullptr;
+  }
+  auto program = pvm::Program::load(std::move(result.module), why);
+#endif
+  if (!program) die("cannot load " + protocol + ".pvm: " + why);
   return program;
 }
 
-// A session that has seen the IMEI handshake, so messages carry the ident as in production.
-std::unique_ptr<pvm::Session> logged_in_session() {
-  auto s = std::make_unique<pvm::Session>(teltonika(), pvm::SessionOptions{});
-  const std::vector<uint8_t> login = {0x00, 0x0F, '3', '5', '6', '3', '0', '7', '0', '4', '2', '4', '4', '1', '0', '1', '3'};
-  s->feed(login, [](const pvm::FrameResult&) {});
-  return s;
+struct Case {
+  std::string protocol;
+  std::vector<uint8_t> stream;
+  size_t messages = 0;
+};
+
+std::vector<Case>& cases() {
+  static std::vector<Case> all = [] {
+    std::vector<Case> out;
+    for (const auto& kind : pvm::bench::stream_kinds())
+      out.push_back({std::string(kind.protocol), kind.make(1, kind.packets), 0});
+    return out;
+  }();
+  return all;
 }
 
-const std::vector<uint8_t>& frame() {
-  static const std::vector<uint8_t> f = pvm::bench::codec8e_frame(kRecords);
-  return f;
+// Runs the stream through the VM; with `json`, calls on_output with each full buffer.
+template <typename OnOutput>
+size_t vm_run(const std::shared_ptr<const pvm::Program>& program, const Case& c, bool json, std::string& out,
+              OnOutput&& on_output) {
+  size_t messages = 0;
+  pvm::Session session(program, pvm::SessionOptions{});
+  const pvm::FrameCallback on_frame = [&](const pvm::FrameResult& r) {
+    if (r.error != nullptr) die(c.protocol + ": the VM rejected a frame: " + r.error->format(c.protocol));
+    messages += r.messages.size();
+    if (!json) return;
+    for (const pvm::Message& m : r.messages) {
+      pvm::append_json(out, m);
+      out += '\n';
+    }
+    if (out.size() >= kFlushBytes) {
+      on_output(out);
+      out.clear();
+    }
+  };
+  session.feed(c.stream, on_frame);
+  session.finish(on_frame);
+  if (json) on_output(out);
+  out.clear();
+  return messages;
 }
 
-// The comparison is only fair if both produce the same messages: checked once at start-up.
-void check_same_output() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  std::string vm_json, base_json;
-  auto s = logged_in_session();
-  s->feed(frame(), [&](const pvm::FrameResult& r) {
-    if (r.error) std::fprintf(stderr, "%s\n", r.error->format("teltonika.pvm").c_str());
-    for (auto& m : r.messages) pvm::append_json(vm_json, m), vm_json += '\n';
+template <typename Decoder, typename OnOutput>
+size_t baseline_run(const Case& c, bool json, JsonOut& out, OnOutput&& on_output) {
+  Decoder decoder;
+  pvm::baseline::StreamCounts counts;
+  bool bad_framing = false;
+  const size_t used = pvm::baseline::decode_frames(decoder, c.stream, counts, bad_framing, [&](bool ok) {
+    if (!ok) die(c.protocol + ": the hand-written decoder rejected a frame");
+    if (!json) return;
+    decoder.write_json(out);
+    if (out.size() >= kFlushBytes) {
+      on_output(out.view());
+      out.clear();
+    }
   });
-  BaselineTeltonika b;
-  b.decode(frame());
-  for (auto& m : b.messages()) pvm::append_json(base_json, m), base_json += '\n';
-  if (vm_json != base_json || vm_json.empty()) {
-    std::fprintf(stderr, "the VM and the baseline disagree:\nvm:   %s\nbase: %s\n", vm_json.c_str(), base_json.c_str());
-    std::exit(1);
+  if (bad_framing || used != c.stream.size()) die(c.protocol + ": the hand-written decoder lost the framing");
+  if (json) on_output(out.view());
+  out.clear();
+  return counts.messages;
+}
+
+template <typename OnOutput>
+size_t baseline_dispatch(const Case& c, bool json, JsonOut& out, OnOutput&& on_output) {
+  if (c.protocol == "teltonika") return baseline_run<pvm::baseline::Teltonika>(c, json, out, on_output);
+  if (c.protocol == "ruptela") return baseline_run<pvm::baseline::Ruptela>(c, json, out, on_output);
+  if (c.protocol == "gt06") return baseline_run<pvm::baseline::Gt06>(c, json, out, on_output);
+  if (c.protocol == "wialon_ips") return baseline_run<pvm::baseline::WialonIps>(c, json, out, on_output);
+  die("no hand-written decoder for " + c.protocol);
+}
+
+// The hand-written decoders format floats with pvm::baseline::format_double; a change of the
+// VM's number format must show here, named, rather than as a mismatch somewhere in a stream.
+void check_number_format() {
+  const double probes[] = {0.1,
+                           1e-7,
+                           1.5e-7,
+                           0.00001234,
+                           1e21,
+                           1e22,
+                           123456789012345678.0,
+                           22949.0,
+                           -0.0,
+                           5e-324,
+                           1.7976931348623157e308,
+                           54.6671924,
+                           1700000011.304};
+  for (double v : probes) {
+    pvm::Field f;
+    f.name = "x";
+    f.type = pvm::ValueType::Float;
+    f.f = v;
+    std::string vm;
+    pvm::append_json(vm, pvm::Message{std::span<const pvm::Field>(&f, 1)});
+    char buf[64];
+    const std::string mine = "{\"x\":" + std::string(buf, pvm::baseline::format_double(buf, v)) + "}";
+    if (vm != mine)
+      die("the VM writes " + vm + " where bench/baselines/json_out.h (format_double) writes " + mine +
+          ": update format_double to the VM's number format");
   }
 }
 
-void BM_Vm_Decode(benchmark::State& state) {
-  check_same_output();
-  auto s = logged_in_session();
-  size_t messages = 0;
-  for (auto _ : state)
-    s->feed(frame(), [&](const pvm::FrameResult& r) { messages += r.messages.size(); });
-  benchmark::DoNotOptimize(messages);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRecords);
+std::vector<Engine> engines() {
+#if PVM_BENCH_JIT
+  return {Engine::Interpreter, Engine::Jit};
+#else
+  return {Engine::Interpreter};
+#endif
 }
 
-void BM_Baseline_Decode(benchmark::State& state) {
-  check_same_output();
-  BaselineTeltonika b;
-  size_t messages = 0;
-  for (auto _ : state) messages += b.decode(frame());
-  benchmark::DoNotOptimize(messages);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRecords);
+void check_same_output() {
+  check_number_format();
+  for (Case& c : cases()) {
+    std::string base_json;
+    JsonOut out;
+    const size_t base_messages =
+        baseline_dispatch(c, true, out, [&](std::string_view chunk) { base_json += chunk; });
+    for (Engine engine : engines()) {
+      std::string why;
+      auto program = load(c.protocol, engine, why);
+      if (!program) continue;  // the JIT could not compile it: its rows say why
+      std::string vm_json, vm_out;
+      const size_t vm_messages =
+          vm_run(program, c, true, vm_out, [&](const std::string& chunk) { vm_json += chunk; });
+      if (vm_json != base_json || vm_messages != base_messages || vm_messages == 0) {
+        size_t at = 0;
+        while (at < vm_json.size() && at < base_json.size() && vm_json[at] == base_json[at]) ++at;
+        const size_t line = at == 0 ? 0 : vm_json.rfind('\n', at - 1) + 1;  // npos + 1 == 0
+        die(c.protocol + ": the VM (" + engine_name(engine) +
+            ") and the hand-written decoder disagree at byte " + std::to_string(at) +
+            ":\nvm:   " + vm_json.substr(line, vm_json.find('\n', at) - line) +
+            "\nbase: " + base_json.substr(line, base_json.find('\n', at) - line));
+      }
+    }
+    c.messages = base_messages;
+  }
 }
 
-void BM_Vm_DecodeJson(benchmark::State& state) {
-  check_same_output();
-  auto s = logged_in_session();
+void vm_benchmark(benchmark::State& state, const Case& c, Engine engine, bool json) {
+  std::string why;
+  const auto program = load(c.protocol, engine, why);
+  if (!program) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
   std::string out;
+  size_t sink = 0;
   for (auto _ : state) {
-    out.clear();
-    s->feed(frame(), [&](const pvm::FrameResult& r) {
-      for (auto& m : r.messages) pvm::append_json(out, m), out += '\n';
-    });
-    benchmark::DoNotOptimize(out.data());
+    sink += vm_run(program, c, json, out, [&](const std::string& chunk) { sink += chunk.size(); });
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRecords);
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * c.messages));
 }
 
-void BM_Baseline_DecodeJson(benchmark::State& state) {
-  check_same_output();
-  BaselineTeltonika b;
-  std::string out;
+void baseline_benchmark(benchmark::State& state, const Case& c, bool json) {
+  JsonOut out;
+  size_t sink = 0;
   for (auto _ : state) {
-    out.clear();
-    b.decode(frame());
-    for (auto& m : b.messages()) pvm::append_json(out, m), out += '\n';
-    benchmark::DoNotOptimize(out.data());
+    sink += baseline_dispatch(c, json, out, [&](std::string_view chunk) { sink += chunk.size(); });
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRecords);
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * c.messages));
 }
 
-void BM_Compile_Teltonika(benchmark::State& state) {
+void compile_benchmark(benchmark::State& state, const std::string& protocol) {
   pvm::compiler::CompileOptions options;
   for (auto _ : state) {
-    auto r = pvm::compiler::compile_file(PVM_STDLIB_DIR "/teltonika.pvm", options);
+    auto r = pvm::compiler::compile_file(std::string(PVM_STDLIB_DIR) + "/" + protocol + ".pvm", options);
     benchmark::DoNotOptimize(r.ok);
   }
 }
 
 }  // namespace
 
-BENCHMARK(BM_Vm_Decode);
-BENCHMARK(BM_Baseline_Decode);
-BENCHMARK(BM_Vm_DecodeJson);
-BENCHMARK(BM_Baseline_DecodeJson);
-BENCHMARK(BM_Compile_Teltonika)->Unit(benchmark::kMillisecond);
-
-BENCHMARK_MAIN();
+// Names: MODE/PROTOCOL/IMPLEMENTATION, MODE decode (messages in memory) or json (JSON lines).
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  check_same_output();
+  for (const bool json : {false, true}) {
+    const std::string mode = json ? "json/" : "decode/";
+    for (const Case& c : cases()) {
+      benchmark::RegisterBenchmark((mode + c.protocol + "/hand-written").c_str(), baseline_benchmark, c, json)
+          ->Unit(benchmark::kMillisecond);
+      for (Engine e : engines())
+        benchmark::RegisterBenchmark((mode + c.protocol + "/" + engine_name(e)).c_str(), vm_benchmark, c, e,
+                                     json)
+            ->Unit(benchmark::kMillisecond);
+    }
+  }
+  benchmark::RegisterBenchmark("compile/teltonika", compile_benchmark, std::string("teltonika"))
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

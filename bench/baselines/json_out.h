@@ -1,0 +1,173 @@
+// JSON lines written byte for byte as pvm::append_json writes them, for decoders whose field
+// names are known when they are compiled: a name is a literal carrying its comma, quotes and
+// colon (KEY("position.latitude")), so nothing is looked up or escaped at run time. Values the
+// device chose (text) are escaped as the VM escapes them.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace pvm::baseline {
+
+// ",\"name\":" for every field but the first ("ident").
+#define KEY(name) ",\"" name "\":"
+
+// A double as the VM writes it: the shortest text that reads back the same, and ".0" after an
+// integral value so that it stays a float. This is the one place to change when the VM's number
+// format changes; the benchmarks and tests compare whole outputs and stop on a difference.
+inline char* format_double(char* p, double v) {
+  char* end = std::to_chars(p, p + 32, v).ptr;
+  bool integral = true;
+  for (const char* c = p; c < end; ++c) integral = integral && *c != '.' && *c != 'e';
+  if (integral) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  return end;
+}
+
+class JsonOut {
+ public:
+  JsonOut() : buf_(1 << 16), p_(buf_.data()) {}
+
+  size_t size() const { return static_cast<size_t>(p_ - buf_.data()); }
+  std::string_view view() const { return {buf_.data(), size()}; }
+  void clear() { p_ = buf_.data(); }
+
+  // Room for n more bytes, written through the raw pointer by the calls below.
+  void reserve(size_t n) {
+    if (static_cast<size_t>(buf_.data() + buf_.size() - p_) >= n) return;
+    const size_t used = size();
+    buf_.resize((used + n) * 2);
+    p_ = buf_.data() + used;
+  }
+
+  // Every call below reserves its own room, so a decoder may call them in any order.
+  template <size_t N>
+  void raw(const char (&text)[N]) {
+    reserve(N);
+    std::memcpy(p_, text, N - 1);
+    p_ += N - 1;
+  }
+  void raw(std::string_view text) {
+    reserve(text.size());
+    std::memcpy(p_, text.data(), text.size());
+    p_ += text.size();
+  }
+  void end_line() { raw("}\n"); }
+  void raw_u64(uint64_t v) {
+    reserve(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+  }
+  void raw_i64(int64_t v) {
+    reserve(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+  }
+  void raw_f64(double v) {
+    reserve(40);
+    p_ = format_double(p_, v);
+  }
+
+  template <size_t N>
+  void i64(const char (&key)[N], int64_t v) {
+    reserve(N + 24);
+    put_key(key);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+  }
+  template <size_t N>
+  void u64(const char (&key)[N], uint64_t v) {
+    reserve(N + 24);
+    put_key(key);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+  }
+  template <size_t N>
+  void f64(const char (&key)[N], double v) {
+    if (!std::isfinite(v)) return;  // the VM leaves such a field out: JSON has no form for it
+    reserve(N + 40);
+    put_key(key);
+    p_ = format_double(p_, v);
+  }
+  template <size_t N>
+  void boolean(const char (&key)[N], bool v) {
+    reserve(N + 8);
+    put_key(key);
+    if (v) {
+      std::memcpy(p_, "true", 4);
+      p_ += 4;
+    } else {
+      std::memcpy(p_, "false", 5);
+      p_ += 5;
+    }
+  }
+  // A number written as a JSON string ("sim.iccid":"8937...").
+  template <size_t N>
+  void u64_text(const char (&key)[N], uint64_t v) {
+    reserve(N + 24);
+    put_key(key);
+    *p_++ = '"';
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+    *p_++ = '"';
+  }
+  // 16 lowercase hex digits of a 64-bit value, as a JSON string.
+  template <size_t N>
+  void hex64(const char (&key)[N], uint64_t v) {
+    reserve(N + 20);
+    put_key(key);
+    *p_++ = '"';
+    for (int i = 0; i < 16; ++i) *p_++ = kHex[(v >> (60 - 4 * i)) & 15];
+    *p_++ = '"';
+  }
+  template <size_t N>
+  void hex(const char (&key)[N], const uint8_t* bytes, size_t n) {
+    reserve(N + 2 * n + 2);
+    put_key(key);
+    put_hex(bytes, n);
+  }
+  template <size_t N>
+  void str(const char (&key)[N], std::string_view text) {
+    raw(key);
+    string(text);
+  }
+  // Text known to need no escaping (digits the decoder checked, its own constants).
+  template <size_t N>
+  void plain_str(const char (&key)[N], std::string_view text) {
+    reserve(N + text.size() + 2);
+    put_key(key);
+    *p_++ = '"';
+    std::memcpy(p_, text.data(), text.size());
+    p_ += text.size();
+    *p_++ = '"';
+  }
+  void put_hex(const uint8_t* bytes, size_t n) {
+    reserve(2 * n + 2);
+    *p_++ = '"';
+    for (size_t i = 0; i < n; ++i) {
+      *p_++ = kHex[bytes[i] >> 4];
+      *p_++ = kHex[bytes[i] & 15];
+    }
+    *p_++ = '"';
+  }
+
+  // A JSON string, escaped as the VM escapes: quotes, backslashes, control characters and bytes
+  // that are not UTF-8 as \u00XX (the byte's value).
+  void string(std::string_view text);
+  // The same without the quotes, for names built from device text ("custom.<name>").
+  void string_body(std::string_view text);
+
+ private:
+  static constexpr char kHex[] = "0123456789abcdef";
+  template <size_t N>
+  void put_key(const char (&key)[N]) {
+    std::memcpy(p_, key, N - 1);
+    p_ += N - 1;
+  }
+
+  std::vector<char> buf_;
+  char* p_;
+};
+
+}  // namespace pvm::baseline
