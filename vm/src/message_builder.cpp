@@ -21,6 +21,7 @@ bool MessageBuilder::begin() {
   }
   open_ = true;
   open_begin_ = static_cast<uint32_t>(fields_.size());
+  open_bytes_ = 2;  // {}
   return true;
 }
 

@@ -26,6 +26,11 @@ class MessageBuilder {
   // message already has kMaxParamsPerMessage fields. The caller fills type and value.
   Field* set(std::string_view name);
   const Field* find(std::string_view name) const;
+  // Counts n more JSON bytes for the open message; false once it exceeds kMaxMessageBytes.
+  bool add_bytes(size_t n) {
+    open_bytes_ += n;
+    return open_bytes_ <= bc::kMaxMessageBytes;
+  }
   // Spans over the stored messages; valid until the next reset().
   void publish(std::vector<Message>& out) const;
 
@@ -48,6 +53,7 @@ class MessageBuilder {
   };
   std::vector<Range> messages_;
   uint32_t open_begin_ = 0;
+  size_t open_bytes_ = 0;  // JSON bytes counted for the open message
   bool open_ = false;
   uint32_t stamp_ = 0;
   mutable std::vector<Slot> index_;
