@@ -2,32 +2,8 @@
 #include <string>
 
 #include "pvm/vm.h"
-#include "utf8.h"
 
 namespace pvm {
-
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  for (size_t k = 0; k < text.size();) {
-    const unsigned char c = s[k];
-    size_t len = c < 0x80 ? 1 : detail::utf8_length(s + k, text.size() - k);
-    // U+0080..U+009F are C1 controls (0xC2 0x80..0x9F): some terminals obey them.
-    if (len == 2 && c == 0xC2 && s[k + 1] < 0xA0) len = 0;
-    if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7F))) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-      ++k;
-      continue;
-    }
-    out.append(text.data() + k, len);
-    k += len;
-  }
-  return out;
-}
 
 std::string_view trap_name(Trap t) {
   switch (t) {

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "pvm/printable.h"
 #include "pvm/vm.h"
-#include "utf8.h"
 
 namespace pvm {
 namespace {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pvm/bytecode/module.h"
+#include "pvm/printable.h"
 
 namespace pvm {
 
@@ -57,10 +58,6 @@ enum class Trap : uint8_t {
   Incomplete,  // the stream ended inside a frame
 };
 std::string_view trap_name(Trap t);
-
-// `text` safe for a terminal or a text log: control characters (C0, DEL, C1) and bytes that
-// are not UTF-8 become \xNN; everything else is kept.
-std::string printable(std::string_view text);
 
 struct Error {
   Trap trap = Trap::None;
