@@ -42,7 +42,7 @@ void Worker::accept_all(Listener& listener) {
       }
       return;
     }
-    if (endpoints_.size() >= limits_.max_connections) {
+    if (tcp_open_ >= limits_.max_connections) {
       ::close(fd);
       s.errors[static_cast<size_t>(Reason::ConnectionLimit)].add();
       continue;
@@ -55,6 +55,7 @@ void Worker::accept_all(Listener& listener) {
     ep.last_active_ms = now_ms_;
     ep.session = new_session(listener, Transport::Tcp);
     endpoints_.emplace(ep.id, std::move(owned));
+    ++tcp_open_;
     loop_.add(fd, 0, &ep);
     s.accepted.add();
     s.open.add(1);
@@ -85,10 +86,12 @@ void Worker::read_tcp(Endpoint& ep) {
       ep.last_active_ms = now_ms_;
       current_ = &ep;
       ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
+      track_partial(ep);
       if (static_cast<size_t>(n) < kReadChunk) return;
     } else if (n == 0) {
       current_ = &ep;
       ep.session->finish(on_frame_);
+      track_partial(ep);
       // The device may have closed only its side and still wait for the ACKs of what it sent.
       ep.eof = true;
       if (ep.pending.empty() && ep.unsent.empty()) close_endpoint(ep, Reason::Reset, false);

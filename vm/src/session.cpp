@@ -20,6 +20,13 @@ namespace pvm {
 
 using detail::Scratch;
 
+namespace {
+
+// Buffer capacity a session keeps beyond twice what it holds.
+constexpr size_t kKeptBufferBytes = 4096;
+
+}  // namespace
+
 struct Session::State {
   std::shared_ptr<const Program> program;
   SessionOptions options;
@@ -272,11 +279,14 @@ void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame)
     // Frames wholly inside `data` are decoded where they are; only a partial one is copied.
     const size_t n = st.process(data, on_frame);
     st.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(n), data.end());
-    return;
+  } else {
+    st.buffer.insert(st.buffer.end(), data.begin(), data.end());
+    const size_t n = st.process(st.buffer, on_frame);
+    st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  st.buffer.insert(st.buffer.end(), data.begin(), data.end());
-  const size_t n = st.process(st.buffer, on_frame);
-  st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  // Room a large frame needed is given back once it is decoded: thousands of idle sessions
+  // must not each keep the largest frame they ever saw.
+  if (st.buffer.capacity() > 2 * st.buffer.size() + kKeptBufferBytes) st.buffer.shrink_to_fit();
 }
 
 void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame) {
