@@ -175,7 +175,9 @@ Loop:
   }
 
   TEST_CASE("a message's JSON is bounded: many parameters viewing one large string") {
-    std::string body = grown("x", 16, "msg.new\n");  // 64 KiB: 16 such fields pass 1 MiB
+    // 1000 fields viewing 2 KiB: 2 MiB of JSON from 2 KiB of strings. Fields whose bytes add
+    // up to more than the frame's memory trap sooner.
+    std::string body = grown("x", 11, "msg.new\n");
     for (int k = 0; k < 1000; ++k) body += "set.s \"p" + std::to_string(k) + "\", s0\n";
     const auto f = decode(body + "ret", pvm::bc::kDefaultFuel);
     REQUIRE(f.failed);

@@ -312,13 +312,19 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     ip = code + to;                                \
     DISPATCH();                                    \
   } while (0)
-#define FIELD_DONE(f)                                                              \
-  do {                                                                             \
-    CHARGE(f->s.size());                                                           \
-    const size_t json = field_json_bound(*f);                                      \
-    if (!sc.builder.add_bytes(json)) [[unlikely]] TRAP(Trap::Limit, kMessageFull); \
-    if (!sc.arena.account(json + sizeof(Field))) [[unlikely]]                      \
-      TRAP(Trap::Limit, kArenaFull);                                               \
+  // A field counts its raw size (work.h) towards its message.
+#define FIELD_DONE(f) sc.builder.add_raw(field_raw_size(*f))
+  // The open message, if any, must fit kMaxMessageBytes of JSON, and its fields the frame's
+  // memory, before it is stored.
+#define MESSAGE_FITS()                                                                        \
+  do {                                                                                        \
+    if (sc.builder.is_open()) {                                                               \
+      uint64_t scanned = 0;                                                                   \
+      const bool fits = sc.builder.fits(scanned);                                             \
+      CHARGE(scanned);                                                                        \
+      if (!fits) [[unlikely]] TRAP(Trap::Limit, kMessageFull);                                \
+      if (!sc.arena.account(sc.builder.open_memory())) [[unlikely]] TRAP(Trap::Limit, kArenaFull); \
+    }                                                                                         \
   } while (0)
 #define INT_READ(T, big)                                 \
   NEED(sizeof(T));                                       \
@@ -773,6 +779,7 @@ dispatch:
 
   // ---- messages
   OP(MsgNew) {
+    MESSAGE_FITS();
     if (!sc.builder.begin()) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxMessagesPerFrame) + " messages in a frame");
     if (!m.session.empty()) {
@@ -799,6 +806,7 @@ dispatch:
   } END
   OP(MsgEnd) {
     if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "msg.end outside a message");
+    MESSAGE_FITS();
     sc.builder.end();
   } END
   OP(SetI) { FIELD(STR(1)); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
@@ -917,6 +925,7 @@ done:
     vb = sc.views[--depth].begin;
     ve = sc.views[depth].end;
   }
+  MESSAGE_FITS();
   if (sc.builder.is_open()) sc.builder.end();
   if (sc.out_open && !store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
   out.consumed = vc;
@@ -943,6 +952,7 @@ trapped:
 #undef JUMP
 #undef CHARGE
 #undef FIELD_DONE
+#undef MESSAGE_FITS
 #undef INT_READ
 #undef VAR_READ
 #undef FIELD

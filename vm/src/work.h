@@ -1,6 +1,7 @@
 // What a frame's work and memory cost, in one place: the fuel a built-in is charged for the
-// bytes it walks, the memory a message field is counted for, and byte searches whose time is
-// linear in their input (so that the charge is a true bound of the work).
+// bytes it walks, what a message field is counted for (its memory, and the bound of its JSON),
+// and byte searches whose time is linear in their input (so that the charge is a true bound of
+// the work).
 #pragma once
 
 #include <cstddef>
@@ -37,12 +38,20 @@ inline size_t json_text_bound(std::string_view s) {
   return n;
 }
 
-// What one field costs its message and its frame: its JSON ("name":value,) and its record.
+// The most bytes one field takes in its message's JSON ("name":value,).
 inline size_t field_json_bound(const Field& f) {
-  size_t value = 24;  // the longest number, true or false
+  size_t value = 32;  // the longest number, true or false
   if (f.type == ValueType::Str) value = json_text_bound(f.s);
   if (f.type == ValueType::Bytes) value = 2 * f.s.size() + 2;
   return json_text_bound(f.name) + 2 + value;
 }
+
+// What a field is counted for without looking at its bytes (the hot path): its name and value
+// as they are, bytes as hex, numbers as 32. Its JSON is at most kJsonPerRawByte times this.
+inline size_t field_raw_size(const Field& f) {
+  const size_t value = f.type == ValueType::Str ? f.s.size() : f.type == ValueType::Bytes ? 2 * f.s.size() : 32;
+  return f.name.size() + value + 8;
+}
+inline constexpr size_t kJsonPerRawByte = 6;  // a byte escaped as \u00XX
 
 }  // namespace pvm::detail
