@@ -290,6 +290,9 @@ TEST_CASE("a file over kMaxModuleBytes is refused before it is read") {
   std::string error;
   CHECK_FALSE(load(big, error));
   CHECK(error == "module of 67108865 bytes, the limit is 67108864");
+  big.pop_back();  // at the limit, the file is read (and found not to be a module)
+  CHECK_FALSE(load(big, error));
+  CHECK(error == "bad magic (not a .pvmc module)");
 }
 
 TEST_CASE("structural invariants are checked") {

@@ -67,6 +67,7 @@ inline constexpr uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
 // largest frame a framing function may return still fits.
 inline constexpr uint32_t kMaxSpoolRecord = 4u << 20;
 static_assert(kMaxSpoolRecord > 2 * bc::kMaxFrameBytes + 0xFFFF);
+static_assert(kMaxSpoolRecord > bc::kMaxMessageBytes + 0xFFFF);
 // Bytes read from a segment at a time when publishing from the spool.
 inline constexpr size_t kSpoolReadChunk = 256 * 1024;
 
