@@ -13,6 +13,7 @@ build="${FUZZ_BUILD:-$root/build-asan}"
 seconds="${FUZZ_SECONDS:-30}"
 targets=(${FUZZ_TARGETS:-compile load decode serve})
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DPVM_FUZZ=ON -DPVM_SANITIZE=ON >/dev/null
 ninja -C "$build" $(printf '%s_fuzz ' "${targets[@]}") pvm >/dev/null
 

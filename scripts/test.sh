@@ -10,7 +10,9 @@ ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)"
 echo "plain build and tests: $((SECONDS - started)) s"
 
 # The sanitized build also holds the fuzzers (scripts/fuzz.sh runs them from the same folder).
+# -O1 and line tables only: half the compile time of -O2 -g, stack traces still name the lines.
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DPVM_SANITIZE=ON -DPVM_FUZZ=ON >/dev/null
 cmake --build build-asan
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz.sh
