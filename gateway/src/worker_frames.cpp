@@ -17,6 +17,7 @@ std::unique_ptr<Session> Worker::new_session(Listener& listener, Transport trans
   SessionOptions options;
   options.transport = transport;
   options.max_frame = limits_.max_frame;
+  options.fuel = limits_.fuel;
   auto session = std::make_unique<Session>(listener.program, options);
   std::string error;
   for (const auto& [name, value] : listener.spec.options)

@@ -152,9 +152,14 @@ TEST_CASE("gateway: the limits against hostile input, at their edges") {
   CHECK(error == "g.toml:2: max_udp_peers: must be in 1..4294967295");
   CHECK_FALSE(load_config_text("[limits]\nframe_timeout = 0\n", "g.toml", c, error));
   CHECK_FALSE(load_config_text("[limits]\nudp_anonymous_timeout = 0\n", "g.toml", c, error));
+  REQUIRE(load_config_text("[limits]\nfuel = 1048576\n", "g.toml", c, error));
+  CHECK(c.limits.fuel == kMinFuel);
+  CHECK_FALSE(load_config_text("[limits]\nfuel = 1048575\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: fuel: must be in 1048576..34359738368");
   GatewayConfig d;
   CHECK(d.limits.max_udp_peers == kDefaultMaxUdpPeers);
   CHECK(d.limits.frame_timeout == kDefaultFrameTimeout);
   CHECK(d.limits.max_buffered_bytes == kDefaultMaxBufferedBytes);
   CHECK(d.limits.udp_anonymous_timeout == kDefaultUdpAnonymousTimeout);
+  CHECK(d.limits.fuel == pvm::bc::kDefaultFuel);
 }

@@ -63,6 +63,7 @@ struct Limits {
   uint32_t udp_anonymous_timeout = kDefaultUdpAnonymousTimeout;
   uint32_t frame_timeout = kDefaultFrameTimeout;
   uint64_t max_buffered_bytes = kDefaultMaxBufferedBytes;
+  uint64_t fuel = bc::kDefaultFuel;  // units of work per frame (docs/security.md)
 };
 
 struct GatewayConfig {

@@ -21,6 +21,10 @@ inline constexpr uint32_t kDefaultMaxUdpPeers = 100000;     // per worker, UDP p
 inline constexpr uint32_t kDefaultUdpAnonymousTimeout = 10;  // seconds a UDP peer without an ident is kept
 inline constexpr uint32_t kDefaultFrameTimeout = 30;        // seconds to finish a frame once begun
 inline constexpr uint64_t kDefaultMaxBufferedBytes = 64u << 20;  // unfinished frames, all workers together
+// [limits] fuel: the work one frame may do (bc::kDefaultFuel by default), from enough for any
+// stdlib frame to about a minute of CPU.
+inline constexpr uint64_t kMinFuel = 1u << 20;
+inline constexpr uint64_t kMaxFuel = uint64_t{1} << 35;
 
 // MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
 inline constexpr uint32_t kMaxMqttPacketIds = 65535;
