@@ -567,8 +567,8 @@ dispatch:
   } END
   OP(RdUntil) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    CHARGE(search_cost(rest.size(), R(2).s.n));
     const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     if (at == std::string_view::npos) [[unlikely]]
       TRAP(Trap::Truncated, "no " + quote(text(R(2))) + " in the " + std::to_string(ve - vc) + " bytes left");
     R(1).s = {data + vc, static_cast<uint32_t>(at)};
@@ -576,8 +576,8 @@ dispatch:
   } END
   OP(RdField) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    CHARGE(search_cost(rest.size(), R(2).s.n));
     const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     const size_t n = at == std::string_view::npos ? rest.size() : at;
     R(1).s = {data + vc, static_cast<uint32_t>(n)};
     vc += static_cast<uint32_t>(at == std::string_view::npos ? n : n + R(2).s.n);
@@ -699,8 +699,8 @@ dispatch:
   } END
   OP(Crc) CHARGE(R(2).s.n); R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
   OP(FindS) {
-    CHARGE(search_cost(R(2).s.n, R(3).s.n));
     const size_t at = find_bytes(text(R(2)), text(R(3)));
+    CHARGE(search_cost(at == std::string_view::npos ? R(2).s.n : at, R(3).s.n));
     R(1).i = at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
   } END
   OP(TrimS) {

@@ -21,7 +21,9 @@ inline size_t find_bytes(std::string_view hay, std::string_view needle) {
   return at == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
 }
 
-// Fuel for one search: every byte of both texts may be looked at.
+// Fuel for one search that looked through `hay` bytes (up to the match, or all of them) for a
+// needle of `needle` bytes: Two-Way looks at each of them a bounded number of times. Charged
+// after the search, which is bounded by the text's size.
 inline uint64_t search_cost(size_t hay, size_t needle) {
   return uint64_t{hay} + needle;
 }
