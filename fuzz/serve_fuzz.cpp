@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pvm::SessionOptions tcp;
   tcp.max_frame = 4096;
   pvm::Session stream(program, tcp);
-  for (size_t at = 0; at < bytes.size(); at += step) stream.feed(bytes.subspan(at, std::min(step, bytes.size() - at)), cb);
+  for (size_t at = 0; at < bytes.size(); at += step)
+    stream.feed(bytes.subspan(at, std::min(step, bytes.size() - at)), cb);
   if (stream.buffered() > tcp.max_frame + step) std::abort();  // nothing beyond a frame is held
   stream.finish(cb);
   pvm::SessionOptions udp = tcp;

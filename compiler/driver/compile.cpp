@@ -75,10 +75,11 @@ class Driver {
   // is shown.
   static void show_little_of_non_pvm(const Program& prog, std::vector<Diagnostic>& diags, size_t first) {
     if (!prog.items.empty() || diags.size() <= first + 1) return;
-    auto earliest = std::min_element(diags.begin() + static_cast<std::ptrdiff_t>(first), diags.end(),
-                                     [](const Diagnostic& a, const Diagnostic& b) {
-                                       return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
-                                     });
+    auto earliest =
+        std::min_element(diags.begin() + static_cast<std::ptrdiff_t>(first), diags.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) {
+                           return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
+                         });
     Diagnostic kept = std::move(*earliest);
     kept.hint = "this does not read as a .pvm file; its other errors are not shown";
     diags.resize(first);

@@ -99,9 +99,9 @@ class Reader {
 constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
 
 bool read_limits(Reader& r, const toml::table& t, Limits& l) {
-  return r.known_keys(t, {"max_frame", "idle_timeout", "max_pending_frames", "max_sink_queue", "max_connections",
-                          "drain_timeout", "command_timeout", "max_udp_peers", "udp_anonymous_timeout",
-                          "frame_timeout", "max_buffered_bytes", "fuel"}) &&
+  return r.known_keys(t, {"max_frame", "idle_timeout", "max_pending_frames", "max_sink_queue",
+                          "max_connections", "drain_timeout", "command_timeout", "max_udp_peers",
+                          "udp_anonymous_timeout", "frame_timeout", "max_buffered_bytes", "fuel"}) &&
          r.get(t, "max_frame", l.max_frame, 16, bc::kMaxFrameBytes) &&
          r.get(t, "idle_timeout", l.idle_timeout, 1, kU32) &&
          r.get(t, "max_pending_frames", l.max_pending_frames, 1, 1u << 16) &&

@@ -208,8 +208,9 @@ void ControlLoop::read_client(Client& c) {
       c.linger = true;
       return;
     case HttpParse::TooLarge:
-      respond(c, 413, kText,
-              "request too large: the limit is " + std::to_string(kMaxHttpRequest) + " bytes, head and body\n");
+      respond(
+          c, 413, kText,
+          "request too large: the limit is " + std::to_string(kMaxHttpRequest) + " bytes, head and body\n");
       c.linger = true;
       return;
     case HttpParse::Complete:
@@ -274,14 +275,15 @@ void ControlLoop::start_command(Client& c, const HttpRequest& r, std::string_vie
   size_t waiting = 0;
   for (const auto& [fd, other] : clients_) waiting += other.command != 0;
   if (waiting >= kMaxHttpCommandClients)
-    return respond(c, 503, kJson,
-                   json_object({{"error", "too many commands waiting (" + std::to_string(kMaxHttpCommandClients) +
-                                              "); the rest of the port is kept for probes"}}));
+    return respond(
+        c, 503, kJson,
+        json_object({{"error", "too many commands waiting (" + std::to_string(kMaxHttpCommandClients) +
+                                   "); the rest of the port is kept for probes"}}));
   const std::string wait = query_param(r.query, "wait");
   uint32_t seconds = config_.limits.command_timeout;
   if (!wait.empty())
-    seconds = static_cast<uint32_t>(std::min<unsigned long>(std::strtoul(wait.c_str(), nullptr, 10),
-                                                           kMaxCommandWaitSeconds));
+    seconds = static_cast<uint32_t>(
+        std::min<unsigned long>(std::strtoul(wait.c_str(), nullptr, 10), kMaxCommandWaitSeconds));
   const uint64_t id = next_command_++;
   PendingCommand& p = commands_[id];
   p.client = c.fd;

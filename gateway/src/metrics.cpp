@@ -6,10 +6,9 @@ namespace pvm::gateway {
 namespace {
 
 constexpr std::array<std::string_view, kReasonCount> kReasonNames{
-    "truncated", "rejected",    "bad_value",   "division_by_zero", "out_of_fuel",
-    "limit",     "bad_frame",   "incomplete",  "idle_timeout",     "connection_limit",
-    "reset",     "slow_reader", "sink_failed", "udp_backlog",      "udp_evicted",
-    "frame_timeout", "buffer_limit"};
+    "truncated",   "rejected",    "bad_value",    "division_by_zero", "out_of_fuel", "limit",
+    "bad_frame",   "incomplete",  "idle_timeout", "connection_limit", "reset",       "slow_reader",
+    "sink_failed", "udp_backlog", "udp_evicted",  "frame_timeout",    "buffer_limit"};
 
 void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";

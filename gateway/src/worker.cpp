@@ -31,8 +31,8 @@ Worker::Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerS
       stats_(shared.metrics->worker(index)),
       buffer_(std::max(kReadChunk, kMaxDatagram)) {
   // Each worker holds an equal share of the unfinished-frame budget; a share always fits a frame.
-  buffered_budget_ =
-      std::max<uint64_t>(limits_.max_buffered_bytes / std::max(shared.metrics->workers(), 1u), bc::kMaxFrameBytes);
+  buffered_budget_ = std::max<uint64_t>(limits_.max_buffered_bytes / std::max(shared.metrics->workers(), 1u),
+                                        bc::kMaxFrameBytes);
   on_frame_ = [this](const FrameResult& result) { on_frame(*current_, result); };
   now_ms_ = now_ms();
   for (size_t i = 0; i < listeners.size(); ++i) {

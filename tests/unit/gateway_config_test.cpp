@@ -136,9 +136,10 @@ TEST_CASE("gateway: defaults and validation") {
 TEST_CASE("gateway: the limits against hostile input, at their edges") {
   GatewayConfig c;
   std::string error;
-  REQUIRE(load_config_text("[limits]\nmax_udp_peers = 1\nudp_anonymous_timeout = 1\nframe_timeout = 1\n"
-                           "max_buffered_bytes = 1048576\ncommand_timeout = 300\n",
-                           "g.toml", c, error));
+  REQUIRE(
+      load_config_text("[limits]\nmax_udp_peers = 1\nudp_anonymous_timeout = 1\nframe_timeout = 1\n"
+                       "max_buffered_bytes = 1048576\ncommand_timeout = 300\n",
+                       "g.toml", c, error));
   CHECK(c.limits.max_udp_peers == 1);
   CHECK(c.limits.udp_anonymous_timeout == 1);
   CHECK(c.limits.frame_timeout == 1);

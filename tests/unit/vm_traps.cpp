@@ -79,13 +79,14 @@ TEST_SUITE("vm traps") {
     pvm::SessionOptions options;
     options.fuel = 100;
     const auto f = vmtest::decode_frame(program, "", options);
-    CHECK(vmtest::outcome(f) ==
-          "error: offset 0: repeat: out of fuel: out of fuel after 100 units of work (the next step needs 2, 0 "
-          "left) (test.pvm:4:1)");
+    CHECK(
+        vmtest::outcome(f) ==
+        "error: offset 0: repeat: out of fuel: out of fuel after 100 units of work (the next step needs 2, 0 "
+        "left) (test.pvm:4:1)");
     // Forward jumps cost nothing: a long straight run needs no fuel.
     options.fuel = 0;
-    CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module("jmp Next\nNext:\nldk i0, 1\nret")), "",
-                                     options)
+    CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module("jmp Next\nNext:\nldk i0, 1\nret")),
+                                     "", options)
                     .failed);
   }
 

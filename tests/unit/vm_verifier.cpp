@@ -195,7 +195,8 @@ TEST_SUITE("vm verifier") {
     m.strings.push_back(std::string(pvm::bc::kMaxStringBytes, 'x'));
     CHECK(check(m) == "ok");
     m.strings.back() += 'x';
-    CHECK(check(m) == "string " + std::to_string(m.strings.size() - 1) + " is 1048577 bytes long, the limit is 1048576");
+    CHECK(check(m) ==
+          "string " + std::to_string(m.strings.size() - 1) + " is 1048577 bytes long, the limit is 1048576");
 
     m = module("ret");
     m.ints.resize(pvm::bc::kMaxPoolEntries);

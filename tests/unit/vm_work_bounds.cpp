@@ -101,11 +101,12 @@ Loop:
     // Each of these is one instruction of straight code over 64 KiB: with fuel for less than
     // the text, each runs out; with enough, each succeeds.
     for (const std::string op :
-         {"trim.s s1, s0", "lower.s s1, s0", "eq.s b0, s0, s0", "s2y y0, s0\nhex.y s1, y0", "cat.s s1, s0, s0",
-          "repl.s s1, s0, s0, s0", "find.s i0, s0, s0", "stoi i0, s0", "stof f0, s0", "stou.hex u0, s0",
-          "s2y y0, s0\ncrc i0, y0, crc32", "lds s1, \"y\"\nldk i0, 0\nseek i0\nrd.until s2, s1",
-          "lds s1, \"y\"\nldk i0, 0\nseek i0\nrd.field s2, s1",
-          "out.new\nwr.str s0\nout.end", "ldk i0, 0\nseek i0\nrd.cstr s1", "sset.s @tag, s0"}) {
+         {"trim.s s1, s0", "lower.s s1, s0", "eq.s b0, s0, s0", "s2y y0, s0\nhex.y s1, y0",
+          "cat.s s1, s0, s0", "repl.s s1, s0, s0, s0", "find.s i0, s0, s0", "stoi i0, s0", "stof f0, s0",
+          "stou.hex u0, s0", "s2y y0, s0\ncrc i0, y0, crc32",
+          "lds s1, \"y\"\nldk i0, 0\nseek i0\nrd.until s2, s1",
+          "lds s1, \"y\"\nldk i0, 0\nseek i0\nrd.field s2, s1", "out.new\nwr.str s0\nout.end",
+          "ldk i0, 0\nseek i0\nrd.cstr s1", "sset.s @tag, s0"}) {
       CAPTURE(op);
       std::string body = std::string(kReadAll) + op + "\nret";
       const std::string extra = ".session tag s\n";
@@ -168,10 +169,10 @@ Loop:
     REQUIRE(f.failed);
     CHECK(vmtest::outcome(f) == "error: offset 0: limit: frame memory exceeds 4194304 bytes");
     // One that fits is made, and charged for what it wrote.
-    CHECK(vmtest::run("lds s0, \"a-b-c\"\nlds s2, \"-\"\nlds s3, \"--\"\nrepl.s s1, s0, s2, s3\nmsg.new\nset.s \"r\", s1\nret") ==
-          "{\"r\":\"a--b--c\"}");
-    CHECK(vmtest::run("lds s0, \"---\"\nlds s2, \"-\"\nlds s3, \"\"\nrepl.s s1, s0, s2, s3\nmsg.new\nset.s \"r\", s1\nret") ==
-          "{\"r\":\"\"}");
+    CHECK(vmtest::run("lds s0, \"a-b-c\"\nlds s2, \"-\"\nlds s3, \"--\"\nrepl.s s1, s0, s2, "
+                      "s3\nmsg.new\nset.s \"r\", s1\nret") == "{\"r\":\"a--b--c\"}");
+    CHECK(vmtest::run("lds s0, \"---\"\nlds s2, \"-\"\nlds s3, \"\"\nrepl.s s1, s0, s2, s3\nmsg.new\nset.s "
+                      "\"r\", s1\nret") == "{\"r\":\"\"}");
   }
 
   TEST_CASE("a message's JSON is bounded: many parameters viewing one large string") {
@@ -233,8 +234,8 @@ Loop:
     const auto f = decode(std::string(kReadAll) + "fail.s s0", pvm::bc::kDefaultFuel, xs(4096));
     REQUIRE(f.failed);
     CHECK(f.error.reason == std::string(pvm::bc::kMaxErrorReasonBytes, 'x') + "... (4096 bytes)");
-    CHECK_FALSE(decode(std::string(kReadAll) + "fail.s s0", pvm::bc::kDefaultFuel,
-                       xs(pvm::bc::kMaxErrorReasonBytes))
-                    .error.reason.ends_with(")"));
+    CHECK_FALSE(
+        decode(std::string(kReadAll) + "fail.s s0", pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxErrorReasonBytes))
+            .error.reason.ends_with(")"));
   }
 }

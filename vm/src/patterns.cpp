@@ -31,7 +31,8 @@ bool Patterns::compile(const bc::Module& module, std::string& error) {
           if (!re->ok() || static_cast<size_t>(re->NumberOfCapturingGroups()) + 1 > kMaxGroups) {
             error = printable(module.strings[f.name]) + "+" + std::to_string(pc) + ": pattern \"" +
                     printable(module.strings[s]) + "\" " +
-                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups" : "does not compile: " + re->error());
+                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups"
+                              : "does not compile: " + re->error());
             return false;
           }
           unit_cost[s] = 1 + static_cast<uint32_t>(re->ProgramSize()) / kPatternWordsPerUnit;

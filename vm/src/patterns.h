@@ -20,7 +20,7 @@ inline constexpr size_t kMaxGroups = bc::kMaxRegexGroups + 1;
 
 struct Patterns {
   std::vector<std::unique_ptr<re2::RE2>> by_string;  // indexed by string-table index; null if unused
-  std::vector<uint32_t> unit_cost;                    // fuel per text byte, by string index
+  std::vector<uint32_t> unit_cost;                   // fuel per text byte, by string index
   Patterns();
   ~Patterns();
   // Compiles every re.match pattern of the module; false with the function, offset and reason.

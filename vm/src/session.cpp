@@ -6,8 +6,9 @@
 // other trap is one BadFrame error; the session then drops bytes one at a time, silently,
 // until the framing function accepts a frame again, so garbage between frames costs one
 // report, not one per byte. Those attempts share one frame's fuel per feed: once it is spent,
-// everything buffered is dropped with one more report, and the next feed tries again. TCP without a framing function: "packet.tcp" runs over everything
-// buffered; Truncated waits for more, success consumes up to its root cursor.
+// everything buffered is dropped with one more report, and the next feed tries again.
+// TCP without a framing function: "packet.tcp" runs over everything buffered; Truncated waits
+// for more, success consumes up to its root cursor.
 #include <algorithm>
 #include <string>
 
@@ -43,8 +44,8 @@ struct Session::State {
   const bc::Module& module() const { return program->module(); }
   uint32_t frame_limit() const { return std::min(options.max_frame, bc::kMaxFrameBytes); }
 
-  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
-           detail::RunOutput& out, uint64_t fuel) {
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc, detail::RunOutput& out,
+           uint64_t fuel) {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
@@ -56,7 +57,8 @@ struct Session::State {
     in.session = &data;
     return detail::run(in, sc, out);
   }
-  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc, detail::RunOutput& out) {
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
+           detail::RunOutput& out) {
     return run(function, frame, offset, sc, out, options.fuel);
   }
 

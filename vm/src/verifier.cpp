@@ -81,8 +81,9 @@ class Verifier {
                     " bytes long, the limit is " + std::to_string(bc::kMaxStringBytes));
     }
     if (m_.ints.size() > bc::kMaxPoolEntries || m_.floats.size() > bc::kMaxPoolEntries)
-      return fail("module has " + std::to_string(m_.ints.size()) + " ints and " + std::to_string(m_.floats.size()) +
-                  " floats, the limit is " + std::to_string(bc::kMaxPoolEntries) + " each");
+      return fail("module has " + std::to_string(m_.ints.size()) + " ints and " +
+                  std::to_string(m_.floats.size()) + " floats, the limit is " +
+                  std::to_string(bc::kMaxPoolEntries) + " each");
     if (!string_index(m_.protocol)) return fail("protocol name is not a valid string index");
     if (!string_index(m_.source)) return fail("source file name is not a valid string index");
     return true;

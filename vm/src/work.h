@@ -18,7 +18,8 @@ namespace pvm::detail {
 inline size_t find_bytes(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return 0;
   const void* at = ::memmem(hay.data(), hay.size(), needle.data(), needle.size());
-  return at == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
+  return at == nullptr ? std::string_view::npos
+                       : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
 }
 
 // Fuel for one search that looked through `hay` bytes (up to the match, or all of them) for a
@@ -51,7 +52,9 @@ inline size_t field_json_bound(const Field& f) {
 // What a field is counted for without looking at its bytes (the hot path): its name and value
 // as they are, bytes as hex, numbers as 32. Its JSON is at most kJsonPerRawByte times this.
 inline size_t field_raw_size(const Field& f) {
-  const size_t value = f.type == ValueType::Str ? f.s.size() : f.type == ValueType::Bytes ? 2 * f.s.size() : 32;
+  const size_t value = f.type == ValueType::Str     ? f.s.size()
+                       : f.type == ValueType::Bytes ? 2 * f.s.size()
+                                                    : 32;
   return f.name.size() + value + 8;
 }
 inline constexpr size_t kJsonPerRawByte = 6;  // a byte escaped as \u00XX

@@ -25,7 +25,8 @@ inline size_t utf8_length(const unsigned char* s, size_t left) {
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !utf8_continuation(s[1]) || !utf8_continuation(s[2]) || !utf8_continuation(s[3])) return 0;
+    if (left < 4 || !utf8_continuation(s[1]) || !utf8_continuation(s[2]) || !utf8_continuation(s[3]))
+      return 0;
     if (c == 0xF0 && s[1] < 0x90) return 0;  // overlong
     if (c == 0xF4 && s[1] > 0x8F) return 0;  // above U+10FFFF
     return 4;

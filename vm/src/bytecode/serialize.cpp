@@ -307,7 +307,8 @@ std::vector<uint8_t> serialize(const Module& m) {
 
 bool deserialize(std::span<const uint8_t> bytes, Module& out, std::string& error) {
   if (bytes.size() > kMaxModuleBytes) {
-    error = "module of " + std::to_string(bytes.size()) + " bytes, the limit is " + std::to_string(kMaxModuleBytes);
+    error = "module of " + std::to_string(bytes.size()) + " bytes, the limit is " +
+            std::to_string(kMaxModuleBytes);
     return false;
   }
   if (bytes.size() < kMagic.size()) {
