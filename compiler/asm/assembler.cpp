@@ -440,11 +440,14 @@ bool Assembler::operand(Cursor& c, char letter, const bc::OpInfo& info, size_t n
       return true;
     }
     case 'S':
-      if (t->kind != TokKind::String) return bad();
-      word = intern_string(t->text);
-      return true;
     case 'X':
-      if (t->kind != TokKind::Bytes) return bad();
+      if (t->kind != (letter == 'S' ? TokKind::String : TokKind::Bytes)) return bad();
+      if (t->text.size() > bc::kMaxStringBytes) {
+        error("asm-limit", at,
+              "a constant of " + std::to_string(t->text.size()) + " bytes; the limit is " +
+                  std::to_string(bc::kMaxStringBytes));
+        return false;
+      }
       word = intern_string(t->text);
       return true;
     case 'L':

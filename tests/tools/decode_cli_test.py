@@ -248,6 +248,22 @@ def run_checks(c):
     with open(replies) as f:
         c.check("pcap: replies", f.read().split() == EXPECTED_REPLIES + [UDP_REPLY])
 
+    # Device bytes in an error reach the terminal escaped: no control byte, no invalid UTF-8, and
+    # a line feed cannot forge a line of its own. Long reasons are cut.
+    hostile = (b"\x1b[2J\x1b]0;owned\x07 \xff\xfe \xc2\x9b \xe2\x82\xac\nforged.hex: offset 0: all good\r\n"
+               + b"x" * 5000 + b"\r\n")
+    path = c.write("hostile.bin", hostile)
+    r = subprocess.run([c.pvm, "decode", "-p", "wialon_ips", "--format", "bin", path], capture_output=True)
+    err = r.stderr
+    lines = err.decode("utf-8").splitlines()  # raises on invalid UTF-8
+    c.check("hostile: one line per bad frame", len(lines) == 2, repr(err[:400]))
+    c.check("hostile: no control bytes", not any(b < 0x20 and b != 0x0A for b in err) and b"\x7f" not in err,
+            repr(err[:400]))
+    c.check("hostile: escapes shown", lines and "\\x1b[2J\\x1b]0;owned\\x07 \\xff\\xfe \\xc2\\x9b \u20ac\\x0aforged.hex"
+            in lines[0], repr(lines[:1]))
+    c.check("hostile: long reason cut", len(lines) == 2 and len(lines[1]) < 600 and "(5025 bytes)" in lines[1],
+            repr(lines[1:]))
+
     # Usage errors exit 2 and say what is wrong.
     r = c.decode("-p", "no_such_protocol", CAPTURE)
     c.check("unknown protocol: exit 2", r.returncode == 2 and "no_such_protocol" in r.stderr, r.stderr)

@@ -400,6 +400,8 @@ TEST_CASE("each diagnostic kind, where it points") {
       {".protocol \"p\"\n.func f\n    ret\n", "asm-unterminated-function", 2, 1},
       {".func f\n    ret\n.end\n", "asm-missing-protocol", 1, 1},
       {body("    ret\n9x: ret"), "asm-bad-label", 7, 1},
+      {body("    lds s0, \"" + std::string(pvm::bc::kMaxStringBytes + 1, 'x') + "\"\n    ret"), "asm-limit",
+       6, 13},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);

@@ -241,10 +241,25 @@ TEST_CASE("huge counts are rejected before anything is allocated") {
   b = empty();
   b.u32(1).u32(0x7FFFFFFF);
   CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "string count 2147483647 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(1).u32(kMaxStringBytes + 1);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "string count 1048577 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(1).u32(kMaxStringBytes);
+  CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "truncated string at byte 20"));
 
   b = empty();
   b.u32(0).u32(0x10000000);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "int pool count 268435456 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(0).u32(kMaxPoolEntries);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "truncated int pool at byte 20"));
 
@@ -268,6 +283,16 @@ TEST_CASE("huge counts are rejected before anything is allocated") {
   b.u32(0).u32(100).u32(1).u32(0);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(error == "truncated function code at byte 60: 100 entries cannot fit in the 8 bytes left");
+}
+
+TEST_CASE("a file over kMaxModuleBytes is refused before it is read") {
+  std::vector<uint8_t> big(size_t{kMaxModuleBytes} + 1, 0);
+  std::string error;
+  CHECK_FALSE(load(big, error));
+  CHECK(error == "module of 67108865 bytes, the limit is 67108864");
+  big.pop_back();  // at the limit, the file is read (and found not to be a module)
+  CHECK_FALSE(load(big, error));
+  CHECK(error == "bad magic (not a .pvmc module)");
 }
 
 TEST_CASE("structural invariants are checked") {

@@ -79,15 +79,18 @@ TEST_SUITE("vm traps") {
     pvm::SessionOptions options;
     options.fuel = 100;
     const auto f = vmtest::decode_frame(program, "", options);
-    CHECK(vmtest::outcome(f) ==
-          "error: offset 0: repeat: out of fuel: out of fuel after 100 backward jumps (test.pvm:4:1)");
+    CHECK(
+        vmtest::outcome(f) ==
+        "error: offset 0: repeat: out of fuel: out of fuel after 100 units of work (the next step needs 2, 0 "
+        "left) (test.pvm:4:1)");
     // Forward jumps cost nothing: a long straight run needs no fuel.
     options.fuel = 0;
-    CHECK(vmtest::outcome(vmtest::decode_frame(
-              vmtest::load(vmtest::packet_module("jmp Next\nNext:\nmsg.new\nret")), "", options)) == "{}");
+    CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module("jmp Next\nNext:\nldk i0, 1\nret")),
+                                     "", options)
+                    .failed);
   }
 
-  TEST_CASE("fuel counts backward jumps taken, including switch") {
+  TEST_CASE("a backward jump, switch included, costs the code words of the loop it closes") {
     const std::string body = R"(
     ldk i0, 0
     ldk i1, 1
@@ -96,10 +99,11 @@ Loop:
     switch i0, {3: Out, _: Loop}
 Out:
     ret)";
+    // Two passes back to Loop, each over add.i (4 words) and switch (3 words).
     pvm::SessionOptions options;
-    options.fuel = 2;
+    options.fuel = 14;
     CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module(body)), "", options).failed);
-    options.fuel = 1;
+    options.fuel = 13;
     CHECK(vmtest::decode_frame(vmtest::load(vmtest::packet_module(body)), "", options).error.trap ==
           pvm::Trap::OutOfFuel);
   }
@@ -129,7 +133,7 @@ Loop:
 Loop:
     cat.s s0, s0, s0
     jmp Loop)";
-    CHECK(run(body) == "error: offset 0: limit: frame strings exceed 4194304 bytes");
+    CHECK(run(body) == "error: offset 0: limit: frame memory exceeds 4194304 bytes");
     // The next frame of the session starts with an empty arena.
     auto program = vmtest::load(vmtest::packet_module(
         "rd.u8 i0\nldk i1, 0\nne.i b0, i0, i1\njt b0, Grow\nmsg.new\nret\nGrow:\n" + body.substr(1)));

@@ -191,6 +191,19 @@ TEST_SUITE("vm verifier") {
     m.strings.emplace_back();
     CHECK(check(m) == "module has 1048577 strings, the limit is 1048576");
 
+    m = module("ret");
+    m.strings.push_back(std::string(pvm::bc::kMaxStringBytes, 'x'));
+    CHECK(check(m) == "ok");
+    m.strings.back() += 'x';
+    CHECK(check(m) ==
+          "string " + std::to_string(m.strings.size() - 1) + " is 1048577 bytes long, the limit is 1048576");
+
+    m = module("ret");
+    m.ints.resize(pvm::bc::kMaxPoolEntries);
+    CHECK(check(m) == "ok");
+    m.floats.resize(pvm::bc::kMaxPoolEntries + 1);
+    CHECK(check(m) == "module has 1048576 ints and 1048577 floats, the limit is 1048576 each");
+
     m = module("switch i0, {_: A}\nA:\nret");
     auto& cases = m.functions[0].tables[0].cases;
     for (int64_t k = 0; k < pvm::bc::kMaxSwitchCases; ++k) cases.emplace_back(k, 3);
@@ -213,6 +226,9 @@ TEST_SUITE("vm verifier") {
     m = module("ret");
     m.functions.push_back(m.functions[0]);
     CHECK(check(m) == "packet.tcp: defined twice");
+    // Names the module chose are escaped and cut short where a message shows them.
+    m.strings[m.functions[0].name] = "\x1b[2J" + std::string(100, 'f') + "\n";
+    CHECK(check(m) == "\\x1b[2J" + std::string(60, 'f') + "...: defined twice");
     m = module(".loc 1 1 \"x\"\nret");
     m.functions[0].lines[0].what = 9999;
     CHECK(check(m) == "packet.tcp: line entry 0: text is not a valid string index");

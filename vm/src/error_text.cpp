@@ -33,15 +33,16 @@ std::string_view trap_name(Trap t) {
 
 std::string Error::format(std::string_view source_file) const {
   std::string s = "offset " + std::to_string(offset) + ": ";
-  if (!what.empty()) s += what + ": ";
+  // `what` and `reason` may hold module strings and device bytes: escaped for terminals and logs.
+  if (!what.empty()) s += printable(what) + ": ";
   // A warning (`warn`) is the only error without a trap.
   const std::string_view kind = trap == Trap::None ? "warning" : trap_name(trap);
   s += kind;
-  if (!reason.empty() && reason != kind) s += ": " + reason;
+  if (!reason.empty() && reason != kind) s += ": " + printable(reason);
   if (line != 0) {
     s += " (";
     if (!source_file.empty()) {
-      s += source_file;
+      s += printable(source_file);
       s += ':';
     }
     s += std::to_string(line) + ":" + std::to_string(col) + ")";

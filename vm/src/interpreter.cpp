@@ -11,12 +11,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "runtime.h"
 #include "text_values.h"
+#include "work.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(PVM_SWITCH_DISPATCH)
 #define PVM_THREADED 1
@@ -125,7 +127,23 @@ std::string need_text(uint64_t need, uint64_t left) {
          " left";
 }
 
-const std::string kArenaFull = "frame strings exceed " + std::to_string(bc::kMaxArenaBytes) + " bytes";
+const std::string kArenaFull = "frame memory exceeds " + std::to_string(bc::kMaxFrameMemory) + " bytes";
+const std::string kMessageFull = "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
+
+[[gnu::cold]] std::string fuel_text(uint64_t limit, uint64_t left, uint64_t want) {
+  return "out of fuel after " + std::to_string(limit - left) + " units of work (the next step needs " +
+         std::to_string(want) + ", " + std::to_string(left) + " left)";
+}
+
+// A reason from the program may carry device text of any length: it is cut, saying how long it was.
+std::string capped(std::string reason) {
+  if (reason.size() > bc::kMaxErrorReasonBytes) {
+    const size_t n = reason.size();
+    reason.resize(bc::kMaxErrorReasonBytes);
+    reason += "... (" + std::to_string(n) + " bytes)";
+  }
+  return reason;
+}
 
 // Everything a handler's slow path needs to describe a trap.
 struct Site {
@@ -136,7 +154,7 @@ struct Site {
 [[gnu::cold]] Error make_error(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
   Error e;
   e.trap = kind;
-  e.reason = std::move(reason);
+  e.reason = capped(std::move(reason));
   e.offset = at.in.offset + offset;
   locate(*at.in.module, *at.in.function, pc, e);
   return e;
@@ -147,7 +165,8 @@ struct Site {
 }
 
 [[gnu::cold]] void warn(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
-  at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
+  if (at.sc.warnings.size() < bc::kMaxWarningsPerFrame)
+    at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
 }
 
 void mark_dirty(Scratch& sc, uint32_t slot) {
@@ -174,10 +193,13 @@ bool to_arena(Scratch& sc, Value& dst, const void* src, size_t n) {
   return true;
 }
 
-void store_reply(Scratch& sc) {
+// False when the frame's memory cannot take the reply.
+bool store_reply(Scratch& sc) {
+  sc.out_open = false;
+  if (!sc.arena.account(sc.out.size() + sizeof(std::vector<uint8_t>))) return false;
   if (sc.reply_count == sc.replies.size()) sc.replies.emplace_back();
   sc.replies[sc.reply_count++].assign(sc.out.begin(), sc.out.end());
-  sc.out_open = false;
+  return true;
 }
 
 }  // namespace
@@ -205,10 +227,12 @@ void commit(Scratch& sc, SessionData& session) {
 // GCC's global CSE makes it keep `ip` on the stack across the threaded handlers (a load and a
 // store on every dispatch); without it `ip` stays in a register and a 20-record decode loop
 // runs 8% faster. GCC's manual gives the same advice for computed-goto code.
+namespace {
+
 #if PVM_THREADED && !defined(__clang__)
 [[gnu::optimize("no-gcse")]]
 #endif
-bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
+bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   const bc::Module& m = *in.module;
   const bc::Function& fn = *in.function;
   SessionData& session = *in.session;
@@ -245,6 +269,7 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   uint32_t vc = 0;
   uint32_t depth = 0;  // saved parent views in sc.views
   uint64_t fuel = in.fuel;
+  uint64_t want = 0;  // what the step that ran out of fuel needed
 
   const uint32_t* const code = fn.code.data();
   const uint32_t* ip = code;
@@ -268,16 +293,38 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   if (static_cast<uint64_t>(n) > ve - vc) [[unlikely]] TRAP(Trap::Truncated, need_text(n, ve - vc))
 #define ARENA(dst, src, n) \
   if (!to_arena(sc, dst, src, n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull)
-#define JUMP(target)                                                          \
-  do {                                                                        \
-    const uint32_t to = (target);                                             \
-    if (to <= PC) {                                                           \
-      if (fuel == 0) [[unlikely]]                                             \
-        TRAP(Trap::OutOfFuel, "out of fuel after " + std::to_string(in.fuel) + " backward jumps"); \
-      --fuel;                                                                 \
-    }                                                                         \
-    ip = code + to;                                                           \
-    DISPATCH();                                                               \
+  // Spends n units of fuel (work.h says what costs what).
+#define CHARGE(n)                                  \
+  do {                                             \
+    const uint64_t cost = (n);                     \
+    if (cost > fuel) [[unlikely]] {                \
+      want = cost;                                 \
+      goto out_of_fuel;                            \
+    }                                              \
+    fuel -= cost;                                  \
+  } while (0)
+  // A backward jump pays for the code words from its target to itself: whatever ran since the
+  // previous backward jump went forward only, so fuel bounds every instruction run.
+#define JUMP(target)                               \
+  do {                                             \
+    const uint32_t to = (target);                  \
+    if (to <= PC) CHARGE(PC + kLen - to);          \
+    ip = code + to;                                \
+    DISPATCH();                                    \
+  } while (0)
+  // A field counts its raw size (work.h) towards its message.
+#define FIELD_DONE(f) sc.builder.add_raw(field_raw_size(*f))
+  // The open message, if any, must fit kMaxMessageBytes of JSON, and its fields the frame's
+  // memory, before it is stored.
+#define MESSAGE_FITS()                                                                        \
+  do {                                                                                        \
+    if (sc.builder.is_open()) {                                                               \
+      uint64_t scanned = 0;                                                                   \
+      const bool fits = sc.builder.fits(scanned);                                             \
+      CHARGE(scanned);                                                                        \
+      if (!fits) [[unlikely]] TRAP(Trap::Limit, kMessageFull);                                \
+      if (!sc.arena.account(sc.builder.open_memory())) [[unlikely]] TRAP(Trap::Limit, kArenaFull); \
+    }                                                                                         \
   } while (0)
 #define INT_READ(T, big)                                 \
   NEED(sizeof(T));                                       \
@@ -440,10 +487,10 @@ dispatch:
   OP(EqB) R(1).b = R(2).b == R(3).b; END
   OP(NeB) R(1).b = R(2).b != R(3).b; END
   OP(NotB) R(1).b = !R(2).b; END
-  OP(EqS) R(1).b = same_bytes(R(2), R(3)); END
-  OP(NeS) R(1).b = !same_bytes(R(2), R(3)); END
-  OP(EqY) R(1).b = same_bytes(R(2), R(3)); END
-  OP(NeY) R(1).b = !same_bytes(R(2), R(3)); END
+  OP(EqS) CHARGE(R(2).s.n); R(1).b = same_bytes(R(2), R(3)); END
+  OP(NeS) CHARGE(R(2).s.n); R(1).b = !same_bytes(R(2), R(3)); END
+  OP(EqY) CHARGE(R(2).s.n); R(1).b = same_bytes(R(2), R(3)); END
+  OP(NeY) CHARGE(R(2).s.n); R(1).b = !same_bytes(R(2), R(3)); END
 
   // ---- control
   OP(Jmp) JUMP(ip[1]); END
@@ -467,8 +514,8 @@ dispatch:
     }
   } END
   OP(Warn) warn(site, Trap::None, vc, PC, strings[ip[1]]); END
-  OP(FailS) TRAP(Trap::Rejected, std::string(text(R(1)))); END
-  OP(WarnS) warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
+  OP(FailS) CHARGE(R(1).s.n); TRAP(Trap::Rejected, std::string(text(R(1)))); END
+  OP(WarnS) CHARGE(R(1).s.n); warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
 
   // ---- reads
   OP(RdU8) NEED(1); R(1).i = data[vc]; vc += 1; END
@@ -509,15 +556,19 @@ dispatch:
   } END
   OP(RdCStr) {
     const void* nul = ve > vc ? std::memchr(data + vc, 0, ve - vc) : nullptr;
-    if (nul == nullptr) [[unlikely]]
+    if (nul == nullptr) [[unlikely]] {
+      CHARGE(ve - vc);
       TRAP(Trap::Truncated, "no NUL in the " + std::to_string(ve - vc) + " bytes left");
+    }
     const auto n = static_cast<uint32_t>(static_cast<const uint8_t*>(nul) - (data + vc));
+    CHARGE(n);
     R(1).s = {data + vc, n};
     vc += n + 1;
   } END
   OP(RdUntil) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     if (at == std::string_view::npos) [[unlikely]]
       TRAP(Trap::Truncated, "no " + quote(text(R(2))) + " in the " + std::to_string(ve - vc) + " bytes left");
     R(1).s = {data + vc, static_cast<uint32_t>(at)};
@@ -525,7 +576,8 @@ dispatch:
   } END
   OP(RdField) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     const size_t n = at == std::string_view::npos ? rest.size() : at;
     R(1).s = {data + vc, static_cast<uint32_t>(n)};
     vc += static_cast<uint32_t>(at == std::string_view::npos ? n : n + R(2).s.n);
@@ -582,8 +634,8 @@ dispatch:
   // ---- strings and bytes
   OP(LenS) R(1).i = R(2).s.n; END
   OP(LenY) R(1).i = R(2).s.n; END
-  OP(CatS) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
-  OP(CatY) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(CatS) CHARGE(uint64_t{R(2).s.n} + R(3).s.n); if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(CatY) CHARGE(uint64_t{R(2).s.n} + R(3).s.n); if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
   OP(SliceS) slice(R(1), R(2), R(3).i, R(4).i); END
   OP(SliceY) slice(R(1), R(2), R(3).i, R(4).i); END
   OP(ByteY) {
@@ -611,6 +663,7 @@ dispatch:
     static constexpr char kHex[] = "0123456789abcdef";
     const uint8_t* const bp = R(2).s.p;
     const uint32_t bn = R(2).s.n;
+    CHARGE(uint64_t{bn} * 2);
     if (bn == 0) {
       R(1).s = {nullptr, 0};
     } else {
@@ -633,27 +686,32 @@ dispatch:
   OP(YToS) copy_view(R(1), R(2)); END
   OP(SToY) copy_view(R(1), R(2)); END
   OP(SToI) {
+    CHARGE(R(2).s.n);
     int64_t v = 0;
     if (!parse_int(text(R(2)), v)) [[unlikely]] TRAP(Trap::BadValue, "not a number: " + quote(text(R(2))));
     R(1).i = v;
   } END
   OP(SToF) {
+    CHARGE(R(2).s.n);
     double v = 0;
     if (!parse_float(text(R(2)), v)) [[unlikely]] TRAP(Trap::BadValue, "not a number: " + quote(text(R(2))));
     R(1).f = v;
   } END
-  OP(Crc) R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
+  OP(Crc) CHARGE(R(2).s.n); R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
   OP(FindS) {
-    const size_t at = text(R(2)).find(text(R(3)));
+    const size_t at = find_bytes(text(R(2)), text(R(3)));
+    CHARGE(search_cost(at == std::string_view::npos ? R(2).s.n : at, R(3).s.n));
     R(1).i = at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
   } END
   OP(TrimS) {
+    CHARGE(R(2).s.n);
     std::string_view t = text(R(2));
     const size_t first = t.find_first_not_of(" \t\r\n");
     t = first == std::string_view::npos ? std::string_view{} : t.substr(first, t.find_last_not_of(" \t\r\n") + 1 - first);
     R(1).s = {reinterpret_cast<const uint8_t*>(t.data()), static_cast<uint32_t>(t.size())};
   } END
   OP(LowerS) {
+    CHARGE(R(2).s.n);
     const std::string_view t = text(R(2));
     Value v;
     ARENA(v, t.data(), t.size());
@@ -667,18 +725,37 @@ dispatch:
     if (from.empty()) {
       copy_view(R(1), R(2));
     } else {
-      std::string out;
-      for (size_t k = 0;;) {
-        const size_t at = t.find(from, k);
-        out.append(t.substr(k, at == std::string_view::npos ? std::string_view::npos : at - k));
-        if (at == std::string_view::npos) break;
-        out.append(to);
-        k = at + from.size();
+      // Two passes, so that the result's size is known (and checked) before it is made: the
+      // first counts the matches, the second writes into the arena.
+      CHARGE(search_cost(t.size(), from.size()));
+      uint64_t matches = 0;
+      for (size_t k = 0, at; (at = find_bytes(t.substr(k), from)) != std::string_view::npos; k += at + from.size())
+        ++matches;
+      const uint64_t size = t.size() - matches * from.size() + matches * to.size();
+      if (size > bc::kMaxFrameMemory) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      CHARGE(search_cost(t.size(), from.size()) + size);
+      if (size == 0) {
+        R(1).s = {nullptr, 0};
+      } else {
+        uint8_t* const p = sc.arena.alloc(size);
+        if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+        uint8_t* w = p;
+        for (size_t k = 0;;) {
+          const size_t at = find_bytes(t.substr(k), from);
+          const std::string_view keep = t.substr(k, at);
+          std::memcpy(w, keep.data(), keep.size());
+          w += keep.size();
+          if (at == std::string_view::npos) break;
+          if (!to.empty()) std::memcpy(w, to.data(), to.size());
+          w += to.size();
+          k += at + from.size();
+        }
+        R(1).s = {p, static_cast<uint32_t>(size)};
       }
-      ARENA(R(1), out.data(), out.size());
     }
   } END
   OP(SToUHex) {
+    CHARGE(R(2).s.n);
     const std::string_view t = text(R(2));
     uint64_t v = 0;
     bool ok = !t.empty() && t.size() <= 16;
@@ -691,6 +768,7 @@ dispatch:
     R(1).u = v;
   } END
   OP(ReMatch) {
+    if (in.patterns != nullptr) CHARGE(in.patterns->cost(ip[3], R(2).s.n));
     R(1).b = in.patterns != nullptr && in.patterns->match(ip[3], text(R(2)), sc.groups.data(), sc.group_count);
   } END
   OP(ReGroup) {
@@ -701,12 +779,14 @@ dispatch:
 
   // ---- messages
   OP(MsgNew) {
+    MESSAGE_FITS();
     if (!sc.builder.begin()) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxMessagesPerFrame) + " messages in a frame");
     if (!m.session.empty()) {
       if (!sc.ident_fresh) {
         // A copy, so that a later sset of slot 0 cannot change the messages made before it.
         const std::string& id = slot_value(sc, session, 0).s;
+        CHARGE(id.size());
         Value v;
         ARENA(v, id.data(), id.size());
         sc.ident = text(v);
@@ -716,35 +796,38 @@ dispatch:
         Field* f = sc.builder.set("ident");
         f->type = ValueType::Str;
         f->s = sc.ident;
+        FIELD_DONE(f);
       }
     }
     Field* f = sc.builder.set("protocol.id");
     f->type = ValueType::Str;
     f->s = strings[m.protocol];
+    FIELD_DONE(f);
   } END
   OP(MsgEnd) {
     if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "msg.end outside a message");
+    MESSAGE_FITS();
     sc.builder.end();
   } END
-  OP(SetI) { FIELD(STR(1)); f->type = ValueType::Int; f->i = R(2).i; } END
-  OP(SetU) { FIELD(STR(1)); f->type = ValueType::UInt; f->u = R(2).u; } END
+  OP(SetI) { FIELD(STR(1)); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
+  OP(SetU) { FIELD(STR(1)); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetF) {
     // A non-finite float has no JSON form: the parameter is left unset rather than null.
-    if (std::isfinite(R(2).f)) { FIELD(STR(1)); f->type = ValueType::Float; f->f = R(2).f; }
+    if (std::isfinite(R(2).f)) { FIELD(STR(1)); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
     else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
   } END
-  OP(SetB) { FIELD(STR(1)); f->type = ValueType::Bool; f->b = R(2).b; } END
-  OP(SetS) { FIELD(STR(1)); f->type = ValueType::Str; f->s = text(R(2)); } END
-  OP(SetY) { FIELD(STR(1)); f->type = ValueType::Bytes; f->s = text(R(2)); } END
-  OP(SetDI) { FIELD(text(R(1))); f->type = ValueType::Int; f->i = R(2).i; } END
-  OP(SetDU) { FIELD(text(R(1))); f->type = ValueType::UInt; f->u = R(2).u; } END
+  OP(SetB) { FIELD(STR(1)); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
+  OP(SetS) { FIELD(STR(1)); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetY) { FIELD(STR(1)); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetDI) { FIELD(text(R(1))); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
+  OP(SetDU) { FIELD(text(R(1))); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetDF) {
-    if (std::isfinite(R(2).f)) { FIELD(text(R(1))); f->type = ValueType::Float; f->f = R(2).f; }
+    if (std::isfinite(R(2).f)) { FIELD(text(R(1))); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
     else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
   } END
-  OP(SetDB) { FIELD(text(R(1))); f->type = ValueType::Bool; f->b = R(2).b; } END
-  OP(SetDS) { FIELD(text(R(1))); f->type = ValueType::Str; f->s = text(R(2)); } END
-  OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); } END
+  OP(SetDB) { FIELD(text(R(1))); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
+  OP(SetDS) { FIELD(text(R(1))); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
   OP(GetI) {
     const Field* f = sc.builder.find(STR(2));
     int64_t v = 0;
@@ -763,9 +846,12 @@ dispatch:
   OP(SGetS) {
     // A copy: a later sset may reallocate the slot's storage under the register.
     const std::string& s = slot_value(sc, session, ip[2]).s;
+    CHARGE(s.size());
     ARENA(R(1), s.data(), s.size());
   } END
   OP(SSetS) {
+    CHARGE(R(2).s.n);
+    if (!sc.arena.account(R(2).s.n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
     mark_dirty(sc, ip[1]);
     sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
     if (ip[1] == 0) sc.ident_fresh = false;
@@ -787,13 +873,17 @@ dispatch:
 
   // ---- output bytes
   OP(OutNew) {
-    if (sc.out_open) store_reply(sc);
+    if (sc.out_open) {
+      CHARGE(sc.out.size());
+      if (!store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    }
     sc.out.clear();
     sc.out_open = true;
   } END
   OP(OutEnd) {
     if (!sc.out_open) [[unlikely]] TRAP(Trap::Rejected, "out.end outside an output");
-    store_reply(sc);
+    CHARGE(sc.out.size());
+    if (!store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
   } END
   OP(WrU8) WRITE_INT(uint8_t, R(1).i, true) END
   OP(WrU16Be) WRITE_INT(uint16_t, R(1).i, true) END
@@ -806,18 +896,21 @@ dispatch:
     const uint8_t* const p = R(1).s.p;
     const uint32_t n = R(1).s.n;
     WRITE(n);
+    CHARGE(n);
     sc.out.insert(sc.out.end(), p, p + n);
   } END
   OP(WrStr) {
     const uint8_t* const p = R(1).s.p;
     const uint32_t n = R(1).s.n;
     WRITE(n);
+    CHARGE(n);
     sc.out.insert(sc.out.end(), p, p + n);
   } END
   OP(OutLen) R(1).i = sc.out_open ? static_cast<int64_t>(sc.out.size()) : 0; END
   OP(OutTail) {
     const int64_t size = sc.out_open ? static_cast<int64_t>(sc.out.size()) : 0;
     const int64_t from = std::clamp<int64_t>(R(2).i, 0, size);
+    CHARGE(static_cast<uint64_t>(size - from));
     ARENA(R(1), sc.out.data() + from, static_cast<size_t>(size - from));
   } END
 
@@ -832,13 +925,19 @@ done:
     vb = sc.views[--depth].begin;
     ve = sc.views[depth].end;
   }
+  MESSAGE_FITS();
   if (sc.builder.is_open()) sc.builder.end();
-  if (sc.out_open) store_reply(sc);
+  if (sc.out_open && !store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
   out.consumed = vc;
   out.end_pc = PC;
+  out.fuel_used = in.fuel - fuel;
   return true;
 
+out_of_fuel:
+  trap(site, Trap::OutOfFuel, vc, PC, fuel_text(in.fuel, fuel, want));
+
 trapped:
+  out.fuel_used = in.fuel - fuel;
   sc.builder.reset();
   sc.reply_count = 0;
   return false;
@@ -851,6 +950,9 @@ trapped:
 #undef NEED
 #undef ARENA
 #undef JUMP
+#undef CHARGE
+#undef FIELD_DONE
+#undef MESSAGE_FITS
 #undef INT_READ
 #undef VAR_READ
 #undef FIELD
@@ -860,6 +962,24 @@ trapped:
 #undef OP
 #undef END
 // clang-format on
-}  // namespace pvm::detail
+}
+
+}  // namespace
+
+bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
+  // Every limit is checked before the frame allocates; should the heap fail all the same, the
+  // frame traps and the process goes on.
+  try {
+    return interpret(in, sc, out);
+  } catch (const std::bad_alloc&) {
+    sc.builder.reset();
+    sc.reply_count = 0;
+    sc.error = Error{};
+    sc.error.trap = Trap::Limit;
+    sc.error.reason = "out of memory";
+    sc.error.offset = in.offset;
+    return false;
+  }
+}
 
 }  // namespace pvm::detail

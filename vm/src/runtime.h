@@ -99,6 +99,7 @@ struct RunOutput {
   int64_t result = 0;     // the value of ret.i
   uint32_t consumed = 0;  // the root view's cursor at the end, sub-views closed
   uint32_t end_pc = 0;    // the instruction that ended the function
+  uint64_t fuel_used = 0;  // also when it trapped
 };
 
 // Runs one function over one frame. False when it trapped: then scratch.error says why and the

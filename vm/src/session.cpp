@@ -5,8 +5,10 @@
 // n bytes are buffered, then "packet.tcp" decodes exactly those n bytes. A bad length or any
 // other trap is one BadFrame error; the session then drops bytes one at a time, silently,
 // until the framing function accepts a frame again, so garbage between frames costs one
-// report, not one per byte. TCP without a framing function: "packet.tcp" runs over everything
-// buffered; Truncated waits for more, success consumes up to its root cursor.
+// report, not one per byte. Those attempts share one frame's fuel per feed: once it is spent,
+// everything buffered is dropped with one more report, and the next feed tries again.
+// TCP without a framing function: "packet.tcp" runs over everything buffered; Truncated waits
+// for more, success consumes up to its root cursor.
 #include <algorithm>
 #include <string>
 
@@ -19,6 +21,13 @@ namespace pvm {
 
 using detail::Scratch;
 
+namespace {
+
+// Buffer capacity a session keeps beyond twice what it holds.
+constexpr size_t kKeptBufferBytes = 4096;
+
+}  // namespace
+
 struct Session::State {
   std::shared_ptr<const Program> program;
   SessionOptions options;
@@ -30,22 +39,27 @@ struct Session::State {
   uint64_t consumed = 0;
   uint32_t need = 0;  // the buffered frame's length once the framing function gave it
   bool resyncing = false;
+  uint64_t resync_fuel = 0;  // left for this feed's resynchronisation attempts
 
   const bc::Module& module() const { return program->module(); }
   uint32_t frame_limit() const { return std::min(options.max_frame, bc::kMaxFrameBytes); }
 
-  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
-           detail::RunOutput& out) {
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc, detail::RunOutput& out,
+           uint64_t fuel) {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
     in.function = &module().functions[function];
     in.frame = frame;
     in.offset = offset;
-    in.fuel = options.fuel;
+    in.fuel = fuel;
     in.lenient = options.lenient_checks;
     in.session = &data;
     return detail::run(in, sc, out);
+  }
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
+           detail::RunOutput& out) {
+    return run(function, frame, offset, sc, out, options.fuel);
   }
 
   static void report(const FrameCallback& cb, const Scratch& sc, uint64_t offset,
@@ -131,7 +145,17 @@ struct Session::State {
       if (need == 0) {
         detail::RunOutput out;
         const bc::Function& fn = module().functions[framing];
-        if (!run(framing, rest, consumed, sc, out)) {
+        if (resyncing && resync_fuel == 0) {
+          give_up_resync(rest, sc, cb);
+          pos = bytes.size();
+          break;
+        }
+        const bool ok = run(framing, rest, consumed, sc, out, resyncing ? resync_fuel : options.fuel);
+        if (resyncing) {
+          const bool spent = !ok && sc.error.trap == Trap::OutOfFuel;
+          resync_fuel = spent ? 0 : resync_fuel - std::min(resync_fuel, out.fuel_used);
+        }
+        if (!ok) {
           if (sc.error.trap == Trap::Truncated) {
             if (rest.size() < frame_limit()) break;
             // No frame ends within the limit: nothing buffered can be kept.
@@ -183,6 +207,14 @@ struct Session::State {
     resyncing = true;
     ++consumed;
     ++pos;
+  }
+
+  // The resynchronisation of this feed spent its fuel: what is buffered is dropped unread.
+  void give_up_resync(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    report_error(cb, sc, consumed, rest, Trap::OutOfFuel,
+                 "resynchronisation used its " + std::to_string(options.fuel) + " units of fuel; dropped " +
+                     std::to_string(rest.size()) + " byte" + (rest.size() == 1 ? "" : "s"));
+    consumed += rest.size();
   }
 };
 
@@ -244,15 +276,19 @@ void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame)
     feed_frame(data, on_frame);
     return;
   }
+  st.resync_fuel = st.options.fuel;
   if (st.buffer.empty()) {
     // Frames wholly inside `data` are decoded where they are; only a partial one is copied.
     const size_t n = st.process(data, on_frame);
     st.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(n), data.end());
-    return;
+  } else {
+    st.buffer.insert(st.buffer.end(), data.begin(), data.end());
+    const size_t n = st.process(st.buffer, on_frame);
+    st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  st.buffer.insert(st.buffer.end(), data.begin(), data.end());
-  const size_t n = st.process(st.buffer, on_frame);
-  st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  // Room a large frame needed is given back once it is decoded: thousands of idle sessions
+  // must not each keep the largest frame they ever saw.
+  if (st.buffer.capacity() > 2 * st.buffer.size() + kKeptBufferBytes) st.buffer.shrink_to_fit();
 }
 
 void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pvm/verify.h"
+#include "pvm/vm.h"
 
 namespace pvm {
 namespace {
@@ -49,7 +50,7 @@ class Verifier {
       if (f.name >= m_.strings.size())
         return fail("function #" + std::to_string(i) + ": name is string " + std::to_string(f.name) +
                     ", the table has " + std::to_string(m_.strings.size()));
-      if (!names.insert(m_.strings[f.name]).second) return fail(m_.strings[f.name] + ": defined twice");
+      if (!names.insert(m_.strings[f.name]).second) return fail(shown(f.name) + ": defined twice");
       if (!function(f)) return false;
     }
     return true;
@@ -63,15 +64,26 @@ class Verifier {
 
   bool string_index(uint32_t index) const { return index < m_.strings.size(); }
 
+  // A module string as an error message may show it: escaped, and cut when long.
+  std::string shown(uint32_t index) const {
+    const std::string& s = m_.strings[index];
+    return printable(std::string_view(s).substr(0, kShownBytes)) + (s.size() > kShownBytes ? "..." : "");
+  }
+  static constexpr size_t kShownBytes = 64;
+
   bool header() {
     if (m_.strings.size() > bc::kMaxStrings)
       return fail("module has " + std::to_string(m_.strings.size()) + " strings, the limit is " +
                   std::to_string(bc::kMaxStrings));
     for (size_t i = 0; i < m_.strings.size(); ++i) {
-      // Register string views hold a 32-bit length.
-      if (m_.strings[i].size() > std::numeric_limits<uint32_t>::max())
-        return fail("string " + std::to_string(i) + " is longer than 4 GiB");
+      if (m_.strings[i].size() > bc::kMaxStringBytes)
+        return fail("string " + std::to_string(i) + " is " + std::to_string(m_.strings[i].size()) +
+                    " bytes long, the limit is " + std::to_string(bc::kMaxStringBytes));
     }
+    if (m_.ints.size() > bc::kMaxPoolEntries || m_.floats.size() > bc::kMaxPoolEntries)
+      return fail("module has " + std::to_string(m_.ints.size()) + " ints and " +
+                  std::to_string(m_.floats.size()) + " floats, the limit is " +
+                  std::to_string(bc::kMaxPoolEntries) + " each");
     if (!string_index(m_.protocol)) return fail("protocol name is not a valid string index");
     if (!string_index(m_.source)) return fail("source file name is not a valid string index");
     return true;
@@ -86,9 +98,9 @@ class Verifier {
       if (i == 0 && (m_.strings[s.name] != "ident" || s.cls != RegClass::Str))
         return fail("session slot 0 must be \"ident\" of class str");
       if (s.cls != RegClass::Int && s.cls != RegClass::Str)
-        return fail(where + " (" + m_.strings[s.name] + "): class must be int or str");
+        return fail(where + " (" + shown(s.name) + "): class must be int or str");
       if (!names.insert(m_.strings[s.name]).second)
-        return fail(where + ": \"" + m_.strings[s.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(s.name) + "\" declared twice");
     }
     return true;
   }
@@ -100,11 +112,11 @@ class Verifier {
       const std::string where = "option " + std::to_string(i);
       if (!string_index(o.name)) return fail(where + ": name is not a valid string index");
       if (o.cls != RegClass::Int && o.cls != RegClass::Bool && o.cls != RegClass::Str)
-        return fail(where + " (" + m_.strings[o.name] + "): class must be int, bool or str");
+        return fail(where + " (" + shown(o.name) + "): class must be int, bool or str");
       if (o.cls == RegClass::Str && !string_index(o.str_default))
-        return fail(where + " (" + m_.strings[o.name] + "): default is not a valid string index");
+        return fail(where + " (" + shown(o.name) + "): default is not a valid string index");
       if (!names.insert(m_.strings[o.name]).second)
-        return fail(where + ": \"" + m_.strings[o.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(o.name) + "\" declared twice");
     }
     return true;
   }
@@ -115,8 +127,8 @@ class Verifier {
   }
 
   bool function(const bc::Function& f) {
-    const std::string& name = m_.strings[f.name];
-    const bool framing = name.starts_with("framing.");
+    const bool framing = m_.strings[f.name].starts_with("framing.");
+    const std::string name = shown(f.name);
     const uint32_t regs = f.reg_total();
     if (regs > bc::kMaxRegisters)
       return fail(name + ": " + std::to_string(regs) + " registers, the limit is " +
@@ -195,14 +207,14 @@ class Verifier {
           case 'V':
             if (v >= m_.session.size()) return fail(pool(operand(), "session slot", v, m_.session.size()));
             if (m_.session[v].cls != reg_cls)
-              return fail(operand() + " is session slot " + m_.strings[m_.session[v].name] + " of class " +
+              return fail(operand() + " is session slot " + shown(m_.session[v].name) + " of class " +
                           std::string(class_name(m_.session[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
           case 'O':
             if (v >= m_.options.size()) return fail(pool(operand(), "option", v, m_.options.size()));
             if (m_.options[v].cls != reg_cls)
-              return fail(operand() + " is option " + m_.strings[m_.options[v].name] + " of class " +
+              return fail(operand() + " is option " + shown(m_.options[v].name) + " of class " +
                           std::string(class_name(m_.options[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
@@ -239,10 +251,10 @@ class Verifier {
       const std::string where = name + ": param " + std::to_string(p);
       if (!string_index(param.name)) return fail(where + ": name is not a valid string index");
       if (param.reg >= regs)
-        return fail(where + " (" + m_.strings[param.name] + ") names register " + std::to_string(param.reg) +
+        return fail(where + " (" + shown(param.name) + ") names register " + std::to_string(param.reg) +
                     ", the function has " + std::to_string(regs));
       if (!params.insert(m_.strings[param.name]).second)
-        return fail(where + ": \"" + m_.strings[param.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(param.name) + "\" declared twice");
     }
 
     for (size_t l = 0; l < f.lines.size(); ++l) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pvm/bytecode/module.h"
+#include "pvm/printable.h"
 
 namespace pvm {
 
@@ -51,7 +52,7 @@ enum class Trap : uint8_t {
   Rejected,    // fail / expect / check in the program
   BadValue,    // text that is not a number, a BCD nibble above 9, a bad width
   DivByZero,
-  OutOfFuel,   // the frame ran more backward jumps than the fuel allows
+  OutOfFuel,   // the frame did more work (loop passes, bytes walked) than its fuel allows
   Limit,       // too many messages, parameters, output or arena bytes, or nested views
   BadFrame,    // the framing function rejected the bytes or returned a bad length
   Incomplete,  // the stream ended inside a frame
@@ -65,7 +66,7 @@ struct Error {
   uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
   uint32_t col = 0;
   std::string what;     // the field or step, from the line table ("u32 $crc")
-  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"
+  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)", printable().
   std::string format(std::string_view source_file) const;
 };
 

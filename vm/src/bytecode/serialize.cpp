@@ -97,7 +97,7 @@ class Reader {
 
   bool str(std::string& s, std::string_view what) {
     uint32_t n = 0;
-    if (!count(n, kNoLimit, 1, what)) return false;
+    if (!count(n, kMaxStringBytes, 1, what)) return false;
     s.assign(reinterpret_cast<const char*>(bytes_.data() + pos_), n);
     pos_ += n;
     return true;
@@ -202,10 +202,10 @@ bool read_body(Reader& r, Module& m) {
   for (std::string& s : m.strings) {
     if (!r.str(s, "string")) return false;
   }
-  if (!r.count(n, kNoLimit, 8, "int pool")) return false;
+  if (!r.count(n, kMaxPoolEntries, 8, "int pool")) return false;
   m.ints.resize(n);
   for (int64_t& v : m.ints) r.i64(v, "int pool");
-  if (!r.count(n, kNoLimit, 8, "float pool")) return false;
+  if (!r.count(n, kMaxPoolEntries, 8, "float pool")) return false;
   m.floats.resize(n);
   for (double& v : m.floats) r.f64(v, "float pool");
   if (!r.count(n, kNoLimit, kMinSession, "session slots")) return false;
@@ -306,6 +306,11 @@ std::vector<uint8_t> serialize(const Module& m) {
 }
 
 bool deserialize(std::span<const uint8_t> bytes, Module& out, std::string& error) {
+  if (bytes.size() > kMaxModuleBytes) {
+    error = "module of " + std::to_string(bytes.size()) + " bytes, the limit is " +
+            std::to_string(kMaxModuleBytes);
+    return false;
+  }
   if (bytes.size() < kMagic.size()) {
     error = "truncated magic at byte 0";
     return false;

@@ -58,18 +58,30 @@ enum class RegClass : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
 inline constexpr size_t kRegClassCount = 6;
 inline constexpr std::string_view kRegClassLetters = "iufbsy";
 
-// Limits, each tied to its encoding or to the memory a frame may use.
+// Limits, each tied to its encoding or to the memory a frame may use. docs/security.md lists
+// them all with what each bounds.
 inline constexpr uint32_t kMaxRegisters = 4096;        // per function, all classes together
 inline constexpr uint32_t kMaxCodeWords = 1u << 22;    // per function
 inline constexpr uint32_t kMaxFunctions = 1024;
 inline constexpr uint32_t kMaxStrings = 1u << 20;
+inline constexpr uint32_t kMaxPoolEntries = 1u << 20;  // ints, and floats, of one module
+inline constexpr uint32_t kMaxStringBytes = 1u << 20;  // one string or bytes constant
+inline constexpr uint32_t kMaxModuleBytes = 1u << 26;  // a whole .pvmc file
 inline constexpr uint32_t kMaxSwitchCases = 1u << 16;  // per switch table
 inline constexpr uint32_t kMaxViewDepth = 32;          // nested sub-views at run time
-inline constexpr uint64_t kDefaultFuel = 1u << 20;     // backward jumps per frame
+// Fuel is work: a backward jump costs the code words from its target to itself (an upper
+// bound of what one pass through the loop ran), and a built-in that walks bytes (crc, find,
+// cat, hex, re.match, writes, ...) costs one unit per byte. A unit is about a nanosecond.
+inline constexpr uint64_t kDefaultFuel = 1u << 25;
 inline constexpr uint32_t kMaxMessagesPerFrame = 4096;
 inline constexpr uint32_t kMaxParamsPerMessage = 1024;
-inline constexpr uint32_t kMaxOutputBytes = 1u << 16;  // one reply or encoded command
-inline constexpr uint32_t kMaxArenaBytes = 1u << 22;   // strings made while decoding one frame
+inline constexpr uint32_t kMaxMessageBytes = 1u << 20;  // one message's JSON, bounded from above
+inline constexpr uint32_t kMaxOutputBytes = 1u << 16;   // one reply or encoded command
+// Everything one frame makes: arena strings, message fields and their JSON, replies, session
+// writes. Counted before the memory is taken; the frame traps Limit beyond it.
+inline constexpr uint32_t kMaxFrameMemory = 1u << 22;
+inline constexpr uint32_t kMaxWarningsPerFrame = 64;   // later ones are dropped
+inline constexpr uint32_t kMaxErrorReasonBytes = 256;  // longer reasons are cut (device text)
 inline constexpr uint32_t kMaxFrameBytes = 1u << 20;   // upper bound a framing function may return
 inline constexpr uint32_t kMaxRegexGroups = 15;        // capturing groups of one re.match pattern
 
