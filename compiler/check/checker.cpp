@@ -563,11 +563,17 @@ class Checker {
         block(st.body, s);
         --s.loop_depth;
         break;
-      case StmtKind::Within:
-        require_input(s, st.pos);
-        want(*st.expr, s, Type::Int, "within takes a byte count");
+      case StmtKind::Within: {
+        // A count is the next bytes of the current view; a bytes value is a view of its own.
+        Type t = expr(*st.expr, s);
+        if (t != Type::Bytes) require_input(s, st.pos);
+        if (!is_integer(t) && t != Type::Bytes && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos,
+              "within takes a byte count (an int) or a bytes value, this is " + std::string(type_name(t)),
+              t == Type::Str ? "read a str's bytes with 'within asbytes(...)'" : "");
         block(st.body, s);
         break;
+      }
       case StmtKind::Emit:
         if (s.body == Body::Framing || s.body == Body::Command)
           err("misplaced", st.pos, "emit belongs in a packet",

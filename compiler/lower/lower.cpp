@@ -366,7 +366,8 @@ class Lowerer {
       case StmtKind::Match: match(*s.expr, s.arms, nullptr); break;
       case StmtKind::Repeat: repeat(s); break;
       case StmtKind::Within:
-        f_->emit(Op::ViewPush, {as_int(*s.expr)});
+        if (s.expr->type == Type::Bytes) f_->emit(Op::ViewBytes, {expr(*s.expr), s.text});
+        else f_->emit(Op::ViewPush, {as_int(*s.expr)});
         ++view_depth_;
         block(s.body);
         --view_depth_;

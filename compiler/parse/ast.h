@@ -69,7 +69,7 @@ enum class StmtKind : uint8_t {
   If,         // conds[i] -> blocks[i]; else_block when has_else
   Match,      // expr, arms
   Repeat,     // expr (count) or until_end; var = counter name
-  Within,     // expr = size, body
+  Within,     // expr = size or bytes value (text = its source), body
   Emit, Reply,  // body
   Return,     // optional expr
   Call,       // expr (a Call)

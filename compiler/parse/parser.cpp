@@ -415,6 +415,13 @@ class Parser {
     return std::string(l);
   }
 
+  // The source text of tokens [first, end), as written.
+  std::string source_between(size_t first, size_t end) const {
+    if (end <= first) return {};
+    const Token& last = t_[end - 1];
+    return src_.text.substr(t_[first].offset, last.offset + last.length - t_[first].offset);
+  }
+
   StmtPtr new_stmt(StmtKind k, SourcePos p) {
     auto s = std::make_unique<Stmt>();
     s->kind = k;
@@ -500,7 +507,9 @@ class Parser {
       if (kw == "within") {
         auto s = new_stmt(StmtKind::Within, p);
         advance();
+        const size_t first = i_;
         s->expr = expr();
+        s->text = source_between(first, i_);  // names a bytes value in runtime errors
         s->body = block(false);
         end_of_statement();
         return s;

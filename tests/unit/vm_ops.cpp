@@ -466,6 +466,33 @@ Loop:
               "0a0b0c0d") == R"({"first":10,"inner.size":3,"inner.remain":2,"outer.pos":3,"after":13})");
   }
 
+  TEST_CASE("view.bytes reads a value's bytes; pop leaves the parent cursor where it was") {
+    CHECK(run(R"(
+    msg.new
+    rd.u8 i0
+    ldy y0, x"0a0b0c"
+    view.bytes y0, "$b"
+    rd.u16be i1
+    set.i "first", i1
+    size i2
+    set.i "inner.size", i2
+    ldk i3, 1
+    view.push i3
+    rd.rest y1
+    set.y "nested", y1
+    view.pop
+    pos i2
+    set.i "inner.pos", i2
+    view.pop
+    pos i2
+    set.i "outer.pos", i2
+    rd.u8 i1
+    set.i "after", i1
+    ret)",
+              "0102") ==
+          R"({"first":2571,"inner.size":3,"nested":"0c","inner.pos":3,"outer.pos":1,"after":2})");
+  }
+
   TEST_CASE("string and bytes operations") {
     CHECK(run(R"(
     msg.new

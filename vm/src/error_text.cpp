@@ -32,7 +32,9 @@ std::string_view trap_name(Trap t) {
 }
 
 std::string Error::format(std::string_view source_file) const {
-  std::string s = "offset " + std::to_string(offset) + ": ";
+  std::string s = "offset " + std::to_string(offset);
+  if (!value.empty()) s += " (byte " + std::to_string(value_offset) + " of " + value + ")";
+  s += ": ";
   if (!what.empty()) s += what + ": ";
   // A warning (`warn`) is the only error without a trap.
   const std::string_view kind = trap == Trap::None ? "warning" : trap_name(trap);

@@ -133,11 +133,17 @@ struct Site {
   const RunInput& in;
 };
 
+// `offset` is in the current view's bytes; sc.origin says where they came from.
 [[gnu::cold]] Error make_error(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
   Error e;
   e.trap = kind;
   e.reason = std::move(reason);
-  e.offset = at.in.offset + offset;
+  const ViewOrigin& o = at.sc.origin;
+  e.offset = o.in_frame ? o.base + offset : o.base;
+  if (o.name != ViewOrigin::kNoName) {
+    e.value = at.in.module->strings[o.name];
+    e.value_offset = static_cast<uint32_t>(offset);
+  }
   locate(*at.in.module, *at.in.function, pc, e);
   return e;
 }
@@ -239,11 +245,15 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
     trap(site, Trap::Limit, 0, 0, "frame longer than 4 GiB");
     return false;
   }
-  const uint8_t* const data = in.frame.data();
-  uint32_t vb = 0;  // the current view: [vb, ve), cursor vc, all frame offsets
+  // The current view: the bytes `data`, the window [vb, ve) and the cursor vc in offsets of
+  // `data`. Only view.bytes and view.pop change `data`, so a read costs what it did when every
+  // view was a window of the frame.
+  const uint8_t* data = in.frame.data();
+  uint32_t vb = 0;
   uint32_t ve = static_cast<uint32_t>(in.frame.size());
   uint32_t vc = 0;
   uint32_t depth = 0;  // saved parent views in sc.views
+  sc.origin = ViewOrigin{in.offset, ViewOrigin::kNoName, true};
   uint64_t fuel = in.fuel;
 
   const uint32_t* const code = fn.code.data();
@@ -567,16 +577,36 @@ dispatch:
     NEED(n);
     if (depth == bc::kMaxViewDepth) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
-    sc.views[depth++] = {vb, ve, vc};
+    // The parent's cursor is saved past the sub-view: that is where view.pop leaves it.
+    sc.views[depth++] = {data, vb, ve, vc + static_cast<uint32_t>(n), sc.origin};
     vb = vc;
     ve = vc + static_cast<uint32_t>(n);
+  } END
+  OP(ViewBytes) {
+    if (depth == bc::kMaxViewDepth) [[unlikely]]
+      TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
+    sc.views[depth++] = {data, vb, ve, vc, sc.origin};
+    const uint8_t* const p = R(1).s.p;
+    const uint8_t* const frame = in.frame.data();
+    ViewOrigin o{sc.origin.in_frame ? sc.origin.base + vc : sc.origin.base, ip[2], false};
+    if (R(1).s.n > 0 && p >= frame && p + R(1).s.n <= frame + in.frame.size()) {
+      o.base = in.offset + static_cast<uint64_t>(p - frame);  // a zero-copy slice of the frame
+      o.in_frame = true;
+    }
+    sc.origin = o;
+    data = p;
+    vb = 0;
+    ve = R(1).s.n;
+    vc = 0;
   } END
   OP(ViewPop) {
     if (depth == 0) [[unlikely]] TRAP(Trap::Limit, "view.pop without a sub-view");
     const View& parent = sc.views[--depth];
-    vc = ve;
+    data = parent.data;
     vb = parent.begin;
     ve = parent.end;
+    vc = parent.cursor;
+    sc.origin = parent.origin;
   } END
 
   // ---- strings and bytes
@@ -827,10 +857,9 @@ dispatch:
 #endif
 
 done:
-  while (depth > 0) {  // close sub-views left open, as view.pop would
-    vc = ve;
-    vb = sc.views[--depth].begin;
-    ve = sc.views[depth].end;
+  if (depth > 0) {  // close sub-views left open, as view.pops would
+    vc = sc.views[0].cursor;
+    sc.origin = sc.views[0].origin;
   }
   if (sc.builder.is_open()) sc.builder.end();
   if (sc.out_open) store_reply(sc);

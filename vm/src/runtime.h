@@ -33,11 +33,25 @@ struct Value {
 };
 static_assert(sizeof(Value) == 16);
 
-// A window of the frame, in frame offsets: [begin, end) with the read position `cursor`.
+// Where a view's bytes came from, for error offsets: bytes of the frame map to stream offsets
+// one to one; bytes built while decoding (concatenated, unescaped, from the session) all map to
+// the stream offset of the `within` that entered them. `name` (a string index, kNoName for the
+// frame itself) names a bytes value in errors: "offset 31 (byte 5 of $body)".
+struct ViewOrigin {
+  static constexpr uint32_t kNoName = UINT32_MAX;
+  uint64_t base = 0;  // stream offset of data[0] (in_frame), or of the within statement
+  uint32_t name = kNoName;
+  bool in_frame = true;
+};
+
+// A saved view: the bytes it reads (`data`), the window [begin, end) and the cursor in offsets
+// of `data`, and where the bytes came from.
 struct View {
+  const uint8_t* data = nullptr;
   uint32_t begin = 0;
   uint32_t end = 0;
   uint32_t cursor = 0;
+  ViewOrigin origin;
 };
 
 struct SlotValue {
@@ -62,7 +76,8 @@ struct SessionData {
 struct Scratch {
   Arena arena;
   std::vector<Value> regs;
-  std::array<View, bc::kMaxViewDepth + 1> views;
+  std::array<View, bc::kMaxViewDepth + 1> views;  // the parents of the current view
+  ViewOrigin origin;                              // the current view's, read only on push, pop and traps
   MessageBuilder builder;
   std::vector<uint8_t> out;
   bool out_open = false;

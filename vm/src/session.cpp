@@ -19,6 +19,16 @@ namespace pvm {
 
 using detail::Scratch;
 
+namespace {
+
+// A read past the end of the buffered stream: the frame may be whole once more bytes arrive.
+// A read past the end of a bytes value (`within $b`) is the frame's fault, more bytes or not.
+bool needs_more(const Error& e) {
+  return e.trap == Trap::Truncated && e.value.empty();
+}
+
+}  // namespace
+
 struct Session::State {
   std::shared_ptr<const Program> program;
   SessionOptions options;
@@ -104,7 +114,7 @@ struct Session::State {
       consumed += n;
       return n;
     }
-    if (sc.error.trap == Trap::Truncated) {
+    if (needs_more(sc.error)) {
       if (rest.size() < frame_limit()) return 0;
       sc.error.trap = Trap::BadFrame;
       sc.error.reason =
@@ -132,7 +142,7 @@ struct Session::State {
         detail::RunOutput out;
         const bc::Function& fn = module().functions[framing];
         if (!run(framing, rest, consumed, sc, out)) {
-          if (sc.error.trap == Trap::Truncated) {
+          if (needs_more(sc.error)) {
             if (rest.size() < frame_limit()) break;
             // No frame ends within the limit: nothing buffered can be kept.
             if (!resyncing) {

@@ -65,6 +65,11 @@ struct Error {
   uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
   uint32_t col = 0;
   std::string what;     // the field or step, from the line table ("u32 $crc")
+  // Inside `within BYTES { }`: the value read ("$body") and the failing byte's offset in it.
+  // `offset` is then that byte's stream offset when the value's bytes are the frame's, else the
+  // stream offset of the `within` statement (the value was built while decoding).
+  std::string value;
+  uint32_t value_offset = 0;
   // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"
   std::string format(std::string_view source_file) const;
 };
