@@ -7,14 +7,6 @@
 namespace pvm::cli {
 namespace {
 
-// The name runtime errors cite for the program's source: its base name, so that output does
-// not depend on where the protocol was compiled.
-std::string source_name(const Program& program) {
-  const bc::Module& m = program.module();
-  if (m.source < m.strings.size() && !m.strings[m.source].empty()) return base_name(m.strings[m.source]);
-  return std::string(program.protocol()) + ".pvm";
-}
-
 // "offset N: warning: rest" reads like an error line with the severity where the reader looks.
 // A tolerated failure (a lenient `check`) reads as a warning, not as the rejection it would be.
 std::string warning_text(Error warning, const std::string& source) {
@@ -82,7 +74,7 @@ class FrameWriter {
 bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& options,
                 const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
                 std::string& error) {
-  const std::string source = source_name(*program);
+  const std::string source = program->source_name();
   for (const InputStream& input : inputs) {
     SessionOptions session_options;
     session_options.transport = input.transport;

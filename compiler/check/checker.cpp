@@ -75,6 +75,10 @@ class Checker {
 
   CheckedProgram run() {
     collect();
+    for (Item* it : frame_items_) {
+      item_ = it;
+      frame(*it);
+    }
     for (auto& it : prog_.items) item(*it);
     check_recursion();
     for (const Item* entry : out_.entries)
@@ -191,6 +195,9 @@ class Checker {
                 "a file has one byteorder line, for all of its reads and writes");
           break;
         }
+        case ItemKind::Frame:
+          frame_items_.push_back(&it);
+          break;
         case ItemKind::Framing:
         case ItemKind::Packet:
           dup(std::string(it.kind == ItemKind::Framing ? "framing " : "packet ") + it.name);
@@ -206,9 +213,53 @@ class Checker {
     }
   }
 
+  // frame delimited D escape { SEQUENCE => BYTE, ... }: constants, and a table that undoes one way.
+  void frame(Item& it) {
+    Scope s;
+    fold_const(*it.value, s);
+    const auto byte_of = [&](const Expr& e, const char* what, uint8_t& out) {
+      if (e.type == Type::Unknown || !e.is_const) return false;  // reported by fold_const
+      if (!is_integer(e.type) || e.const_int < 0 || e.const_int > 255) {
+        err("type-mismatch", e.pos, std::string(what) + " is a byte, 0 to 0xff");
+        return false;
+      }
+      out = static_cast<uint8_t>(e.const_int);
+      return true;
+    };
+    bc::Delimited d;
+    bool ok = byte_of(*it.value, "a delimiter", d.delimiter);
+    for (auto& [sequence, byte] : it.escapes) {
+      fold_const(*sequence, s);
+      fold_const(*byte, s);
+      bc::Escape e;
+      ok = byte_of(*byte, "an escaped value", e.byte) && ok;
+      if (sequence->type != Type::Bytes) {
+        if (sequence->type != Type::Unknown)
+          err("type-mismatch", sequence->pos, "an escape sequence is bytes, like x\"7d02\"");
+        ok = false;
+        continue;
+      }
+      e.sequence = sequence->text;
+      d.escapes.push_back(std::move(e));
+    }
+    if (!ok) return;
+    size_t at = 0;
+    if (std::string why = bc::delimited_problem(d, &at); !why.empty()) {
+      err("bad-escape", at < it.escapes.size() ? it.escapes[at].first->pos : it.value->pos, why,
+          "escape the delimiter and the first byte of each sequence, each byte with one sequence");
+      return;
+    }
+    auto [where, fresh] = out_.frames.emplace(d.delimiter, &it);
+    if (!fresh)
+      err("duplicate", it.value->pos, "delimiter " + it.value->text + " is declared twice",
+          "the first is at line " + std::to_string(where->second->pos.line));
+  }
+
   void item(Item& it) {
     item_ = &it;
     switch (it.kind) {
+      case ItemKind::Frame:  // checked first, by run(): unescape() and escape() calls need them
+        break;
       case ItemKind::Const:
         fold_named(it, it.pos);
         it.type = it.value->type;
@@ -448,7 +499,8 @@ class Checker {
   // They compare by value: a uint is never a negative int, an int never a uint above INT64_MAX.
   static std::string pattern_mismatch(Type t, const Expr& p) {
     if (t == Type::Unknown || p.type == Type::Unknown) return "";
-    if (t == Type::Str) return p.type == Type::Str ? "" : "the value is a str, this pattern is " + a_type(p.type);
+    if (t == Type::Str || t == Type::Bytes)
+      return p.type == t ? "" : "the value is " + a_type(t) + ", this pattern is " + a_type(p.type);
     if (!is_integer(t)) return "";  // the value's own type error is reported
     if (!is_integer(p.type)) return "the value is " + a_type(t) + ", this pattern is " + a_type(p.type);
     if (t == Type::UInt && p.type == Type::Int && p.const_int < 0) return "a uint is never negative";
@@ -525,8 +577,8 @@ class Checker {
         break;
       case StmtKind::Match: {
         Type t = expr(*st.expr, s);
-        if (!is_integer(t) && t != Type::Str && t != Type::Unknown)
-          err("type-mismatch", st.expr->pos, "match works on an int or a str, not " + std::string(type_name(t)));
+        if (!is_integer(t) && t != Type::Str && t != Type::Bytes && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos, "match works on an int, a str or bytes, not " + std::string(type_name(t)));
         std::set<int64_t> ints;
         std::set<std::string> strs;
         bool seen_default = false;
@@ -535,12 +587,12 @@ class Checker {
           if (a.patterns.empty()) seen_default = true;
           for (auto& p : a.patterns) {
             fold_const(*p, s);
-            if (p->kind != ExprKind::Str && !p->is_const) continue;  // reported by fold_const
+            if (p->kind != ExprKind::Str && p->kind != ExprKind::Bytes && !p->is_const) continue;  // reported by fold_const
             if (std::string why = pattern_mismatch(t, *p); !why.empty()) {
               err("type-mismatch", p->pos, why);
               continue;
             }
-            bool fresh = t == Type::Str ? strs.insert(p->text).second : ints.insert(p->const_int).second;
+            bool fresh = t == Type::Str || t == Type::Bytes ? strs.insert(p->text).second : ints.insert(p->const_int).second;
             if (!fresh) err("duplicate", p->pos, "this pattern already has an arm above");
           }
           block(a.body, s);
@@ -761,18 +813,20 @@ class Checker {
 
   void fold_const(Expr& e, Scope& s) {
     expr(e, s);
-    bool known = e.type == Type::Str ? fold_str(e) : e.is_const;
-    if (e.type == Type::Bytes)
-      err("not-constant", e.pos, "bytes cannot be a constant", "constants are int, float, bool or str");
-    else if (!known && e.type != Type::Unknown)
+    bool known = e.type == Type::Str     ? fold_text(e, ExprKind::Str)
+                 : e.type == Type::Bytes ? fold_text(e, ExprKind::Bytes)
+                                         : e.is_const;
+    if (!known && e.type != Type::Unknown)
       err("not-constant", e.pos, "this value must be known when the program is compiled");
   }
 
-  // A str constant is a literal, a str const, or a '+' of those: it is folded to a literal.
-  static bool fold_str(Expr& e) {
-    if (e.kind == ExprKind::Str) return true;
-    if (e.kind != ExprKind::Binary || e.text != "+" || !fold_str(*e.args[0]) || !fold_str(*e.args[1])) return false;
-    e.kind = ExprKind::Str;
+  // A str (or bytes) constant is a literal, a const of that type, or a '+' of those: it is
+  // folded to a literal of `kind`.
+  static bool fold_text(Expr& e, ExprKind kind) {
+    if (e.kind == kind) return true;
+    if (e.kind != ExprKind::Binary || e.text != "+" || !fold_text(*e.args[0], kind) || !fold_text(*e.args[1], kind))
+      return false;
+    e.kind = kind;
     e.text = e.args[0]->text + e.args[1]->text;
     e.args.clear();
     return true;
@@ -898,8 +952,8 @@ class Checker {
       e.const_float = v.const_float;
       if (v.kind == ExprKind::Str || v.type == Type::Str) e.text = v.text;
       e.kind = v.is_const ? e.kind : v.kind;
-      if (v.type == Type::Str) {
-        e.kind = ExprKind::Str;
+      if (v.type == Type::Str || v.type == Type::Bytes) {
+        e.kind = v.type == Type::Str ? ExprKind::Str : ExprKind::Bytes;
         e.text = v.text;
       }
       (void)s;
@@ -1081,6 +1135,19 @@ class Checker {
       if (!is_integer(a[0])) return bad("takes the group number");
       return set(e, Type::Str);
     }
+    if (n == "unescape" || n == "escape") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (a[0] != Type::Bytes) return bad("takes (bytes, the delimiter of a 'frame delimited' declaration)");
+      Expr& d = *e.args[1];
+      if (!d.is_const || !is_integer(d.type) || !out_.frames.count(d.const_int)) {
+        std::string known;
+        for (auto& [delim, it] : out_.frames) known += (known.empty() ? "" : ", ") + it->value->text;
+        err("unknown-name", d.pos, n + "() needs the delimiter of a 'frame delimited' declaration",
+            known.empty() ? "declare one: frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }"
+                          : "declared: " + known);
+      }
+      return set(e, Type::Bytes);
+    }
     if (n == "written") {
       if (!s.write) err("misplaced", e.pos, "written() is only known inside a reply or command");
       if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
@@ -1088,7 +1155,8 @@ class Checker {
       return set(e, Type::Bytes);
     }
     std::vector<std::string> names = {"len",  "str",  "hex",  "int",  "uint",  "float",   "slice",  "byte", "bit",   "bits",
-                                      "div",  "crc",  "written", "find", "trim", "lower", "replace", "hexint", "regex", "group", "asbytes"};
+                                      "div",  "crc",  "written", "find", "trim", "lower", "replace", "hexint", "regex", "group", "asbytes",
+                                      "unescape", "escape"};
     for (auto& [fname, it] : out_.fns) names.push_back(fname);
     err("unknown-name", e.pos, "unknown function '" + n + "'", closest(n, names));
     return set(e, Type::Unknown);
@@ -1251,6 +1319,7 @@ class Checker {
   std::map<const Item*, Effects> effects_;
   std::map<const Item*, uint64_t> inlined_;  // statements of a function with its calls inlined
   std::map<std::string, ParamKind> declared_params_;
+  std::vector<Item*> frame_items_;
 };
 
 }  // namespace

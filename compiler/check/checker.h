@@ -21,6 +21,7 @@ struct CheckedProgram {
   std::map<std::string, const Item*> options;
   std::vector<const Item*> session;           // declared session variables (ident is implicit)
   std::vector<const Item*> entries;           // framing, packet and command items in order
+  std::map<int64_t, const Item*> frames;      // frame delimited declarations by delimiter (checked)
 };
 
 // `sources` maps a file name to its text, for diagnostics in imported files.

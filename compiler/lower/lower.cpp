@@ -57,6 +57,16 @@ struct Line {
   std::string loc;
 };
 
+std::string operand_bytes(std::string_view b) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s = "x\"";
+  for (unsigned char c : b) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s + "\"";
+}
+
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -163,15 +173,7 @@ class FunctionBuilder {
         return s;
       }
       std::string operator()(const std::string& s) const { return quote(s); }
-      std::string operator()(const Bytes& b) const {
-        static const char* kHex = "0123456789abcdef";
-        std::string s = "x\"";
-        for (unsigned char c : b.value) {
-          s += kHex[c >> 4];
-          s += kHex[c & 15];
-        }
-        return s + "\"";
-      }
+      std::string operator()(const Bytes& b) const { return operand_bytes(b.value); }
       std::string operator()(const Label& l) const { return "L" + std::to_string(l.id); }
       std::string operator()(const SwitchOperand& sw) const {
         std::string s = "{";
@@ -203,7 +205,8 @@ struct Inline {  // an inlined function being lowered
 
 class Lowerer {
  public:
-  Lowerer(const CheckedProgram& cp, std::string source) : cp_(cp), source_(std::move(source)) {}
+  Lowerer(const CheckedProgram& cp, std::string source, const std::map<std::string, std::string>& file_names)
+      : cp_(cp), source_(std::move(source)), file_names_(file_names) {}
 
   std::string run() {
     std::string out = "; PVM assembly of protocol " + cp_.protocol + "\n";
@@ -218,6 +221,13 @@ class Lowerer {
       else if (o->type == Type::Int) out += std::to_string(v.const_int);
       else out += quote(v.text);
       out += "\n";
+    }
+    for (auto& [delimiter, it] : cp_.frames) {
+      out += ".delimited " + std::to_string(delimiter) + " {";
+      for (size_t k = 0; k < it->escapes.size(); ++k)
+        out += (k ? ", " : "") + operand_bytes(it->escapes[k].first->text) + ": " +
+               std::to_string(it->escapes[k].second->const_int);
+      out += "}\n";
     }
     for (const Item* e : cp_.entries) out += "\n" + entry(*e);
     return out;
@@ -296,8 +306,20 @@ class Lowerer {
     ~TempMark() { f->temps = saved; }
   };
 
-  static std::string loc_text(const Stmt& s) {
-    return std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text);
+  // `in "FILE"` for code of a used file, nothing for the source's own.
+  std::string in_file(const std::string& file) const {
+    if (file == source_) return {};
+    auto f = file_names_.find(file);
+    return " in " + quote(f == file_names_.end() ? file : f->second);
+  }
+
+  // LINE COL "what" [in "FILE"], then each call the code is inlined at, innermost first.
+  std::string loc_text(const Stmt& s) const {
+    std::string t = std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text) +
+                    in_file(item_->file);
+    for (auto c = calls_.rbegin(); c != calls_.rend(); ++c)
+      t += " via " + std::to_string(c->pos.line) + " " + std::to_string(c->pos.col) + in_file(c->file);
+    return t;
   }
 
   void stmt(const Stmt& s) {
@@ -472,13 +494,15 @@ class Lowerer {
       arm_labels.push_back(f_->label());
       if (a.patterns.empty()) def = arm_labels.back();
     }
-    if (t == Type::Str) {
-      Reg pat = f_->var(RegClass::Str);
+    if (t == Type::Str || t == Type::Bytes) {
+      const bool str = t == Type::Str;
+      Reg pat = f_->var(str ? RegClass::Str : RegClass::Bytes);
       Reg hit = f_->var(RegClass::Bool);
       for (size_t i = 0; i < arms.size(); ++i)
         for (auto& p : arms[i].patterns) {
-          f_->emit(Op::LdS, {pat, p->text});
-          f_->emit(Op::EqS, {hit, held, pat});
+          if (str) f_->emit(Op::LdS, {pat, p->text});
+          else f_->emit(Op::LdY, {pat, Bytes{p->text}});
+          f_->emit(str ? Op::EqS : Op::EqY, {hit, held, pat});
           f_->emit(Op::Jt, {hit, arm_labels[i]});
         }
       f_->emit(Op::Jmp, {def});
@@ -763,6 +787,8 @@ class Lowerer {
       f_->emit(Op::ReMatch, {r, arg(0), e.args[1]->text});
     } else if (n == "group") {
       f_->emit(Op::ReGroup, {r, as_int(*e.args[0])});
+    } else if (n == "unescape" || n == "escape") {
+      f_->emit(n == "unescape" ? Op::Unescape : Op::Escape, {r, arg(0), Raw{std::to_string(e.args[1]->const_int)}});
     } else if (n == "written") {
       f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
     }
@@ -791,6 +817,7 @@ class Lowerer {
     scopes_.push_back(std::move(callee));
     inlines_.push_back(in);
     result_types_.push_back(result);
+    calls_.push_back({item_->file, e.pos});
     const Item* saved_item = item_;
     item_ = &fn;
     if (fn.kind == ItemKind::Table) {
@@ -802,6 +829,7 @@ class Lowerer {
       block(fn.body);
     }
     item_ = saved_item;
+    calls_.pop_back();
     result_types_.pop_back();
     inlines_.pop_back();
     scopes_.pop_back();
@@ -899,8 +927,15 @@ class Lowerer {
     return r;
   }
 
+  struct Call {  // a call being inlined: the caller's file and the call's position
+    std::string file;
+    SourcePos pos;
+  };
+
   const CheckedProgram& cp_;
   std::string source_;
+  const std::map<std::string, std::string>& file_names_;
+  std::vector<Call> calls_;  // innermost last
   FunctionBuilder* f_ = nullptr;
   const Item* item_ = nullptr;
   bool framing_ = false;
@@ -914,9 +949,10 @@ class Lowerer {
 
 }  // namespace
 
-std::string lower(const Program& program, const CheckedProgram& checked, const std::string& source_name) {
+std::string lower(const Program& program, const CheckedProgram& checked, const std::string& source_name,
+                  const std::map<std::string, std::string>& file_names) {
   (void)program;
-  return Lowerer(checked, source_name).run();
+  return Lowerer(checked, source_name, file_names).run();
 }
 
 }  // namespace pvm::compiler

@@ -209,7 +209,7 @@ class Parser {
     damaged_ = false;
     lost_vars_.clear();
     if (!at(Tok::Ident)) fail("expected a declaration, found " + shown(cur()),
-                              "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations");
+                              "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations");
     std::string kw = cur().text;
     advance();
     std::unique_ptr<Item> it;
@@ -286,6 +286,22 @@ class Parser {
       it->type = Type::Void;
       if (accept(Tok::RArrow)) it->type = parse_type();
       it->body = block(false);
+    } else if (kw == "frame") {
+      // frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }
+      it = new_item(ItemKind::Frame, p);
+      if (!accept_ident("delimited")) fail("expected 'delimited' after 'frame'", "frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }");
+      it->value = expr();
+      if (!accept_ident("escape")) fail("expected 'escape { SEQUENCE => BYTE, ... }' after the delimiter");
+      expect(Tok::LBrace, "to open the escapes");
+      skip_newlines();
+      while (!at(Tok::RBrace) && !at(Tok::End)) {
+        ExprPtr sequence = expr();
+        expect(Tok::Arrow, "after the escape sequence (x\"7d02\" => 0x7e)");
+        it->escapes.emplace_back(std::move(sequence), expr());
+        accept(Tok::Comma);
+        skip_newlines();
+      }
+      expect(Tok::RBrace, "to close the escapes");
     } else if (kw == "table") {
       it = new_item(ItemKind::Table, p);
       it->name = expect_ident("the table's name");
@@ -293,7 +309,7 @@ class Parser {
       it->arms = arms(false);
     } else {
       diags_.push_back(src_.diag("syntax", p, "unknown declaration '" + kw + "'",
-                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations"));
+                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations"));
       throw ParseError{};
     }
     it->little_endian = little_;

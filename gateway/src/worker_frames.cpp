@@ -139,7 +139,7 @@ void Worker::log_frame_error(const Endpoint& ep, const Error& error) {
       .str("protocol", ep.listener.protocol)
       .str("ident", ep.session->ident())
       .str("peer", ep.udp ? address_text(ep.peer) : peer_text(ep.fd))
-      .str("error", error.format(ep.listener.spec.protocol))
+      .str("error", error.format(ep.listener.program->source_name()))
       .num("worker", index_);
 }
 

@@ -493,6 +493,24 @@ Loop:
           R"({"first":2571,"inner.size":3,"nested":"0c","inner.pos":3,"outer.pos":1,"after":2})");
   }
 
+  TEST_CASE("unescape and escape use the delimited declaration") {
+    const std::string_view delimited =
+        ".delimited 0xe7 {x\"e601\": 0xe6, x\"e602\": 0xe7, x\"3e01\": 0x3e, x\"3e02\": 0x3d}\n";
+    CHECK(run(R"(
+    msg.new
+    rd.rest y0
+    unescape y1, y0, 0xe7
+    set.y "plain", y1
+    escape y2, y1, 0xe7
+    set.y "again", y2
+    ldy y3, x""
+    escape y3, y3, 0xe7
+    set.y "empty", y3
+    ret)",
+              "01 e601 e602 3e01 3e02 e6 03", delimited) ==
+          R"({"plain":"01e6e73e3de603","again":"01e601e6023e013e02e60103","empty":""})");
+  }
+
   TEST_CASE("string and bytes operations") {
     CHECK(run(R"(
     msg.new

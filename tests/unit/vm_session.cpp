@@ -71,6 +71,29 @@ constexpr std::string_view kMarked = R"(
 .end
 )";
 
+// 0x7e-delimited frames with 7d 02 / 7d 01 escapes and no framing function: each frame is a
+// message with its unescaped bytes and its u16 at offset 1, and a reply of the frame as read.
+constexpr std::string_view kDelimited = R"(
+.protocol "test"
+.session ident s
+.delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}
+.func packet.tcp
+.regs i=1 u=0 f=0 b=0 s=0 y=1
+    msg.new
+    rd.rest y0
+    set.y "frame", y0
+    ldk i0, 1
+    seek i0
+.loc 4 2 "u16 $id"
+    rd.u16be i0
+    set.i "id", i0
+    out.new
+    wr.bytes y0
+    out.end
+    ret
+.end
+)";
+
 std::vector<std::string> outcomes(const Collector& c) {
   std::vector<std::string> out;
   for (const auto& f : c.frames) out.push_back(std::to_string(f.offset) + " " + vmtest::outcome(f));
@@ -167,6 +190,49 @@ TEST_SUITE("vm session") {
               "0 error: offset 0: bad frame: no frame within 8 bytes (need 1000 bytes, 9 left)"});
     CHECK(session.buffered() == 0);
     CHECK(session.stream_offset() == 9);
+  }
+
+  TEST_CASE("TCP: delimited frames split across chunks are unescaped; replies are escaped again") {
+    pvm::Session session(vmtest::load(kDelimited), {});
+    Collector c;
+    session.feed(hex("7e 7d"), c.callback());
+    CHECK(c.frames.empty());
+    session.feed(hex("02 7d01 7e 7e"), c.callback());
+    CHECK(session.buffered() == 1);
+    session.feed(hex("7e 0102 7e"), c.callback());  // two in a row: the first is dropped
+    CHECK(outcomes(c) == std::vector<std::string>{R"(0 {"frame":"7e7e7d7e","id":32381})",
+                                                  R"(7 {"frame":"7e01027e","id":258})"});
+    CHECK(c.frames[0].bytes == "7e7d027d017e");
+    CHECK(c.frames[0].replies == std::vector<std::string>{"7e7d027d017e"});
+    CHECK(session.stream_offset() == 11);
+  }
+
+  TEST_CASE("TCP: delimited frames: wire offsets, junk once, and no closing delimiter within max_frame") {
+    std::string skip3(kDelimited);
+    skip3.replace(skip3.find("ldk i0, 1"), 9, "ldk i0, 3");
+    pvm::SessionOptions options;
+    options.max_frame = 8;
+    pvm::Session session(vmtest::load(skip3), options);
+    Collector c;
+    // A read past the end after two escapes: offset 3 of the frame read is 5 on the wire.
+    session.feed(hex("aa bb 7e 7d02 7d01 7e 7e 11 22 33 44 55 66 77 88 99"), c.callback());
+    CHECK(outcomes(c) ==
+          std::vector<std::string>{"0 error: offset 0: bad frame: 2 bytes before a frame's delimiter",
+                                   "2 error: offset 7: u16 $id: truncated: need 2 bytes, 1 left (test.pvm:4:2)",
+                                   "8 error: offset 8: bad frame: no closing delimiter 0x7e within 8 bytes"});
+    CHECK(session.stream_offset() == 18);
+  }
+
+  TEST_CASE("UDP and feed_frame unescape a frame that starts with a delimiter") {
+    pvm::SessionOptions options;
+    options.transport = pvm::Transport::Udp;
+    pvm::Session session(vmtest::load(kDelimited), options);
+    Collector c;
+    session.feed(hex("7e 0102 7d01 7e"), c.callback());
+    session.feed_frame(hex("41 4243"), c.callback());
+    CHECK(outcomes(c) == std::vector<std::string>{R"(0 {"frame":"7e01027d7e","id":258})",
+                                                  R"(6 {"frame":"414243","id":16963})"});
+    CHECK(c.frames[0].replies == std::vector<std::string>{"7e01027d017e"});
   }
 
   TEST_CASE("TCP: a packet trap rejects that frame only") {

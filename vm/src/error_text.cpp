@@ -41,12 +41,24 @@ std::string Error::format(std::string_view source_file) const {
   s += kind;
   if (!reason.empty() && reason != kind) s += ": " + reason;
   if (line != 0) {
+    // Each position names its file where it differs from the one before it.
+    std::string_view last;
+    const auto position = [&](std::string_view f, uint32_t l, uint32_t c) {
+      if (f.empty()) f = source_file;
+      if (f != last && !f.empty()) {
+        s += f;
+        s += ':';
+      }
+      last = f;
+      s += std::to_string(l) + ":" + std::to_string(c);
+    };
     s += " (";
-    if (!source_file.empty()) {
-      s += source_file;
-      s += ':';
+    position(file, line, col);
+    for (const Call& call : via) {
+      s += " via ";
+      position(call.file, call.line, call.col);
     }
-    s += std::to_string(line) + ":" + std::to_string(col) + ")";
+    s += ")";
   }
   return s;
 }

@@ -194,9 +194,18 @@ void locate(const bc::Module& module, const bc::Function& function, uint32_t pc,
                                    [](uint32_t p, const bc::LineEntry& e) { return p < e.pc; });
   if (it == lines.begin()) return;
   const bc::LineEntry& e = *(it - 1);
+  // The verifier saw every file and site index in range, and every parent earlier.
+  const auto file = [&](uint32_t k) { return k == 0 ? std::string() : module.strings[module.files[k - 1]]; };
   error.line = e.line;
   error.col = e.col;
+  error.file = file(e.file);
   error.what = module.strings[e.what];
+  error.via.clear();
+  for (uint32_t site = e.site; site != 0;) {
+    const bc::CallSite& c = function.sites[site - 1];
+    error.via.push_back({file(c.file), c.line, c.col});
+    site = c.parent;
+  }
 }
 
 void commit(Scratch& sc, SessionData& session) {
@@ -719,6 +728,30 @@ dispatch:
     }
     if (!ok) [[unlikely]] TRAP(Trap::BadValue, "not a hex number: " + quote(t));
     R(1).u = v;
+  } END
+  OP(Unescape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));  // the verifier saw it declared
+    const Value v = R(2);
+    if (v.s.n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = sc.arena.alloc(v.s.n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      R(1).s = {p, static_cast<uint32_t>(table.unescape({v.s.p, v.s.n}, p))};
+    }
+  } END
+  OP(Escape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));
+    const Value v = R(2);
+    const size_t n = table.escaped_size({v.s.p, v.s.n});
+    if (n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = n > bc::kMaxArenaBytes ? nullptr : sc.arena.alloc(n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      table.escape({v.s.p, v.s.n}, p);
+      R(1).s = {p, static_cast<uint32_t>(n)};
+    }
   } END
   OP(ReMatch) {
     R(1).b = in.patterns != nullptr && in.patterns->match(ip[3], text(R(2)), sc.groups.data(), sc.group_count);

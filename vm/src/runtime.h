@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "escapes.h"
 #include "message_builder.h"
 #include "patterns.h"
 #include "pvm/bytecode/module.h"
@@ -101,6 +102,7 @@ struct Scratch {
 struct RunInput {
   const bc::Module* module = nullptr;
   const Patterns* patterns = nullptr;  // every re.match pattern of the module, compiled
+  const Escapes* escapes = nullptr;    // the module's delimited framings
   const bc::Function* function = nullptr;
   std::span<const uint8_t> frame;
   uint64_t offset = 0;  // stream offset of frame[0]

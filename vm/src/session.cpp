@@ -7,7 +7,14 @@
 // until the framing function accepts a frame again, so garbage between frames costs one
 // report, not one per byte. TCP without a framing function: "packet.tcp" runs over everything
 // buffered; Truncated waits for more, success consumes up to its root cursor.
+//
+// Delimited framings (`frame delimited 0x7e escape { ... }`) come first: bytes that start with a
+// declared delimiter are a frame up to the next one (an empty frame drops the first delimiter),
+// found here without running any function. Such a frame, on TCP, UDP or fed whole, is decoded
+// with its escapes undone; its errors are moved back to wire offsets and its replies escaped.
+// A module with delimited framings and no framing function treats other bytes as junk.
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "pvm/vm.h"
@@ -40,8 +47,13 @@ struct Session::State {
   uint64_t consumed = 0;
   uint32_t need = 0;  // the buffered frame's length once the framing function gave it
   bool resyncing = false;
+  // A delimited frame with its escapes undone, and where they were (reused frame to frame).
+  std::vector<uint8_t> unescaped;
+  detail::EscapeMap escape_map;
+  std::vector<uint8_t> spare;
 
   const bc::Module& module() const { return program->module(); }
+  const detail::Escapes& escapes() const { return *program->escapes(); }
   uint32_t frame_limit() const { return std::min(options.max_frame, bc::kMaxFrameBytes); }
 
   bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
@@ -49,6 +61,7 @@ struct Session::State {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
+    in.escapes = program->escapes();
     in.function = &module().functions[function];
     in.frame = frame;
     in.offset = offset;
@@ -85,11 +98,19 @@ struct Session::State {
   // Decodes one whole frame with `function` and reports it.
   void decode(int function, std::span<const uint8_t> frame, Scratch& sc, const FrameCallback& cb) {
     const uint64_t offset = consumed;
+    const detail::EscapeTable* table = frame.empty() ? nullptr : escapes().find(frame[0]);
+    const std::span<const uint8_t> input = table != nullptr ? unescape(*table, frame) : frame;
     if (function < 0) {
       report_error(cb, sc, offset, frame, Trap::BadFrame, "the module has no packet function");
     } else {
       detail::RunOutput out;
-      if (run(function, frame, offset, sc, out)) {
+      const bool ok = run(function, input, offset, sc, out);
+      if (table != nullptr) {
+        if (!ok) to_wire(sc.error, offset);
+        for (Error& w : sc.warnings) to_wire(w, offset);
+        for (size_t k = 0; ok && k < sc.reply_count; ++k) detail::escape_inner(*table, sc.replies[k], spare);
+      }
+      if (ok) {
         detail::commit(sc, data);
         report(cb, sc, offset, frame, nullptr);
       } else {
@@ -97,6 +118,62 @@ struct Session::State {
       }
     }
     consumed += frame.size();
+  }
+
+  // The frame with the escapes between its delimiters undone (itself when it has none).
+  std::span<const uint8_t> unescape(const detail::EscapeTable& table, std::span<const uint8_t> frame) {
+    escape_map.clear();
+    const bool closed = frame.size() >= 2 && frame.back() == table.delimiter();
+    const std::span<const uint8_t> inner = frame.subspan(1, frame.size() - 1 - (closed ? 1 : 0));
+    unescaped.resize(frame.size());
+    unescaped[0] = frame[0];
+    size_t n = 1 + table.unescape(inner, unescaped.data() + 1, &escape_map, 1);
+    if (escape_map.empty()) return frame;
+    if (closed) unescaped[n++] = frame.back();
+    return std::span<const uint8_t>(unescaped.data(), n);
+  }
+
+  // Moves an error's offset in the unescaped frame at `offset` back to the wire.
+  void to_wire(Error& e, uint64_t offset) const {
+    if (!escape_map.empty() && e.offset >= offset)
+      e.offset = offset + detail::wire_offset(escape_map, e.offset - offset);
+  }
+
+  // A delimited frame at the start of `rest`: how many bytes it took, 0 to wait for more.
+  size_t delimited(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    const uint8_t d = rest[0];
+    const size_t scan = std::min<size_t>(rest.size(), frame_limit());
+    const void* close = std::memchr(rest.data() + 1, d, scan - 1);
+    if (close == nullptr) {
+      if (rest.size() < frame_limit()) return 0;
+      if (!resyncing)
+        report_error(cb, sc, consumed, rest.first(scan), Trap::BadFrame,
+                     "no closing delimiter " + detail::byte_hex(d) + " within " +
+                         std::to_string(frame_limit()) + " bytes");
+      resyncing = true;
+      ++consumed;
+      return 1;
+    }
+    const size_t n = static_cast<size_t>(static_cast<const uint8_t*>(close) - rest.data()) + 1;
+    if (n == 2) {  // two delimiters in a row: the first ends a frame that was lost
+      ++consumed;
+      return 1;
+    }
+    resyncing = false;
+    decode(packet_tcp, rest.first(n), sc, cb);
+    return n;
+  }
+
+  // Without a framing function, bytes up to the next delimiter start no frame: one report.
+  size_t junk(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    size_t n = 1;
+    while (n < rest.size() && escapes().find(rest[n]) == nullptr) ++n;
+    if (!resyncing)
+      report_error(cb, sc, consumed, rest.first(n), Trap::BadFrame,
+                   std::to_string(n) + " byte" + (n == 1 ? "" : "s") + " before a frame's delimiter");
+    resyncing = true;
+    consumed += n;
+    return n;
   }
 
   // Without a framing function: how many bytes of `rest` one packet run consumed (0: wait).
@@ -132,6 +209,16 @@ struct Session::State {
     size_t pos = 0;
     while (pos < bytes.size()) {
       const std::span<const uint8_t> rest = bytes.subspan(pos);
+      if (need == 0 && escapes().find(rest[0]) != nullptr) {
+        const size_t n = delimited(rest, sc, cb);
+        if (n == 0) break;
+        pos += n;
+        continue;
+      }
+      if (framing < 0 && !module().delimited.empty()) {
+        pos += junk(rest, sc, cb);
+        continue;
+      }
       if (framing < 0) {
         const size_t n = unframed(rest, sc, cb);
         if (n == 0) break;

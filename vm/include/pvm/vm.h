@@ -17,6 +17,7 @@ namespace pvm {
 
 namespace detail {
 struct Patterns;  // the module's regular expressions, compiled once when it loads
+struct Escapes;   // the module's delimited framings, as lookup tables
 }
 
 enum class Transport : uint8_t { Tcp, Udp };
@@ -64,13 +65,22 @@ struct Error {
   uint64_t offset = 0;  // stream offset of the byte where it happened
   uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
   uint32_t col = 0;
+  std::string file;     // the used file line:col is in ("lib/jt808_items.pvm"); empty: the source
   std::string what;     // the field or step, from the line table ("u32 $crc")
+  // For code of an inlined function, each call it was inlined at, innermost first.
+  struct Call {
+    std::string file;  // empty: the source
+    uint32_t line = 0;
+    uint32_t col = 0;
+  };
+  std::vector<Call> via;
   // Inside `within BYTES { }`: the value read ("$body") and the failing byte's offset in it.
   // `offset` is then that byte's stream offset when the value's bytes are the frame's, else the
   // stream offset of the `within` statement (the value was built while decoding).
   std::string value;
   uint32_t value_offset = 0;
-  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"
+  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"; inlined code
+  // names its calls, a file only where it changes: "(lib/items.pvm:12:5 via jt808.pvm:112:9 via 140:5)".
   std::string format(std::string_view source_file) const;
 };
 
@@ -100,6 +110,9 @@ class Program {
 
   const bc::Module& module() const { return module_; }
   std::string_view protocol() const;
+  // The name errors give the program's source: the base name of the file it was compiled from
+  // ("teltonika.pvm"), or the protocol's name with ".pvm"; the argument of Error::format.
+  std::string source_name() const;
   bool has_function(std::string_view name) const;
 
   // Runs "command.<name>" with text arguments (converted to the parameters' classes) and
@@ -110,10 +123,12 @@ class Program {
   explicit Program(bc::Module m);
   ~Program();
   const detail::Patterns* patterns() const { return patterns_.get(); }
+  const detail::Escapes* escapes() const { return escapes_.get(); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
+  std::unique_ptr<detail::Escapes> escapes_;
 };
 
 class Session {
