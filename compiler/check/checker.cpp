@@ -24,6 +24,18 @@ constexpr StdParam kStdParams[] = {
 #undef X
 };
 
+// be16(x), le32(x), ...: the bytes of an integer; 0 for any other name.
+}  // namespace
+
+int pack_width(std::string_view name) {
+  if (name == "u8bytes") return 1;
+  if (name.size() != 4 || (!name.starts_with("be") && !name.starts_with("le"))) return 0;
+  const std::string_view w = name.substr(2);
+  return w == "16" ? 2 : w == "32" ? 4 : w == "64" ? 8 : 0;
+}
+
+namespace {
+
 // "an int", "a str": a type name for a sentence.
 std::string a_type(Type t) { return (t == Type::Int ? "an " : "a ") + std::string(type_name(t)); }
 
@@ -304,6 +316,7 @@ class Checker {
       case ItemKind::Fn: {
         Scope s;
         s.body = Body::Fn;
+        s.write = true;  // checked at each call
         s.result = it.type;
         params(it, s);
         block(it.body, s);
@@ -314,6 +327,7 @@ class Checker {
       case ItemKind::Table: {
         Scope s;
         s.body = Body::Fn;
+        s.write = true;
         params(it, s);
         if (it.params.empty() || !is_integer(it.params[0].type))
           err("type-mismatch", it.pos, "a table's first parameter is the int key it is indexed by");
@@ -431,6 +445,8 @@ class Checker {
   // What a function does that only some callers may do. A function is checked once, not per
   // caller, so these are checked where it is called.
   struct Effects {
+    bool writes = false;        // bytes written outside a reply of its own: a reply or command must call it
+    bool written = false;       // reads what was written (written()), likewise
     bool reads = false;         // input: a command has none
     bool emits = false;         // a message: only packets make them, and emits do not nest
     bool loose_params = false;  // sets parameters outside an emit of its own
@@ -441,14 +457,18 @@ class Checker {
     if (auto known = effects_.find(&fn); known != effects_.end()) return known->second;
     Effects fx;
     effects_[&fn] = fx;  // a recursive call adds nothing; recursion is reported anyway
+    int reply_depth = 0;
     std::function<void(const Expr&, bool)> in_expr = [&](const Expr& e, bool in_emit) {
       if (e.kind == ExprKind::Read) fx.reads = true;
+      if (e.kind == ExprKind::Call && e.text == "written" && reply_depth == 0) fx.written = true;
       if (e.kind == ExprKind::Call && (e.text == "pos" || e.text == "size" || e.text == "remaining")) fx.reads = true;
       if (auto callee = out_.fns.find(e.text); e.kind == ExprKind::Call && callee != out_.fns.end()) {
         const Effects& c = effects(*callee->second);
         fx.reads |= c.reads;
         fx.emits |= c.emits;
         fx.loose_params |= c.loose_params && !in_emit;
+        fx.writes |= c.writes && reply_depth == 0;
+        fx.written |= c.written && reply_depth == 0;
         fx.replies |= c.replies;
         fx.session |= c.session;
       }
@@ -461,6 +481,7 @@ class Checker {
                     (s->kind == StmtKind::Repeat && s->until_end);
         fx.emits |= s->kind == StmtKind::Emit;
         fx.replies |= s->kind == StmtKind::Reply;
+        fx.writes |= s->kind == StmtKind::Write && reply_depth == 0;
         for (auto& t : s->targets) {
           fx.loose_params |= t.kind == TargetKind::Param && !in_emit;
           fx.session |= t.kind == TargetKind::Session;
@@ -470,7 +491,9 @@ class Checker {
         for (auto& c : s->conds) in_expr(*c, in_emit);
         for (auto& bl : s->blocks) in_block(bl, in_emit);
         in_block(s->else_block, in_emit);
+        reply_depth += s->kind == StmtKind::Reply;
         in_block(s->body, in_emit || s->kind == StmtKind::Emit);
+        reply_depth -= s->kind == StmtKind::Reply;
         for (auto& a : s->arms) in_block(a.body, in_emit);
       }
     };
@@ -489,6 +512,11 @@ class Checker {
       err("misplaced", call.pos, name + " makes a message, which only packets do");
     if ((framing || command) && fx.replies) err("misplaced", call.pos, name + " replies, which only packets do");
     if (framing && fx.session) err("misplaced", call.pos, name + " changes the session, which framing cannot", "set it in the packet");
+    if ((fx.writes || fx.written) && !s.write)
+      err("misplaced", call.pos,
+          name + (fx.writes ? " writes bytes, which belong" : " reads what was written, which is only known") +
+              " in a reply or a command",
+          "call it inside 'reply { ... }'");
     if (s.body == Body::Packet && s.emit_depth == 0 && fx.loose_params)
       err("misplaced", call.pos, name + " sets parameters outside an emit block", "call it inside 'emit { ... }'");
     if (s.emit_depth > 0 && fx.emits) err("misplaced", call.pos, name + " emits, and emit blocks do not nest");
@@ -671,9 +699,14 @@ class Checker {
         }
         break;
       }
-      case StmtKind::Call:
-        expr(*st.expr, s);
+      case StmtKind::Call: {
+        // A function may be called for what it does; a builtin only for its value.
+        Type t = expr(*st.expr, s);
+        if (!out_.fns.count(st.expr->text) && t != Type::Void && t != Type::Unknown)
+          err("syntax", st.expr->pos, "this call's value is not used",
+              "send it somewhere with '==> $var' or '==> #param', or leave the call out");
         break;
+      }
       case StmtKind::Write: {
         if (!s.write) err("misplaced", st.pos, "writing bytes belongs in a reply or command");
         Type t = expr(*st.expr, s);
@@ -1050,9 +1083,28 @@ class Checker {
       return set(e, Type::Str);
     }
     if (n == "hex") {
+      if (e.args.size() > 2) {
+        err("bad-arity", e.pos, "hex() takes 1 or 2 arguments, got " + std::to_string(e.args.size()));
+        return set(e, Type::Str);
+      }
+      if (e.args.size() == 2) {  // hex(x, width): zero-padded to at least width digits
+        if (any_unknown) return set(e, Type::Str);
+        if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes (integer, int width)");
+        return set(e, Type::Str);
+      }
       if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
       if (a[0] != Type::Bytes && !is_integer(a[0])) return bad("takes bytes or an integer");
       return set(e, Type::Str);
+    }
+    if (n == "dec") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes (integer, int width)");
+      return set(e, Type::Str);
+    }
+    if (pack_width(n) != 0) {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (!is_integer(a[0])) return bad("takes an integer");
+      return set(e, Type::Bytes);
     }
     if (n == "int" || n == "uint" || n == "float") {
       Type r = n == "int" ? Type::Int : n == "uint" ? Type::UInt : Type::Float;
@@ -1156,7 +1208,7 @@ class Checker {
     }
     std::vector<std::string> names = {"len",  "str",  "hex",  "int",  "uint",  "float",   "slice",  "byte", "bit",   "bits",
                                       "div",  "crc",  "written", "find", "trim", "lower", "replace", "hexint", "regex", "group", "asbytes",
-                                      "unescape", "escape"};
+                                      "unescape", "escape", "dec", "be16", "le16", "be32", "le32", "be64", "le64", "u8bytes"};
     for (auto& [fname, it] : out_.fns) names.push_back(fname);
     err("unknown-name", e.pos, "unknown function '" + n + "'", closest(n, names));
     return set(e, Type::Unknown);

@@ -734,7 +734,12 @@ class Lowerer {
       f_->emit(op, {r, arg(0)});
     } else if (n == "hex") {
       if (a0 == Type::Bytes) f_->emit(Op::HexY, {r, arg(0)});
+      else if (e.args.size() == 2) f_->emit(Op::HexW, {r, convert(arg(0), a0, Type::UInt), as_int(*e.args[1])});
       else f_->emit(Op::HexU, {r, convert(arg(0), a0, Type::UInt)});
+    } else if (n == "dec") {
+      f_->emit(Op::DecW, {r, convert(arg(0), a0, Type::Int), as_int(*e.args[1])});
+    } else if (int width = pack_width(n); width != 0) {
+      f_->emit(n.starts_with("le") ? Op::PackLe : Op::PackBe, {r, convert(arg(0), a0, Type::Int), int64_t{width}});
     } else if (n == "int" || n == "float") {
       if (a0 == Type::Str) f_->emit(n == "int" ? Op::SToI : Op::SToF, {r, arg(0)});
       else return convert(arg(0), a0, e.type);

@@ -285,7 +285,7 @@ class Parser {
       it->params = fn_params();
       it->type = Type::Void;
       if (accept(Tok::RArrow)) it->type = parse_type();
-      it->body = block(false);
+      it->body = block(true);  // writes are checked where the function is called
     } else if (kw == "frame") {
       // frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }
       it = new_item(ItemKind::Frame, p);
@@ -306,7 +306,7 @@ class Parser {
       it = new_item(ItemKind::Table, p);
       it->name = expect_ident("the table's name");
       it->params = fn_params();
-      it->arms = arms(false);
+      it->arms = arms(true);
     } else {
       diags_.push_back(src_.diag("syntax", p, "unknown declaration '" + kw + "'",
                                  "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations"));
@@ -404,6 +404,21 @@ class Parser {
     return t;
   }
 
+  // A statement that stores its value (`u16 + 1 ==> $x`) is a read, whatever it starts with.
+  bool pipes_to_a_target() const {
+    int depth = 0;
+    for (size_t k = i_; k < t_.size(); ++k) {
+      const Tok kind = t_[k].kind;
+      if (kind == Tok::LParen || kind == Tok::LBracket) ++depth;
+      if (kind == Tok::RParen || kind == Tok::RBracket) --depth;
+      if (depth <= 0 && (kind == Tok::Newline || kind == Tok::Semicolon || kind == Tok::End ||
+                         kind == Tok::LBrace || kind == Tok::RBrace))
+        return false;
+      if (depth == 0 && kind == Tok::Pipeline) return true;
+    }
+    return false;
+  }
+
   bool at_target_assign() const {
     if (at(Tok::Var)) return peek().kind == Tok::Assign;
     if (at(Tok::Param)) {
@@ -455,7 +470,7 @@ class Parser {
     SourcePos p = cur().pos;
     if (at(Tok::Ident)) {
       const std::string& kw = cur().text;
-      if (write_ && (is_fixed_read(kw) || kw == "bytes" || kw == "str") && peek().kind != Tok::Pipeline &&
+      if (write_ && (is_fixed_read(kw) || kw == "bytes" || kw == "str") && !pipes_to_a_target() &&
           !(peek().kind == Tok::Ident && peek().text == "at") &&
           !(kw == "bytes" && peek().kind == Tok::LParen)) {
         auto s = new_stmt(StmtKind::Write, p);

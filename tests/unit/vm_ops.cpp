@@ -543,6 +543,37 @@ Loop:
               R"("slice.y":"02","byte.y":255})");
   }
 
+  TEST_CASE("padded hex and decimal text, and packed integers") {
+    CHECK(run(R"(
+    msg.new
+    ldu u0, 0x1f
+    ldk i0, 4
+    hex.w s0, u0, i0
+    set.s "hex4", s0
+    ldk i0, 0
+    hex.w s0, u0, i0
+    set.s "hex0", s0
+    ldk i1, -7
+    ldk i0, 3
+    dec.w s0, i1, i0
+    set.s "dec3", s0
+    ldk i1, -9223372036854775808
+    ldk i0, 21
+    dec.w s0, i1, i0
+    set.s "decmin", s0
+    ldk i1, 0x0102030405060708
+    pack.be y0, i1, 3
+    set.y "be3", y0
+    pack.le y0, i1, 8
+    set.y "le8", y0
+    ret)") == R"({"hex4":"001f","hex0":"1f","dec3":"-07","decmin":"-09223372036854775808",)"
+               R"("be3":"060708","le8":"0807060504030201"})");
+    CHECK(run("ldu u0, 1\nldk i0, 65\nhex.w s0, u0, i0\nret") == "error: offset 0: bad value: width 65 outside 0..64");
+    CHECK(run("ldk i1, 1\nldk i0, -1\ndec.w s0, i1, i0\nret") == "error: offset 0: bad value: width -1 outside 0..64");
+    CHECK(run("ldk i1, 1\npack.be y0, i1, 9\nret") == "error: offset 0: bad value: width 9 outside 1..8");
+    CHECK(run("ldk i1, 1\npack.le y0, i1, 0\nret") == "error: offset 0: bad value: width 0 outside 1..8");
+  }
+
   TEST_CASE("number and hex text") {
     CHECK(
         run(R"(

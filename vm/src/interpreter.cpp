@@ -669,6 +669,49 @@ dispatch:
     for (int k = 0; k < 16; ++k) buf[k] = kHex[(v >> (60 - 4 * k)) & 15];
     ARENA(R(1), buf, sizeof buf);
   } END
+  OP(HexW) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    char buf[64];
+    uint64_t v = R(2).u;
+    size_t n = 0;
+    do {
+      buf[63 - n++] = kHex[v & 15];
+      v >>= 4;
+    } while (v != 0);
+    while (n < static_cast<size_t>(w)) buf[63 - n++] = '0';
+    ARENA(R(1), buf + 64 - n, n);
+  } END
+  OP(DecW) {
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    const int64_t x = R(2).i;
+    char digits[24];
+    const auto res = std::to_chars(digits, digits + sizeof digits, x);
+    const std::string_view d(digits, static_cast<size_t>(res.ptr - digits));
+    const size_t sign = x < 0 ? 1 : 0;
+    char buf[88];
+    size_t n = 0;
+    if (sign) buf[n++] = '-';
+    for (size_t k = d.size(); k < static_cast<size_t>(w); ++k) buf[n++] = '0';
+    d.substr(sign).copy(buf + n, d.size() - sign);
+    ARENA(R(1), buf, n + d.size() - sign);
+  } END
+  OP(PackBe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * (n - 1 - k)));
+    ARENA(R(1), buf, n);
+  } END
+  OP(PackLe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * k));
+    ARENA(R(1), buf, n);
+  } END
   OP(YToS) copy_view(R(1), R(2)); END
   OP(SToY) copy_view(R(1), R(2)); END
   OP(SToI) {
