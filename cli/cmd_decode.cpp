@@ -45,7 +45,8 @@ bool read_input(const DecodeArgs& args, const std::string& path, std::vector<Inp
     std::vector<CaptureFlow> flows;
     if (!read_capture(path, flows, error)) return false;
     for (auto& flow : flows)
-      streams.push_back({std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks)});
+      streams.push_back(
+          {std::move(flow.name), flow.transport, args.framed, std::move(flow.chunks), std::move(flow.times)});
     return true;
   }
   InputStream stream;
@@ -55,7 +56,7 @@ bool read_input(const DecodeArgs& args, const std::string& path, std::vector<Inp
   std::string data;
   if (!read_file(path, data, error)) return false;
   if (format == "hex") {
-    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, error)) return false;
+    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, stream.times, error)) return false;
   } else if (!data.empty()) {
     stream.chunks.emplace_back(data.begin(), data.end());
   }
@@ -130,8 +131,10 @@ void add_decode_command(CLI::App& app, int& status) {
       ->capture_default_str();
   cmd->add_option("--format", args->format,
                   "Input format (default by extension: .hex/.txt hex, .pcap/.pcapng pcap, otherwise bin;\n"
-                  "standard input is hex). hex: one chunk per line, '#' comments; bin: raw bytes;\n"
-                  "pcap: every TCP connection and UDP peer in the capture is its own session")
+                  "standard input is hex). hex: one chunk per line, '#' comments, '@ 1700000000.5' sets\n"
+                  "the receive time (`now`) of the chunks after it, else the wall clock; bin: raw bytes;\n"
+                  "pcap: every TCP connection and UDP peer in the capture is its own session, each\n"
+                  "packet received at its capture time")
       ->check(CLI::IsMember({"hex", "bin", "pcap"}));
   cmd->add_flag("--framed", args->framed,
                 "Every chunk is one complete frame: skip the protocol's TCP framing");

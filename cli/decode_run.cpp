@@ -1,5 +1,6 @@
 #include "decode_run.h"
 
+#include <cmath>
 #include <ostream>
 
 #include "file_io.h"
@@ -89,11 +90,12 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
     FrameWriter writer(input, source, sinks, stats);
     FrameCallback on_frame = std::ref(writer);
     bool whole_frames = input.whole_frames || input.transport == Transport::Udp;
-    for (const auto& chunk : input.chunks) {
+    for (size_t k = 0; k < input.chunks.size(); ++k) {
+      const double t = k < input.times.size() && !std::isnan(input.times[k]) ? input.times[k] : unix_time();
       if (whole_frames) {
-        session.feed_frame(chunk, on_frame);
+        session.feed_frame(input.chunks[k], on_frame, t);
       } else {
-        session.feed(chunk, on_frame);
+        session.feed(input.chunks[k], on_frame, t);
       }
     }
     if (!whole_frames) session.finish(on_frame);

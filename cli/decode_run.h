@@ -22,6 +22,7 @@ struct InputStream {
   // otherwise chunks are consecutive TCP segments. UDP chunks are always whole datagrams.
   bool whole_frames = false;
   std::vector<std::vector<uint8_t>> chunks;
+  std::vector<double> times;  // each chunk's receive time, Unix seconds; NaN (or none): the wall clock
 };
 
 struct DecodeOptions {

@@ -148,6 +148,9 @@ class FlowBuilder {
  public:
   FlowBuilder(std::string file, std::vector<CaptureFlow>& flows) : file_(std::move(file)), flows_(flows) {}
 
+  // The capture time of the record whose segment comes next.
+  void set_time(double seconds) { time_ = seconds; }
+
   void add(const Segment& seg) {
     auto key =
         seg.src < seg.dst ? std::tuple(seg.proto, seg.src, seg.dst) : std::tuple(seg.proto, seg.dst, seg.src);
@@ -206,9 +209,13 @@ class FlowBuilder {
     return conversations_.insert_or_assign(key, std::move(conv)).first;
   }
 
+  // Bytes reach the decoder when their record is read: bytes held back behind a gap arrive with
+  // the segment that fills it, as TCP delivers them.
   void push(Conversation& conv, std::span<const uint8_t> bytes) {
     flows_[conv.flow].chunks.emplace_back(bytes.begin(), bytes.end());
+    flows_[conv.flow].times.push_back(time_);
   }
+
 
   // Appends what the segment adds beyond the bytes already delivered; false when the segment
   // starts past the next expected byte and has to wait for the gap to fill.
@@ -250,6 +257,7 @@ class FlowBuilder {
   }
 
   std::string file_;
+  double time_ = 0;
   std::vector<CaptureFlow>& flows_;
   std::map<Key, Conversation> conversations_;
 };
@@ -286,6 +294,7 @@ bool read_capture(const std::string& path, std::vector<CaptureFlow>& flows, std:
   int rc;
   while ((rc = pcap_next_ex(pcap.get(), &header, &data)) == 1) {
     Segment seg;
+    builder.set_time(static_cast<double>(header->ts.tv_sec) + static_cast<double>(header->ts.tv_usec) / 1e6);
     if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg);
   }
   if (rc == PCAP_ERROR) {

@@ -15,6 +15,7 @@ struct CaptureFlow {
   // TCP: the client's byte stream in order, one chunk per segment (retransmissions dropped,
   // reordered segments put back in place). UDP: one chunk per datagram from the client.
   std::vector<std::vector<uint8_t>> chunks;
+  std::vector<double> times;  // each chunk's capture time, Unix seconds
 };
 
 // The client of a conversation is the side that sent the SYN; without a SYN in the capture,

@@ -55,7 +55,7 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
     options.options.push_back(std::move(assignment));
   }
   std::string error;
-  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, error))
+  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, stream.times, error))
     problems.push_back(error);
   if (!problems.empty()) return;
 

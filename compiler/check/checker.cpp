@@ -160,7 +160,7 @@ class Checker {
         case ItemKind::Table:
           // A call of such a name is parsed as the read or the builtin: the function could never run.
           if (is_fixed_read(it.name) || is_sized_read(it.name) || is_bare_read(it.name) || it.name == "pos" ||
-              it.name == "size" || it.name == "remaining" || it.name == "crc" || it.name == "true" ||
+              it.name == "size" || it.name == "remaining" || it.name == "now" || it.name == "crc" || it.name == "true" ||
               it.name == "false")
             err("duplicate", it.pos, "'" + it.name + "' is already the name of a read or a builtin",
                 "give the function another name");
@@ -175,8 +175,8 @@ class Checker {
             err("duplicate", it.pos, "session.ident is built in", "remove this declaration");
           else if (!dup("session:" + it.name))
             out_.session.push_back(&it);
-          if (it.type != Type::Int && it.type != Type::Str)
-            err("type-mismatch", it.pos, "a session variable is an int or a str");
+          if (it.type != Type::Int && it.type != Type::Str && it.type != Type::Bytes)
+            err("type-mismatch", it.pos, "a session variable is an int, a str or bytes");
           break;
         case ItemKind::ParamDecl: {
           static const std::map<std::string, ParamKind> kKinds = {{"number", ParamKind::Number},
@@ -786,7 +786,10 @@ class Checker {
         if (s.body == Body::Framing) err("misplaced", tg.pos, "framing cannot change the session", "set it in the packet");
         if (!assignable(t, tg.type) || (tg.type == Type::Int && t == Type::Float))
           err("type-mismatch", value_pos,
-              "session." + tg.name + " is " + std::string(type_name(tg.type)) + ", this value is " + std::string(type_name(t)));
+              "session." + tg.name + " is " + std::string(type_name(tg.type)) + ", this value is " + std::string(type_name(t)),
+              tg.type == Type::Bytes && t == Type::Str   ? "asbytes(...) gives a str's bytes"
+              : tg.type == Type::Str && t == Type::Bytes ? "str(...) gives bytes as text"
+                                                         : "");
         break;
       }
       case TargetKind::Param: {
@@ -1034,6 +1037,7 @@ class Checker {
       require_input(s, e.pos);
       return set(e, Type::Int);
     }
+    if (n == "now") return set(e, Type::Float);
     if (n == "crc") {
       if (arity(e, 2) == Type::Unknown) return set(e, Type::Int);
       bc::Crc alg;

@@ -555,7 +555,8 @@ class Lowerer {
       }
       case TargetKind::Session: {
         bool is_str = t.type == Type::Str;
-        f_->emit(is_str ? Op::SSetS : Op::SSetI, {Raw{"@" + t.name}, is_str ? v : convert(v, vt, Type::Int)});
+        const Op op = t.type == Type::Bytes ? Op::SSetY : is_str ? Op::SSetS : Op::SSetI;
+        f_->emit(op, {Raw{"@" + t.name}, is_str || t.type == Type::Bytes ? v : convert(v, vt, Type::Int)});
         break;
       }
       case TargetKind::Param: {
@@ -643,7 +644,7 @@ class Lowerer {
       }
       case ExprKind::Session: {
         Reg r = f_->temp(cls_of(e.type));
-        f_->emit(e.type == Type::Str ? Op::SGetS : Op::SGetI, {r, Raw{"@" + e.text}});
+        f_->emit(e.type == Type::Str ? Op::SGetS : e.type == Type::Bytes ? Op::SGetY : Op::SGetI, {r, Raw{"@" + e.text}});
         return r;
       }
       case ExprKind::Option: {
@@ -719,6 +720,11 @@ class Lowerer {
     if (n == "pos" || n == "size" || n == "remaining") {
       Reg r = f_->temp(RegClass::Int);
       f_->emit(n == "pos" ? Op::Pos : n == "size" ? Op::Size : Op::Remain, {r});
+      return r;
+    }
+    if (n == "now") {
+      Reg r = f_->temp(RegClass::Float);
+      f_->emit(Op::Now, {r});
       return r;
     }
     auto fn = cp_.fns.find(n);

@@ -769,7 +769,7 @@ class Parser {
       e->args = call_args();
       return read_at(std::move(e));
     }
-    if (in(kCursorNames, name)) {
+    if (in(kCursorNames, name) || name == "now") {
       auto e = new_expr(ExprKind::Call, p);
       e->text = name;
       return e;

@@ -720,6 +720,32 @@ Loop:
           R"({"a":9,"u":4,"b":1,"s":0,"missing":0,"has":true,"hasnt":false})");
   }
 
+  TEST_CASE("bytes session slots: a read is a copy that a later write leaves alone") {
+    CHECK(run(R"(
+    ldy y0, x"0102"
+    sset.y @buf, y0
+    sget.y y1, @buf
+    ldy y2, x"ff"
+    sset.y @buf, y2
+    sget.y y3, @buf
+    msg.new
+    set.y "first", y1
+    set.y "second", y3
+    ret)",
+              "", ".session buf y") == R"({"first":"0102","second":"ff"})");
+  }
+
+  TEST_CASE("now is the receive time the host gave") {
+    auto program = vmtest::load(vmtest::packet_module("now f0\nmsg.new\nset.f \"t\", f0\nret"));
+    pvm::Session session(program, {});
+    vmtest::Collector c;
+    session.feed_frame(vmtest::hex("00"), c.callback(), 1700000000.5);
+    session.feed(vmtest::hex("00"), c.callback(), 1700000001.25);
+    REQUIRE(c.frames.size() == 2);
+    CHECK(vmtest::outcome(c.frames[0]) == R"({"t":1700000000.5})");
+    CHECK(vmtest::outcome(c.frames[1]) == R"({"t":1700000001.25})");
+  }
+
   TEST_CASE("session slots and options") {
     const std::string extra =
         ".session count i\n.session name s\n.option level i 3\n.option verbose b true\n"

@@ -386,6 +386,43 @@ Bad:
                                                   R"(6 {"ident":"ABC","protocol.id":"test","count":3})"});
   }
 
+  TEST_CASE("str and bytes slots together stay within max_session_bytes; a frame over it is rejected") {
+    // Each frame appends its bytes to @buf and sets @name to "dev".
+    constexpr std::string_view kAppend = R"(
+.protocol "test"
+.session ident s
+.session buf y
+.session name s
+.func packet.tcp
+.regs i=0 u=0 f=0 b=0 s=1 y=2
+    rd.rest y0
+    sget.y y1, @buf
+    cat.y y1, y1, y0
+.loc 9 5 "session.buf = ..."
+    sset.y @buf, y1
+    lds s0, "dev"
+    sset.s @name, s0
+    msg.new
+    set.y "buf", y1
+    ret
+.end
+)";
+    pvm::SessionOptions options;
+    options.max_session_bytes = 8;
+    pvm::Session session(vmtest::load(kAppend), options);
+    Collector c;
+    session.feed_frame(hex("0102"), c.callback());    // 2 + 3 bytes
+    session.feed_frame(hex("030405"), c.callback());  // 5 + 3 bytes: at the limit
+    session.feed_frame(hex("06"), c.callback());      // 6 + 3 bytes: over it
+    session.feed_frame(hex(""), c.callback());        // the rejected frame changed nothing
+    CHECK(outcomes(c) ==
+          std::vector<std::string>{
+              R"(0 {"buf":"0102"})", R"(2 {"buf":"0102030405"})",
+              "5 error: offset 6: session.buf = ...: limit: session values would take 9 bytes, over "
+              "max_session_bytes (8) (test.pvm:9:5)",
+              R"(6 {"buf":"0102030405"})"});
+  }
+
   TEST_CASE("options: module defaults, overridden per session") {
     auto program =
         vmtest::load(vmtest::packet_module("opt.i i0, %level\nopt.b b0, %on\nopt.s s0, %name\nmsg.new\nset.i "

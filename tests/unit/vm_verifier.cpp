@@ -145,13 +145,13 @@ TEST_SUITE("vm verifier") {
     CHECK(check(m) == "framing.tcp+0: ret in a framing function, which must end with ret.i");
   }
 
-  TEST_CASE("session slot 0 is ident of class str; slots are int or str; options int, bool or str") {
+  TEST_CASE("session slot 0 is ident of class str; slots are int, str or bytes; options int, bool or str") {
     auto m = module("ret", ".session count i");
     std::swap(m.session[0], m.session[1]);
     CHECK(check(m) == "session slot 0 must be \"ident\" of class str");
     m = module("ret", ".session count i");
     m.session[1].cls = pvm::bc::RegClass::Float;
-    CHECK(check(m) == "session slot 1 (count): class must be int or str");
+    CHECK(check(m) == "session slot 1 (count): class must be int, str or bytes");
     m = module("ret", ".option x b true");
     m.options[0].cls = pvm::bc::RegClass::Bytes;
     CHECK(check(m) == "option 0 (x): class must be int, bool or str");

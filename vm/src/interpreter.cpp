@@ -209,6 +209,7 @@ void locate(const bc::Module& module, const bc::Function& function, uint32_t pc,
 }
 
 void commit(Scratch& sc, SessionData& session) {
+  session.slot_bytes = sc.slot_bytes;
   for (uint32_t slot : sc.dirty_list) {
     std::swap(session.slots[slot], sc.pending[slot]);
     sc.dirty[slot] = 0;
@@ -238,6 +239,7 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   sc.group_count = 0;
   for (uint32_t slot : sc.dirty_list) sc.dirty[slot] = 0;
   sc.dirty_list.clear();
+  sc.slot_bytes = session.slot_bytes;
   if (sc.pending.size() < m.session.size()) {
     sc.pending.resize(m.session.size());
     sc.dirty.resize(m.session.size());
@@ -319,6 +321,15 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   if (f == nullptr) [[unlikely]]                                                                    \
     TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxParamsPerMessage) + " parameters in a message"); \
   f->s = {}
+  // Keeps the session's str and bytes slots within max_session_bytes when `slot` becomes n bytes.
+#define SLOT_BYTES(slot, n)                                                                        \
+  {                                                                                                \
+    const size_t bytes = sc.slot_bytes - slot_value(sc, session, slot).s.size() + (n);            \
+    if (bytes > in.max_session_bytes) [[unlikely]]                                                 \
+      TRAP(Trap::Limit, "session values would take " + std::to_string(bytes) + " bytes, over max_session_bytes (" + \
+                            std::to_string(in.max_session_bytes) + ")");                           \
+    sc.slot_bytes = bytes;                                                                         \
+  }
 #define WRITE(n)                                                                                   \
   if (!sc.out_open) [[unlikely]]                                                                    \
     TRAP(Trap::Rejected, "bytes written outside an output");                                      \
@@ -872,10 +883,22 @@ dispatch:
     ARENA(R(1), s.data(), s.size());
   } END
   OP(SSetS) {
+    SLOT_BYTES(ip[1], R(2).s.n);
     mark_dirty(sc, ip[1]);
     sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
     if (ip[1] == 0) sc.ident_fresh = false;
   } END
+  OP(SGetY) {
+    // A copy, as for str: the register must outlive any later sset of the slot.
+    const std::string& s = slot_value(sc, session, ip[2]).s;
+    ARENA(R(1), s.data(), s.size());
+  } END
+  OP(SSetY) {
+    SLOT_BYTES(ip[1], R(2).s.n);
+    mark_dirty(sc, ip[1]);
+    sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
+  } END
+  OP(Now) R(1).f = in.now; END
   OP(OptI) {
     const uint32_t o = ip[2];
     R(1).i = o < session.options.size() && session.options[o].set ? session.options[o].i : m.options[o].int_default;
@@ -960,6 +983,7 @@ trapped:
 #undef VAR_READ
 #undef FIELD
 #undef WRITE
+#undef SLOT_BYTES
 #undef WRITE_INT
 #undef DISPATCH
 #undef OP

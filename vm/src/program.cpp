@@ -127,6 +127,7 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.escapes = escapes_.get();
   in.function = &fn;
   in.session = &session;
+  in.now = unix_time();
   in.args = regs;
   detail::RunOutput result;
   if (!detail::run(in, scratch, result)) {

@@ -70,6 +70,7 @@ struct OptionValue {
 struct SessionData {
   std::vector<SlotValue> slots;
   std::vector<OptionValue> options;  // empty until an option is set
+  size_t slot_bytes = 0;             // the str and bytes slots' sizes together
 };
 
 // Reused from frame to frame (and shared by the sessions of a thread), so that a warmed-up
@@ -90,6 +91,7 @@ struct Scratch {
   std::vector<SlotValue> pending;
   std::vector<uint8_t> dirty;
   std::vector<uint32_t> dirty_list;
+  size_t slot_bytes = 0;  // SessionData::slot_bytes with this frame's writes
   // The frame's copy of slot 0 for messages' "ident" field; stale after sset of slot 0.
   std::string_view ident;
   bool ident_fresh = false;
@@ -109,6 +111,8 @@ struct RunInput {
   uint64_t fuel = bc::kDefaultFuel;
   bool lenient = false;
   SessionData* session = nullptr;
+  uint32_t max_session_bytes = kDefaultMaxSessionBytes;
+  double now = 0;  // the frame's receive time, Unix seconds
   std::span<const std::pair<uint32_t, Value>> args;  // registers set after zeroing (command parameters)
 };
 

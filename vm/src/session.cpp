@@ -14,6 +14,7 @@
 // with its escapes undone; its errors are moved back to wire offsets and its replies escaped.
 // A module with delimited framings and no framing function treats other bytes as junk.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -47,6 +48,7 @@ struct Session::State {
   uint64_t consumed = 0;
   uint32_t need = 0;  // the buffered frame's length once the framing function gave it
   bool resyncing = false;
+  double now = 0;  // the receive time of the bytes being decoded
   // A delimited frame with its escapes undone, and where they were (reused frame to frame).
   std::vector<uint8_t> unescaped;
   detail::EscapeMap escape_map;
@@ -68,6 +70,8 @@ struct Session::State {
     in.fuel = options.fuel;
     in.lenient = options.lenient_checks;
     in.session = &data;
+    in.max_session_bytes = options.max_session_bytes;
+    in.now = now;
     return detail::run(in, sc, out);
   }
 
@@ -335,12 +339,17 @@ bool Session::set_option(std::string_view name, std::string_view value, std::str
   return false;
 }
 
-void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame) {
+double unix_time() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame, double received) {
   State& st = *state_;
   if (st.options.transport == Transport::Udp) {
-    feed_frame(data, on_frame);
+    feed_frame(data, on_frame, received);
     return;
   }
+  st.now = received;
   if (st.buffer.empty()) {
     // Frames wholly inside `data` are decoded where they are; only a partial one is copied.
     const size_t n = st.process(data, on_frame);
@@ -352,7 +361,8 @@ void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame)
   st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame) {
+void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame, double received) {
+  state_->now = received;
   detail::ScratchLease lease;
   // A frame already cut from a TCP stream is a TCP packet; only UDP sessions run packet.udp.
   const bool udp = state_->options.transport == Transport::Udp;

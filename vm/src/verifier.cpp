@@ -85,8 +85,8 @@ class Verifier {
       if (!string_index(s.name)) return fail(where + ": name is not a valid string index");
       if (i == 0 && (m_.strings[s.name] != "ident" || s.cls != RegClass::Str))
         return fail("session slot 0 must be \"ident\" of class str");
-      if (s.cls != RegClass::Int && s.cls != RegClass::Str)
-        return fail(where + " (" + m_.strings[s.name] + "): class must be int or str");
+      if (s.cls != RegClass::Int && s.cls != RegClass::Str && s.cls != RegClass::Bytes)
+        return fail(where + " (" + m_.strings[s.name] + "): class must be int, str or bytes");
       if (!names.insert(m_.strings[s.name]).second)
         return fail(where + ": \"" + m_.strings[s.name] + "\" declared twice");
     }

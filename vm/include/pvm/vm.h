@@ -95,12 +95,20 @@ struct FrameResult {
 
 using FrameCallback = std::function<void(const FrameResult&)>;
 
+// The bytes a session may keep in its str and bytes variables together, unless SessionOptions
+// says otherwise: a frame that would keep more is rejected (Trap::Limit).
+inline constexpr uint32_t kDefaultMaxSessionBytes = 64 * 1024;
+
 struct SessionOptions {
   Transport transport = Transport::Tcp;
   bool lenient_checks = false;  // `check` failures become warnings (pvm decode --crc warn)
   uint64_t fuel = bc::kDefaultFuel;
   uint32_t max_frame = 1u << 16;  // larger frames are rejected as BadFrame
+  uint32_t max_session_bytes = kDefaultMaxSessionBytes;
 };
+
+// The wall clock as Unix seconds: the receive time of bytes fed without one.
+double unix_time();
 
 class Program {
  public:
@@ -143,10 +151,11 @@ class Session {
 
   // TCP: appends stream bytes and decodes every complete frame now buffered.
   // UDP: `data` is one datagram, decoded as one frame.
-  void feed(std::span<const uint8_t> data, const FrameCallback& on_frame);
+  // `received` (Unix seconds) is the receive time of the frames it completes, `now` in programs.
+  void feed(std::span<const uint8_t> data, const FrameCallback& on_frame, double received = unix_time());
   // Decodes `frame` as one whole frame, whatever the transport, skipping the framing function:
   // for input already cut into frames (pvm decode --framed, captures of single packets).
-  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame);
+  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame, double received = unix_time());
   // End of the stream: leftover bytes are reported as an Incomplete frame.
   void finish(const FrameCallback& on_frame);
 
