@@ -17,7 +17,7 @@ struct CustomaryPort {
 constexpr std::array kCustomaryPorts{
     CustomaryPort{"teltonika", 5027},  CustomaryPort{"gt06", 5023},     CustomaryPort{"ruptela", 5046},
     CustomaryPort{"galileosky", 5034}, CustomaryPort{"queclink", 5004}, CustomaryPort{"meitrack", 5020},
-    CustomaryPort{"h02", 5013},
+    CustomaryPort{"h02", 5013},        CustomaryPort{"jt808", 5015},
 };
 
 }  // namespace

@@ -16,6 +16,11 @@ Vectors of transport "unknown" are replayed as UDP datagrams (the message withou
 frame_decoder vectors: the hex is fed as a TCP stream; the frame cut from it must equal
 frame_out (the k-th frame for the k-th call on a shared buffer), or there is none for expect null.
 
+Delimited protocols (JT/T 808): Traccar's tests hold frames with their escapes already undone.
+Their protocol-decoder vectors are escaped again, as a device sends them (7e/7d, or e7/e6/3e for
+the 0xe7 variant), and replayed as a TCP stream of one segment per packet, so the runtime's own
+framing cuts and unescapes them; a frame-decoder vector's frame is compared unescaped.
+
 Checked values: when tests/vectors/traccar/keymap/<protocol>.json exists, every key of a vector's
 `checks` must be mapped, and the mapped parameter of the frame's first message (of every message
 for expect positions) must have the checked value. A map entry is "param.name" or
@@ -55,6 +60,37 @@ POSITION_KEYS = {
     "course": {"param": "position.direction"},
     "speed": {"param": "position.speed", "scale": 1.852},
 }
+
+
+# Escape tables of the delimited protocols: delimiter -> {byte: the sequence it is sent as}.
+ESCAPES = {
+    "jt808": {
+        0x7E: {0x7E: b"\x7d\x02", 0x7D: b"\x7d\x01"},
+        0xE7: {0xE6: b"\xe6\x01", 0xE7: b"\xe6\x02", 0x3E: b"\x3e\x01", 0x3D: b"\x3e\x02"},
+    },
+}
+
+
+def escaped(protocol, hex_text):
+    """A stored frame as it goes on the wire: the bytes between its delimiters escaped."""
+    data = bytes.fromhex(hex_text)
+    table = ESCAPES.get(protocol, {}).get(data[0]) if data else None
+    if table is None or len(data) < 2:
+        return hex_text
+    inner = b"".join(table.get(b, bytes([b])) for b in data[1:-1])
+    return (data[:1] + inner + data[-1:]).hex()
+
+
+def unescaped(protocol, hex_text):
+    """A frame as the runtime reports it (on the wire), with its escapes undone."""
+    data = bytes.fromhex(hex_text)
+    table = ESCAPES.get(protocol, {}).get(data[0]) if data else None
+    if table is None:
+        return hex_text
+    inner = data[1:-1]
+    for byte, sequence in table.items():
+        inner = inner.replace(sequence, bytes([byte]))
+    return (data[:1] + inner + data[-1:]).hex()
 
 
 def load_vectors(path):
@@ -162,10 +198,13 @@ def traccar_time(text):
 def value_problem(key, expected, entry, message):
     """Why one message does not carry the checked value under its mapped parameter, or None."""
     if "values" in entry:
-        param = entry["values"].get(expected)
-        if param is None:
-            return f"{key}: {expected!r} is not in the key map's values"
-        return None if message.get(param) is True else f"{key}: {param} is {message.get(param)!r}, expected true"
+        for text in expected.split(","):  # several events in one value: "lowBattery,removing"
+            param = entry["values"].get(text)
+            if param is None:
+                return f"{key}: {text!r} is not in the key map's values"
+            if message.get(param) is not True:
+                return f"{key}: {param} is {message.get(param)!r}, expected true"
+        return None
     param = entry["param"]
     if expected is None:
         return f"{key}: expected {param} to be absent, got {message[param]!r}" if param in message else None
@@ -236,11 +275,15 @@ def check_packet(v, strict, lenient, keymap=None):
 
 
 def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
+    name = os.path.splitext(os.path.basename(protocol))[0]
     for (session, transport, ext, options), run in runs_of(vectors, keymap.config if keymap else None):
         hex_lines = [v["hex"] for v in run]
         # "unknown" (a protocol Traccar serves on TCP and UDP): the test bytes are one message as the
         # frame decoder leaves it, often without its terminator, so each is replayed as a datagram.
         extra = ["--framed", "--transport", "tcp" if transport == "tcp" else "udp"]
+        if name in ESCAPES:
+            hex_lines = [escaped(name, h) for h in hex_lines]
+            extra = ["--transport", "tcp"]
         if ext:
             extra += ["--option", "extended=true"]
         for option in options:
@@ -271,6 +314,7 @@ def stream_frames(frames, stream_size):
 
 
 def replay_frames(pvm, protocol, vectors, workdir, report):
+    name = os.path.splitext(os.path.basename(protocol))[0]
     calls = {}  # (session, input_variable) -> calls so far on that buffer
     for v in vectors:
         if v["stage"] != "frame_decoder":
@@ -285,6 +329,8 @@ def replay_frames(pvm, protocol, vectors, workdir, report):
             report(v, [f"decode failed (exit {status}): {stderr.strip()}"])
             continue
         frames = stream_frames(frames, len(v["hex"]) // 2)
+        for f in frames:
+            f["hex"] = unescaped(name, f["hex"])
         if v["expect"] == "null":
             report(v, [f"expected no frame, got {frames[index]['hex']}"] if len(frames) > index else [])
         elif len(frames) <= index:

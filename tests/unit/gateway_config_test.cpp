@@ -112,6 +112,7 @@ TEST_CASE("gateway: defaults and validation") {
   REQUIRE(c.listeners.size() == 2);  // TCP and UDP for the protocol with a customary port
   CHECK(c.listeners[0].port == customary_port("teltonika"));
   CHECK(customary_port("teltonika") == 5027);
+  CHECK(customary_port("jt808") == 5015);
   CHECK(customary_port("no-such-family") == 0);
 
   std::string error;
