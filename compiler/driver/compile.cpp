@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -52,7 +53,7 @@ class Driver {
     if (hooks_.checked) hooks_.checked(prog);
     if (opts_.dump == Dump::Typed) r.dump = dump_ast(prog, true);
     if (has_errors(r.diagnostics)) return r;
-    r.asm_text = lower(prog, checked, main.name);
+    r.asm_text = lower(prog, checked, main.name, file_names_);
     if (opts_.dump == Dump::Asm) r.dump = r.asm_text;
     AsmResult a = assemble(r.asm_text, main.name + " (generated assembly)");
     for (auto& d : a.diagnostics) r.diagnostics.push_back(d);
@@ -120,14 +121,18 @@ class Driver {
       }
       const SourceFile& f = add_source(found, std::move(text));
       const size_t first = diags.size();
+      // Errors name a used file as the `use` line does, from the using file's folder when it
+      // was found there: stable wherever the files are.
+      const auto from_name = file_names_.find(from);
+      const fs::path from_dir = from_name == file_names_.end() ? fs::path() : fs::path(from_name->second).parent_path();
+      file_names_[found] = (found == (fs::path(from).parent_path() / it->name).string() ? from_dir / it->name : fs::path(it->name)).generic_string();
       Program sub = parse(f, lex(f, diags), diags);
       show_little_of_non_pvm(sub, diags, first);
       resolve_uses(sub, f.name, diags, depth + 1);
       for (auto& s : sub.items) {
         if (s->kind == ItemKind::Protocol || s->kind == ItemKind::Framing || s->kind == ItemKind::Packet ||
-            s->kind == ItemKind::Command) {
-          diags.push_back(f.diag("misplaced", s->pos,
-                                 "a used file holds only const, enum, param, fn and table declarations"));
+            s->kind == ItemKind::Command || s->kind == ItemKind::Frame) {
+          diags.push_back(f.diag("misplaced", s->pos, "a used file holds only const, enum, param, fn and table declarations"));
           continue;
         }
         added.push_back(std::move(s));
@@ -140,6 +145,7 @@ class Driver {
   const FrontEndHooks& hooks_;
   std::vector<std::unique_ptr<SourceFile>> sources_;
   std::set<std::string> imported_;
+  std::map<std::string, std::string> file_names_;  // used file -> the name runtime errors give it
 };
 
 // Whether `file`, with every link followed, lies in `root` or below it.

@@ -208,7 +208,7 @@ void Worker::log_frame_error(Endpoint& ep, const Error& error) {
       .str("protocol", ep.listener.protocol)
       .str("ident", ep.session->ident())
       .str("peer", address_text(ep.peer))
-      .str("error", error.format(ep.listener.spec.protocol))
+      .str("error", error.format(ep.listener.program->source_name()))
       .num("worker", index_);
 }
 

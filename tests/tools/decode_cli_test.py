@@ -263,6 +263,17 @@ def run_checks(c):
             in lines[0], repr(lines[:1]))
     c.check("hostile: long reason cut", len(lines) == 2 and len(lines[1]) < 600 and "(5025 bytes)" in lines[1],
             repr(lines[1:]))
+    # Receive times: a capture's record times, or the hex input's @ lines, are `now`.
+    clock = c.write("clock.pvm", "protocol clock\npacket tcp {\n    skip remaining\n    emit { #custom.t = now }\n}\n")
+    device_a, device_b = (10, 0, 0, 4, 40002), (10, 0, 0, 5, 40003)
+    pcap = c.write("clock.pcap", pcap_file([udp(device_a, server, b"\x01"), udp(device_b, server, b"\x02")]))
+    r = c.decode("-p", clock, pcap)
+    c.check("pcap: now is the record time", [m.get("custom.t") for m in json_lines(r.stdout)] ==
+            [1700000000.0, 1700000001.0], r.stdout + r.stderr)
+    timed = c.write("timed.hex", "@ 1700000000.25\n01\n@ 1700000100\n02\n")
+    r = c.decode("-p", clock, "--framed", timed)
+    c.check("hex: now is set by @ lines", [m.get("custom.t") for m in json_lines(r.stdout)] ==
+            [1700000000.25, 1700000100.0], r.stdout + r.stderr)
 
     # Usage errors exit 2 and say what is wrong.
     r = c.decode("-p", "no_such_protocol", CAPTURE)

@@ -115,6 +115,7 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(customary_port("watch") == 5093);
   CHECK(customary_port("gosafe") == 5078);
   CHECK(customary_port("t800x") == 5094);
+  CHECK(customary_port("jt808") == 5015);
   CHECK(customary_port("no-such-family") == 0);
   GatewayConfig tcp_only;
   add_default_listeners(tcp_only, {"minifinder2"});

@@ -151,11 +151,17 @@ struct Site {
   const RunInput& in;
 };
 
+// `offset` is in the current view's bytes; sc.origin says where they came from.
 [[gnu::cold]] Error make_error(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
   Error e;
   e.trap = kind;
   e.reason = capped(std::move(reason));
-  e.offset = at.in.offset + offset;
+  const ViewOrigin& o = at.sc.origin;
+  e.offset = o.in_frame ? o.base + offset : o.base;
+  if (o.name != ViewOrigin::kNoName) {
+    e.value = at.in.module->strings[o.name];
+    e.value_offset = static_cast<uint32_t>(offset);
+  }
   locate(*at.in.module, *at.in.function, pc, e);
   return e;
 }
@@ -210,12 +216,22 @@ void locate(const bc::Module& module, const bc::Function& function, uint32_t pc,
                                    [](uint32_t p, const bc::LineEntry& e) { return p < e.pc; });
   if (it == lines.begin()) return;
   const bc::LineEntry& e = *(it - 1);
+  // The verifier saw every file and site index in range, and every parent earlier.
+  const auto file = [&](uint32_t k) { return k == 0 ? std::string() : module.strings[module.files[k - 1]]; };
   error.line = e.line;
   error.col = e.col;
+  error.file = file(e.file);
   error.what = module.strings[e.what];
+  error.via.clear();
+  for (uint32_t site = e.site; site != 0;) {
+    const bc::CallSite& c = function.sites[site - 1];
+    error.via.push_back({file(c.file), c.line, c.col});
+    site = c.parent;
+  }
 }
 
 void commit(Scratch& sc, SessionData& session) {
+  session.slot_bytes = sc.slot_bytes;
   for (uint32_t slot : sc.dirty_list) {
     std::swap(session.slots[slot], sc.pending[slot]);
     sc.dirty[slot] = 0;
@@ -247,6 +263,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   sc.group_count = 0;
   for (uint32_t slot : sc.dirty_list) sc.dirty[slot] = 0;
   sc.dirty_list.clear();
+  sc.slot_bytes = session.slot_bytes;
   if (sc.pending.size() < m.session.size()) {
     sc.pending.resize(m.session.size());
     sc.dirty.resize(m.session.size());
@@ -263,11 +280,15 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     trap(site, Trap::Limit, 0, 0, "frame longer than 4 GiB");
     return false;
   }
-  const uint8_t* const data = in.frame.data();
-  uint32_t vb = 0;  // the current view: [vb, ve), cursor vc, all frame offsets
+  // The current view: the bytes `data`, the window [vb, ve) and the cursor vc in offsets of
+  // `data`. Only view.bytes and view.pop change `data`, so a read costs what it did when every
+  // view was a window of the frame.
+  const uint8_t* data = in.frame.data();
+  uint32_t vb = 0;
   uint32_t ve = static_cast<uint32_t>(in.frame.size());
   uint32_t vc = 0;
   uint32_t depth = 0;  // saved parent views in sc.views
+  sc.origin = ViewOrigin{in.offset, ViewOrigin::kNoName, true};
   uint64_t fuel = in.fuel;
   uint64_t want = 0;  // what the step that ran out of fuel needed
 
@@ -347,6 +368,15 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   if (f == nullptr) [[unlikely]]                                                                    \
     TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxParamsPerMessage) + " parameters in a message"); \
   f->s = {}
+  // Keeps the session's str and bytes slots within max_session_bytes when `slot` becomes n bytes.
+#define SLOT_BYTES(slot, n)                                                                        \
+  {                                                                                                \
+    const size_t bytes = sc.slot_bytes - slot_value(sc, session, slot).s.size() + (n);            \
+    if (bytes > in.max_session_bytes) [[unlikely]]                                                 \
+      TRAP(Trap::Limit, "session values would take " + std::to_string(bytes) + " bytes, over max_session_bytes (" + \
+                            std::to_string(in.max_session_bytes) + ")");                           \
+    sc.slot_bytes = bytes;                                                                         \
+  }
 #define WRITE(n)                                                                                   \
   if (!sc.out_open) [[unlikely]]                                                                    \
     TRAP(Trap::Rejected, "bytes written outside an output");                                      \
@@ -619,16 +649,36 @@ dispatch:
     NEED(n);
     if (depth == bc::kMaxViewDepth) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
-    sc.views[depth++] = {vb, ve, vc};
+    // The parent's cursor is saved past the sub-view: that is where view.pop leaves it.
+    sc.views[depth++] = {data, vb, ve, vc + static_cast<uint32_t>(n), sc.origin};
     vb = vc;
     ve = vc + static_cast<uint32_t>(n);
+  } END
+  OP(ViewBytes) {
+    if (depth == bc::kMaxViewDepth) [[unlikely]]
+      TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
+    sc.views[depth++] = {data, vb, ve, vc, sc.origin};
+    const uint8_t* const p = R(1).s.p;
+    const uint8_t* const frame = in.frame.data();
+    ViewOrigin o{sc.origin.in_frame ? sc.origin.base + vc : sc.origin.base, ip[2], false};
+    if (R(1).s.n > 0 && p >= frame && p + R(1).s.n <= frame + in.frame.size()) {
+      o.base = in.offset + static_cast<uint64_t>(p - frame);  // a zero-copy slice of the frame
+      o.in_frame = true;
+    }
+    sc.origin = o;
+    data = p;
+    vb = 0;
+    ve = R(1).s.n;
+    vc = 0;
   } END
   OP(ViewPop) {
     if (depth == 0) [[unlikely]] TRAP(Trap::Limit, "view.pop without a sub-view");
     const View& parent = sc.views[--depth];
-    vc = ve;
+    data = parent.data;
     vb = parent.begin;
     ve = parent.end;
+    vc = parent.cursor;
+    sc.origin = parent.origin;
   } END
 
   // ---- strings and bytes
@@ -682,6 +732,49 @@ dispatch:
     const uint64_t v = R(2).u;
     for (int k = 0; k < 16; ++k) buf[k] = kHex[(v >> (60 - 4 * k)) & 15];
     ARENA(R(1), buf, sizeof buf);
+  } END
+  OP(HexW) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    char buf[64];
+    uint64_t v = R(2).u;
+    size_t n = 0;
+    do {
+      buf[63 - n++] = kHex[v & 15];
+      v >>= 4;
+    } while (v != 0);
+    while (n < static_cast<size_t>(w)) buf[63 - n++] = '0';
+    ARENA(R(1), buf + 64 - n, n);
+  } END
+  OP(DecW) {
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    const int64_t x = R(2).i;
+    char digits[24];
+    const auto res = std::to_chars(digits, digits + sizeof digits, x);
+    const std::string_view d(digits, static_cast<size_t>(res.ptr - digits));
+    const size_t sign = x < 0 ? 1 : 0;
+    char buf[88];
+    size_t n = 0;
+    if (sign) buf[n++] = '-';
+    for (size_t k = d.size(); k < static_cast<size_t>(w); ++k) buf[n++] = '0';
+    d.substr(sign).copy(buf + n, d.size() - sign);
+    ARENA(R(1), buf, n + d.size() - sign);
+  } END
+  OP(PackBe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * (n - 1 - k)));
+    ARENA(R(1), buf, n);
+  } END
+  OP(PackLe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * k));
+    ARENA(R(1), buf, n);
   } END
   OP(YToS) copy_view(R(1), R(2)); END
   OP(SToY) copy_view(R(1), R(2)); END
@@ -766,6 +859,33 @@ dispatch:
     }
     if (!ok) [[unlikely]] TRAP(Trap::BadValue, "not a hex number: " + quote(t));
     R(1).u = v;
+  } END
+  OP(Unescape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));  // the verifier saw it declared
+    const Value v = R(2);
+    CHARGE(v.s.n);
+    if (v.s.n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = sc.arena.alloc(v.s.n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      R(1).s = {p, static_cast<uint32_t>(table.unescape({v.s.p, v.s.n}, p))};
+    }
+  } END
+  OP(Escape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));
+    const Value v = R(2);
+    CHARGE(v.s.n);  // sizing walks the bytes once, writing them once more
+    const size_t n = table.escaped_size({v.s.p, v.s.n});
+    CHARGE(n);
+    if (n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = n > bc::kMaxFrameMemory ? nullptr : sc.arena.alloc(n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      table.escape({v.s.p, v.s.n}, p);
+      R(1).s = {p, static_cast<uint32_t>(n)};
+    }
   } END
   OP(ReMatch) {
     if (in.patterns != nullptr) CHARGE(in.patterns->cost(ip[3], R(2).s.n));
@@ -852,10 +972,25 @@ dispatch:
   OP(SSetS) {
     CHARGE(R(2).s.n);
     if (!sc.arena.account(R(2).s.n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    SLOT_BYTES(ip[1], R(2).s.n);
     mark_dirty(sc, ip[1]);
     sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
     if (ip[1] == 0) sc.ident_fresh = false;
   } END
+  OP(SGetY) {
+    // A copy, as for str: the register must outlive any later sset of the slot.
+    const std::string& s = slot_value(sc, session, ip[2]).s;
+    CHARGE(s.size());
+    ARENA(R(1), s.data(), s.size());
+  } END
+  OP(SSetY) {
+    CHARGE(R(2).s.n);
+    if (!sc.arena.account(R(2).s.n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    SLOT_BYTES(ip[1], R(2).s.n);
+    mark_dirty(sc, ip[1]);
+    sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
+  } END
+  OP(Now) R(1).f = in.now; END
   OP(OptI) {
     const uint32_t o = ip[2];
     R(1).i = o < session.options.size() && session.options[o].set ? session.options[o].i : m.options[o].int_default;
@@ -920,10 +1055,9 @@ dispatch:
 #endif
 
 done:
-  while (depth > 0) {  // close sub-views left open, as view.pop would
-    vc = ve;
-    vb = sc.views[--depth].begin;
-    ve = sc.views[depth].end;
+  if (depth > 0) {  // close sub-views left open, as view.pops would
+    vc = sc.views[0].cursor;
+    sc.origin = sc.views[0].origin;
   }
   MESSAGE_FITS();
   if (sc.builder.is_open()) sc.builder.end();
@@ -957,6 +1091,7 @@ trapped:
 #undef VAR_READ
 #undef FIELD
 #undef WRITE
+#undef SLOT_BYTES
 #undef WRITE_INT
 #undef DISPATCH
 #undef OP

@@ -40,7 +40,7 @@ class Verifier {
   Verifier(const bc::Module& m, std::string& error) : m_(m), error_(error) {}
 
   bool run() {
-    if (!header() || !session() || !options()) return false;
+    if (!header() || !session() || !options() || !files() || !delimited()) return false;
     if (m_.functions.size() > bc::kMaxFunctions)
       return fail("module has " + std::to_string(m_.functions.size()) + " functions, the limit is " +
                   std::to_string(bc::kMaxFunctions));
@@ -97,8 +97,8 @@ class Verifier {
       if (!string_index(s.name)) return fail(where + ": name is not a valid string index");
       if (i == 0 && (m_.strings[s.name] != "ident" || s.cls != RegClass::Str))
         return fail("session slot 0 must be \"ident\" of class str");
-      if (s.cls != RegClass::Int && s.cls != RegClass::Str)
-        return fail(where + " (" + shown(s.name) + "): class must be int or str");
+      if (s.cls != RegClass::Int && s.cls != RegClass::Str && s.cls != RegClass::Bytes)
+        return fail(where + " (" + shown(s.name) + "): class must be int, str or bytes");
       if (!names.insert(m_.strings[s.name]).second)
         return fail(where + ": \"" + shown(s.name) + "\" declared twice");
     }
@@ -117,6 +117,25 @@ class Verifier {
         return fail(where + " (" + shown(o.name) + "): default is not a valid string index");
       if (!names.insert(m_.strings[o.name]).second)
         return fail(where + ": \"" + shown(o.name) + "\" declared twice");
+    }
+    return true;
+  }
+
+  bool files() {
+    for (size_t i = 0; i < m_.files.size(); ++i)
+      if (!string_index(m_.files[i]))
+        return fail("file " + std::to_string(i + 1) + ": name is not a valid string index");
+    return true;
+  }
+
+  bool delimited() {
+    for (size_t i = 0; i < m_.delimited.size(); ++i) {
+      const bc::Delimited& d = m_.delimited[i];
+      const std::string where = "delimited declaration " + std::to_string(d.delimiter);
+      if (i > 0 && d.delimiter <= m_.delimited[i - 1].delimiter)
+        return fail(where + " does not follow " + std::to_string(m_.delimited[i - 1].delimiter) +
+                    " (delimiters ascend, each once)");
+      if (const std::string why = bc::delimited_problem(d); !why.empty()) return fail(where + ": " + why);
     }
     return true;
   }
@@ -201,6 +220,11 @@ class Verifier {
           case 'C':
             if (v >= bc::kCrcCount) return fail(pool(operand(), "CRC algorithm", v, bc::kCrcCount));
             break;
+          case 'E':
+            if (v > 255 || m_.find_delimited(static_cast<uint8_t>(v)) == nullptr)
+              return fail(operand() + " is delimiter " + std::to_string(v) +
+                          ", which no .delimited declares");
+            break;
           case 'L':
             if (const std::string e = bad_target(f, starts, v); !e.empty()) return fail(operand() + e);
             break;
@@ -263,6 +287,16 @@ class Verifier {
       if (l > 0 && e.pc < f.lines[l - 1].pc)
         return fail(where + ": pc " + std::to_string(e.pc) + " goes backwards");
       if (!string_index(e.what)) return fail(where + ": text is not a valid string index");
+      if (e.file > m_.files.size()) return fail(pool(where + ": file", "file", e.file, m_.files.size()));
+      if (e.site > f.sites.size()) return fail(pool(where + ": site", "call site", e.site, f.sites.size()));
+    }
+    for (size_t k = 0; k < f.sites.size(); ++k) {
+      const bc::CallSite& c = f.sites[k];
+      const std::string where = name + ": call site " + std::to_string(k + 1);
+      if (c.file > m_.files.size()) return fail(pool(where + ": file", "file", c.file, m_.files.size()));
+      // A parent is an earlier site, so following parents always ends.
+      if (c.parent > k)
+        return fail(where + ": parent " + std::to_string(c.parent) + " is not an earlier site");
     }
     return true;
   }
