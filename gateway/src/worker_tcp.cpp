@@ -95,7 +95,7 @@ void Worker::read_tcp(Endpoint& ep) {
       received_ms_ = unix_millis();
       received_ns_ = decode_start_ns_ = now_ns();
       current_ = &ep;
-      ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
+      ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_, received_ms_ / 1000.0);
       track_partial(ep);
       if (static_cast<size_t>(n) < kReadChunk) return;
     } else if (n == 0) {

@@ -61,7 +61,7 @@ void Worker::read_udp(Listener& listener) {
     received_ms_ = unix_millis();
     received_ns_ = decode_start_ns_ = now_ns();
     current_ = ep;
-    ep->session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
+    ep->session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_, received_ms_ / 1000.0);
     heard_udp(*ep);
   }
 }
