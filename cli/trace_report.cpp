@@ -41,12 +41,13 @@ std::string text_value(const TraceValue& v) {
   };
   switch (v.field.type) {
     case ValueType::Str: {
-      std::string quoted = "\"";
-      for (char c : printable(v.text)) {
+      // Quotes and backslashes escaped first, so that printable()'s \xNN stays one escape.
+      std::string quoted;
+      for (char c : v.text) {
         if (c == '"' || c == '\\') quoted += '\\';
         quoted += c;
       }
-      return quoted + (v.cut ? "\"..." : "\"");
+      return "\"" + printable(quoted) + (v.cut ? "\"..." : "\"");
     }
     case ValueType::Bytes:
       return hex(v.text) + (v.cut ? "..." : "");
