@@ -32,7 +32,7 @@ struct DecodeArgs {
   std::string ident;
   std::string filter;
   bool no_server_fields = false;
-  std::string trace;  // "" off; "text" or "json" (a bare --trace gives "true")
+  std::string trace;  // "" off, "text" (a bare --trace) or "json"
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -227,7 +227,13 @@ void add_decode_command(CLI::App& app, int& status) {
                 "text (--trace alone) is for a terminal, json one object per field for tools. Traced\n"
                 "frames always run in the interpreter")
       ->type_name("[=text|json]")
-      ->check(CLI::IsMember({"true", "text", "json"}))
+      // A flag, so that `--trace FILE` leaves the file alone; alone it gives "true".
+      ->transform(CLI::Validator(
+          [](std::string& format) -> std::string {
+            if (format == "true") format = "text";
+            return format == "text" || format == "json" ? "" : format + " is neither text nor json";
+          },
+          ""))
       ->excludes(output);
   cmd->add_option("--port", args->port,
                   "pcap: the port the protocol's server listens on (default: its customary port); in a\n"

@@ -192,6 +192,9 @@ def check_known_rows(pvm):
     check("teltonika: the codec line",
           re.search(r"^  +25  08 +teltonika\.pvm:\d+:5 +  u8 ==> \$codec = 8$", text, re.M), text[:2000])
 
+    before = run([pvm, "decode", "-p", "teltonika", "--trace", "examples/captures/teltonika.hex"]).stdout
+    check("--trace before the input leaves the input alone", before == text, before[:300])
+
     # The tutorial's protocol over a message whose checksum is wrong: the fields read, then why.
     bad = "b562270309000100 00003a7f12c405c8 6d\n"
     args = [pvm, "decode", "-p", "examples/tutorial/ubx.pvm", "-"]
@@ -217,6 +220,34 @@ def check_known_rows(pvm):
     check("--trace excludes --output", r.returncode == 2 and "excludes" in r.stderr, r.stderr)
 
 
+def check_tutorial(pvm, work):
+    """docs/tutorial.md's trace of a draft that forgot a skip is what --trace prints for that draft."""
+    with open(os.path.join(ROOT, "docs", "tutorial.md"), encoding="utf-8") as f:
+        doc = f.read()
+    with open(os.path.join(ROOT, "examples", "tutorial", "ubx.pvm"), encoding="utf-8") as f:
+        source = f.read().splitlines(keepends=True)
+    draft = [l for l in source if not re.match(r"\s*skip 1\s+// flags2", l)]
+    check("tutorial: the draft drops one line", len(draft) == len(source) - 1)
+    draft_path = os.path.join(work, "ubx.pvm")
+    with open(draft_path, "w", encoding="utf-8") as f:
+        f.writelines(draft)
+    for flag, fence in (("--trace", "$ build/cli/pvm decode -p ubx.pvm examples/tutorial/ubx.hex --trace\n"),
+                        ("--trace=json", "```\n{")):
+        start = doc.find(fence)
+        check(f"tutorial: the {flag} excerpt", start >= 0)
+        if start < 0:
+            continue
+        # The excerpt's lines, the command and the "..." of lines left out aside.
+        first = start + len(fence) - (flag == "--trace=json")
+        shown = [l for l in doc[first:doc.find("```", first)].splitlines() if l.strip() != "..."]
+        actual = run([pvm, "decode", "-p", draft_path, "examples/tutorial/ubx.hex", flag]).stdout.splitlines()
+        at = 0
+        for line in shown:
+            while at < len(actual) and actual[at] != line:
+                at += 1
+            check(f"tutorial: {flag} prints {line!r}", at < len(actual))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pvm", required=True)
@@ -238,6 +269,8 @@ def main():
     check("escaped JT/T 808 fields compared", totals["escaped"] > 0, totals["escaped"])
     check("rejected frames traced", totals["rejected"] > 10, totals["rejected"])
     check_known_rows(pvm)
+    with tempfile.TemporaryDirectory(prefix="pvm-trace-") as work:
+        check_tutorial(pvm, work)
     if FAILURES:
         print(f"{len(FAILURES)} failures")
         return 1
