@@ -9,8 +9,8 @@
 // This file is compiled twice: as itself for every frame (run), and by interpreter_traced.cpp
 // with PVM_TRACED_INTERPRETER for traced frames (run_traced, Session::set_trace), whose handlers
 // report to the tracer after each instruction traced() names. The hook is one `if constexpr` in
-// END, so the untraced build has no trace of it, and its own translation unit keeps the
-// compiler's inlining choices for it as they were (measured with callgrind: docs/performance.md).
+// END, so the untraced build has no trace of it (the same instructions as without the hook, up
+// to the choice of registers).
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -24,7 +24,7 @@
 
 #include "runtime.h"
 #include "text_values.h"
-#include "trace.h"
+#include "trace_step.h"
 #include "work.h"
 
 #ifndef PVM_TRACED_INTERPRETER
@@ -428,7 +428,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     [[maybe_unused]] const uint32_t traced_from = vc;
 #define END                                                                           \
   if constexpr (kTrace && traced(kOp))                                                \
-    sc.tracer->step(TraceStep{kOp, ip, PC, r, data, traced_from, vc, depth, sc.origin}); \
+    trace_step(*sc.tracer, TraceStep{kOp, ip, PC, r, data, traced_from, vc, depth, sc.origin}); \
   ip += kLen;                                                                         \
   DISPATCH();                                                                         \
   }

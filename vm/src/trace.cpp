@@ -52,6 +52,10 @@ bool same_statement(const bc::LineEntry& a, const bc::LineEntry& b) {
 
 }  // namespace
 
+void trace_step(Tracer& tracer, const TraceStep& step) {
+  tracer.step(step);
+}
+
 bool trace_run(const RunInput& in, Scratch& sc, RunOutput& out) {
   Tracer& tracer = *in.session->tracer;
   tracer.begin(in);
