@@ -16,18 +16,51 @@ namespace pvm::baseline {
 // ",\"name\":" for every field but the first ("ident").
 #define KEY(name) ",\"" name "\":"
 
-// A double as the VM writes it: the shortest text that reads back the same, and ".0" after an
-// integral value so that it stays a float. This is the one place to change when the VM's number
-// format changes; the benchmarks and tests compare whole outputs and stop on a difference.
+// A double as the VM writes it, which is how JavaScript writes numbers: the shortest digits that
+// read back the same, without an exponent from 1e-6 up to 1e21, both zeros as "0". This is the
+// one place to change when the VM's number format changes; the benchmarks and tests compare whole
+// outputs and stop on a difference.
 inline char* format_double(char* p, double v) {
-  char* end = std::to_chars(p, p + 32, v).ptr;
-  bool integral = true;
-  for (const char* c = p; c < end; ++c) integral = integral && *c != '.' && *c != 'e';
-  if (integral) {
-    *end++ = '.';
-    *end++ = '0';
+  if (v == 0) {
+    *p++ = '0';
+    return p;
   }
-  return end;
+  if (std::fabs(v) < 0x1p53 && v == std::trunc(v))
+    return std::to_chars(p, p + 24, static_cast<int64_t>(v)).ptr;
+  if (v < 0) {
+    *p++ = '-';
+    v = -v;
+  }
+  char sci[32];  // "d.ddde-07"
+  const char* const sci_end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+  const char* e = static_cast<const char*>(std::memchr(sci, 'e', static_cast<size_t>(sci_end - sci)));
+  char digits[20];
+  int k = 0;
+  for (const char* c = sci; c < e; ++c)
+    if (*c != '.') digits[k++] = *c;
+  int exp10 = 0;
+  std::from_chars(e + (e[1] == '+' ? 2 : 1), sci_end, exp10);
+  const int point = exp10 + 1;  // digits before the decimal point
+  if (point > 21 || point < -5) {
+    *p++ = digits[0];
+    if (k > 1) *p++ = '.';
+    for (int i = 1; i < k; ++i) *p++ = digits[i];
+    *p++ = 'e';
+    *p++ = exp10 < 0 ? '-' : '+';
+    return std::to_chars(p, p + 4, exp10 < 0 ? -exp10 : exp10).ptr;
+  }
+  if (point <= 0) {
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = point; i < 0; ++i) *p++ = '0';
+    for (int i = 0; i < k; ++i) *p++ = digits[i];
+    return p;
+  }
+  for (int i = 0; i < point || i < k; ++i) {
+    if (i == point) *p++ = '.';
+    *p++ = i < k ? digits[i] : '0';
+  }
+  return p;
 }
 
 class JsonOut {

@@ -123,17 +123,66 @@ void put_number(Sink& out, T v) {
   out.commit(std::to_chars(p, p + Sink::kRoom, v).ptr);
 }
 
+// A finite double as JavaScript's Number.prototype.toString writes it: the fewest digits that
+// read back to the same double, without an exponent from 1e-6 up to but not including 1e21
+// (0.000001, 123456789012345680000; but 9.9e-7 and 1e+21), and "0" for both zeros.
+// JSON readers in every language read that text back to the same double.
+char* format_float(char* p, double v) {
+  if (v == 0) {
+    *p++ = '0';
+    return p;
+  }
+  // Integral values below 2^53 are exactly their integer text, and no digit string with fewer
+  // significant digits lies within half a unit of them; to_chars on the integer is much faster.
+  if (std::fabs(v) < 0x1p53 && v == std::trunc(v))
+    return std::to_chars(p, p + 24, static_cast<int64_t>(v)).ptr;
+  if (v < 0) {
+    *p++ = '-';
+    v = -v;
+  }
+  // The shortest digits, as "d.ddde-07"; then placed as JavaScript places them.
+  char sci[32];
+  char* const sci_end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+  char digits[20];
+  int k = 0;
+  const char* c = sci;
+  for (; *c != 'e'; ++c)
+    if (*c != '.') digits[k++] = *c;
+  int exponent = 0;
+  std::from_chars(c + (c[1] == '+' ? 2 : 1), sci_end, exponent);
+  const int n = exponent + 1;  // the decimal point sits after n digits
+  if (k <= n && n <= 21) {
+    std::memcpy(p, digits, k);
+    std::memset(p + k, '0', n - k);
+    return p + n;
+  }
+  if (0 < n && n <= 21) {
+    std::memcpy(p, digits, n);
+    p[n] = '.';
+    std::memcpy(p + n + 1, digits + n, k - n);
+    return p + k + 1;
+  }
+  if (-6 < n && n <= 0) {
+    p[0] = '0';
+    p[1] = '.';
+    std::memset(p + 2, '0', -n);
+    std::memcpy(p + 2 - n, digits, k);
+    return p + 2 - n + k;
+  }
+  *p++ = digits[0];
+  if (k > 1) {
+    *p++ = '.';
+    std::memcpy(p, digits + 1, k - 1);
+    p += k - 1;
+  }
+  *p++ = 'e';
+  *p++ = exponent < 0 ? '-' : '+';
+  return std::to_chars(p, p + 4, exponent < 0 ? -exponent : exponent).ptr;
+}
+
 void put_float(Sink& out, double v) {
   char* p = out.room();
-  char* end = std::to_chars(p, p + Sink::kRoom - 2, v).ptr;
-  // A float stays a float for readers that type numbers by their text.
-  bool integral = true;
-  for (const char* c = p; c < end; ++c) integral = integral && *c != '.' && *c != 'e';
-  if (integral) {
-    *end++ = '.';
-    *end++ = '0';
-  }
-  out.commit(end);
+  out.commit(format_float(p, v));
 }
 
 void put_hex(Sink& out, std::string_view bytes) {

@@ -143,8 +143,10 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
-// Appends one message as a JSON object on one line (no newline). Floats always carry a
-// fraction or exponent (24.079, 1560161086.0); Bytes fields are written as lowercase hex.
+// Appends one message as a JSON object on one line (no newline). Floats are written as
+// JavaScript writes numbers: the shortest text that reads back to the same double, without an
+// exponent from 1e-6 up to 1e21 (24.079, 1560161086, 0.000001, 1e-7, 1e+21), -0 as 0. Bytes
+// fields are written as lowercase hex.
 void append_json(std::string& out, const Message& message);
 // Appends `text` as a JSON string, quotes included, escaped as append_json escapes values.
 void append_json_string(std::string& out, std::string_view text);
