@@ -575,6 +575,63 @@ Loop:
     ret)") == R"({"a":"x","b":1})");
   }
 
+  TEST_CASE("a constant name and the same name made at run time are one parameter") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    ldk i1, 2
+    set.i "io.5", i0
+    lds s0, "io."
+    ldk i2, 5
+    itos s1, i2
+    cat.s s2, s0, s1
+    setd.i s2, i1
+    lds s3, "b"
+    setd.i s3, i0
+    set.i "b", i1
+    ret)") == R"({"io.5":2,"b":2})");
+  }
+
+  TEST_CASE("constant names are escaped in JSON as names made at run time are") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    set.i "a\"b\n", i0
+    set.i "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", i0
+    set.i "caf\xc3\xa9 \xff", i0
+    lds s0, "a\"b\n"
+    ldk i1, 2
+    setd.i s0, i1
+    ret)") == "{\"a\\\"b\\u000a\":2,\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\":1,\"caf\xc3\xa9 \\u00ff\":1}");
+  }
+
+  TEST_CASE("constant names carry their JSON key; names made at run time do not") {
+    auto program = vmtest::load(vmtest::packet_module(R"(
+    msg.new
+    ldk i0, 1
+    set.i "position.speed", i0
+    lds s0, "custom.x"
+    setd.i s0, i0
+    set.i "a\"b", i0
+    ret)"));
+    pvm::Session session(program, {});
+    int frames = 0;
+    session.feed_frame({}, [&](const pvm::FrameResult& r) {
+      ++frames;
+      REQUIRE(r.messages.size() == 1);
+      const pvm::Message& m = r.messages[0];
+      auto key = [](const pvm::Field* f) { return std::string_view(f->name.data() - 1, f->name.size() + 3); };
+      REQUIRE(m.find("position.speed") != nullptr);
+      CHECK(m.find("position.speed")->name_quoted);
+      CHECK(key(m.find("position.speed")) == "\"position.speed\":");
+      REQUIRE(m.find("protocol.id") != nullptr);
+      CHECK(key(m.find("protocol.id")) == "\"protocol.id\":");
+      CHECK_FALSE(m.find("custom.x")->name_quoted);
+      CHECK_FALSE(m.find("a\"b")->name_quoted);
+    });
+    CHECK(frames == 1);
+  }
+
   TEST_CASE("set.f with NaN or infinity sets nothing") {
     CHECK(run(R"(
     msg.new

@@ -210,8 +210,12 @@ void append_json(std::string& result, const Message& message) {
     if (f.type == ValueType::Float && !std::isfinite(f.f)) continue;
     if (!first) out.put(',');
     first = false;
-    put_escaped(out, f.name);
-    out.put(':');
+    if (f.name_quoted) {
+      out.put(f.name.data() - 1, f.name.size() + 3);
+    } else {
+      put_escaped(out, f.name);
+      out.put(':');
+    }
     switch (f.type) {
       case ValueType::Int:
         put_number(out, f.i);

@@ -9,7 +9,10 @@
 
 namespace pvm {
 
-Program::Program(bc::Module m) : module_(std::move(m)), patterns_(std::make_unique<detail::Patterns>()) {}
+Program::Program(bc::Module m)
+    : module_(std::move(m)),
+      patterns_(std::make_unique<detail::Patterns>()),
+      names_(std::make_unique<detail::ParamNames>(module_)) {}
 Program::~Program() = default;
 
 std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error) {
@@ -114,6 +117,7 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   detail::RunInput in;
   in.module = &module_;
   in.patterns = patterns_.get();
+  in.names = names_.get();
   in.function = &fn;
   in.session = &session;
   in.args = regs;

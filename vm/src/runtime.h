@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "message_builder.h"
+#include "param_names.h"
 #include "patterns.h"
 #include "pvm/bytecode/module.h"
 #include "pvm/vm.h"
@@ -86,6 +87,7 @@ struct Scratch {
 struct RunInput {
   const bc::Module* module = nullptr;
   const Patterns* patterns = nullptr;  // every re.match pattern of the module, compiled
+  const ParamNames* names = nullptr;   // every string of the module as a parameter name
   const bc::Function* function = nullptr;
   std::span<const uint8_t> frame;
   uint64_t offset = 0;  // stream offset of frame[0]

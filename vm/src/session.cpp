@@ -39,6 +39,7 @@ struct Session::State {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
+    in.names = program->names();
     in.function = &module().functions[function];
     in.frame = frame;
     in.offset = offset;

@@ -16,8 +16,9 @@
 namespace pvm {
 
 namespace detail {
-struct Patterns;  // the module's regular expressions, compiled once when it loads
-}
+struct Patterns;    // the module's regular expressions, compiled once when it loads
+class ParamNames;  // the module's strings as parameter names: hashes and JSON keys
+}  // namespace detail
 
 enum class Transport : uint8_t { Tcp, Udp };
 
@@ -28,6 +29,9 @@ enum class ValueType : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
 struct Field {
   std::string_view name;
   ValueType type = ValueType::Int;
+  // Set by the VM for names that are constants of the module: `name` is stored between '"' and
+  // '":' and needs no escaping, so append_json copies the key whole. Hosts leave it false.
+  bool name_quoted = false;
   union {
     int64_t i;
     uint64_t u;
@@ -105,10 +109,12 @@ class Program {
   explicit Program(bc::Module m);
   ~Program();
   const detail::Patterns* patterns() const { return patterns_.get(); }
+  const detail::ParamNames* names() const { return names_.get(); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
+  std::unique_ptr<detail::ParamNames> names_;
 };
 
 class Session {
