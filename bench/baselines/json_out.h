@@ -4,17 +4,54 @@
 // device chose (text) are escaped as the VM escapes them.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pvm::baseline {
 
 // ",\"name\":" for every field but the first ("ident").
 #define KEY(name) ",\"" name "\":"
+
+// The common case of format_double: a = M / 10^K with M below 10^15 (a decimal of at most 15
+// significant digits, 1e-6 <= a < 1e15), found by one multiplication and confirmed by one
+// correctly rounded division; no other decimal that short reads back as a, so M without its
+// trailing zeros is the shortest text. Null when a needs more digits.
+inline char* format_short_decimal(char* p, double a) {
+  static constexpr double kPow10[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,
+                                      1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  static constexpr double kScale[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
+                                      1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
+  if (!(a >= 1e-6 && a < 1e15)) return nullptr;
+  int e10 = std::max(-6, ((static_cast<int>(std::bit_cast<uint64_t>(a) >> 52) - 1023) * 78913) >> 18);
+  if (a >= kPow10[e10 + 7]) ++e10;
+  int k = 14 - e10;
+  int64_t m = static_cast<int64_t>(a * kScale[k] + 0.5);
+  if (m >= 1'000'000'000'000'000 || static_cast<double>(m) / kScale[k] != a) return nullptr;
+  for (const auto& [step, zeros] : {std::pair{int64_t{100'000'000}, 8}, {10'000, 4}, {100, 2}, {10, 1}})
+    if (m % step == 0) {  // trailing zeros off, 8, 4, 2 and 1 at a time
+      m /= step;
+      k -= zeros;
+    }
+  char digits[16];
+  const int n = static_cast<int>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
+  if (n <= k) {
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = n; i < k; ++i) *p++ = '0';
+  }
+  for (int i = 0; i < n; ++i) {
+    if (i == n - k && n > k) *p++ = '.';
+    *p++ = digits[i];
+  }
+  return p;
+}
 
 // A double as the VM writes it, which is how JavaScript writes numbers: the shortest digits that
 // read back the same, without an exponent from 1e-6 up to 1e21, both zeros as "0". This is the
@@ -31,6 +68,7 @@ inline char* format_double(char* p, double v) {
     *p++ = '-';
     v = -v;
   }
+  if (char* end = format_short_decimal(p, v)) return end;
   char sci[32];  // "d.ddde-07"
   const char* const sci_end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
   const char* e = static_cast<const char*>(std::memchr(sci, 'e', static_cast<size_t>(sci_end - sci)));

@@ -88,6 +88,21 @@ TEST_SUITE("vm json") {
     CHECK(json({float_field(4503599627370495.5)}) == R"({"v":4503599627370495.5})");
   }
 
+  TEST_CASE("floats: decimals of up to 15 digits and those that need 16 or 17") {
+    CHECK(json({float_field(54.6671924)}) == R"({"v":54.6671924})");
+    CHECK(json({float_field(13.506)}) == R"({"v":13.506})");
+    CHECK(json({float_field(1.005)}) == R"({"v":1.005})");
+    CHECK(json({float_field(0.5)}) == R"({"v":0.5})");
+    CHECK(json({float_field(0.12345678)}) == R"({"v":0.12345678})");
+    CHECK(json({float_field(0.000001234567890123)}) == R"({"v":0.000001234567890123})");
+    CHECK(json({float_field(0.0000012345678901234567)}) == R"({"v":0.0000012345678901234567})");
+    CHECK(json({float_field(99999999999999.98)}) == R"({"v":99999999999999.98})");
+    CHECK(json({float_field(123456789012345.6)}) == R"({"v":123456789012345.6})");
+    CHECK(json({float_field(999999999999999.5)}) == R"({"v":999999999999999.5})");
+    CHECK(json({float_field(999999999999999.9)}) == R"({"v":999999999999999.9})");
+    CHECK(json({float_field(-4.35)}) == R"({"v":-4.35})");
+  }
+
   TEST_CASE("floats: the text reads back to the same double") {
     const double values[] = {0.1,
                              1.0 / 3,
@@ -139,6 +154,22 @@ TEST_SUITE("vm json") {
     CHECK(str_json("a\"b\\c") == R"({"s":"a\"b\\c"})");
     CHECK(str_json(std::string_view("\n\t\x01\x1f\x00", 5)) == R"({"s":"\u000a\u0009\u0001\u001f\u0000"})");
     CHECK(str_json("\x7f/") == "{\"s\":\"\x7f/\"}");
+  }
+
+  TEST_CASE("strings: a character to escape at any position of a long text") {
+    for (const std::string_view special : {"\"", "\\", "\x1f", "\x7f", "\xC3\xA9", "\xFF"}) {
+      const std::string_view escaped = special == "\""     ? "\\\""
+                                       : special == "\\"   ? "\\\\"
+                                       : special == "\x1f" ? "\\u001f"
+                                       : special == "\xFF" ? "\\u00ff"
+                                                           : special;
+      for (size_t at = 0; at <= 40; ++at) {
+        const std::string before(at, 'a');
+        const std::string after(40 - at, 'z');
+        CHECK(str_json(before + std::string(special) + after) ==
+              "{\"s\":\"" + before + std::string(escaped) + after + "\"}");
+      }
+    }
   }
 
   TEST_CASE("strings: valid UTF-8 passes, other high bytes are escaped one by one") {
