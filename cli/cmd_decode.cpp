@@ -63,7 +63,7 @@ bool read_pcap(const DecodeArgs& args, const std::string& path, const std::share
     s.origin = ChunkOrigin::Packet;
     s.origins = std::move(flow.packets);
     s.peer = std::move(flow.peer);
-    s.times_ms = std::move(flow.times_ms);
+    s.times = std::move(flow.times);
     for (const CaptureGap& g : flow.gaps) s.gaps.push_back({g.chunk, g.from, g.to});
   }
   for (size_t i = 0; i < flows.size(); ++i) {
@@ -95,7 +95,7 @@ bool read_input(const DecodeArgs& args, const std::string& path,
     std::string text;
     if (!read_file(path, text, error)) return false;
     stream.origin = ChunkOrigin::Line;
-    if (!parse_hex_lines(text, stream.name, 1, stream.chunks, error, &stream.origins)) return false;
+    if (!parse_hex_lines(text, stream.name, 1, stream.chunks, stream.times, error, &stream.origins)) return false;
   } else {
     // Binary input is decoded where it was read: one buffer, no copy.
     std::vector<uint8_t> bytes;
@@ -190,8 +190,10 @@ void add_decode_command(CLI::App& app, int& status) {
       ->capture_default_str();
   cmd->add_option("--format", args->format,
                   "Input format (default by extension: .hex/.txt hex, .pcap/.pcapng pcap, otherwise bin;\n"
-                  "standard input is hex). hex: one chunk per line, '#' comments; bin: raw bytes;\n"
-                  "pcap: every TCP connection and UDP peer in the capture is its own session")
+                  "standard input is hex). hex: one chunk per line, '#' comments, '@ 1700000000.5' sets\n"
+                  "the receive time (`now`) of the chunks after it, else the wall clock; bin: raw bytes;\n"
+                  "pcap: every TCP connection and UDP peer in the capture is its own session, each\n"
+                  "packet received at its capture time")
       ->check(CLI::IsMember({"hex", "bin", "pcap"}));
   cmd->add_flag("--framed", args->framed,
                 "Every chunk is one complete frame: skip the protocol's TCP framing");

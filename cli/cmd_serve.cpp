@@ -30,6 +30,10 @@ struct ServeArgs {
   unsigned workers = 0;
   unsigned idle_timeout = 0;
   unsigned drain_timeout = 0;
+  unsigned frame_timeout = 0;
+  unsigned max_udp_peers = 0;
+  unsigned udp_anonymous_timeout = 0;
+  uint64_t max_buffered_bytes = 0;
   std::string log_level;
   bool no_server_fields = false;
   std::string tls_cert;
@@ -93,6 +97,10 @@ int run_serve(const ServeArgs& args) {
   if (args.workers) config.workers = args.workers;
   if (args.idle_timeout) config.limits.idle_timeout = args.idle_timeout;
   if (args.drain_timeout) config.limits.drain_timeout = args.drain_timeout;
+  if (args.frame_timeout) config.limits.frame_timeout = args.frame_timeout;
+  if (args.max_udp_peers) config.limits.max_udp_peers = args.max_udp_peers;
+  if (args.udp_anonymous_timeout) config.limits.udp_anonymous_timeout = args.udp_anonymous_timeout;
+  if (args.max_buffered_bytes) config.limits.max_buffered_bytes = args.max_buffered_bytes;
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
   if (args.no_server_fields) config.server_fields = false;
   if (!args.tls_cert.empty()) config.tls.cert_file = args.tls_cert;
@@ -179,6 +187,15 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_flag("--no-server-fields", args->no_server_fields,
                 "Leave out server.timestamp (receive time) and peer (device IP:PORT), which every\n"
                 "message carries by default right after ident and protocol.id");
+  cmd->add_option("--frame-timeout", args->frame_timeout,
+                  "Seconds a device has to finish a frame it began (default 30)");
+  cmd->add_option("--max-buffered-bytes", args->max_buffered_bytes,
+                  "Bytes of unfinished frames held for all connections together (default 64 MiB)")
+      ->check(CLI::Range(uint64_t{pvm::bc::kMaxFrameBytes}, UINT64_MAX >> 1));
+  cmd->add_option("--max-udp-peers", args->max_udp_peers,
+                  "UDP peers remembered per worker; the least recently heard goes first (default 100000)");
+  cmd->add_option("--udp-anonymous-timeout", args->udp_anonymous_timeout,
+                  "Seconds a UDP peer that never gave its ident is remembered (default 10)");
   cmd->add_option("--log-level", args->log_level, "debug, info (default), warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   cmd->footer(

@@ -1,6 +1,7 @@
 #include "decode_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #include "file_io.h"
@@ -10,14 +11,6 @@
 
 namespace pvm::cli {
 namespace {
-
-// The name runtime errors cite for the program's source: its base name, so that output does
-// not depend on where the protocol was compiled.
-std::string source_name(const Program& program) {
-  const bc::Module& m = program.module();
-  if (m.source < m.strings.size() && !m.strings[m.source].empty()) return base_name(m.strings[m.source]);
-  return std::string(program.protocol()) + ".pvm";
-}
 
 // "offset N: warning: rest" reads like an error line with the severity where the reader looks.
 // A tolerated failure (a lenient `check`) reads as a warning, not as the rejection it would be.
@@ -43,8 +36,8 @@ class FrameWriter {
 
   // Stream offset of the session's first byte: a session restarted after a gap counts from 0.
   void set_base(uint64_t base) { base_ = base; }
-  // Capture time of the chunk being fed: the messages' server.timestamp.
-  void set_time(int64_t time_ms) { time_ms_ = time_ms; }
+  // Receive time of the chunk being fed, Unix seconds: the messages' server.timestamp.
+  void set_time(double seconds) { time_ms_ = std::llround(seconds * 1000); }
 
   void operator()(const FrameResult& frame) {
     ++stats_.frames;
@@ -150,7 +143,7 @@ std::unique_ptr<Session> open_session(std::shared_ptr<const Program> program, co
 bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& options,
                 const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
                 std::string& error) {
-  const std::string source = source_name(*program);
+  const std::string source = program->source_name();
   for (const InputStream& input : inputs) {
     std::unique_ptr<Session> session = open_session(program, options, input.transport, error);
     if (!session) return false;
@@ -191,11 +184,12 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
       }
       chunk = chunk.subspan(skip);
       skip = 0;
-      if (i < input.times_ms.size()) writer.set_time(input.times_ms[i]);
+      const double t = i < input.times.size() && !std::isnan(input.times[i]) ? input.times[i] : unix_time();
+      writer.set_time(t);
       if (whole_frames) {
-        session->feed_frame(chunk, on_frame);
+        session->feed_frame(chunk, on_frame, t);
       } else {
-        session->feed(chunk, on_frame);
+        session->feed(chunk, on_frame, t);
       }
     }
     if (!whole_frames) session->finish(on_frame);

@@ -39,10 +39,13 @@ struct InputStream {
   std::vector<std::vector<uint8_t>> chunks;
   ChunkOrigin origin = ChunkOrigin::None;
   std::vector<uint32_t> origins;  // one per chunk: its line or packet number
-  // From a capture: the device's address and each chunk's capture time (Unix milliseconds),
-  // which messages carry as `peer` and `server.timestamp`, and the bytes it missed.
+  // Each chunk's receive time, Unix seconds (a capture's packet times, a hex dump's `@` lines);
+  // NaN or none: the wall clock when it is decoded. The frames' `now`, and on messages of a
+  // capture their `server.timestamp`.
+  std::vector<double> times;
+  // From a capture: the device's address, which messages carry as `peer`, and the bytes the
+  // capture missed.
   std::string peer;
-  std::vector<int64_t> times_ms;
   std::vector<StreamGap> gaps;
 };
 

@@ -1,5 +1,9 @@
 #include "hex_input.h"
 
+#include <charconv>
+#include <cmath>
+#include <limits>
+
 namespace pvm::cli {
 namespace {
 
@@ -17,9 +21,10 @@ bool is_space(char c) {
 }  // namespace
 
 bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t first_line,
-                     std::vector<std::vector<uint8_t>>& chunks, std::string& error,
+                     std::vector<std::vector<uint8_t>>& chunks, std::vector<double>& times, std::string& error,
                      std::vector<uint32_t>* lines) {
   uint32_t line_no = first_line;
+  double time = std::numeric_limits<double>::quiet_NaN();
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
@@ -27,6 +32,19 @@ bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t firs
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
 
+    const size_t first = line.find_first_not_of(" \t\r\v\f");
+    if (first != std::string_view::npos && line[first] == '@') {
+      std::string_view t = line.substr(first + 1, line.find('#') - first - 1);
+      while (!t.empty() && is_space(t.front())) t.remove_prefix(1);
+      while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
+      const auto res = std::from_chars(t.data(), t.data() + t.size(), time);
+      if (t.empty() || res.ec != std::errc() || res.ptr != t.data() + t.size() || !std::isfinite(time)) {
+        error = std::string(name) + ":" + std::to_string(line_no) + ": '@' takes a receive time in Unix seconds, like @ 1700000000.5";
+        return false;
+      }
+      ++line_no;
+      continue;
+    }
     std::vector<uint8_t> bytes;
     bytes.reserve(line.size() / 2);
     int high = -1;  // the first digit of a byte whose second digit is still to come
@@ -53,6 +71,7 @@ bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t firs
     if (!bytes.empty()) {
       chunks.push_back(std::move(bytes));
       if (lines) lines->push_back(line_no);
+      times.push_back(time);
     }
     ++line_no;
   }

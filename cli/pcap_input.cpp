@@ -42,7 +42,7 @@ struct Endpoint {
 
 // When and where in the capture a segment's bytes arrived.
 struct Stamp {
-  int64_t time_ms = 0;  // capture time, Unix milliseconds
+  double time = 0;      // capture time, Unix seconds
   uint32_t packet = 0;  // the packet's number in the capture, from 1
 };
 
@@ -247,9 +247,10 @@ class FlowBuilder {
   void push(Direction& d, std::span<const uint8_t> bytes, Stamp stamp) {
     CaptureFlow& flow = flows_[static_cast<size_t>(d.flow)];
     flow.chunks.emplace_back(bytes.begin(), bytes.end());
-    flow.times_ms.push_back(stamp.time_ms);
+    flow.times.push_back(stamp.time);
     flow.packets.push_back(stamp.packet);
   }
+
 
   // Appends what the segment adds beyond the bytes already delivered; false when the segment
   // starts past the next expected byte and has to wait for the gap to fill.
@@ -346,7 +347,7 @@ bool read_capture(const std::string& path, const CaptureOptions& options, std::v
     ++packet;
     if (filtered && pcap_offline_filter(&filter, header, data) == 0) continue;
     Segment seg;
-    const Stamp stamp{int64_t{header->ts.tv_sec} * 1000 + header->ts.tv_usec / 1000, packet};
+    const Stamp stamp{static_cast<double>(header->ts.tv_sec) + static_cast<double>(header->ts.tv_usec) / 1e6, packet};
     if (parse_ip(strip_link(link, {data, header->caplen}), seg)) builder.add(seg, stamp);
   }
   if (rc == PCAP_ERROR) {

@@ -34,7 +34,7 @@ struct CaptureFlow {
   // reordered segments put back in place). UDP: one chunk per datagram from the device.
   std::vector<std::vector<uint8_t>> chunks;
   std::vector<uint32_t> packets;  // the capture's number (from 1) of the packet each chunk came in
-  std::vector<int64_t> times_ms;  // per chunk: its packet's capture time, Unix milliseconds
+  std::vector<double> times;      // per chunk: its packet's capture time, Unix seconds
   std::vector<CaptureGap> gaps;   // TCP: in stream order
   // The device side could not be told from the packets (no SYN, neither port the server's):
   // this flow and the one at index `other` are the two directions of the conversation, and

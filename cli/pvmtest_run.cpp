@@ -56,7 +56,7 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
   }
   std::string error;
   stream.origin = ChunkOrigin::Line;
-  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, error, &stream.origins))
+  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, stream.times, error, &stream.origins))
     problems.push_back(error);
   if (!problems.empty()) return;
 

@@ -4,7 +4,9 @@
 // goes on, so one run reports them all.
 #include <algorithm>
 #include <bit>
+#include <map>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -123,6 +125,8 @@ std::string_view letter_meaning(char letter) {
       return "a CRC algorithm name";
     case 'n':
       return "a decimal immediate";
+    case 'E':
+      return "a delimiter of a .delimited declaration";
     default:
       return "an operand";
   }
@@ -192,6 +196,13 @@ struct OpenFunction {
   bool limit_reported = false;
   std::unordered_map<std::string, LabelDef> labels;
   std::vector<LabelUse> uses;
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, uint32_t> site_index;  // file line col parent
+};
+
+// A delimiter operand (E) waiting for the end of the file, where every .delimited is known.
+struct DelimiterUse {
+  uint32_t value = 0;
+  Where at;
 };
 
 class Assembler {
@@ -219,6 +230,8 @@ class Assembler {
   void dir_regs(const Where& at, Cursor& c);
   void dir_param(const Where& at, Cursor& c);
   void dir_loc(const Where& at, Cursor& c);
+  void dir_delimited(const Where& at, Cursor& c);
+  bool want_file(Cursor& c, uint32_t& file);
 
   bool want_string(Cursor& c, std::string& out, std::string_view what);
   bool want_name(Cursor& c, std::string& out, std::string_view what);
@@ -245,6 +258,8 @@ class Assembler {
   std::unordered_map<std::string, uint32_t> session_index_, option_index_, function_line_;
   std::optional<OpenFunction> fn_;
   std::vector<NameUse> name_uses_;
+  std::vector<DelimiterUse> delimiter_uses_;
+  std::unordered_map<std::string, uint32_t> file_index_;  // path -> LineEntry::file
   bool string_limit_reported_ = false;
 };
 
@@ -316,6 +331,7 @@ void Assembler::directive(const Line& line, size_t k) {
       {".source", &Assembler::dir_source, false},
       {".session", &Assembler::dir_session, false},
       {".option", &Assembler::dir_option, false},
+      {".delimited", &Assembler::dir_delimited, false},
       {".func", &Assembler::dir_func, false},
       {".end", &Assembler::dir_end, true},
       {".regs", &Assembler::dir_regs, true},
@@ -440,11 +456,14 @@ bool Assembler::operand(Cursor& c, char letter, const bc::OpInfo& info, size_t n
       return true;
     }
     case 'S':
-      if (t->kind != TokKind::String) return bad();
-      word = intern_string(t->text);
-      return true;
     case 'X':
-      if (t->kind != TokKind::Bytes) return bad();
+      if (t->kind != (letter == 'S' ? TokKind::String : TokKind::Bytes)) return bad();
+      if (t->text.size() > bc::kMaxStringBytes) {
+        error("asm-limit", at,
+              "a constant of " + std::to_string(t->text.size()) + " bytes; the limit is " +
+                  std::to_string(bc::kMaxStringBytes));
+        return false;
+      }
       word = intern_string(t->text);
       return true;
     case 'L':
@@ -470,6 +489,13 @@ bool Assembler::operand(Cursor& c, char letter, const bc::OpInfo& info, size_t n
     case 'n':
       if (!is_word || !asm_syntax::parse_u32(t->text, word)) return bad(" (0 to 4294967295)");
       return true;
+    case 'E': {
+      int64_t v = 0;
+      if (!is_word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) return bad(" (0 to 0xff)");
+      word = static_cast<uint32_t>(v);
+      delimiter_uses_.push_back({word, at});
+      return true;
+    }
     default:
       return bad();
   }
@@ -847,12 +873,50 @@ void Assembler::dir_param(const Where&, Cursor& c) {
   fn_->f.params.push_back({intern_string(name), fn_->f.reg_base(cls) + number});
 }
 
+// `in "FILE"` after a position: the used file it is in (0, the module's source, without it).
+bool Assembler::want_file(Cursor& c, uint32_t& file) {
+  file = 0;
+  const Token* t = c.peek();
+  if (!t || t->kind != TokKind::Word || t->text != "in") return true;
+  c.next();
+  std::string path;
+  if (!want_string(c, path, "the file after 'in'")) return false;
+  const auto [it, added] = file_index_.try_emplace(path, static_cast<uint32_t>(m_.files.size()) + 1);
+  if (added) m_.files.push_back(intern_string(path));
+  file = it->second;
+  return true;
+}
+
+// .loc LINE COL ["what"] [in "FILE"] [via LINE COL [in "FILE"]]...: the code's position, and
+// for inlined code each call it was inlined at, innermost first.
 void Assembler::dir_loc(const Where&, Cursor& c) {
   bc::LineEntry e;
   if (!want_u32(c, e.line, "a line") || !want_u32(c, e.col, "a column")) return;
   std::string what;
-  if (!c.at_end() && !want_string(c, what, "what the code does")) return;
-  if (!want_end(c, ".loc")) return;
+  if (!c.at_end() && c.peek()->kind == TokKind::String && !want_string(c, what, "what the code does")) return;
+  if (!want_file(c, e.file)) return;
+  std::vector<bc::CallSite> chain;
+  while (!c.at_end()) {
+    const Where at = c.here();
+    const Token* t = c.next();
+    bc::CallSite site;
+    if (t->kind != TokKind::Word || t->text != "via") {
+      error("asm-bad-directive", at, "expected 'via' or the end of .loc, not " + describe(t),
+            ".loc LINE COL \"what\" [in \"FILE\"] [via LINE COL [in \"FILE\"]]...");
+      return;
+    }
+    if (!want_u32(c, site.line, "the line of a call") || !want_u32(c, site.col, "the column of a call") ||
+        !want_file(c, site.file))
+      return;
+    chain.push_back(site);
+  }
+  // The outermost call first, so that each site's parent is already numbered.
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const auto key = std::make_tuple(it->file, it->line, it->col, e.site);
+    const auto [found, added] = fn_->site_index.try_emplace(key, static_cast<uint32_t>(fn_->f.sites.size()) + 1);
+    if (added) fn_->f.sites.push_back({it->file, it->line, it->col, e.site});
+    e.site = found->second;
+  }
   e.pc = static_cast<uint32_t>(fn_->f.code.size());
   e.what = intern_string(what);
   // A .loc with no code before the next one covers nothing; the later one wins.
@@ -862,6 +926,58 @@ void Assembler::dir_loc(const Where&, Cursor& c) {
   } else {
     lines.push_back(e);
   }
+}
+
+// .delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}: a delimited framing and its escapes.
+void Assembler::dir_delimited(const Where& at, Cursor& c) {
+  const auto byte = [&](std::string_view what, uint8_t& out) {
+    const Where w = c.here();
+    const Token* t = c.next();
+    int64_t v = 0;
+    if (!t || t->kind != TokKind::Word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) {
+      error("asm-bad-directive", w, "expected " + std::string(what) + " (0 to 0xff), not " + describe(t));
+      return false;
+    }
+    out = static_cast<uint8_t>(v);
+    return true;
+  };
+  const std::string_view form = ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}";
+  bc::Delimited d;
+  if (!byte("the delimiter", d.delimiter)) return;
+  if (!c.punct('{')) {
+    error("asm-bad-directive", c.here(), "expected '{' before the escapes, not " + describe(c.peek()), std::string(form));
+    return;
+  }
+  while (!c.punct('}')) {
+    const Where w = c.here();
+    const Token* t = c.next();
+    bc::Escape e;
+    if (!t || t->kind != TokKind::Bytes) {
+      error("asm-bad-directive", w, "expected an escape sequence x\"..\", not " + describe(t), std::string(form));
+      return;
+    }
+    e.sequence = t->text;
+    if (!c.punct(':')) {
+      error("asm-bad-directive", c.here(), "expected ':' after the sequence, not " + describe(c.peek()), std::string(form));
+      return;
+    }
+    if (!byte("the escaped byte", e.byte)) return;
+    d.escapes.push_back(std::move(e));
+    if (!c.punct(',') && !(c.peek() && c.peek()->kind == TokKind::Punct && c.peek()->text == "}")) {
+      error("asm-bad-directive", c.here(), "expected ',' or '}', not " + describe(c.peek()), std::string(form));
+      return;
+    }
+  }
+  if (!want_end(c, ".delimited")) return;
+  if (const std::string why = bc::delimited_problem(d); !why.empty()) {
+    error("asm-bad-directive", at, why);
+    return;
+  }
+  if (m_.find_delimited(d.delimiter) != nullptr) {
+    error("asm-duplicate-directive", at, "a second .delimited for delimiter " + std::to_string(d.delimiter));
+    return;
+  }
+  m_.delimited.push_back(std::move(d));
 }
 
 void Assembler::close_function() {
@@ -903,6 +1019,11 @@ void Assembler::close_function() {
 }
 
 void Assembler::resolve_names() {
+  for (const DelimiterUse& use : delimiter_uses_) {
+    if (m_.find_delimited(static_cast<uint8_t>(use.value)) == nullptr)
+      error("asm-bad-operand", use.at, "no .delimited declares delimiter " + std::to_string(use.value),
+            "declare it with .delimited before or after the code");
+  }
   for (const NameUse& use : name_uses_) {
     const bool slot = use.letter == 'V';
     const auto& index = slot ? session_index_ : option_index_;

@@ -34,7 +34,9 @@ class Printer {
   std::string reg(const bc::Function& f, uint32_t r) const;
   std::string label(uint32_t target) const { return "L" + std::to_string(target); }
   std::string table(const bc::Function& f, uint32_t t) const;
-  void loc(const bc::LineEntry& e);
+  void loc(const bc::Function& f, const bc::LineEntry& e);
+  std::string file(uint32_t k) const;
+  static std::string byte_hex(uint32_t b);
 
   bool has_string(uint32_t i) const { return i < m_.strings.size(); }
   std::string string(uint32_t i) const { return has_string(i) ? quote(m_.strings[i]) : bad("string", i); }
@@ -65,6 +67,12 @@ std::string Printer::run() {
       out_ += std::to_string(o.int_default);
     }
     out_ += "\n";
+  }
+  for (const bc::Delimited& d : m_.delimited) {
+    out_ += ".delimited " + byte_hex(d.delimiter) + " {";
+    for (size_t k = 0; k < d.escapes.size(); ++k)
+      out_ += (k ? ", " : "") + hex_literal(d.escapes[k].sequence) + ": " + byte_hex(d.escapes[k].byte);
+    out_ += "}\n";
   }
   for (const bc::Function& f : m_.functions) function(f);
   return std::move(out_);
@@ -107,7 +115,7 @@ void Printer::function(const bc::Function& f) {
   size_t line = 0;
   for (size_t pc = 0; pc < f.code.size();) {
     if (targets[pc]) out_ += label(static_cast<uint32_t>(pc)) + ":\n";
-    for (; line < f.lines.size() && f.lines[line].pc <= pc; ++line) loc(f.lines[line]);
+    for (; line < f.lines.size() && f.lines[line].pc <= pc; ++line) loc(f, f.lines[line]);
     const uint32_t word = f.code[pc];
     if (word >= bc::kOpCount) {
       out_ += "    " + bad("opcode", word) + "\n";
@@ -125,12 +133,35 @@ void Printer::function(const bc::Function& f) {
     out_ += "\n";
     pc += 1 + info.operands.size();
   }
-  for (; line < f.lines.size(); ++line) loc(f.lines[line]);
+  for (; line < f.lines.size(); ++line) loc(f, f.lines[line]);
   out_ += ".end\n";
 }
 
-void Printer::loc(const bc::LineEntry& e) {
-  out_ += ".loc " + std::to_string(e.line) + " " + std::to_string(e.col) + " " + string(e.what) + "\n";
+std::string Printer::byte_hex(uint32_t b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (b > 255) return std::to_string(b);
+  return std::string("0x") + kDigits[b >> 4] + kDigits[b & 15];
+}
+
+std::string Printer::file(uint32_t k) const {
+  if (k == 0) return {};
+  return " in " + (k <= m_.files.size() ? string(m_.files[k - 1]) : bad("file", k));
+}
+
+void Printer::loc(const bc::Function& f, const bc::LineEntry& e) {
+  out_ += ".loc " + std::to_string(e.line) + " " + std::to_string(e.col) + " " + string(e.what) + file(e.file);
+  // The call chain, innermost first; a bad index or a parent that is not earlier ends it.
+  uint32_t site = e.site;
+  for (size_t n = 0; site != 0; ++n) {
+    if (site > f.sites.size() || n > f.sites.size()) {
+      out_ += " via " + bad("site", site);
+      break;
+    }
+    const bc::CallSite& c = f.sites[site - 1];
+    out_ += " via " + std::to_string(c.line) + " " + std::to_string(c.col) + file(c.file);
+    site = c.parent;
+  }
+  out_ += "\n";
 }
 
 std::string Printer::reg(const bc::Function& f, uint32_t r) const {
@@ -168,6 +199,8 @@ std::string Printer::operand(const bc::Function& f, char letter, uint32_t word) 
       return word < bc::kCrcCount ? std::string(bc::crc_name(static_cast<bc::Crc>(word))) : bad("crc", word);
     case 'n':
       return std::to_string(word);
+    case 'E':
+      return byte_hex(word);
     default:
       return reg(f, word);
   }

@@ -25,6 +25,18 @@ constexpr StdParam kStdParams[] = {
 #undef X
 };
 
+// be16(x), le32(x), ...: the bytes of an integer; 0 for any other name.
+}  // namespace
+
+int pack_width(std::string_view name) {
+  if (name == "u8bytes") return 1;
+  if (name.size() != 4 || (!name.starts_with("be") && !name.starts_with("le"))) return 0;
+  const std::string_view w = name.substr(2);
+  return w == "16" ? 2 : w == "32" ? 4 : w == "64" ? 8 : 0;
+}
+
+namespace {
+
 // "an int", "a str": a type name for a sentence.
 std::string a_type(Type t) { return (t == Type::Int ? "an " : "a ") + std::string(type_name(t)); }
 
@@ -76,6 +88,10 @@ class Checker {
 
   CheckedProgram run() {
     collect();
+    for (Item* it : frame_items_) {
+      item_ = it;
+      frame(*it);
+    }
     for (auto& it : prog_.items) item(*it);
     check_recursion();
     for (const Item* entry : out_.entries)
@@ -145,7 +161,7 @@ class Checker {
         case ItemKind::Table:
           // A call of such a name is parsed as the read or the builtin: the function could never run.
           if (is_fixed_read(it.name) || is_sized_read(it.name) || is_bare_read(it.name) || it.name == "pos" ||
-              it.name == "size" || it.name == "remaining" || it.name == "crc" || it.name == "true" ||
+              it.name == "size" || it.name == "remaining" || it.name == "now" || it.name == "crc" || it.name == "true" ||
               it.name == "false")
             err("duplicate", it.pos, "'" + it.name + "' is already the name of a read or a builtin",
                 "give the function another name");
@@ -160,8 +176,8 @@ class Checker {
             err("duplicate", it.pos, "session.ident is built in", "remove this declaration");
           else if (!dup("session:" + it.name))
             out_.session.push_back(&it);
-          if (it.type != Type::Int && it.type != Type::Str)
-            err("type-mismatch", it.pos, "a session variable is an int or a str");
+          if (it.type != Type::Int && it.type != Type::Str && it.type != Type::Bytes)
+            err("type-mismatch", it.pos, "a session variable is an int, a str or bytes");
           break;
         case ItemKind::ParamDecl: {
           static const std::map<std::string, ParamKind> kKinds = {{"number", ParamKind::Number},
@@ -192,6 +208,9 @@ class Checker {
                 "a file has one byteorder line, for all of its reads and writes");
           break;
         }
+        case ItemKind::Frame:
+          frame_items_.push_back(&it);
+          break;
         case ItemKind::Framing:
         case ItemKind::Packet:
           dup(std::string(it.kind == ItemKind::Framing ? "framing " : "packet ") + it.name);
@@ -207,9 +226,53 @@ class Checker {
     }
   }
 
+  // frame delimited D escape { SEQUENCE => BYTE, ... }: constants, and a table that undoes one way.
+  void frame(Item& it) {
+    Scope s;
+    fold_const(*it.value, s);
+    const auto byte_of = [&](const Expr& e, const char* what, uint8_t& out) {
+      if (e.type == Type::Unknown || !e.is_const) return false;  // reported by fold_const
+      if (!is_integer(e.type) || e.const_int < 0 || e.const_int > 255) {
+        err("type-mismatch", e.pos, std::string(what) + " is a byte, 0 to 0xff");
+        return false;
+      }
+      out = static_cast<uint8_t>(e.const_int);
+      return true;
+    };
+    bc::Delimited d;
+    bool ok = byte_of(*it.value, "a delimiter", d.delimiter);
+    for (auto& [sequence, byte] : it.escapes) {
+      fold_const(*sequence, s);
+      fold_const(*byte, s);
+      bc::Escape e;
+      ok = byte_of(*byte, "an escaped value", e.byte) && ok;
+      if (sequence->type != Type::Bytes) {
+        if (sequence->type != Type::Unknown)
+          err("type-mismatch", sequence->pos, "an escape sequence is bytes, like x\"7d02\"");
+        ok = false;
+        continue;
+      }
+      e.sequence = sequence->text;
+      d.escapes.push_back(std::move(e));
+    }
+    if (!ok) return;
+    size_t at = 0;
+    if (std::string why = bc::delimited_problem(d, &at); !why.empty()) {
+      err("bad-escape", at < it.escapes.size() ? it.escapes[at].first->pos : it.value->pos, why,
+          "escape the delimiter and the first byte of each sequence, each byte with one sequence");
+      return;
+    }
+    auto [where, fresh] = out_.frames.emplace(d.delimiter, &it);
+    if (!fresh)
+      err("duplicate", it.value->pos, "delimiter " + it.value->text + " is declared twice",
+          "the first is at line " + std::to_string(where->second->pos.line));
+  }
+
   void item(Item& it) {
     item_ = &it;
     switch (it.kind) {
+      case ItemKind::Frame:  // checked first, by run(): unescape() and escape() calls need them
+        break;
       case ItemKind::Const:
         fold_named(it, it.pos);
         it.type = it.value->type;
@@ -254,6 +317,7 @@ class Checker {
       case ItemKind::Fn: {
         Scope s;
         s.body = Body::Fn;
+        s.write = true;  // checked at each call
         s.result = it.type;
         params(it, s);
         block(it.body, s);
@@ -264,6 +328,7 @@ class Checker {
       case ItemKind::Table: {
         Scope s;
         s.body = Body::Fn;
+        s.write = true;
         params(it, s);
         if (it.params.empty() || !is_integer(it.params[0].type))
           err("type-mismatch", it.pos, "a table's first parameter is the int key it is indexed by");
@@ -381,6 +446,8 @@ class Checker {
   // What a function does that only some callers may do. A function is checked once, not per
   // caller, so these are checked where it is called.
   struct Effects {
+    bool writes = false;        // bytes written outside a reply of its own: a reply or command must call it
+    bool written = false;       // reads what was written (written()), likewise
     bool reads = false;         // input: a command has none
     bool emits = false;         // a message: only packets make them, and emits do not nest
     bool loose_params = false;  // sets parameters outside an emit of its own
@@ -391,14 +458,18 @@ class Checker {
     if (auto known = effects_.find(&fn); known != effects_.end()) return known->second;
     Effects fx;
     effects_[&fn] = fx;  // a recursive call adds nothing; recursion is reported anyway
+    int reply_depth = 0;
     std::function<void(const Expr&, bool)> in_expr = [&](const Expr& e, bool in_emit) {
       if (e.kind == ExprKind::Read) fx.reads = true;
+      if (e.kind == ExprKind::Call && e.text == "written" && reply_depth == 0) fx.written = true;
       if (e.kind == ExprKind::Call && (e.text == "pos" || e.text == "size" || e.text == "remaining")) fx.reads = true;
       if (auto callee = out_.fns.find(e.text); e.kind == ExprKind::Call && callee != out_.fns.end()) {
         const Effects& c = effects(*callee->second);
         fx.reads |= c.reads;
         fx.emits |= c.emits;
         fx.loose_params |= c.loose_params && !in_emit;
+        fx.writes |= c.writes && reply_depth == 0;
+        fx.written |= c.written && reply_depth == 0;
         fx.replies |= c.replies;
         fx.session |= c.session;
       }
@@ -411,6 +482,7 @@ class Checker {
                     (s->kind == StmtKind::Repeat && s->until_end);
         fx.emits |= s->kind == StmtKind::Emit;
         fx.replies |= s->kind == StmtKind::Reply;
+        fx.writes |= s->kind == StmtKind::Write && reply_depth == 0;
         for (auto& t : s->targets) {
           fx.loose_params |= t.kind == TargetKind::Param && !in_emit;
           fx.session |= t.kind == TargetKind::Session;
@@ -420,7 +492,9 @@ class Checker {
         for (auto& c : s->conds) in_expr(*c, in_emit);
         for (auto& bl : s->blocks) in_block(bl, in_emit);
         in_block(s->else_block, in_emit);
+        reply_depth += s->kind == StmtKind::Reply;
         in_block(s->body, in_emit || s->kind == StmtKind::Emit);
+        reply_depth -= s->kind == StmtKind::Reply;
         for (auto& a : s->arms) in_block(a.body, in_emit);
       }
     };
@@ -439,6 +513,11 @@ class Checker {
       err("misplaced", call.pos, name + " makes a message, which only packets do");
     if ((framing || command) && fx.replies) err("misplaced", call.pos, name + " replies, which only packets do");
     if (framing && fx.session) err("misplaced", call.pos, name + " changes the session, which framing cannot", "set it in the packet");
+    if ((fx.writes || fx.written) && !s.write)
+      err("misplaced", call.pos,
+          name + (fx.writes ? " writes bytes, which belong" : " reads what was written, which is only known") +
+              " in a reply or a command",
+          "call it inside 'reply { ... }'");
     if (s.body == Body::Packet && s.emit_depth == 0 && fx.loose_params)
       err("misplaced", call.pos, name + " sets parameters outside an emit block", "call it inside 'emit { ... }'");
     if (s.emit_depth > 0 && fx.emits) err("misplaced", call.pos, name + " emits, and emit blocks do not nest");
@@ -449,7 +528,8 @@ class Checker {
   // They compare by value: a uint is never a negative int, an int never a uint above INT64_MAX.
   static std::string pattern_mismatch(Type t, const Expr& p) {
     if (t == Type::Unknown || p.type == Type::Unknown) return "";
-    if (t == Type::Str) return p.type == Type::Str ? "" : "the value is a str, this pattern is " + a_type(p.type);
+    if (t == Type::Str || t == Type::Bytes)
+      return p.type == t ? "" : "the value is " + a_type(t) + ", this pattern is " + a_type(p.type);
     if (!is_integer(t)) return "";  // the value's own type error is reported
     if (!is_integer(p.type)) return "the value is " + a_type(t) + ", this pattern is " + a_type(p.type);
     if (t == Type::UInt && p.type == Type::Int && p.const_int < 0) return "a uint is never negative";
@@ -526,8 +606,8 @@ class Checker {
         break;
       case StmtKind::Match: {
         Type t = expr(*st.expr, s);
-        if (!is_integer(t) && t != Type::Str && t != Type::Unknown)
-          err("type-mismatch", st.expr->pos, "match works on an int or a str, not " + std::string(type_name(t)));
+        if (!is_integer(t) && t != Type::Str && t != Type::Bytes && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos, "match works on an int, a str or bytes, not " + std::string(type_name(t)));
         std::set<int64_t> ints;
         std::set<std::string> strs;
         bool seen_default = false;
@@ -536,12 +616,12 @@ class Checker {
           if (a.patterns.empty()) seen_default = true;
           for (auto& p : a.patterns) {
             fold_const(*p, s);
-            if (p->kind != ExprKind::Str && !p->is_const) continue;  // reported by fold_const
+            if (p->kind != ExprKind::Str && p->kind != ExprKind::Bytes && !p->is_const) continue;  // reported by fold_const
             if (std::string why = pattern_mismatch(t, *p); !why.empty()) {
               err("type-mismatch", p->pos, why);
               continue;
             }
-            bool fresh = t == Type::Str ? strs.insert(p->text).second : ints.insert(p->const_int).second;
+            bool fresh = t == Type::Str || t == Type::Bytes ? strs.insert(p->text).second : ints.insert(p->const_int).second;
             if (!fresh) err("duplicate", p->pos, "this pattern already has an arm above");
           }
           block(a.body, s);
@@ -564,11 +644,17 @@ class Checker {
         block(st.body, s);
         --s.loop_depth;
         break;
-      case StmtKind::Within:
-        require_input(s, st.pos);
-        want(*st.expr, s, Type::Int, "within takes a byte count");
+      case StmtKind::Within: {
+        // A count is the next bytes of the current view; a bytes value is a view of its own.
+        Type t = expr(*st.expr, s);
+        if (t != Type::Bytes) require_input(s, st.pos);
+        if (!is_integer(t) && t != Type::Bytes && t != Type::Unknown)
+          err("type-mismatch", st.expr->pos,
+              "within takes a byte count (an int) or a bytes value, this is " + std::string(type_name(t)),
+              t == Type::Str ? "read a str's bytes with 'within asbytes(...)'" : "");
         block(st.body, s);
         break;
+      }
       case StmtKind::Emit:
         if (s.body == Body::Framing || s.body == Body::Command)
           err("misplaced", st.pos, "emit belongs in a packet",
@@ -614,9 +700,14 @@ class Checker {
         }
         break;
       }
-      case StmtKind::Call:
-        expr(*st.expr, s);
+      case StmtKind::Call: {
+        // A function may be called for what it does; a builtin only for its value.
+        Type t = expr(*st.expr, s);
+        if (!out_.fns.count(st.expr->text) && t != Type::Void && t != Type::Unknown)
+          err("syntax", st.expr->pos, "this call's value is not used",
+              "send it somewhere with '==> $var' or '==> #param', or leave the call out");
         break;
+      }
       case StmtKind::Write: {
         if (!s.write) err("misplaced", st.pos, "writing bytes belongs in a reply or command");
         Type t = expr(*st.expr, s);
@@ -696,7 +787,10 @@ class Checker {
         if (s.body == Body::Framing) err("misplaced", tg.pos, "framing cannot change the session", "set it in the packet");
         if (!assignable(t, tg.type) || (tg.type == Type::Int && t == Type::Float))
           err("type-mismatch", value_pos,
-              "session." + tg.name + " is " + std::string(type_name(tg.type)) + ", this value is " + std::string(type_name(t)));
+              "session." + tg.name + " is " + std::string(type_name(tg.type)) + ", this value is " + std::string(type_name(t)),
+              tg.type == Type::Bytes && t == Type::Str   ? "asbytes(...) gives a str's bytes"
+              : tg.type == Type::Str && t == Type::Bytes ? "str(...) gives bytes as text"
+                                                         : "");
         break;
       }
       case TargetKind::Param: {
@@ -756,18 +850,20 @@ class Checker {
 
   void fold_const(Expr& e, Scope& s) {
     expr(e, s);
-    bool known = e.type == Type::Str ? fold_str(e) : e.is_const;
-    if (e.type == Type::Bytes)
-      err("not-constant", e.pos, "bytes cannot be a constant", "constants are int, float, bool or str");
-    else if (!known && e.type != Type::Unknown)
+    bool known = e.type == Type::Str     ? fold_text(e, ExprKind::Str)
+                 : e.type == Type::Bytes ? fold_text(e, ExprKind::Bytes)
+                                         : e.is_const;
+    if (!known && e.type != Type::Unknown)
       err("not-constant", e.pos, "this value must be known when the program is compiled");
   }
 
-  // A str constant is a literal, a str const, or a '+' of those: it is folded to a literal.
-  static bool fold_str(Expr& e) {
-    if (e.kind == ExprKind::Str) return true;
-    if (e.kind != ExprKind::Binary || e.text != "+" || !fold_str(*e.args[0]) || !fold_str(*e.args[1])) return false;
-    e.kind = ExprKind::Str;
+  // A str (or bytes) constant is a literal, a const of that type, or a '+' of those: it is
+  // folded to a literal of `kind`.
+  static bool fold_text(Expr& e, ExprKind kind) {
+    if (e.kind == kind) return true;
+    if (e.kind != ExprKind::Binary || e.text != "+" || !fold_text(*e.args[0], kind) || !fold_text(*e.args[1], kind))
+      return false;
+    e.kind = kind;
     e.text = e.args[0]->text + e.args[1]->text;
     e.args.clear();
     return true;
@@ -893,8 +989,8 @@ class Checker {
       e.const_float = v.const_float;
       if (v.kind == ExprKind::Str || v.type == Type::Str) e.text = v.text;
       e.kind = v.is_const ? e.kind : v.kind;
-      if (v.type == Type::Str) {
-        e.kind = ExprKind::Str;
+      if (v.type == Type::Str || v.type == Type::Bytes) {
+        e.kind = v.type == Type::Str ? ExprKind::Str : ExprKind::Bytes;
         e.text = v.text;
       }
       (void)s;
@@ -942,6 +1038,7 @@ class Checker {
       require_input(s, e.pos);
       return set(e, Type::Int);
     }
+    if (n == "now") return set(e, Type::Float);
     if (n == "crc") {
       if (arity(e, 2) == Type::Unknown) return set(e, Type::Int);
       bc::Crc alg;
@@ -991,9 +1088,28 @@ class Checker {
       return set(e, Type::Str);
     }
     if (n == "hex") {
+      if (e.args.size() > 2) {
+        err("bad-arity", e.pos, "hex() takes 1 or 2 arguments, got " + std::to_string(e.args.size()));
+        return set(e, Type::Str);
+      }
+      if (e.args.size() == 2) {  // hex(x, width): zero-padded to at least width digits
+        if (any_unknown) return set(e, Type::Str);
+        if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes (integer, int width)");
+        return set(e, Type::Str);
+      }
       if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
       if (a[0] != Type::Bytes && !is_integer(a[0])) return bad("takes bytes or an integer");
       return set(e, Type::Str);
+    }
+    if (n == "dec") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Str);
+      if (!is_integer(a[0]) || !is_integer(a[1])) return bad("takes (integer, int width)");
+      return set(e, Type::Str);
+    }
+    if (pack_width(n) != 0) {
+      if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (!is_integer(a[0])) return bad("takes an integer");
+      return set(e, Type::Bytes);
     }
     if (n == "int" || n == "uint" || n == "float") {
       Type r = n == "int" ? Type::Int : n == "uint" ? Type::UInt : Type::Float;
@@ -1075,6 +1191,19 @@ class Checker {
       if (arity(e, 1) == Type::Unknown || any_unknown) return set(e, Type::Str);
       if (!is_integer(a[0])) return bad("takes the group number");
       return set(e, Type::Str);
+    }
+    if (n == "unescape" || n == "escape") {
+      if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
+      if (a[0] != Type::Bytes) return bad("takes (bytes, the delimiter of a 'frame delimited' declaration)");
+      Expr& d = *e.args[1];
+      if (!d.is_const || !is_integer(d.type) || !out_.frames.count(d.const_int)) {
+        std::string known;
+        for (auto& [delim, it] : out_.frames) known += (known.empty() ? "" : ", ") + it->value->text;
+        err("unknown-name", d.pos, n + "() needs the delimiter of a 'frame delimited' declaration",
+            known.empty() ? "declare one: frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }"
+                          : "declared: " + known);
+      }
+      return set(e, Type::Bytes);
     }
     if (n == "written") {
       if (!s.write) err("misplaced", e.pos, "written() is only known inside a reply or command");
@@ -1246,6 +1375,7 @@ class Checker {
   std::map<const Item*, Effects> effects_;
   std::map<const Item*, uint64_t> inlined_;  // statements of a function with its calls inlined
   std::map<std::string, ParamKind> declared_params_;
+  std::vector<Item*> frame_items_;
 };
 
 }  // namespace

@@ -21,7 +21,11 @@ struct CheckedProgram {
   std::map<std::string, const Item*> options;
   std::vector<const Item*> session;           // declared session variables (ident is implicit)
   std::vector<const Item*> entries;           // framing, packet and command items in order
+  std::map<int64_t, const Item*> frames;      // frame delimited declarations by delimiter (checked)
 };
+
+// The byte count of a packing builtin (be16 2, le64 8, u8bytes 1), 0 for any other name.
+int pack_width(std::string_view name);
 
 // `sources` maps a file name to its text, for diagnostics in imported files.
 CheckedProgram check(Program& program, const std::map<std::string, const SourceFile*>& sources,

@@ -57,6 +57,16 @@ struct Line {
   std::string loc;
 };
 
+std::string operand_bytes(std::string_view b) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s = "x\"";
+  for (unsigned char c : b) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s + "\"";
+}
+
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -163,15 +173,7 @@ class FunctionBuilder {
         return s;
       }
       std::string operator()(const std::string& s) const { return quote(s); }
-      std::string operator()(const Bytes& b) const {
-        static const char* kHex = "0123456789abcdef";
-        std::string s = "x\"";
-        for (unsigned char c : b.value) {
-          s += kHex[c >> 4];
-          s += kHex[c & 15];
-        }
-        return s + "\"";
-      }
+      std::string operator()(const Bytes& b) const { return operand_bytes(b.value); }
       std::string operator()(const Label& l) const { return "L" + std::to_string(l.id); }
       std::string operator()(const SwitchOperand& sw) const {
         std::string s = "{";
@@ -203,7 +205,8 @@ struct Inline {  // an inlined function being lowered
 
 class Lowerer {
  public:
-  Lowerer(const CheckedProgram& cp, std::string source) : cp_(cp), source_(std::move(source)) {}
+  Lowerer(const CheckedProgram& cp, std::string source, const std::map<std::string, std::string>& file_names)
+      : cp_(cp), source_(std::move(source)), file_names_(file_names) {}
 
   std::string run() {
     std::string out = "; PVM assembly of protocol " + cp_.protocol + "\n";
@@ -218,6 +221,13 @@ class Lowerer {
       else if (o->type == Type::Int) out += std::to_string(v.const_int);
       else out += quote(v.text);
       out += "\n";
+    }
+    for (auto& [delimiter, it] : cp_.frames) {
+      out += ".delimited " + std::to_string(delimiter) + " {";
+      for (size_t k = 0; k < it->escapes.size(); ++k)
+        out += (k ? ", " : "") + operand_bytes(it->escapes[k].first->text) + ": " +
+               std::to_string(it->escapes[k].second->const_int);
+      out += "}\n";
     }
     for (const Item* e : cp_.entries) out += "\n" + entry(*e);
     return out;
@@ -296,8 +306,20 @@ class Lowerer {
     ~TempMark() { f->temps = saved; }
   };
 
-  static std::string loc_text(const Stmt& s) {
-    return std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text);
+  // `in "FILE"` for code of a used file, nothing for the source's own.
+  std::string in_file(const std::string& file) const {
+    if (file == source_) return {};
+    auto f = file_names_.find(file);
+    return " in " + quote(f == file_names_.end() ? file : f->second);
+  }
+
+  // LINE COL "what" [in "FILE"], then each call the code is inlined at, innermost first.
+  std::string loc_text(const Stmt& s) const {
+    std::string t = std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text) +
+                    in_file(item_->file);
+    for (auto c = calls_.rbegin(); c != calls_.rend(); ++c)
+      t += " via " + std::to_string(c->pos.line) + " " + std::to_string(c->pos.col) + in_file(c->file);
+    return t;
   }
 
   void stmt(const Stmt& s) {
@@ -366,7 +388,8 @@ class Lowerer {
       case StmtKind::Match: match(*s.expr, s.arms, nullptr); break;
       case StmtKind::Repeat: repeat(s); break;
       case StmtKind::Within:
-        f_->emit(Op::ViewPush, {as_int(*s.expr)});
+        if (s.expr->type == Type::Bytes) f_->emit(Op::ViewBytes, {expr(*s.expr), s.text});
+        else f_->emit(Op::ViewPush, {as_int(*s.expr)});
         ++view_depth_;
         block(s.body);
         --view_depth_;
@@ -471,13 +494,15 @@ class Lowerer {
       arm_labels.push_back(f_->label());
       if (a.patterns.empty()) def = arm_labels.back();
     }
-    if (t == Type::Str) {
-      Reg pat = f_->var(RegClass::Str);
+    if (t == Type::Str || t == Type::Bytes) {
+      const bool str = t == Type::Str;
+      Reg pat = f_->var(str ? RegClass::Str : RegClass::Bytes);
       Reg hit = f_->var(RegClass::Bool);
       for (size_t i = 0; i < arms.size(); ++i)
         for (auto& p : arms[i].patterns) {
-          f_->emit(Op::LdS, {pat, p->text});
-          f_->emit(Op::EqS, {hit, held, pat});
+          if (str) f_->emit(Op::LdS, {pat, p->text});
+          else f_->emit(Op::LdY, {pat, Bytes{p->text}});
+          f_->emit(str ? Op::EqS : Op::EqY, {hit, held, pat});
           f_->emit(Op::Jt, {hit, arm_labels[i]});
         }
       f_->emit(Op::Jmp, {def});
@@ -530,7 +555,8 @@ class Lowerer {
       }
       case TargetKind::Session: {
         bool is_str = t.type == Type::Str;
-        f_->emit(is_str ? Op::SSetS : Op::SSetI, {Raw{"@" + t.name}, is_str ? v : convert(v, vt, Type::Int)});
+        const Op op = t.type == Type::Bytes ? Op::SSetY : is_str ? Op::SSetS : Op::SSetI;
+        f_->emit(op, {Raw{"@" + t.name}, is_str || t.type == Type::Bytes ? v : convert(v, vt, Type::Int)});
         break;
       }
       case TargetKind::Param: {
@@ -618,7 +644,7 @@ class Lowerer {
       }
       case ExprKind::Session: {
         Reg r = f_->temp(cls_of(e.type));
-        f_->emit(e.type == Type::Str ? Op::SGetS : Op::SGetI, {r, Raw{"@" + e.text}});
+        f_->emit(e.type == Type::Str ? Op::SGetS : e.type == Type::Bytes ? Op::SGetY : Op::SGetI, {r, Raw{"@" + e.text}});
         return r;
       }
       case ExprKind::Option: {
@@ -696,6 +722,11 @@ class Lowerer {
       f_->emit(n == "pos" ? Op::Pos : n == "size" ? Op::Size : Op::Remain, {r});
       return r;
     }
+    if (n == "now") {
+      Reg r = f_->temp(RegClass::Float);
+      f_->emit(Op::Now, {r});
+      return r;
+    }
     auto fn = cp_.fns.find(n);
     if (fn != cp_.fns.end()) return inline_call(*fn->second, e);
     Reg r = f_->temp(cls_of(e.type));
@@ -709,7 +740,12 @@ class Lowerer {
       f_->emit(op, {r, arg(0)});
     } else if (n == "hex") {
       if (a0 == Type::Bytes) f_->emit(Op::HexY, {r, arg(0)});
+      else if (e.args.size() == 2) f_->emit(Op::HexW, {r, convert(arg(0), a0, Type::UInt), as_int(*e.args[1])});
       else f_->emit(Op::HexU, {r, convert(arg(0), a0, Type::UInt)});
+    } else if (n == "dec") {
+      f_->emit(Op::DecW, {r, convert(arg(0), a0, Type::Int), as_int(*e.args[1])});
+    } else if (int width = pack_width(n); width != 0) {
+      f_->emit(n.starts_with("le") ? Op::PackLe : Op::PackBe, {r, convert(arg(0), a0, Type::Int), int64_t{width}});
     } else if (n == "int" || n == "float") {
       if (a0 == Type::Str) f_->emit(n == "int" ? Op::SToI : Op::SToF, {r, arg(0)});
       else return convert(arg(0), a0, e.type);
@@ -762,6 +798,8 @@ class Lowerer {
       f_->emit(Op::ReMatch, {r, arg(0), e.args[1]->text});
     } else if (n == "group") {
       f_->emit(Op::ReGroup, {r, as_int(*e.args[0])});
+    } else if (n == "unescape" || n == "escape") {
+      f_->emit(n == "unescape" ? Op::Unescape : Op::Escape, {r, arg(0), Raw{std::to_string(e.args[1]->const_int)}});
     } else if (n == "written") {
       f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
     }
@@ -790,6 +828,7 @@ class Lowerer {
     scopes_.push_back(std::move(callee));
     inlines_.push_back(in);
     result_types_.push_back(result);
+    calls_.push_back({item_->file, e.pos});
     const Item* saved_item = item_;
     item_ = &fn;
     if (fn.kind == ItemKind::Table) {
@@ -801,6 +840,7 @@ class Lowerer {
       block(fn.body);
     }
     item_ = saved_item;
+    calls_.pop_back();
     result_types_.pop_back();
     inlines_.pop_back();
     scopes_.pop_back();
@@ -898,8 +938,15 @@ class Lowerer {
     return r;
   }
 
+  struct Call {  // a call being inlined: the caller's file and the call's position
+    std::string file;
+    SourcePos pos;
+  };
+
   const CheckedProgram& cp_;
   std::string source_;
+  const std::map<std::string, std::string>& file_names_;
+  std::vector<Call> calls_;  // innermost last
   FunctionBuilder* f_ = nullptr;
   const Item* item_ = nullptr;
   bool framing_ = false;
@@ -913,9 +960,10 @@ class Lowerer {
 
 }  // namespace
 
-std::string lower(const Program& program, const CheckedProgram& checked, const std::string& source_name) {
+std::string lower(const Program& program, const CheckedProgram& checked, const std::string& source_name,
+                  const std::map<std::string, std::string>& file_names) {
   (void)program;
-  return Lowerer(checked, source_name).run();
+  return Lowerer(checked, source_name, file_names).run();
 }
 
 }  // namespace pvm::compiler

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pvm/compiler/diagnostic.h"
@@ -69,7 +70,7 @@ enum class StmtKind : uint8_t {
   If,         // conds[i] -> blocks[i]; else_block when has_else
   Match,      // expr, arms
   Repeat,     // expr (count) or until_end; var = counter name
-  Within,     // expr = size, body
+  Within,     // expr = size or bytes value (text = its source), body
   Emit, Reply,  // body
   Return,     // optional expr
   Call,       // expr (a Call)
@@ -106,7 +107,7 @@ struct FnParam {
   Type type = Type::Unknown;
 };
 
-enum class ItemKind : uint8_t { Protocol, ByteOrder, Use, Const, Enum, Option, Session, ParamDecl, Framing, Packet, Command, Fn, Table };
+enum class ItemKind : uint8_t { Protocol, ByteOrder, Use, Const, Enum, Option, Session, ParamDecl, Framing, Packet, Command, Fn, Table, Frame };
 
 struct EnumMember {
   SourcePos pos;
@@ -127,6 +128,7 @@ struct Item {
   std::vector<FnParam> params;
   Block body;
   std::vector<MatchArm> arms;  // Table
+  std::vector<std::pair<ExprPtr, ExprPtr>> escapes;  // Frame: sequence => byte; value is the delimiter
   bool damaged = false;        // a statement in it could not be parsed and is missing
   std::set<std::string> lost_vars;  // variables named by such statements: they may be assigned there
 };

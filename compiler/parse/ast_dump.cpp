@@ -85,7 +85,7 @@ class Dumper {
 
   void item(const Item& it) {
     static constexpr const char* kKinds[] = {"protocol", "byteorder", "use", "const", "enum", "option", "session",
-                                             "param", "framing", "packet", "command", "fn", "table"};
+                                             "param", "framing", "packet", "command", "fn", "table", "frame delimited"};
     std::string h = std::string(kKinds[static_cast<int>(it.kind)]) + " " + it.name;
     if (it.kind == ItemKind::ByteOrder) h += it.little_endian ? "little" : "big";
     if (it.kind == ItemKind::ParamDecl) h += " : " + it.param_type;
@@ -96,6 +96,11 @@ class Dumper {
     for (auto& m : it.members) {
       line(1, "member " + m.name);
       expr(*m.value, 2);
+    }
+    for (auto& [sequence, byte] : it.escapes) {
+      line(1, "escape");
+      expr(*sequence, 2);
+      expr(*byte, 2);
     }
     block(it.body, 1);
     arms(it.arms, 1);

@@ -209,7 +209,7 @@ class Parser {
     damaged_ = false;
     lost_vars_.clear();
     if (!at(Tok::Ident)) fail("expected a declaration, found " + shown(cur()),
-                              "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations");
+                              "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations");
     std::string kw = cur().text;
     advance();
     std::unique_ptr<Item> it;
@@ -285,15 +285,31 @@ class Parser {
       it->params = fn_params();
       it->type = Type::Void;
       if (accept(Tok::RArrow)) it->type = parse_type();
-      it->body = block(false);
+      it->body = block(true);  // writes are checked where the function is called
+    } else if (kw == "frame") {
+      // frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }
+      it = new_item(ItemKind::Frame, p);
+      if (!accept_ident("delimited")) fail("expected 'delimited' after 'frame'", "frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }");
+      it->value = expr();
+      if (!accept_ident("escape")) fail("expected 'escape { SEQUENCE => BYTE, ... }' after the delimiter");
+      expect(Tok::LBrace, "to open the escapes");
+      skip_newlines();
+      while (!at(Tok::RBrace) && !at(Tok::End)) {
+        ExprPtr sequence = expr();
+        expect(Tok::Arrow, "after the escape sequence (x\"7d02\" => 0x7e)");
+        it->escapes.emplace_back(std::move(sequence), expr());
+        accept(Tok::Comma);
+        skip_newlines();
+      }
+      expect(Tok::RBrace, "to close the escapes");
     } else if (kw == "table") {
       it = new_item(ItemKind::Table, p);
       it->name = expect_ident("the table's name");
       it->params = fn_params();
-      it->arms = arms(false);
+      it->arms = arms(true);
     } else {
       diags_.push_back(src_.diag("syntax", p, "unknown declaration '" + kw + "'",
-                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, framing, packet, command, fn and table declarations"));
+                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations"));
       throw ParseError{};
     }
     it->little_endian = little_;
@@ -388,6 +404,21 @@ class Parser {
     return t;
   }
 
+  // A statement that stores its value (`u16 + 1 ==> $x`) is a read, whatever it starts with.
+  bool pipes_to_a_target() const {
+    int depth = 0;
+    for (size_t k = i_; k < t_.size(); ++k) {
+      const Tok kind = t_[k].kind;
+      if (kind == Tok::LParen || kind == Tok::LBracket) ++depth;
+      if (kind == Tok::RParen || kind == Tok::RBracket) --depth;
+      if (depth <= 0 && (kind == Tok::Newline || kind == Tok::Semicolon || kind == Tok::End ||
+                         kind == Tok::LBrace || kind == Tok::RBrace))
+        return false;
+      if (depth == 0 && kind == Tok::Pipeline) return true;
+    }
+    return false;
+  }
+
   bool at_target_assign() const {
     if (at(Tok::Var)) return peek().kind == Tok::Assign;
     if (at(Tok::Param)) {
@@ -415,6 +446,13 @@ class Parser {
     return std::string(l);
   }
 
+  // The source text of tokens [first, end), as written.
+  std::string source_between(size_t first, size_t end) const {
+    if (end <= first) return {};
+    const Token& last = t_[end - 1];
+    return src_.text.substr(t_[first].offset, last.offset + last.length - t_[first].offset);
+  }
+
   StmtPtr new_stmt(StmtKind k, SourcePos p) {
     auto s = std::make_unique<Stmt>();
     s->kind = k;
@@ -432,7 +470,7 @@ class Parser {
     SourcePos p = cur().pos;
     if (at(Tok::Ident)) {
       const std::string& kw = cur().text;
-      if (write_ && (is_fixed_read(kw) || kw == "bytes" || kw == "str") && peek().kind != Tok::Pipeline &&
+      if (write_ && (is_fixed_read(kw) || kw == "bytes" || kw == "str") && !pipes_to_a_target() &&
           !(peek().kind == Tok::Ident && peek().text == "at") &&
           !(kw == "bytes" && peek().kind == Tok::LParen)) {
         auto s = new_stmt(StmtKind::Write, p);
@@ -500,7 +538,9 @@ class Parser {
       if (kw == "within") {
         auto s = new_stmt(StmtKind::Within, p);
         advance();
+        const size_t first = i_;
         s->expr = expr();
+        s->text = source_between(first, i_);  // names a bytes value in runtime errors
         s->body = block(false);
         end_of_statement();
         return s;
@@ -729,7 +769,7 @@ class Parser {
       e->args = call_args();
       return read_at(std::move(e));
     }
-    if (in(kCursorNames, name)) {
+    if (in(kCursorNames, name) || name == "now") {
       auto e = new_expr(ExprKind::Call, p);
       e->text = name;
       return e;

@@ -100,14 +100,20 @@ constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
 
 bool read_limits(Reader& r, const toml::table& t, Limits& l) {
   return r.known_keys(t, {"max_frame", "idle_timeout", "max_pending_frames", "max_sink_queue",
-                          "max_connections", "drain_timeout", "command_timeout"}) &&
+                          "max_connections", "drain_timeout", "command_timeout", "max_udp_peers",
+                          "udp_anonymous_timeout", "frame_timeout", "max_buffered_bytes", "fuel"}) &&
          r.get(t, "max_frame", l.max_frame, 16, bc::kMaxFrameBytes) &&
          r.get(t, "idle_timeout", l.idle_timeout, 1, kU32) &&
          r.get(t, "max_pending_frames", l.max_pending_frames, 1, 1u << 16) &&
          r.get(t, "max_sink_queue", l.max_sink_queue, 1, kMaxMqttPacketIds - 1) &&
          r.get(t, "max_connections", l.max_connections, 1, kU32) &&
          r.get(t, "drain_timeout", l.drain_timeout, 0, 3600) &&
-         r.get(t, "command_timeout", l.command_timeout, 1, 3600);
+         r.get(t, "command_timeout", l.command_timeout, 1, kMaxCommandWaitSeconds) &&
+         r.get(t, "max_udp_peers", l.max_udp_peers, 1, kU32) &&
+         r.get(t, "udp_anonymous_timeout", l.udp_anonymous_timeout, 1, kU32) &&
+         r.get(t, "frame_timeout", l.frame_timeout, 1, kU32) &&
+         r.get(t, "max_buffered_bytes", l.max_buffered_bytes, bc::kMaxFrameBytes, UINT64_MAX >> 1) &&
+         r.get(t, "fuel", l.fuel, kMinFuel, kMaxFuel);
 }
 
 bool read_mqtt(Reader& r, const toml::table& t, MqttOptions& m) {

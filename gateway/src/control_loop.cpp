@@ -21,6 +21,7 @@ namespace {
 // A worker whose loop has not come round for this long is stuck (its loop wakes every tick).
 constexpr int64_t kWorkerStallMillis = 10000;
 constexpr int kPollMillis = 200;
+constexpr size_t kHttpAcceptsPerPoll = 16;
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kText = "text/plain; charset=utf-8";
@@ -70,8 +71,9 @@ bool ControlLoop::run() {
     fds.clear();
     fds.push_back({signal_fd_, POLLIN, 0});
     fds.push_back({events_.fd(), POLLIN, 0});
-    const bool accepting = http_fd_ >= 0 && clients_.size() < kMaxHttpClients;
-    fds.push_back({accepting ? http_fd_ : -1, POLLIN, 0});
+    // Always accepting: a full table makes room (evict_one), so that a probe is never left
+    // waiting behind clients that hold every slot.
+    fds.push_back({http_fd_, POLLIN, 0});
     for (auto& [fd, c] : clients_) {
       const bool writing = c.sent < c.out.size();
       fds.push_back({fd, static_cast<short>(writing ? POLLOUT : c.command ? 0 : POLLIN), 0});
@@ -79,7 +81,6 @@ bool ControlLoop::run() {
     if (::poll(fds.data(), fds.size(), kPollMillis) < 0 && errno != EINTR) return false;
     if (fds[0].revents) on_signal();
     if (fds[1].revents) on_events();
-    if (fds[2].revents) accept_clients();
     for (size_t i = 3; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       auto it = clients_.find(fds[i].fd);
@@ -90,6 +91,8 @@ bool ControlLoop::run() {
         read_client(it->second);
       }
     }
+    // After the clients' events: an accept may evict a client and reuse its descriptor number.
+    if (fds[2].revents) accept_clients();
     expire(now_ms());
   }
   return true;
@@ -153,13 +156,37 @@ void ControlLoop::on_events() {
 }
 
 void ControlLoop::accept_clients() {
-  while (clients_.size() < kMaxHttpClients) {
+  // A few at a time, so that the clients accepted last round are read before any of them is
+  // evicted to make room.
+  for (size_t k = 0; k < kHttpAcceptsPerPoll; ++k) {
+    if (clients_.size() >= kMaxHttpClients && !evict_one()) return;
     const int fd = ::accept4(http_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     Client& c = clients_[fd];
     c.fd = fd;
+    c.order = next_client_++;
     c.deadline_ms = now_ms() + kHttpClientTimeoutMillis;
   }
+}
+
+// Closes the oldest client that is not waiting for a command: one still sending its request,
+// or slow to read its response. False when every slot waits for a command, which
+// kMaxHttpCommandClients < kMaxHttpClients rules out.
+bool ControlLoop::evict_one() {
+  const Client* oldest = nullptr;
+  for (const auto& [fd, c] : clients_)
+    if (c.command == 0 && (oldest == nullptr || c.order < oldest->order)) oldest = &c;
+  if (oldest == nullptr) return false;
+  close_client(oldest->fd);
+  return true;
+}
+
+void ControlLoop::close_client(int fd) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  if (it->second.command) commands_.erase(it->second.command);
+  ::close(fd);
+  clients_.erase(it);
 }
 
 void ControlLoop::read_client(Client& c) {
@@ -167,11 +194,10 @@ void ControlLoop::read_client(Client& c) {
   const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
   if (n <= 0) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (c.command) commands_.erase(c.command);
-    ::close(c.fd);
-    clients_.erase(c.fd);
+    close_client(c.fd);
     return;
   }
+  if (c.lingering || !c.out.empty()) return;  // the response is out or going: the rest is dropped
   c.in.append(buf, static_cast<size_t>(n));
   HttpRequest request;
   switch (parse_http_request(c.in, request)) {
@@ -179,9 +205,13 @@ void ControlLoop::read_client(Client& c) {
       return;
     case HttpParse::Bad:
       respond(c, 400, kText, "bad request\n");
+      c.linger = true;
       return;
     case HttpParse::TooLarge:
-      respond(c, 413, kText, "request too large\n");
+      respond(
+          c, 413, kText,
+          "request too large: the limit is " + std::to_string(kMaxHttpRequest) + " bytes, head and body\n");
+      c.linger = true;
       return;
     case HttpParse::Complete:
       handle(c, request);
@@ -192,10 +222,17 @@ void ControlLoop::read_client(Client& c) {
 void ControlLoop::write_client(Client& c) {
   const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n > 0) c.sent += static_cast<size_t>(n);
-  if ((n < 0 && errno != EAGAIN && errno != EINTR) || c.sent == c.out.size()) {
-    ::close(c.fd);
-    clients_.erase(c.fd);
-  }
+  if (n < 0 && errno != EAGAIN && errno != EINTR) return close_client(c.fd);
+  if (c.sent < c.out.size()) return;
+  if (!c.linger) return close_client(c.fd);
+  // Closing with unread request bytes would reset the connection, and the client could lose
+  // the response: say we are done, then read until the client closes or kHttpLingerMillis.
+  ::shutdown(c.fd, SHUT_WR);
+  c.lingering = true;
+  c.linger = false;
+  c.out.clear();
+  c.sent = 0;
+  c.deadline_ms = now_ms() + kHttpLingerMillis;
 }
 
 void ControlLoop::respond(Client& c, int status, std::string_view content_type, std::string_view body) {
@@ -235,10 +272,18 @@ void ControlLoop::start_command(Client& c, const HttpRequest& r, std::string_vie
   if (!parse_command_args(r.body, command.args, error))
     return respond(c, 400, kJson, json_object({{"error", error}}));
   if (draining_) return respond(c, 503, kJson, json_object({{"error", "shutting down"}}));
+  size_t waiting = 0;
+  for (const auto& [fd, other] : clients_) waiting += other.command != 0;
+  if (waiting >= kMaxHttpCommandClients)
+    return respond(
+        c, 503, kJson,
+        json_object({{"error", "too many commands waiting (" + std::to_string(kMaxHttpCommandClients) +
+                                   "); the rest of the port is kept for probes"}}));
   const std::string wait = query_param(r.query, "wait");
   uint32_t seconds = config_.limits.command_timeout;
   if (!wait.empty())
-    seconds = static_cast<uint32_t>(std::min(std::strtoul(wait.c_str(), nullptr, 10), 3600ul));
+    seconds = static_cast<uint32_t>(
+        std::min<unsigned long>(std::strtoul(wait.c_str(), nullptr, 10), kMaxCommandWaitSeconds));
   const uint64_t id = next_command_++;
   PendingCommand& p = commands_[id];
   p.client = c.fd;
@@ -279,11 +324,7 @@ void ControlLoop::expire(int64_t now) {
   std::vector<int> stale;
   for (const auto& [fd, c] : clients_)
     if (now >= c.deadline_ms) stale.push_back(fd);
-  for (int fd : stale) {
-    if (clients_[fd].command) commands_.erase(clients_[fd].command);
-    ::close(fd);
-    clients_.erase(fd);
-  }
+  for (int fd : stale) close_client(fd);
 }
 
 std::string ControlLoop::health() const {

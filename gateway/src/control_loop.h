@@ -34,11 +34,14 @@ class ControlLoop {
  private:
   struct Client {
     int fd = -1;
+    uint64_t order = 0;  // accept order: the oldest is evicted first
     std::string in;
     std::string out;
     size_t sent = 0;
     int64_t deadline_ms = 0;
     uint64_t command = 0;  // waiting for this command's outcome
+    bool linger = false;   // after the response, read and drop the rest of the request
+    bool lingering = false;
   };
   struct PendingCommand {
     int client = -1;
@@ -54,6 +57,8 @@ class ControlLoop {
   void on_signal();
   void on_events();
   void accept_clients();
+  void close_client(int fd);
+  bool evict_one();
   void read_client(Client& c);
   void write_client(Client& c);
   void handle(Client& c, const struct HttpRequest& request);
@@ -76,6 +81,7 @@ class ControlLoop {
   std::map<int, Client> clients_;
   std::map<uint64_t, PendingCommand> commands_;
   uint64_t next_command_ = 1;
+  uint64_t next_client_ = 1;
 };
 
 }  // namespace pvm::gateway

@@ -27,6 +27,7 @@ constexpr std::array kCustomaryPorts{
     CustomaryPort{"eelink", 5064},       CustomaryPort{"osmand", 5055, false},
     CustomaryPort{"watch", 5093, false}, CustomaryPort{"gosafe", 5078},
     CustomaryPort{"t800x", 5094},        CustomaryPort{"aplicom", 5049, false},
+    CustomaryPort{"jt808", 5015, false},
 };
 
 const CustomaryPort* find_port(std::string_view protocol) {

@@ -9,9 +9,9 @@ namespace pvm::gateway {
 namespace {
 
 constexpr std::array<std::string_view, kReasonCount> kReasonNames{
-    "truncated", "rejected",    "bad_value",   "division_by_zero", "out_of_fuel",
-    "limit",     "bad_frame",   "incomplete",  "idle_timeout",     "connection_limit",
-    "reset",     "slow_reader", "sink_failed", "udp_backlog",      "tls_failed"};
+    "truncated",   "rejected",    "bad_value",    "division_by_zero", "out_of_fuel", "limit",
+    "bad_frame",   "incomplete",  "idle_timeout", "connection_limit", "reset",       "slow_reader",
+    "sink_failed", "udp_backlog", "udp_evicted",  "frame_timeout",    "buffer_limit", "tls_failed"};
 
 void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
@@ -212,6 +212,8 @@ std::string Metrics::render() const {
              [](const WorkerStats& w) -> const Gauge& { return w.sinks_up; });
   per_worker("pvm_spool_bytes", "gauge", "Bytes in spool segments not yet wholly published.",
              [](const WorkerStats& w) -> const Gauge& { return w.spool_bytes; });
+  per_worker("pvm_buffered_bytes", "gauge", "Bytes of unfinished frames held for connections.",
+             [](const WorkerStats& w) -> const Gauge& { return w.buffered_bytes; });
   per_worker("pvm_commands_total", "counter", "Commands sent to devices.",
              [](const WorkerStats& w) -> const Counter& { return w.commands; });
   return out;

@@ -50,6 +50,9 @@ enum class Reason : uint8_t {
   SlowReader,       // the device does not read its replies
   SinkFailed,       // a sink refused a message for good: the frame is not ACKed
   UdpBacklog,       // a datagram dropped: the peer already has max_pending_frames waiting
+  UdpEvicted,       // a UDP peer forgotten to make room: the worker holds max_udp_peers
+  FrameTimeout,     // a frame begun and not finished within frame_timeout
+  BufferLimit,      // closed to keep the worker's unfinished frames within max_buffered_bytes
   TlsFailed,        // a TLS handshake failed or did not finish in time, or a TLS error
   kCount,
 };
@@ -103,6 +106,7 @@ struct WorkerStats {
   Gauge pending_frames;  // decoded frames whose replies wait for the sinks
   Gauge sinks_up;        // 1 when every sink takes messages
   Gauge spool_bytes;     // bytes in spool segments not yet wholly published
+  Gauge buffered_bytes;  // bytes of unfinished frames held for connections
   Counter commands;      // commands sent to devices
   Gauge heartbeat_ms;    // steady-clock time of the worker's last loop iteration
 };

@@ -1,6 +1,7 @@
 // The worker's loop, its control messages, and delivery reports from the sinks.
 #include "worker.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,9 @@ Worker::Worker(unsigned index, WorkerShared& shared, const std::vector<ListenerS
       limits_(shared.config->limits),
       stats_(shared.metrics->worker(index)),
       buffer_(std::max(kReadChunk, kMaxDatagram)) {
+  // Each worker holds an equal share of the unfinished-frame budget; a share always fits a frame.
+  buffered_budget_ = std::max<uint64_t>(limits_.max_buffered_bytes / std::max(shared.metrics->workers(), 1u),
+                                        bc::kMaxFrameBytes);
   on_frame_ = [this](const FrameResult& result) { on_frame(*current_, result); };
   now_ms_ = now_ms();
   for (size_t i = 0; i < listeners.size(); ++i) {
@@ -125,12 +129,20 @@ void Worker::tick() {
     }
   if (now_ms_ < next_idle_scan_ms_) return;
   next_idle_scan_ms_ = now_ms_ + kIdleScanMillis;
+  expire_partial();
+  expire_udp();
   const int64_t limit = int64_t{limits_.idle_timeout} * 1000;
   std::vector<Endpoint*> idle;
   for (auto& [id, ep] : endpoints_)
     if (now_ms_ - ep->last_active_ms > limit && ep->pending.empty()) idle.push_back(ep.get());
   for (Endpoint* ep : idle) close_endpoint(*ep, Reason::IdleTimeout, true);
   if (shared_.config->tls.handshake_timeout && has_tls_) expire_handshakes();
+  // A burst of connections freed its buffers: hand the free heap back to the system, or the
+  // process would keep the peak's size for good.
+  if (freed_since_trim_ >= kTrimAfterFreedBytes) {
+    malloc_trim(0);
+    freed_since_trim_ = 0;
+  }
 }
 
 void Worker::on_mailbox() {

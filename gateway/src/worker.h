@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "control.h"
+#include "endpoint_list.h"
 #include "event_loop.h"
 #include "file_sink.h"
 #include "mailbox.h"
@@ -95,7 +96,16 @@ class Worker final : public DeliveryListener {
     sockaddr_storage peer{};        // the device's address
     socklen_t peer_len = 0;
     PeerKey key{};
+    ListHook<Endpoint> udp_hook;      // UDP: in udp_anonymous_ or udp_known_, least recently heard first
+    ListHook<Endpoint> partial_hook;  // TCP: in partial_ while it holds an unfinished frame
+    int64_t partial_since_ms = 0;     // when the unfinished frame began (or last made progress)
+    uint64_t seen_offset = 0;         // the session's stream offset when last looked at
+    size_t buffered = 0;              // the session's unfinished bytes when last looked at
+    int64_t log_window_ms = 0;        // rejected frames logged for it in the current second
+    int logs_in_window = 0;
   };
+  using UdpList = IntrusiveList<Endpoint, &Endpoint::udp_hook>;
+  using PartialList = IntrusiveList<Endpoint, &Endpoint::partial_hook>;
 
   struct Listener final : Watcher {
     explicit Listener(Worker& w) : worker(w) {}
@@ -136,8 +146,11 @@ class Worker final : public DeliveryListener {
   void release(Endpoint& ep);
   void send_bytes(Endpoint& ep, std::span<const uint8_t> bytes);
   void close_endpoint(Endpoint& ep, Reason reason, bool count);
+  // After a feed: the unfinished-frame account, its deadline and the worker's byte budget.
+  void track_partial(Endpoint& ep);
+  void expire_partial();
   std::unique_ptr<Session> new_session(Listener& listener, Transport transport);
-  void log_frame_error(const Endpoint& ep, const Error& error);
+  void log_frame_error(Endpoint& ep, const Error& error);
 
   // worker_tcp.cpp
   void on_listener_event(Listener& listener, uint32_t events);
@@ -160,6 +173,8 @@ class Worker final : public DeliveryListener {
   // worker_udp.cpp
   void read_udp(Listener& listener);
   Endpoint* udp_peer(Listener& listener, const sockaddr_storage& addr, socklen_t len);
+  void heard_udp(Endpoint& ep);
+  void expire_udp();
   void set_listener_reading(Listener& listener, bool reading);
 
   // worker_commands.cpp
@@ -181,6 +196,13 @@ class Worker final : public DeliveryListener {
   std::vector<std::unique_ptr<Endpoint>> closed_;  // freed at the end of the loop iteration
   std::vector<uint64_t> paused_;                   // endpoints waiting for the sinks
   std::vector<uint64_t> tls_ready_;                // TLS endpoints with decrypted bytes unread
+  size_t tcp_open_ = 0;                            // TCP connections in endpoints_ (max_connections)
+  UdpList udp_anonymous_;                          // UDP peers that never gave an ident
+  UdpList udp_known_;
+  PartialList partial_;                            // oldest unfinished frame first
+  uint64_t buffered_total_ = 0;
+  uint64_t buffered_budget_ = 0;                   // this worker's share of max_buffered_bytes
+  uint64_t freed_since_trim_ = 0;
   std::vector<uint8_t> buffer_;
   std::string json_;
   std::string peer_text_;        // the current frame's peer, as text

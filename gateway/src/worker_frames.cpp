@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
@@ -17,6 +18,7 @@ std::unique_ptr<Session> Worker::new_session(Listener& listener, Transport trans
   SessionOptions options;
   options.transport = transport;
   options.max_frame = limits_.max_frame;
+  options.fuel = limits_.fuel;
   auto session = std::make_unique<Session>(listener.program, options);
   std::string error;
   for (const auto& [name, value] : listener.spec.options)
@@ -130,11 +132,18 @@ void Worker::close_endpoint(Endpoint& ep, Reason reason, bool count) {
     report(ControlEvent::Kind::Failed, id, "the device went away before answering");
   if (ep.udp) {
     ep.listener.peers.erase(ep.key);
+    udp_anonymous_.remove(ep);
+    udp_known_.remove(ep);
   } else {
     if (ep.tls) ep.tls->shutdown();
     loop_.remove(ep.fd);
     ::close(ep.fd);
     ep.fd = -1;
+    --tcp_open_;
+    partial_.remove(ep);
+    buffered_total_ -= ep.buffered;
+    freed_since_trim_ += ep.buffered + kConnectionBytes;
+    stats_.buffered_bytes.set(static_cast<int64_t>(buffered_total_));
   }
   if (count)
     LogLine(Level::Debug, "connection closed")
@@ -146,17 +155,60 @@ void Worker::close_endpoint(Endpoint& ep, Reason reason, bool count) {
   endpoints_.erase(it);
 }
 
-void Worker::log_frame_error(const Endpoint& ep, const Error& error) {
+// A connection's unfinished frame: how many bytes it holds, since when, and whether the worker
+// holds more than its share of max_buffered_bytes (then the oldest unfinished frames go).
+void Worker::track_partial(Endpoint& ep) {
+  if (ep.closed) return;
+  const size_t buffered = ep.session->buffered();
+  const uint64_t offset = ep.session->stream_offset();
+  if (buffered < ep.buffered) freed_since_trim_ += ep.buffered - buffered;
+  buffered_total_ = buffered_total_ - ep.buffered + buffered;
+  if (buffered == 0) {
+    partial_.remove(ep);
+  } else if (offset != ep.seen_offset || !PartialList::contains(ep)) {
+    // A frame was finished (or none was held): the deadline runs from now.
+    ep.partial_since_ms = now_ms_;
+    partial_.move_to_back(ep);
+  }
+  ep.seen_offset = offset;
+  ep.buffered = buffered;
+  while (buffered_total_ > buffered_budget_ && !partial_.empty())
+    close_endpoint(*partial_.front(), Reason::BufferLimit, true);
+  stats_.buffered_bytes.set(static_cast<int64_t>(buffered_total_));
+}
+
+void Worker::expire_partial() {
+  const int64_t limit = int64_t{limits_.frame_timeout} * 1000;
+  std::vector<Endpoint*> late;
+  std::vector<Endpoint*> held;
+  for (Endpoint* ep = partial_.front(); ep != nullptr && now_ms_ - ep->partial_since_ms > limit;
+       ep = ep->partial_hook.next)
+    (can_read(*ep) ? late : held).push_back(ep);
+  for (Endpoint* ep : late) close_endpoint(*ep, Reason::FrameTimeout, true);
+  // One the gateway itself stopped reading (back-pressure) gets its time again.
+  for (Endpoint* ep : held) {
+    ep->partial_since_ms = now_ms_;
+    partial_.move_to_back(*ep);
+  }
+}
+
+void Worker::log_frame_error(Endpoint& ep, const Error& error) {
   if (now_ms_ - log_window_ms_ >= 1000) {
     log_window_ms_ = now_ms_;
     logs_in_window_ = 0;
   }
-  if (++logs_in_window_ > kMaxErrorLogsPerSecond) return;
+  if (now_ms_ - ep.log_window_ms >= 1000) {
+    ep.log_window_ms = now_ms_;
+    ep.logs_in_window = 0;
+  }
+  if (logs_in_window_ >= kMaxErrorLogsPerSecond || ep.logs_in_window >= kMaxErrorLogsPerConnection) return;
+  ++logs_in_window_;
+  ++ep.logs_in_window;
   LogLine(Level::Warn, "frame rejected")
       .str("protocol", ep.listener.protocol)
       .str("ident", ep.session->ident())
       .str("peer", address_text(ep.peer))
-      .str("error", error.format(ep.listener.spec.protocol))
+      .str("error", error.format(ep.listener.program->source_name()))
       .num("worker", index_);
 }
 

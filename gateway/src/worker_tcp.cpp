@@ -46,7 +46,7 @@ void Worker::accept_all(Listener& listener) {
       }
       return;
     }
-    if (endpoints_.size() >= limits_.max_connections) {
+    if (tcp_open_ >= limits_.max_connections) {
       ::close(fd);
       s.errors[static_cast<size_t>(Reason::ConnectionLimit)].add();
       continue;
@@ -62,6 +62,7 @@ void Worker::accept_all(Listener& listener) {
     ep.session = new_session(listener, Transport::Tcp);
     if (listener.tls) start_tls(ep);
     endpoints_.emplace(ep.id, std::move(owned));
+    ++tcp_open_;
     loop_.add(fd, 0, &ep);
     s.accepted.add();
     s.open.add(1);
@@ -94,12 +95,14 @@ void Worker::read_tcp(Endpoint& ep) {
       received_ms_ = unix_millis();
       received_ns_ = decode_start_ns_ = now_ns();
       current_ = &ep;
-      ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_);
+      ep.session->feed(std::span(buffer_.data(), static_cast<size_t>(n)), on_frame_, received_ms_ / 1000.0);
+      track_partial(ep);
       if (static_cast<size_t>(n) < kReadChunk) return;
     } else if (n == 0) {
       decode_start_ns_ = now_ns();
       current_ = &ep;
       ep.session->finish(on_frame_);
+      track_partial(ep);
       // The device may have closed only its side and still wait for the ACKs of what it sent.
       ep.eof = true;
       if (ep.pending.empty() && ep.unsent.empty()) close_endpoint(ep, Reason::Reset, false);

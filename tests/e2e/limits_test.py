@@ -2,7 +2,7 @@
 is decoded and one byte more is rejected; max_connections connections are served and the next
 is closed at once; a silent device is dropped after idle_timeout; with max_pending_frames = 1 a
 connection is not read while a frame waits for the broker, and the ACKs come in frame order;
-rejected frames are all counted but only 20 a second are logged."""
+rejected frames are all counted but only 5 a second per connection and 20 per worker are logged."""
 
 import signal
 import socket
@@ -102,13 +102,23 @@ def pending_frames_limit(args, work):
         acks = [_read_exact(s, 4) for _ in range(3)]
         assert acks == [struct.pack(">I", n) for n in (1, 2, 3)], f"ACKs out of order: {acks}"
 
-        # Rejected frames are all counted, but logged at most 20 a second.
+        # Rejected frames are all counted, but logged at most 5 a second for one connection and 20
+        # a second for the worker.
         bad = bytearray(tcp_packet(4, 9, 1))
         bad[-1] ^= 0xFF
         s.sendall(bytes(bad) * 25)
         wait_until(lambda: errors(gateway, "rejected") == 25, 5, "25 rejected frames counted")
         logged = gateway.log().count('"frame rejected"')
-        assert logged == 20, f"{logged} rejected frames logged in one second"
+        assert logged == 5, f"{logged} rejected frames of one connection logged in one second"
+        time.sleep(1.2)
+        others = [login(port, 10 + k) for k in range(5)]
+        for o in others:
+            o.sendall(bytes(bad) * 25)
+        wait_until(lambda: errors(gateway, "rejected") == 150, 5, "150 rejected frames counted")
+        logged = gateway.log().count('"frame rejected"') - 5
+        assert logged == 20, f"{logged} rejected frames of five connections logged in one second"
+        for o in others:
+            o.close()
         s.close()
     finally:
         if broker.proc and broker.proc.poll() is None:

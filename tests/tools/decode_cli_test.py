@@ -260,6 +260,33 @@ def run_checks(c):
     with open(replies) as f:
         c.check("pcap: replies", f.read().split() == EXPECTED_REPLIES + [UDP_REPLY])
 
+    # Device bytes in an error reach the terminal escaped: no control byte, no invalid UTF-8, and
+    # a line feed cannot forge a line of its own. Long reasons are cut.
+    hostile = (b"\x1b[2J\x1b]0;owned\x07 \xff\xfe \xc2\x9b \xe2\x82\xac\nforged.hex: offset 0: all good\r\n"
+               + b"x" * 5000 + b"\r\n")
+    path = c.write("hostile.bin", hostile)
+    r = subprocess.run([c.pvm, "decode", "-p", "wialon_ips", "--format", "bin", path], capture_output=True)
+    err = r.stderr
+    lines = err.decode("utf-8").splitlines()  # raises on invalid UTF-8
+    c.check("hostile: one line per bad frame", len(lines) == 2, repr(err[:400]))
+    c.check("hostile: no control bytes", not any(b < 0x20 and b != 0x0A for b in err) and b"\x7f" not in err,
+            repr(err[:400]))
+    c.check("hostile: escapes shown", lines and "\\x1b[2J\\x1b]0;owned\\x07 \\xff\\xfe \\xc2\\x9b \u20ac\\x0aforged.hex"
+            in lines[0], repr(lines[:1]))
+    c.check("hostile: long reason cut", len(lines) == 2 and len(lines[1]) < 600 and "(5025 bytes)" in lines[1],
+            repr(lines[1:]))
+    # Receive times: a capture's record times, or the hex input's @ lines, are `now`.
+    clock = c.write("clock.pvm", "protocol clock\npacket tcp {\n    skip remaining\n    emit { #custom.t = now }\n}\n")
+    device_a, device_b = (10, 0, 0, 4, 40002), (10, 0, 0, 5, 40003)
+    pcap = c.write("clock.pcap", pcap_file([udp(device_a, server, b"\x01"), udp(device_b, server, b"\x02")]))
+    r = c.decode("-p", clock, pcap)
+    c.check("pcap: now is the record time", [m.get("custom.t") for m in json_lines(r.stdout)] ==
+            [1700000000.0, 1700000001.0], r.stdout + r.stderr)
+    timed = c.write("timed.hex", "@ 1700000000.25\n01\n@ 1700000100\n02\n")
+    r = c.decode("-p", clock, "--framed", timed)
+    c.check("hex: now is set by @ lines", [m.get("custom.t") for m in json_lines(r.stdout)] ==
+            [1700000000.25, 1700000100.0], r.stdout + r.stderr)
+
     # Usage errors exit 2 and say what is wrong.
     r = c.decode("-p", "no_such_protocol", CAPTURE)
     c.check("unknown protocol: exit 2", r.returncode == 2 and "no_such_protocol" in r.stderr, r.stderr)

@@ -226,7 +226,7 @@ def run(pvm):
         r = s.request("textDocument/hover", {"textDocument": td, "position": pos(9, 30)})
         c.check("hover: a standard parameter's type, unit and meaning",
                 "#position.latitude: number" in hover_text(r) and "latitude" in hover_text(r) and
-                "°" in hover_text(r), r)
+                "degrees" in hover_text(r), r)
         r = s.request("textDocument/hover", {"textDocument": td, "position": pos(2, 8)})
         c.check("hover: a constant's value", "const HEADER = 9252 (int)" in hover_text(r), r)
         r = s.request("textDocument/hover", {"textDocument": td, "position": pos(8, 12)})

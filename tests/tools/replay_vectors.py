@@ -16,6 +16,12 @@ Vectors of transport "unknown" are replayed as UDP datagrams (the message withou
 frame_decoder vectors: the hex is fed as a TCP stream; the frame cut from it must equal
 frame_out (the k-th frame for the k-th call on a shared buffer), or there is none for expect null.
 
+Delimited protocols (JT/T 808): Traccar's tests hold frames with their escapes already undone.
+The key map's "_stream_escape": {"7e": {"7e": "7d02", "7d": "7d01"}, ...} (per delimiter, the
+sequence each byte is sent as) escapes their protocol-decoder vectors again, as a device sends
+them, and they are replayed as a TCP stream of one segment per packet, so the runtime's own
+framing cuts and unescapes them.
+
 Checked values: when tests/vectors/traccar/keymap/<protocol>.json exists, every key of a vector's
 `checks` must be mapped, and the mapped parameter of the frame's first message (of every message
 for expect positions) must have the checked value. A map entry is "param.name" or
@@ -64,6 +70,18 @@ POSITION_KEYS = {
     "course": {"param": "position.direction"},
     "speed": {"param": "position.speed", "scale": 1.852},
 }
+
+
+def escaped(hex_text, tables):
+    """A stored frame as it goes on the wire: the bytes between its delimiters escaped by the
+    table of its first byte (tables: delimiter hex -> {byte hex: sequence hex})."""
+    data = bytes.fromhex(hex_text)
+    table = tables.get(data[:1].hex()) if len(data) >= 2 else None
+    if table is None:
+        return hex_text
+    sequences = {int(byte, 16): bytes.fromhex(sequence) for byte, sequence in table.items()}
+    inner = b"".join(sequences.get(b, bytes([b])) for b in data[1:-1])
+    return (data[:1] + inner + data[-1:]).hex()
 
 
 def load_vectors(path):
@@ -151,6 +169,7 @@ class KeyMap(dict):
     tolerated = {}
     frame_unescape = {}
     frame_dropped = {}
+    stream_escape = {}
 
 
 def load_keymap(name):
@@ -166,6 +185,7 @@ def load_keymap(name):
     keymap.tolerated = entries.pop("_tolerated", {})
     keymap.frame_unescape = entries.pop("_frame_unescape", {})
     keymap.frame_dropped = entries.pop("_frame_dropped", {})
+    keymap.stream_escape = entries.pop("_stream_escape", {})
     for key in entries.pop("_skip", {}):
         keymap[key] = None
     for key, entry in entries.items():
@@ -184,10 +204,13 @@ def traccar_time(text):
 def value_problem(key, expected, entry, message):
     """Why one message does not carry the checked value under its mapped parameter, or None."""
     if "values" in entry:
-        param = entry["values"].get(expected)
-        if param is None:
-            return f"{key}: {expected!r} is not in the key map's values"
-        return None if message.get(param) is True else f"{key}: {param} is {message.get(param)!r}, expected true"
+        for text in expected.split(","):  # several events in one value: "lowBattery,removing"
+            param = entry["values"].get(text)
+            if param is None:
+                return f"{key}: {text!r} is not in the key map's values"
+            if message.get(param) is not True:
+                return f"{key}: {param} is {message.get(param)!r}, expected true"
+        return None
     param = entry["param"]
     if expected is None:
         return f"{key}: expected {param} to be absent, got {message[param]!r}" if param in message else None
@@ -267,6 +290,9 @@ def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
         # "unknown" (a protocol Traccar serves on TCP and UDP): the test bytes are one message as the
         # frame decoder leaves it, often without its terminator, so each is replayed as a datagram.
         extra = ["--framed", "--transport", "tcp" if transport == "tcp" else "udp"]
+        if keymap is not None and keymap.stream_escape:
+            hex_lines = [escaped(h, keymap.stream_escape) for h in hex_lines]
+            extra = ["--transport", "tcp"]
         if ext:
             extra += ["--option", "extended=true"]
         for option in options:

@@ -274,6 +274,48 @@ other:
 )");
 }
 
+TEST_CASE("delimited framings, the E operand and call chains in .loc round-trip") {
+  const std::string text = R"(.protocol "d"
+.source "d.pvm"
+.session ident s
+.delimited 0xe7 {x"3e01": 0x3e, x"3e02": 0x3d, x"e601": 0xe6, x"e602": 0xe7}
+.delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}
+
+.func packet.tcp
+.regs i=0 u=0 f=0 b=0 s=0 y=2
+.loc 3 5 "rest"
+    rd.rest y0
+.loc 12 9 "unescape" in "lib/items.pvm" via 40 3 via 7 1 in "lib/other.pvm" via 2 2
+    unescape y1, y0, 0x7e
+.loc 13 9 "escape" in "lib/items.pvm" via 40 3 via 7 1 in "lib/other.pvm" via 2 2
+    escape y1, y1, 0xe7
+.loc 14 1
+    ret
+.end
+)";
+  check_round_trip(text);
+  const bc::Module m = assemble_ok(text).module;
+  REQUIRE(m.delimited.size() == 2);
+  CHECK(m.delimited[0].delimiter == 0x7e);  // sorted
+  CHECK(m.delimited[1].escapes[0].sequence == "\x3e\x01");
+  REQUIRE(m.files.size() == 2);
+  CHECK(m.str(m.files[0]) == "lib/items.pvm");
+  const bc::Function& f = m.functions[0];
+  REQUIRE(f.sites.size() == 3);  // the two .locs share one chain
+  CHECK(f.lines[1].site == 3);
+  CHECK(f.lines[2].site == 3);
+  CHECK(f.lines[1].file == 1);
+  CHECK(f.sites[2].line == 40);
+  CHECK(f.sites[2].parent == 2);
+  CHECK(f.sites[1].file == 2);
+  CHECK(f.sites[0].parent == 0);
+  const std::string listing = disassemble(m);
+  CHECK(listing.find(".delimited 0x7e {x\"7d01\": 0x7d, x\"7d02\": 0x7e}\n") != std::string::npos);
+  CHECK(listing.find(".loc 12 9 \"unescape\" in \"lib/items.pvm\" via 40 3 via 7 1 in \"lib/other.pvm\" via 2 2\n") !=
+        std::string::npos);
+  CHECK(listing.find("    unescape y1, y0, 0x7e\n") != std::string::npos);
+}
+
 TEST_CASE("round trip: floats and strings keep every bit") {
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) {
@@ -382,6 +424,18 @@ TEST_CASE("each diagnostic kind, where it points") {
       {body(".regs i=1 u=0 f=0 b=0 s=0 y=0"), "asm-duplicate-directive", 6, 1},
       {body(".regs i=1 u=0"), "asm-duplicate-directive", 6, 1},
       {body(".loc x 1"), "asm-bad-directive", 6, 6},
+      {body(".loc 1 1 \"x\" by 2 2"), "asm-bad-directive", 6, 14},
+      {body(".loc 1 1 \"x\" via 2"), "asm-bad-directive", 6, 19},
+      {body(".loc 1 1 \"x\" in lib"), "asm-bad-directive", 6, 17},
+      {body("    unescape y0, y0, 0x7e\n    ret"), "asm-bad-operand", 6, 22},
+      {body("    unescape y0, y0, 300\n    ret"), "asm-bad-operand", 6, 22},
+      {".protocol \"p\"\n.delimited 0x7e {x\"7d02\": 0x7e}\n", "asm-bad-directive", 2, 1},
+      {".protocol \"p\"\n.delimited 0x7e {x\"7d02\" 0x7e}\n", "asm-bad-directive", 2, 26},
+      {".protocol \"p\"\n.delimited 0x7e {\"7d02\": 0x7e}\n", "asm-bad-directive", 2, 18},
+      {".protocol \"p\"\n.delimited 0x100 {}\n", "asm-bad-directive", 2, 12},
+      {".protocol \"p\"\n.delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}\n"
+       ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}\n",
+       "asm-duplicate-directive", 3, 1},
       {body(".param p i9"), "asm-register-range", 6, 10},
       {".protocol \"p\"\n.protocol \"q\"\n", "asm-duplicate-directive", 2, 1},
       {".protocol \"p\"\n.func f\n    ret\n.regs i=1 u=0 f=0 b=0 s=0 y=0\n.end\n", "asm-misplaced-directive",
@@ -400,6 +454,8 @@ TEST_CASE("each diagnostic kind, where it points") {
       {".protocol \"p\"\n.func f\n    ret\n", "asm-unterminated-function", 2, 1},
       {".func f\n    ret\n.end\n", "asm-missing-protocol", 1, 1},
       {body("    ret\n9x: ret"), "asm-bad-label", 7, 1},
+      {body("    lds s0, \"" + std::string(pvm::bc::kMaxStringBytes + 1, 'x') + "\"\n    ret"), "asm-limit",
+       6, 13},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);

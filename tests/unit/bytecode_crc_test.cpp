@@ -70,7 +70,7 @@ TEST_CASE("a longer input exercises every table entry path") {
 }
 
 TEST_CASE("Teltonika codec 8: CRC-16/ARC over the data field is the frame's CRC") {
-  // The one-record example from protocol-specs.md 1.5, from the codec id to the record count.
+  // The one-record codec 8 example of Teltonika's documentation, from the codec id to the record count.
   const std::vector<uint8_t> data = from_hex(
       "0801"
       "0000016B40D8EA30"

@@ -72,9 +72,13 @@ Module sample() {
   f.code = {static_cast<uint32_t>(Op::LdK), 0, 0, static_cast<uint32_t>(Op::Switch), 0, 0,
             static_cast<uint32_t>(Op::Ret)};
   f.tables = {{{{-3, 6}, {8, 6}}, 6}};
-  f.lines = {{0, 12, 5, 6}, {3, 13, 1, 7}};
+  f.lines = {{0, 12, 5, 6, 0, 0}, {3, 13, 1, 7, 1, 2}};
+  f.sites = {{0, 40, 3, 0}, {1, 7, 9, 1}};
+  m.files = {5};
+  m.delimited = {{0x7e, {{"\x7d\x01", 0x7d}, {"\x7d\x02", 0x7e}}}};
   m.functions = {f, f};
   m.functions[1].lines.clear();
+  m.functions[1].sites.clear();
   return m;
 }
 
@@ -107,7 +111,10 @@ TEST_CASE("serialize writes the documented layout") {
   f.params = {{1, 20}};
   f.code = {static_cast<uint32_t>(Op::Ret)};
   f.tables = {{{{5, 0}}, 0}};
-  f.lines = {{0, 9, 3, 1}};
+  f.lines = {{0, 9, 3, 1, 1, 1}};
+  f.sites = {{0, 4, 2, 0}};
+  m.files = {0};
+  m.delimited = {{0x7e, {{"\x7d\x02", 0x7e}}}};
   m.functions = {f};
 
   Bytes want;
@@ -118,11 +125,14 @@ TEST_CASE("serialize writes the documented layout") {
   want.u32(1).u32(0).u8(4);
   want.u32(1).u32(0).u8(0).u64(7).u32(0);
   want.u32(1).u32(0);
+  want.u32(1).u8(0x7e).u32(1).u8(0x7e).str("\x7d\x02");
+  want.u32(1).u32(0);
   for (uint16_t c = 1; c <= 6; ++c) want.u16(c);
   want.u32(1).u32(1).u32(20);
   want.u32(1).u32(static_cast<uint32_t>(Op::Ret));
   want.u32(1).u32(1).u64(5).u32(0).u32(0);
-  want.u32(1).u32(0).u32(9).u32(3).u32(1);
+  want.u32(1).u32(0).u32(9).u32(3).u32(1).u32(1).u32(1);
+  want.u32(1).u32(0).u32(4).u32(2).u32(0);
   CHECK(serialize(m) == want.sealed());
 }
 
@@ -151,6 +161,17 @@ TEST_CASE("deserialize gives back exactly what was serialized") {
   CHECK(back.functions[0].tables[0].cases == m.functions[0].tables[0].cases);
   CHECK(back.functions[0].lines.size() == 2);
   CHECK(back.functions[0].lines[1].what == 7);
+  CHECK(back.functions[0].lines[1].file == 1);
+  CHECK(back.functions[0].lines[1].site == 2);
+  REQUIRE(back.functions[0].sites.size() == 2);
+  CHECK(back.functions[0].sites[1].parent == 1);
+  CHECK(back.functions[0].sites[1].col == 9);
+  CHECK(back.files == m.files);
+  REQUIRE(back.delimited.size() == 1);
+  CHECK(back.delimited[0].delimiter == 0x7e);
+  REQUIRE(back.delimited[0].escapes.size() == 2);
+  CHECK(back.delimited[0].escapes[1].sequence == "\x7d\x02");
+  CHECK(back.delimited[0].escapes[1].byte == 0x7e);
   CHECK(serialize(back) == bytes);
 }
 
@@ -241,33 +262,68 @@ TEST_CASE("huge counts are rejected before anything is allocated") {
   b = empty();
   b.u32(1).u32(0x7FFFFFFF);
   CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "string count 2147483647 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(1).u32(kMaxStringBytes + 1);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "string count 1048577 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(1).u32(kMaxStringBytes);
+  CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "truncated string at byte 20"));
 
   b = empty();
   b.u32(0).u32(0x10000000);
   CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "int pool count 268435456 exceeds the limit of 1048576 at byte 20");
+
+  b = empty();
+  b.u32(0).u32(kMaxPoolEntries);
+  CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "truncated int pool at byte 20"));
 
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(kMaxFunctions + 1);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(kMaxFunctions + 1);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "functions count 1025 exceeds the limit"));
 
-  // One function whose code count is over the limit.
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
-  for (int k = 0; k < 6; ++k) b.u16(0);
-  b.u32(0).u32(kMaxCodeWords + 1).u32(0).u32(0);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(257);
   CHECK_FALSE(load(b.sealed(), error));
-  CHECK(contains(error, "function code count"));
-  CHECK(contains(error, "at byte 60"));
+  CHECK(error == "delimited declarations count 257 exceeds the limit of 256 at byte 40");
 
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
-  for (int k = 0; k < 6; ++k) b.u16(0);
-  b.u32(0).u32(100).u32(1).u32(0);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0x10000000);
   CHECK_FALSE(load(b.sealed(), error));
-  CHECK(error == "truncated function code at byte 60: 100 entries cannot fit in the 8 bytes left");
+  CHECK(contains(error, "truncated file table at byte 36"));
+
+  // One function whose code count is over the limit.
+  b = empty();
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
+  for (int k = 0; k < 6; ++k) b.u16(0);
+  b.u32(0).u32(kMaxCodeWords + 1).u32(0).u32(0).u32(0);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(contains(error, "function code count"));
+  CHECK(contains(error, "at byte 68"));
+
+  b = empty();
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
+  for (int k = 0; k < 6; ++k) b.u16(0);
+  b.u32(0).u32(100).u32(1).u32(0).u32(0);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "truncated function code at byte 68: 100 entries cannot fit in the 12 bytes left");
+}
+
+TEST_CASE("a file over kMaxModuleBytes is refused before it is read") {
+  std::vector<uint8_t> big(size_t{kMaxModuleBytes} + 1, 0);
+  std::string error;
+  CHECK_FALSE(load(big, error));
+  CHECK(error == "module of 67108865 bytes, the limit is 67108864");
+  big.pop_back();  // at the limit, the file is read (and found not to be a module)
+  CHECK_FALSE(load(big, error));
+  CHECK(error == "bad magic (not a .pvmc module)");
 }
 
 TEST_CASE("structural invariants are checked") {
@@ -275,11 +331,11 @@ TEST_CASE("structural invariants are checked") {
     Bytes b;
     b.start().u32(0).u32(0).u32(0).u32(0).u32(0);
     b.u32(1).u32(0).u8(slot_class);
-    b.u32(0).u32(1).u32(0).u16(ints);
+    b.u32(0).u32(0).u32(0).u32(1).u32(0).u16(ints);
     for (int k = 0; k < 5; ++k) b.u16(0);
     b.u32(0).u32(0);
     b.u32(1).u32(2).u64(cases_key0).u32(0).u64(cases_key1).u32(0).u32(0);
-    b.u32(0);
+    b.u32(0).u32(0);
     return b.sealed();
   };
   std::string error;
@@ -325,6 +381,42 @@ TEST_CASE("canonicalize numbers the pools in order of first use and drops the re
   Module again = m;
   canonicalize(again);
   CHECK(serialize(again) == serialize(m));
+}
+
+TEST_CASE("canonicalize numbers files and call sites in order of first use, callers first") {
+  Module m;
+  m.strings = {"p", "s", "fn", "what", "lib/b.pvm", "lib/a.pvm", "unused.pvm"};
+  m.protocol = 0;
+  m.source = 1;
+  m.files = {6, 4, 5};
+  m.delimited = {{0xe7, {{"\x3e\x02", 0x3d}, {"\x3e\x01", 0x3e}, {"\xe6\x02", 0xe7}, {"\xe6\x01", 0xe6}}},
+                 {0x7e, {{"\x7d\x02", 0x7e}, {"\x7d\x01", 0x7d}}}};
+  Function f;
+  f.name = 2;
+  f.code = {static_cast<uint32_t>(Op::Ret)};
+  // Site 3 (in file 2, lib/b.pvm) was inlined at site 1; site 2 is used by nobody; site 4
+  // repeats site 1.
+  f.sites = {{0, 50, 1, 0}, {0, 9, 9, 0}, {2, 20, 3, 1}, {0, 50, 1, 0}};
+  f.lines = {{0, 5, 5, 3, 3, 3}, {0, 6, 5, 3, 0, 4}};
+  m.functions = {f};
+  canonicalize(m);
+  CHECK(m.strings == std::vector<std::string>{"p", "s", "fn", "what", "lib/a.pvm", "lib/b.pvm"});
+  CHECK(m.files == std::vector<uint32_t>{4, 5});
+  const Function& g = m.functions[0];
+  REQUIRE(g.sites.size() == 2);
+  CHECK(g.sites[0].line == 50);
+  CHECK(g.sites[0].parent == 0);
+  CHECK(g.sites[1].line == 20);
+  CHECK(g.sites[1].file == 2);
+  CHECK(g.sites[1].parent == 1);
+  CHECK(g.lines[0].file == 1);
+  CHECK(g.lines[0].site == 2);
+  CHECK(g.lines[1].site == 1);
+  REQUIRE(m.delimited.size() == 2);
+  CHECK(m.delimited[0].delimiter == 0x7e);
+  CHECK(m.delimited[0].escapes[0].sequence == "\x7d\x01");
+  CHECK(m.delimited[1].escapes[0].sequence == "\x3e\x01");
+  CHECK(m.delimited[1].escapes[3].sequence == "\xe6\x02");
 }
 
 TEST_CASE("registers are numbered class by class") {

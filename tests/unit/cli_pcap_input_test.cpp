@@ -179,7 +179,7 @@ TEST_CASE("pcap: a segment never captured is a gap, with the capture time of eve
   CHECK(flows[0].gaps[0].from == 3);
   CHECK(flows[0].gaps[0].to == 7);
   // write_pcap stamps packet i at 1700000000 + i seconds.
-  CHECK(flows[0].times_ms == std::vector<int64_t>{1700000001000, 1700000002000, 1700000003000});
+  CHECK(flows[0].times == std::vector<double>{1700000001.0, 1700000002.0, 1700000003.0});
 }
 
 TEST_CASE("pcap: --filter leaves other packets alone; a bad expression is an error") {

@@ -117,7 +117,7 @@ TEST_CASE("parser: if / else if / else, match arms, loops and blocks") {
         "      warn \"y\" @6:10\n"
         "  repeat as $i @8:1\n"
         "    int 3 @8:8\n"
-        "    within @8:18\n"
+        "    within \"2\" @8:18\n"
         "      int 2 @8:25\n"
         "      seek @8:29\n"
         "        int 0 @8:34\n"

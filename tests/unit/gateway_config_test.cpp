@@ -123,6 +123,7 @@ TEST_CASE("gateway: defaults and validation") {
   CHECK(customary_port("watch") == 5093);
   CHECK(customary_port("gosafe") == 5078);
   CHECK(customary_port("t800x") == 5094);
+  CHECK(customary_port("jt808") == 5015);
   CHECK(customary_port("no-such-family") == 0);
   GatewayConfig tcp_only;
   add_default_listeners(tcp_only, {"minifinder2"});
@@ -202,4 +203,36 @@ handshake_timeout = 5
   CHECK(error == "the MQTT client certificate needs both cert_file and key_file");
   CHECK_FALSE(load_config_text("[tls]\nhandshake_timeout = 0\n", "g.toml", c, error));
   CHECK(error.find("g.toml:2: handshake_timeout: must be in 1..300") == 0);
+}
+
+TEST_CASE("gateway: the limits against hostile input, at their edges") {
+  GatewayConfig c;
+  std::string error;
+  REQUIRE(
+      load_config_text("[limits]\nmax_udp_peers = 1\nudp_anonymous_timeout = 1\nframe_timeout = 1\n"
+                       "max_buffered_bytes = 1048576\ncommand_timeout = 300\n",
+                       "g.toml", c, error));
+  CHECK(c.limits.max_udp_peers == 1);
+  CHECK(c.limits.udp_anonymous_timeout == 1);
+  CHECK(c.limits.frame_timeout == 1);
+  CHECK(c.limits.max_buffered_bytes == pvm::bc::kMaxFrameBytes);  // the budget holds one frame at least
+  CHECK(c.limits.command_timeout == kMaxCommandWaitSeconds);
+  CHECK_FALSE(load_config_text("[limits]\nmax_buffered_bytes = 1048575\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: max_buffered_bytes: must be in 1048576..9223372036854775807");
+  CHECK_FALSE(load_config_text("[limits]\ncommand_timeout = 301\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: command_timeout: must be in 1..300");
+  CHECK_FALSE(load_config_text("[limits]\nmax_udp_peers = 0\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: max_udp_peers: must be in 1..4294967295");
+  CHECK_FALSE(load_config_text("[limits]\nframe_timeout = 0\n", "g.toml", c, error));
+  CHECK_FALSE(load_config_text("[limits]\nudp_anonymous_timeout = 0\n", "g.toml", c, error));
+  REQUIRE(load_config_text("[limits]\nfuel = 1048576\n", "g.toml", c, error));
+  CHECK(c.limits.fuel == kMinFuel);
+  CHECK_FALSE(load_config_text("[limits]\nfuel = 1048575\n", "g.toml", c, error));
+  CHECK(error == "g.toml:2: fuel: must be in 1048576..34359738368");
+  GatewayConfig d;
+  CHECK(d.limits.max_udp_peers == kDefaultMaxUdpPeers);
+  CHECK(d.limits.frame_timeout == kDefaultFrameTimeout);
+  CHECK(d.limits.max_buffered_bytes == kDefaultMaxBufferedBytes);
+  CHECK(d.limits.udp_anonymous_timeout == kDefaultUdpAnonymousTimeout);
+  CHECK(d.limits.fuel == pvm::bc::kDefaultFuel);
 }

@@ -466,6 +466,51 @@ Loop:
               "0a0b0c0d") == R"({"first":10,"inner.size":3,"inner.remain":2,"outer.pos":3,"after":13})");
   }
 
+  TEST_CASE("view.bytes reads a value's bytes; pop leaves the parent cursor where it was") {
+    CHECK(run(R"(
+    msg.new
+    rd.u8 i0
+    ldy y0, x"0a0b0c"
+    view.bytes y0, "$b"
+    rd.u16be i1
+    set.i "first", i1
+    size i2
+    set.i "inner.size", i2
+    ldk i3, 1
+    view.push i3
+    rd.rest y1
+    set.y "nested", y1
+    view.pop
+    pos i2
+    set.i "inner.pos", i2
+    view.pop
+    pos i2
+    set.i "outer.pos", i2
+    rd.u8 i1
+    set.i "after", i1
+    ret)",
+              "0102") ==
+          R"({"first":2571,"inner.size":3,"nested":"0c","inner.pos":3,"outer.pos":1,"after":2})");
+  }
+
+  TEST_CASE("unescape and escape use the delimited declaration") {
+    const std::string_view delimited =
+        ".delimited 0xe7 {x\"e601\": 0xe6, x\"e602\": 0xe7, x\"3e01\": 0x3e, x\"3e02\": 0x3d}\n";
+    CHECK(run(R"(
+    msg.new
+    rd.rest y0
+    unescape y1, y0, 0xe7
+    set.y "plain", y1
+    escape y2, y1, 0xe7
+    set.y "again", y2
+    ldy y3, x""
+    escape y3, y3, 0xe7
+    set.y "empty", y3
+    ret)",
+              "01 e601 e602 3e01 3e02 e6 03", delimited) ==
+          R"({"plain":"01e6e73e3de603","again":"01e601e6023e013e02e60103","empty":""})");
+  }
+
   TEST_CASE("string and bytes operations") {
     CHECK(run(R"(
     msg.new
@@ -496,6 +541,37 @@ Loop:
     set.i "byte.y", i3
     ret)") == R"({"cat.s":"abcd","len.s":4,"slice.s":"bc","clamped":"bcd","cat.y":"0102ff","len.y":3,)"
               R"("slice.y":"02","byte.y":255})");
+  }
+
+  TEST_CASE("padded hex and decimal text, and packed integers") {
+    CHECK(run(R"(
+    msg.new
+    ldu u0, 0x1f
+    ldk i0, 4
+    hex.w s0, u0, i0
+    set.s "hex4", s0
+    ldk i0, 0
+    hex.w s0, u0, i0
+    set.s "hex0", s0
+    ldk i1, -7
+    ldk i0, 3
+    dec.w s0, i1, i0
+    set.s "dec3", s0
+    ldk i1, -9223372036854775808
+    ldk i0, 21
+    dec.w s0, i1, i0
+    set.s "decmin", s0
+    ldk i1, 0x0102030405060708
+    pack.be y0, i1, 3
+    set.y "be3", y0
+    pack.le y0, i1, 8
+    set.y "le8", y0
+    ret)") == R"({"hex4":"001f","hex0":"1f","dec3":"-07","decmin":"-09223372036854775808",)"
+               R"("be3":"060708","le8":"0807060504030201"})");
+    CHECK(run("ldu u0, 1\nldk i0, 65\nhex.w s0, u0, i0\nret") == "error: offset 0: bad value: width 65 outside 0..64");
+    CHECK(run("ldk i1, 1\nldk i0, -1\ndec.w s0, i1, i0\nret") == "error: offset 0: bad value: width -1 outside 0..64");
+    CHECK(run("ldk i1, 1\npack.be y0, i1, 9\nret") == "error: offset 0: bad value: width 9 outside 1..8");
+    CHECK(run("ldk i1, 1\npack.le y0, i1, 0\nret") == "error: offset 0: bad value: width 0 outside 1..8");
   }
 
   TEST_CASE("number and hex text") {
@@ -699,6 +775,32 @@ Loop:
     ret)") ==
           "{\"a\":9,\"u\":4,\"b\":true,\"s\":\"t\"}\n"
           R"({"a":9,"u":4,"b":1,"s":0,"missing":0,"has":true,"hasnt":false})");
+  }
+
+  TEST_CASE("bytes session slots: a read is a copy that a later write leaves alone") {
+    CHECK(run(R"(
+    ldy y0, x"0102"
+    sset.y @buf, y0
+    sget.y y1, @buf
+    ldy y2, x"ff"
+    sset.y @buf, y2
+    sget.y y3, @buf
+    msg.new
+    set.y "first", y1
+    set.y "second", y3
+    ret)",
+              "", ".session buf y") == R"({"first":"0102","second":"ff"})");
+  }
+
+  TEST_CASE("now is the receive time the host gave") {
+    auto program = vmtest::load(vmtest::packet_module("now f0\nmsg.new\nset.f \"t\", f0\nret"));
+    pvm::Session session(program, {});
+    vmtest::Collector c;
+    session.feed_frame(vmtest::hex("00"), c.callback(), 1700000000.5);
+    session.feed(vmtest::hex("00"), c.callback(), 1700000001.25);
+    REQUIRE(c.frames.size() == 2);
+    CHECK(vmtest::outcome(c.frames[0]) == R"({"t":1700000000.5})");
+    CHECK(vmtest::outcome(c.frames[1]) == R"({"t":1700000001.25})");
   }
 
   TEST_CASE("session slots and options") {

@@ -71,6 +71,29 @@ constexpr std::string_view kMarked = R"(
 .end
 )";
 
+// 0x7e-delimited frames with 7d 02 / 7d 01 escapes and no framing function: each frame is a
+// message with its unescaped bytes and its u16 at offset 1, and a reply of the frame as read.
+constexpr std::string_view kDelimited = R"(
+.protocol "test"
+.session ident s
+.delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}
+.func packet.tcp
+.regs i=1 u=0 f=0 b=0 s=0 y=1
+    msg.new
+    rd.rest y0
+    set.y "frame", y0
+    ldk i0, 1
+    seek i0
+.loc 4 2 "u16 $id"
+    rd.u16be i0
+    set.i "id", i0
+    out.new
+    wr.bytes y0
+    out.end
+    ret
+.end
+)";
+
 std::vector<std::string> outcomes(const Collector& c) {
   std::vector<std::string> out;
   for (const auto& f : c.frames) out.push_back(std::to_string(f.offset) + " " + vmtest::outcome(f));
@@ -167,6 +190,49 @@ TEST_SUITE("vm session") {
               "0 error: offset 0: bad frame: no frame within 8 bytes (need 1000 bytes, 9 left)"});
     CHECK(session.buffered() == 0);
     CHECK(session.stream_offset() == 9);
+  }
+
+  TEST_CASE("TCP: delimited frames split across chunks are unescaped; replies are escaped again") {
+    pvm::Session session(vmtest::load(kDelimited), {});
+    Collector c;
+    session.feed(hex("7e 7d"), c.callback());
+    CHECK(c.frames.empty());
+    session.feed(hex("02 7d01 7e 7e"), c.callback());
+    CHECK(session.buffered() == 1);
+    session.feed(hex("7e 0102 7e"), c.callback());  // two in a row: the first is dropped
+    CHECK(outcomes(c) == std::vector<std::string>{R"(0 {"frame":"7e7e7d7e","id":32381})",
+                                                  R"(7 {"frame":"7e01027e","id":258})"});
+    CHECK(c.frames[0].bytes == "7e7d027d017e");
+    CHECK(c.frames[0].replies == std::vector<std::string>{"7e7d027d017e"});
+    CHECK(session.stream_offset() == 11);
+  }
+
+  TEST_CASE("TCP: delimited frames: wire offsets, junk once, and no closing delimiter within max_frame") {
+    std::string skip3(kDelimited);
+    skip3.replace(skip3.find("ldk i0, 1"), 9, "ldk i0, 3");
+    pvm::SessionOptions options;
+    options.max_frame = 8;
+    pvm::Session session(vmtest::load(skip3), options);
+    Collector c;
+    // A read past the end after two escapes: offset 3 of the frame read is 5 on the wire.
+    session.feed(hex("aa bb 7e 7d02 7d01 7e 7e 11 22 33 44 55 66 77 88 99"), c.callback());
+    CHECK(outcomes(c) ==
+          std::vector<std::string>{"0 error: offset 0: bad frame: 2 bytes before a frame's delimiter",
+                                   "2 error: offset 7: u16 $id: truncated: need 2 bytes, 1 left (test.pvm:4:2)",
+                                   "8 error: offset 8: bad frame: no closing delimiter 0x7e within 8 bytes"});
+    CHECK(session.stream_offset() == 18);
+  }
+
+  TEST_CASE("UDP and feed_frame unescape a frame that starts with a delimiter") {
+    pvm::SessionOptions options;
+    options.transport = pvm::Transport::Udp;
+    pvm::Session session(vmtest::load(kDelimited), options);
+    Collector c;
+    session.feed(hex("7e 0102 7d01 7e"), c.callback());
+    session.feed_frame(hex("41 4243"), c.callback());
+    CHECK(outcomes(c) == std::vector<std::string>{R"(0 {"frame":"7e01027d7e","id":258})",
+                                                  R"(6 {"frame":"414243","id":16963})"});
+    CHECK(c.frames[0].replies == std::vector<std::string>{"7e01027d017e"});
   }
 
   TEST_CASE("TCP: a packet trap rejects that frame only") {
@@ -318,6 +384,43 @@ Bad:
     CHECK(outcomes(c) == std::vector<std::string>{"0 ", R"(4 {"ident":"ABC","protocol.id":"test","count":2})",
                                                   "5 error: offset 6: rejected: unknown packet",
                                                   R"(6 {"ident":"ABC","protocol.id":"test","count":3})"});
+  }
+
+  TEST_CASE("str and bytes slots together stay within max_session_bytes; a frame over it is rejected") {
+    // Each frame appends its bytes to @buf and sets @name to "dev".
+    constexpr std::string_view kAppend = R"(
+.protocol "test"
+.session ident s
+.session buf y
+.session name s
+.func packet.tcp
+.regs i=0 u=0 f=0 b=0 s=1 y=2
+    rd.rest y0
+    sget.y y1, @buf
+    cat.y y1, y1, y0
+.loc 9 5 "session.buf = ..."
+    sset.y @buf, y1
+    lds s0, "dev"
+    sset.s @name, s0
+    msg.new
+    set.y "buf", y1
+    ret
+.end
+)";
+    pvm::SessionOptions options;
+    options.max_session_bytes = 8;
+    pvm::Session session(vmtest::load(kAppend), options);
+    Collector c;
+    session.feed_frame(hex("0102"), c.callback());    // 2 + 3 bytes
+    session.feed_frame(hex("030405"), c.callback());  // 5 + 3 bytes: at the limit
+    session.feed_frame(hex("06"), c.callback());      // 6 + 3 bytes: over it
+    session.feed_frame(hex(""), c.callback());        // the rejected frame changed nothing
+    CHECK(outcomes(c) ==
+          std::vector<std::string>{
+              R"(0 {"buf":"0102"})", R"(2 {"buf":"0102030405"})",
+              "5 error: offset 6: session.buf = ...: limit: session values would take 9 bytes, over "
+              "max_session_bytes (8) (test.pvm:9:5)",
+              R"(6 {"buf":"0102030405"})"});
   }
 
   TEST_CASE("options: module defaults, overridden per session") {

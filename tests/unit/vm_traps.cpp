@@ -40,6 +40,29 @@ TEST_SUITE("vm traps") {
     CHECK(run("ldk i1, -1\nview.push i1\nret", "00") == "error: offset 0: truncated: negative length -1");
   }
 
+  TEST_CASE("a trap inside view.bytes names the value's byte and the stream offset") {
+    // A slice of the frame: the failing byte's own stream offset.
+    CHECK(run("rd.u8 i0\nldk i0, 3\nrd.bytes y0, i0\nview.bytes y0, \"$body\"\nrd.u16be i1\nrd.u16be i1\nret",
+              "00 aabbcc dd") == "error: offset 3 (byte 2 of $body): truncated: need 2 bytes, 1 left");
+    // Built while decoding: the stream offset where view.bytes ran.
+    CHECK(run("rd.u8 i0\nldy y0, x\"0102\"\nview.bytes y0, \"$built\"\nrd.u32be i1\nret", "00 aa") ==
+          "error: offset 1 (byte 0 of $built): truncated: need 4 bytes, 2 left");
+    // Nested: a built value inside a built value keeps the outer within's offset.
+    CHECK(run("rd.u8 i0\nldy y0, x\"01020304\"\nview.bytes y0, \"$a\"\nrd.u8 i1\nldy y1, x\"05\"\n"
+              "view.bytes y1, \"$b\"\nrd.u16be i1\nret",
+              "00 aa") == "error: offset 1 (byte 0 of $b): truncated: need 2 bytes, 1 left");
+    // Back in the frame after the pops, errors name frame offsets again.
+    CHECK(run("ldy y0, x\"01\"\nview.bytes y0, \"$a\"\nview.pop\nrd.u8 i0\nrd.u16be i1\nret", "00 aa") ==
+          "error: offset 1: truncated: need 2 bytes, 1 left");
+  }
+
+  TEST_CASE("more than kMaxViewDepth nested view.bytes trap Limit") {
+    std::string body = "ldy y0, x\"01\"\n";
+    for (uint32_t k = 0; k <= pvm::bc::kMaxViewDepth; ++k) body += "view.bytes y0, \"$v\"\n";
+    body += "ret";
+    CHECK(run(body, "00") == "error: offset 0 (byte 0 of $v): limit: more than 32 nested views");
+  }
+
   TEST_CASE("cursor moves outside the view trap Truncated") {
     CHECK(run("ldk i0, 3\nseek i0\nret", "0000") == "error: offset 0: truncated: seek to 3 outside 0..2");
     CHECK(run("ldk i0, -1\nseek i0\nret", "0000") == "error: offset 0: truncated: seek to -1 outside 0..2");
@@ -79,15 +102,18 @@ TEST_SUITE("vm traps") {
     pvm::SessionOptions options;
     options.fuel = 100;
     const auto f = vmtest::decode_frame(program, "", options);
-    CHECK(vmtest::outcome(f) ==
-          "error: offset 0: repeat: out of fuel: out of fuel after 100 backward jumps (test.pvm:4:1)");
+    CHECK(
+        vmtest::outcome(f) ==
+        "error: offset 0: repeat: out of fuel: out of fuel after 100 units of work (the next step needs 2, 0 "
+        "left) (test.pvm:4:1)");
     // Forward jumps cost nothing: a long straight run needs no fuel.
     options.fuel = 0;
-    CHECK(vmtest::outcome(vmtest::decode_frame(
-              vmtest::load(vmtest::packet_module("jmp Next\nNext:\nmsg.new\nret")), "", options)) == "{}");
+    CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module("jmp Next\nNext:\nldk i0, 1\nret")),
+                                     "", options)
+                    .failed);
   }
 
-  TEST_CASE("fuel counts backward jumps taken, including switch") {
+  TEST_CASE("a backward jump, switch included, costs the code words of the loop it closes") {
     const std::string body = R"(
     ldk i0, 0
     ldk i1, 1
@@ -96,10 +122,11 @@ Loop:
     switch i0, {3: Out, _: Loop}
 Out:
     ret)";
+    // Two passes back to Loop, each over add.i (4 words) and switch (3 words).
     pvm::SessionOptions options;
-    options.fuel = 2;
+    options.fuel = 14;
     CHECK_FALSE(vmtest::decode_frame(vmtest::load(vmtest::packet_module(body)), "", options).failed);
-    options.fuel = 1;
+    options.fuel = 13;
     CHECK(vmtest::decode_frame(vmtest::load(vmtest::packet_module(body)), "", options).error.trap ==
           pvm::Trap::OutOfFuel);
   }
@@ -129,7 +156,7 @@ Loop:
 Loop:
     cat.s s0, s0, s0
     jmp Loop)";
-    CHECK(run(body) == "error: offset 0: limit: frame strings exceed 4194304 bytes");
+    CHECK(run(body) == "error: offset 0: limit: frame memory exceeds 4194304 bytes");
     // The next frame of the session starts with an empty arena.
     auto program = vmtest::load(vmtest::packet_module(
         "rd.u8 i0\nldk i1, 0\nne.i b0, i0, i1\njt b0, Grow\nmsg.new\nret\nGrow:\n" + body.substr(1)));

@@ -145,13 +145,13 @@ TEST_SUITE("vm verifier") {
     CHECK(check(m) == "framing.tcp+0: ret in a framing function, which must end with ret.i");
   }
 
-  TEST_CASE("session slot 0 is ident of class str; slots are int or str; options int, bool or str") {
+  TEST_CASE("session slot 0 is ident of class str; slots are int, str or bytes; options int, bool or str") {
     auto m = module("ret", ".session count i");
     std::swap(m.session[0], m.session[1]);
     CHECK(check(m) == "session slot 0 must be \"ident\" of class str");
     m = module("ret", ".session count i");
     m.session[1].cls = pvm::bc::RegClass::Float;
-    CHECK(check(m) == "session slot 1 (count): class must be int or str");
+    CHECK(check(m) == "session slot 1 (count): class must be int, str or bytes");
     m = module("ret", ".option x b true");
     m.options[0].cls = pvm::bc::RegClass::Bytes;
     CHECK(check(m) == "option 0 (x): class must be int, bool or str");
@@ -191,6 +191,19 @@ TEST_SUITE("vm verifier") {
     m.strings.emplace_back();
     CHECK(check(m) == "module has 1048577 strings, the limit is 1048576");
 
+    m = module("ret");
+    m.strings.push_back(std::string(pvm::bc::kMaxStringBytes, 'x'));
+    CHECK(check(m) == "ok");
+    m.strings.back() += 'x';
+    CHECK(check(m) ==
+          "string " + std::to_string(m.strings.size() - 1) + " is 1048577 bytes long, the limit is 1048576");
+
+    m = module("ret");
+    m.ints.resize(pvm::bc::kMaxPoolEntries);
+    CHECK(check(m) == "ok");
+    m.floats.resize(pvm::bc::kMaxPoolEntries + 1);
+    CHECK(check(m) == "module has 1048576 ints and 1048577 floats, the limit is 1048576 each");
+
     m = module("switch i0, {_: A}\nA:\nret");
     auto& cases = m.functions[0].tables[0].cases;
     for (int64_t k = 0; k < pvm::bc::kMaxSwitchCases; ++k) cases.emplace_back(k, 3);
@@ -213,9 +226,44 @@ TEST_SUITE("vm verifier") {
     m = module("ret");
     m.functions.push_back(m.functions[0]);
     CHECK(check(m) == "packet.tcp: defined twice");
+    // Names the module chose are escaped and cut short where a message shows them.
+    m.strings[m.functions[0].name] = "\x1b[2J" + std::string(100, 'f') + "\n";
+    CHECK(check(m) == "\\x1b[2J" + std::string(60, 'f') + "...: defined twice");
     m = module(".loc 1 1 \"x\"\nret");
     m.functions[0].lines[0].what = 9999;
     CHECK(check(m) == "packet.tcp: line entry 0: text is not a valid string index");
+  }
+
+  TEST_CASE("files, call sites and delimited declarations") {
+    const std::string_view delimited = ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}\n";
+    auto m = module(".loc 1 1 \"x\" in \"lib/a.pvm\" via 2 2 via 3 3\nret", delimited);
+    CHECK(check(m) == "ok");
+    m.functions[0].lines[0].file = 2;
+    CHECK(check(m) == "packet.tcp: line entry 0: file is file 2, there are 1");
+    m = module(".loc 1 1 \"x\" in \"lib/a.pvm\" via 2 2 via 3 3\nret", delimited);
+    m.functions[0].lines[0].site = 3;
+    CHECK(check(m) == "packet.tcp: line entry 0: site is call site 3, there are 2");
+    m = module(".loc 1 1 \"x\" in \"lib/a.pvm\" via 2 2 via 3 3\nret", delimited);
+    m.functions[0].sites[0].parent = 2;  // a chain that would loop
+    CHECK(check(m) == "packet.tcp: call site 1: parent 2 is not an earlier site");
+    m = module(".loc 1 1 \"x\" in \"lib/a.pvm\" via 2 2 in \"lib/b.pvm\"\nret", delimited);
+    m.functions[0].sites[0].file = 7;
+    CHECK(check(m) == "packet.tcp: call site 1: file is file 7, there are 2");
+    m.files[0] = 9999;
+    CHECK(check(m) == "file 1: name is not a valid string index");
+
+    m = module("ret", delimited);
+    m.delimited[0].escapes.erase(m.delimited[0].escapes.begin());  // 7d01: 7d is no longer escaped
+    CHECK(check(m) ==
+          "delimited declaration 126: this sequence starts with 0x7d, which has no sequence of its own, so a literal "
+          "0x7d could not be told from it");
+    m = module("ret", delimited);
+    m.delimited.push_back(m.delimited[0]);
+    CHECK(check(m) == "delimited declaration 126 does not follow 126 (delimiters ascend, each once)");
+    m = module("rd.rest y0\nunescape y1, y0, 0x7e\nret", delimited);
+    CHECK(check(m) == "ok");
+    m.functions[0].code[5] = 0x7d;
+    CHECK(check(m) == "packet.tcp+2: unescape operand 3 is delimiter 125, which no .delimited declares");
   }
 
   TEST_CASE("Program::load verifies; the bytes overload deserializes first") {

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "pvm/bytecode/module.h"
-
 namespace pvm::detail {
 namespace {
 
@@ -13,7 +11,7 @@ constexpr size_t kLargestChunk = size_t{1} << 20;
 }  // namespace
 
 uint8_t* Arena::alloc(size_t n) {
-  if (n > bc::kMaxArenaBytes - total_) return nullptr;
+  if (n > bc::kMaxFrameMemory - total_) return nullptr;
   if (chunks_.empty() || chunks_[current_].size - used_ < n) {
     // Move on to the next kept chunk when it is big enough; otherwise insert a new one there.
     // Skipped space in the old chunk is not reused: it is at most one string per chunk.

@@ -11,12 +11,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "runtime.h"
 #include "text_values.h"
+#include "work.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(PVM_SWITCH_DISPATCH)
 #define PVM_THREADED 1
@@ -125,7 +127,23 @@ std::string need_text(uint64_t need, uint64_t left) {
          " left";
 }
 
-const std::string kArenaFull = "frame strings exceed " + std::to_string(bc::kMaxArenaBytes) + " bytes";
+const std::string kArenaFull = "frame memory exceeds " + std::to_string(bc::kMaxFrameMemory) + " bytes";
+const std::string kMessageFull = "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
+
+[[gnu::cold]] std::string fuel_text(uint64_t limit, uint64_t left, uint64_t want) {
+  return "out of fuel after " + std::to_string(limit - left) + " units of work (the next step needs " +
+         std::to_string(want) + ", " + std::to_string(left) + " left)";
+}
+
+// A reason from the program may carry device text of any length: it is cut, saying how long it was.
+std::string capped(std::string reason) {
+  if (reason.size() > bc::kMaxErrorReasonBytes) {
+    const size_t n = reason.size();
+    reason.resize(bc::kMaxErrorReasonBytes);
+    reason += "... (" + std::to_string(n) + " bytes)";
+  }
+  return reason;
+}
 
 // Everything a handler's slow path needs to describe a trap.
 struct Site {
@@ -133,11 +151,17 @@ struct Site {
   const RunInput& in;
 };
 
+// `offset` is in the current view's bytes; sc.origin says where they came from.
 [[gnu::cold]] Error make_error(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
   Error e;
   e.trap = kind;
-  e.reason = std::move(reason);
-  e.offset = at.in.offset + offset;
+  e.reason = capped(std::move(reason));
+  const ViewOrigin& o = at.sc.origin;
+  e.offset = o.in_frame ? o.base + offset : o.base;
+  if (o.name != ViewOrigin::kNoName) {
+    e.value = at.in.module->strings[o.name];
+    e.value_offset = static_cast<uint32_t>(offset);
+  }
   locate(*at.in.module, *at.in.function, pc, e);
   return e;
 }
@@ -147,7 +171,8 @@ struct Site {
 }
 
 [[gnu::cold]] void warn(const Site& at, Trap kind, uint64_t offset, uint32_t pc, std::string reason) {
-  at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
+  if (at.sc.warnings.size() < bc::kMaxWarningsPerFrame)
+    at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
 }
 
 void mark_dirty(Scratch& sc, uint32_t slot) {
@@ -174,10 +199,13 @@ bool to_arena(Scratch& sc, Value& dst, const void* src, size_t n) {
   return true;
 }
 
-void store_reply(Scratch& sc) {
+// False when the frame's memory cannot take the reply.
+bool store_reply(Scratch& sc) {
+  sc.out_open = false;
+  if (!sc.arena.account(sc.out.size() + sizeof(std::vector<uint8_t>))) return false;
   if (sc.reply_count == sc.replies.size()) sc.replies.emplace_back();
   sc.replies[sc.reply_count++].assign(sc.out.begin(), sc.out.end());
-  sc.out_open = false;
+  return true;
 }
 
 }  // namespace
@@ -188,12 +216,22 @@ void locate(const bc::Module& module, const bc::Function& function, uint32_t pc,
                                    [](uint32_t p, const bc::LineEntry& e) { return p < e.pc; });
   if (it == lines.begin()) return;
   const bc::LineEntry& e = *(it - 1);
+  // The verifier saw every file and site index in range, and every parent earlier.
+  const auto file = [&](uint32_t k) { return k == 0 ? std::string() : module.strings[module.files[k - 1]]; };
   error.line = e.line;
   error.col = e.col;
+  error.file = file(e.file);
   error.what = module.strings[e.what];
+  error.via.clear();
+  for (uint32_t site = e.site; site != 0;) {
+    const bc::CallSite& c = function.sites[site - 1];
+    error.via.push_back({file(c.file), c.line, c.col});
+    site = c.parent;
+  }
 }
 
 void commit(Scratch& sc, SessionData& session) {
+  session.slot_bytes = sc.slot_bytes;
   for (uint32_t slot : sc.dirty_list) {
     std::swap(session.slots[slot], sc.pending[slot]);
     sc.dirty[slot] = 0;
@@ -205,10 +243,12 @@ void commit(Scratch& sc, SessionData& session) {
 // GCC's global CSE makes it keep `ip` on the stack across the threaded handlers (a load and a
 // store on every dispatch); without it `ip` stays in a register and a 20-record decode loop
 // runs 8% faster. GCC's manual gives the same advice for computed-goto code.
+namespace {
+
 #if PVM_THREADED && !defined(__clang__)
 [[gnu::optimize("no-gcse")]]
 #endif
-bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
+bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   const bc::Module& m = *in.module;
   const bc::Function& fn = *in.function;
   SessionData& session = *in.session;
@@ -223,6 +263,7 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   sc.group_count = 0;
   for (uint32_t slot : sc.dirty_list) sc.dirty[slot] = 0;
   sc.dirty_list.clear();
+  sc.slot_bytes = session.slot_bytes;
   if (sc.pending.size() < m.session.size()) {
     sc.pending.resize(m.session.size());
     sc.dirty.resize(m.session.size());
@@ -239,12 +280,17 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
     trap(site, Trap::Limit, 0, 0, "frame longer than 4 GiB");
     return false;
   }
-  const uint8_t* const data = in.frame.data();
-  uint32_t vb = 0;  // the current view: [vb, ve), cursor vc, all frame offsets
+  // The current view: the bytes `data`, the window [vb, ve) and the cursor vc in offsets of
+  // `data`. Only view.bytes and view.pop change `data`, so a read costs what it did when every
+  // view was a window of the frame.
+  const uint8_t* data = in.frame.data();
+  uint32_t vb = 0;
   uint32_t ve = static_cast<uint32_t>(in.frame.size());
   uint32_t vc = 0;
   uint32_t depth = 0;  // saved parent views in sc.views
+  sc.origin = ViewOrigin{in.offset, ViewOrigin::kNoName, true};
   uint64_t fuel = in.fuel;
+  uint64_t want = 0;  // what the step that ran out of fuel needed
 
   const uint32_t* const code = fn.code.data();
   const uint32_t* ip = code;
@@ -269,16 +315,38 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   if (static_cast<uint64_t>(n) > ve - vc) [[unlikely]] TRAP(Trap::Truncated, need_text(n, ve - vc))
 #define ARENA(dst, src, n) \
   if (!to_arena(sc, dst, src, n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull)
-#define JUMP(target)                                                          \
-  do {                                                                        \
-    const uint32_t to = (target);                                             \
-    if (to <= PC) {                                                           \
-      if (fuel == 0) [[unlikely]]                                             \
-        TRAP(Trap::OutOfFuel, "out of fuel after " + std::to_string(in.fuel) + " backward jumps"); \
-      --fuel;                                                                 \
-    }                                                                         \
-    ip = code + to;                                                           \
-    DISPATCH();                                                               \
+  // Spends n units of fuel (work.h says what costs what).
+#define CHARGE(n)                                  \
+  do {                                             \
+    const uint64_t cost = (n);                     \
+    if (cost > fuel) [[unlikely]] {                \
+      want = cost;                                 \
+      goto out_of_fuel;                            \
+    }                                              \
+    fuel -= cost;                                  \
+  } while (0)
+  // A backward jump pays for the code words from its target to itself: whatever ran since the
+  // previous backward jump went forward only, so fuel bounds every instruction run.
+#define JUMP(target)                               \
+  do {                                             \
+    const uint32_t to = (target);                  \
+    if (to <= PC) CHARGE(PC + kLen - to);          \
+    ip = code + to;                                \
+    DISPATCH();                                    \
+  } while (0)
+  // A field counts its raw size (work.h) towards its message.
+#define FIELD_DONE(f) sc.builder.add_raw(field_raw_size(*f))
+  // The open message, if any, must fit kMaxMessageBytes of JSON, and its fields the frame's
+  // memory, before it is stored.
+#define MESSAGE_FITS()                                                                        \
+  do {                                                                                        \
+    if (sc.builder.is_open()) {                                                               \
+      uint64_t scanned = 0;                                                                   \
+      const bool fits = sc.builder.fits(scanned);                                             \
+      CHARGE(scanned);                                                                        \
+      if (!fits) [[unlikely]] TRAP(Trap::Limit, kMessageFull);                                \
+      if (!sc.arena.account(sc.builder.open_memory())) [[unlikely]] TRAP(Trap::Limit, kArenaFull); \
+    }                                                                                         \
   } while (0)
 #define INT_READ(T, big)                                 \
   NEED(sizeof(T));                                       \
@@ -301,6 +369,15 @@ bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
   if (f == nullptr) [[unlikely]]                                                                    \
     TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxParamsPerMessage) + " parameters in a message"); \
   f->s = {}
+  // Keeps the session's str and bytes slots within max_session_bytes when `slot` becomes n bytes.
+#define SLOT_BYTES(slot, n)                                                                        \
+  {                                                                                                \
+    const size_t bytes = sc.slot_bytes - slot_value(sc, session, slot).s.size() + (n);            \
+    if (bytes > in.max_session_bytes) [[unlikely]]                                                 \
+      TRAP(Trap::Limit, "session values would take " + std::to_string(bytes) + " bytes, over max_session_bytes (" + \
+                            std::to_string(in.max_session_bytes) + ")");                           \
+    sc.slot_bytes = bytes;                                                                         \
+  }
 #define WRITE(n)                                                                                   \
   if (!sc.out_open) [[unlikely]]                                                                    \
     TRAP(Trap::Rejected, "bytes written outside an output");                                      \
@@ -441,10 +518,10 @@ dispatch:
   OP(EqB) R(1).b = R(2).b == R(3).b; END
   OP(NeB) R(1).b = R(2).b != R(3).b; END
   OP(NotB) R(1).b = !R(2).b; END
-  OP(EqS) R(1).b = same_bytes(R(2), R(3)); END
-  OP(NeS) R(1).b = !same_bytes(R(2), R(3)); END
-  OP(EqY) R(1).b = same_bytes(R(2), R(3)); END
-  OP(NeY) R(1).b = !same_bytes(R(2), R(3)); END
+  OP(EqS) CHARGE(R(2).s.n); R(1).b = same_bytes(R(2), R(3)); END
+  OP(NeS) CHARGE(R(2).s.n); R(1).b = !same_bytes(R(2), R(3)); END
+  OP(EqY) CHARGE(R(2).s.n); R(1).b = same_bytes(R(2), R(3)); END
+  OP(NeY) CHARGE(R(2).s.n); R(1).b = !same_bytes(R(2), R(3)); END
 
   // ---- control
   OP(Jmp) JUMP(ip[1]); END
@@ -468,8 +545,8 @@ dispatch:
     }
   } END
   OP(Warn) warn(site, Trap::None, vc, PC, strings[ip[1]]); END
-  OP(FailS) TRAP(Trap::Rejected, std::string(text(R(1)))); END
-  OP(WarnS) warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
+  OP(FailS) CHARGE(R(1).s.n); TRAP(Trap::Rejected, std::string(text(R(1)))); END
+  OP(WarnS) CHARGE(R(1).s.n); warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
 
   // ---- reads
   OP(RdU8) NEED(1); R(1).i = data[vc]; vc += 1; END
@@ -510,15 +587,19 @@ dispatch:
   } END
   OP(RdCStr) {
     const void* nul = ve > vc ? std::memchr(data + vc, 0, ve - vc) : nullptr;
-    if (nul == nullptr) [[unlikely]]
+    if (nul == nullptr) [[unlikely]] {
+      CHARGE(ve - vc);
       TRAP(Trap::Truncated, "no NUL in the " + std::to_string(ve - vc) + " bytes left");
+    }
     const auto n = static_cast<uint32_t>(static_cast<const uint8_t*>(nul) - (data + vc));
+    CHARGE(n);
     R(1).s = {data + vc, n};
     vc += n + 1;
   } END
   OP(RdUntil) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     if (at == std::string_view::npos) [[unlikely]]
       TRAP(Trap::Truncated, "no " + quote(text(R(2))) + " in the " + std::to_string(ve - vc) + " bytes left");
     R(1).s = {data + vc, static_cast<uint32_t>(at)};
@@ -526,7 +607,8 @@ dispatch:
   } END
   OP(RdField) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : rest.find(text(R(2)));
+    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     const size_t n = at == std::string_view::npos ? rest.size() : at;
     R(1).s = {data + vc, static_cast<uint32_t>(n)};
     vc += static_cast<uint32_t>(at == std::string_view::npos ? n : n + R(2).s.n);
@@ -568,23 +650,43 @@ dispatch:
     NEED(n);
     if (depth == bc::kMaxViewDepth) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
-    sc.views[depth++] = {vb, ve, vc};
+    // The parent's cursor is saved past the sub-view: that is where view.pop leaves it.
+    sc.views[depth++] = {data, vb, ve, vc + static_cast<uint32_t>(n), sc.origin};
     vb = vc;
     ve = vc + static_cast<uint32_t>(n);
+  } END
+  OP(ViewBytes) {
+    if (depth == bc::kMaxViewDepth) [[unlikely]]
+      TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
+    sc.views[depth++] = {data, vb, ve, vc, sc.origin};
+    const uint8_t* const p = R(1).s.p;
+    const uint8_t* const frame = in.frame.data();
+    ViewOrigin o{sc.origin.in_frame ? sc.origin.base + vc : sc.origin.base, ip[2], false};
+    if (R(1).s.n > 0 && p >= frame && p + R(1).s.n <= frame + in.frame.size()) {
+      o.base = in.offset + static_cast<uint64_t>(p - frame);  // a zero-copy slice of the frame
+      o.in_frame = true;
+    }
+    sc.origin = o;
+    data = p;
+    vb = 0;
+    ve = R(1).s.n;
+    vc = 0;
   } END
   OP(ViewPop) {
     if (depth == 0) [[unlikely]] TRAP(Trap::Limit, "view.pop without a sub-view");
     const View& parent = sc.views[--depth];
-    vc = ve;
+    data = parent.data;
     vb = parent.begin;
     ve = parent.end;
+    vc = parent.cursor;
+    sc.origin = parent.origin;
   } END
 
   // ---- strings and bytes
   OP(LenS) R(1).i = R(2).s.n; END
   OP(LenY) R(1).i = R(2).s.n; END
-  OP(CatS) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
-  OP(CatY) if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(CatS) CHARGE(uint64_t{R(2).s.n} + R(3).s.n); if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(CatY) CHARGE(uint64_t{R(2).s.n} + R(3).s.n); if (!concat(sc, R(1), R(2), R(3))) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
   OP(SliceS) slice(R(1), R(2), R(3).i, R(4).i); END
   OP(SliceY) slice(R(1), R(2), R(3).i, R(4).i); END
   OP(ByteY) {
@@ -612,6 +714,7 @@ dispatch:
     static constexpr char kHex[] = "0123456789abcdef";
     const uint8_t* const bp = R(2).s.p;
     const uint32_t bn = R(2).s.n;
+    CHARGE(uint64_t{bn} * 2);
     if (bn == 0) {
       R(1).s = {nullptr, 0};
     } else {
@@ -631,30 +734,78 @@ dispatch:
     for (int k = 0; k < 16; ++k) buf[k] = kHex[(v >> (60 - 4 * k)) & 15];
     ARENA(R(1), buf, sizeof buf);
   } END
+  OP(HexW) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    char buf[64];
+    uint64_t v = R(2).u;
+    size_t n = 0;
+    do {
+      buf[63 - n++] = kHex[v & 15];
+      v >>= 4;
+    } while (v != 0);
+    while (n < static_cast<size_t>(w)) buf[63 - n++] = '0';
+    ARENA(R(1), buf + 64 - n, n);
+  } END
+  OP(DecW) {
+    const int64_t w = R(3).i;
+    if (w < 0 || w > 64) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(w) + " outside 0..64");
+    const int64_t x = R(2).i;
+    char digits[24];
+    const auto res = std::to_chars(digits, digits + sizeof digits, x);
+    const std::string_view d(digits, static_cast<size_t>(res.ptr - digits));
+    const size_t sign = x < 0 ? 1 : 0;
+    char buf[88];
+    size_t n = 0;
+    if (sign) buf[n++] = '-';
+    for (size_t k = d.size(); k < static_cast<size_t>(w); ++k) buf[n++] = '0';
+    d.substr(sign).copy(buf + n, d.size() - sign);
+    ARENA(R(1), buf, n + d.size() - sign);
+  } END
+  OP(PackBe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * (n - 1 - k)));
+    ARENA(R(1), buf, n);
+  } END
+  OP(PackLe) {
+    const uint32_t n = ip[3];
+    if (n < 1 || n > 8) [[unlikely]] TRAP(Trap::BadValue, "width " + std::to_string(n) + " outside 1..8");
+    uint8_t buf[8];
+    for (uint32_t k = 0; k < n; ++k) buf[k] = static_cast<uint8_t>(R(2).u >> (8 * k));
+    ARENA(R(1), buf, n);
+  } END
   OP(YToS) copy_view(R(1), R(2)); END
   OP(SToY) copy_view(R(1), R(2)); END
   OP(SToI) {
+    CHARGE(R(2).s.n);
     int64_t v = 0;
     if (!parse_int(text(R(2)), v)) [[unlikely]] TRAP(Trap::BadValue, "not a number: " + quote(text(R(2))));
     R(1).i = v;
   } END
   OP(SToF) {
+    CHARGE(R(2).s.n);
     double v = 0;
     if (!parse_float(text(R(2)), v)) [[unlikely]] TRAP(Trap::BadValue, "not a number: " + quote(text(R(2))));
     R(1).f = v;
   } END
-  OP(Crc) R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
+  OP(Crc) CHARGE(R(2).s.n); R(1).i = wrap(bc::crc_compute(static_cast<bc::Crc>(ip[3]), R(2).s.p, R(2).s.n)); END
   OP(FindS) {
-    const size_t at = text(R(2)).find(text(R(3)));
+    const size_t at = find_bytes(text(R(2)), text(R(3)));
+    CHARGE(search_cost(at == std::string_view::npos ? R(2).s.n : at, R(3).s.n));
     R(1).i = at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
   } END
   OP(TrimS) {
+    CHARGE(R(2).s.n);
     std::string_view t = text(R(2));
     const size_t first = t.find_first_not_of(" \t\r\n");
     t = first == std::string_view::npos ? std::string_view{} : t.substr(first, t.find_last_not_of(" \t\r\n") + 1 - first);
     R(1).s = {reinterpret_cast<const uint8_t*>(t.data()), static_cast<uint32_t>(t.size())};
   } END
   OP(LowerS) {
+    CHARGE(R(2).s.n);
     const std::string_view t = text(R(2));
     Value v;
     ARENA(v, t.data(), t.size());
@@ -668,18 +819,37 @@ dispatch:
     if (from.empty()) {
       copy_view(R(1), R(2));
     } else {
-      std::string out;
-      for (size_t k = 0;;) {
-        const size_t at = t.find(from, k);
-        out.append(t.substr(k, at == std::string_view::npos ? std::string_view::npos : at - k));
-        if (at == std::string_view::npos) break;
-        out.append(to);
-        k = at + from.size();
+      // Two passes, so that the result's size is known (and checked) before it is made: the
+      // first counts the matches, the second writes into the arena.
+      CHARGE(search_cost(t.size(), from.size()));
+      uint64_t matches = 0;
+      for (size_t k = 0, at; (at = find_bytes(t.substr(k), from)) != std::string_view::npos; k += at + from.size())
+        ++matches;
+      const uint64_t size = t.size() - matches * from.size() + matches * to.size();
+      if (size > bc::kMaxFrameMemory) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      CHARGE(search_cost(t.size(), from.size()) + size);
+      if (size == 0) {
+        R(1).s = {nullptr, 0};
+      } else {
+        uint8_t* const p = sc.arena.alloc(size);
+        if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+        uint8_t* w = p;
+        for (size_t k = 0;;) {
+          const size_t at = find_bytes(t.substr(k), from);
+          const std::string_view keep = t.substr(k, at);
+          std::memcpy(w, keep.data(), keep.size());
+          w += keep.size();
+          if (at == std::string_view::npos) break;
+          if (!to.empty()) std::memcpy(w, to.data(), to.size());
+          w += to.size();
+          k += at + from.size();
+        }
+        R(1).s = {p, static_cast<uint32_t>(size)};
       }
-      ARENA(R(1), out.data(), out.size());
     }
   } END
   OP(SToUHex) {
+    CHARGE(R(2).s.n);
     const std::string_view t = text(R(2));
     uint64_t v = 0;
     bool ok = !t.empty() && t.size() <= 16;
@@ -691,7 +861,35 @@ dispatch:
     if (!ok) [[unlikely]] TRAP(Trap::BadValue, "not a hex number: " + quote(t));
     R(1).u = v;
   } END
+  OP(Unescape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));  // the verifier saw it declared
+    const Value v = R(2);
+    CHARGE(v.s.n);
+    if (v.s.n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = sc.arena.alloc(v.s.n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      R(1).s = {p, static_cast<uint32_t>(table.unescape({v.s.p, v.s.n}, p))};
+    }
+  } END
+  OP(Escape) {
+    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));
+    const Value v = R(2);
+    CHARGE(v.s.n);  // sizing walks the bytes once, writing them once more
+    const size_t n = table.escaped_size({v.s.p, v.s.n});
+    CHARGE(n);
+    if (n == 0) {
+      R(1).s = {nullptr, 0};
+    } else {
+      uint8_t* p = n > bc::kMaxFrameMemory ? nullptr : sc.arena.alloc(n);
+      if (p == nullptr) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+      table.escape({v.s.p, v.s.n}, p);
+      R(1).s = {p, static_cast<uint32_t>(n)};
+    }
+  } END
   OP(ReMatch) {
+    if (in.patterns != nullptr) CHARGE(in.patterns->cost(ip[3], R(2).s.n));
     R(1).b = in.patterns != nullptr && in.patterns->match(ip[3], text(R(2)), sc.groups.data(), sc.group_count);
   } END
   OP(ReGroup) {
@@ -702,12 +900,14 @@ dispatch:
 
   // ---- messages
   OP(MsgNew) {
+    MESSAGE_FITS();
     if (!sc.builder.begin()) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxMessagesPerFrame) + " messages in a frame");
     if (!m.session.empty()) {
       if (!sc.ident_fresh) {
         // A copy, so that a later sset of slot 0 cannot change the messages made before it.
         const std::string& id = slot_value(sc, session, 0).s;
+        CHARGE(id.size());
         Value v;
         ARENA(v, id.data(), id.size());
         sc.ident = text(v);
@@ -717,35 +917,38 @@ dispatch:
         Field* f = sc.builder.set(sc.builder.ident);
         f->type = ValueType::Str;
         f->s = sc.ident;
+        FIELD_DONE(f);
       }
     }
     Field* f = sc.builder.set(sc.builder.protocol_id);
     f->type = ValueType::Str;
     f->s = strings[m.protocol];
+    FIELD_DONE(f);
   } END
   OP(MsgEnd) {
     if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "msg.end outside a message");
+    MESSAGE_FITS();
     sc.builder.end();
   } END
-  OP(SetI) { FIELD(names[ip[1]]); f->type = ValueType::Int; f->i = R(2).i; } END
-  OP(SetU) { FIELD(names[ip[1]]); f->type = ValueType::UInt; f->u = R(2).u; } END
+  OP(SetI) { FIELD(names[ip[1]]); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
+  OP(SetU) { FIELD(names[ip[1]]); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetF) {
     // A non-finite float has no JSON form: the parameter is left unset rather than null.
-    if (std::isfinite(R(2).f)) { FIELD(names[ip[1]]); f->type = ValueType::Float; f->f = R(2).f; }
+    if (std::isfinite(R(2).f)) { FIELD(names[ip[1]]); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
     else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
   } END
-  OP(SetB) { FIELD(names[ip[1]]); f->type = ValueType::Bool; f->b = R(2).b; } END
-  OP(SetS) { FIELD(names[ip[1]]); f->type = ValueType::Str; f->s = text(R(2)); } END
-  OP(SetY) { FIELD(names[ip[1]]); f->type = ValueType::Bytes; f->s = text(R(2)); } END
-  OP(SetDI) { FIELD(text(R(1))); f->type = ValueType::Int; f->i = R(2).i; } END
-  OP(SetDU) { FIELD(text(R(1))); f->type = ValueType::UInt; f->u = R(2).u; } END
+  OP(SetB) { FIELD(names[ip[1]]); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
+  OP(SetS) { FIELD(names[ip[1]]); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetY) { FIELD(names[ip[1]]); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetDI) { FIELD(text(R(1))); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
+  OP(SetDU) { FIELD(text(R(1))); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetDF) {
-    if (std::isfinite(R(2).f)) { FIELD(text(R(1))); f->type = ValueType::Float; f->f = R(2).f; }
+    if (std::isfinite(R(2).f)) { FIELD(text(R(1))); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
     else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
   } END
-  OP(SetDB) { FIELD(text(R(1))); f->type = ValueType::Bool; f->b = R(2).b; } END
-  OP(SetDS) { FIELD(text(R(1))); f->type = ValueType::Str; f->s = text(R(2)); } END
-  OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); } END
+  OP(SetDB) { FIELD(text(R(1))); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
+  OP(SetDS) { FIELD(text(R(1))); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
   OP(GetI) {
     const Field* f = sc.builder.find(STR(2));
     int64_t v = 0;
@@ -764,13 +967,31 @@ dispatch:
   OP(SGetS) {
     // A copy: a later sset may reallocate the slot's storage under the register.
     const std::string& s = slot_value(sc, session, ip[2]).s;
+    CHARGE(s.size());
     ARENA(R(1), s.data(), s.size());
   } END
   OP(SSetS) {
+    CHARGE(R(2).s.n);
+    if (!sc.arena.account(R(2).s.n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    SLOT_BYTES(ip[1], R(2).s.n);
     mark_dirty(sc, ip[1]);
     sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
     if (ip[1] == 0) sc.ident_fresh = false;
   } END
+  OP(SGetY) {
+    // A copy, as for str: the register must outlive any later sset of the slot.
+    const std::string& s = slot_value(sc, session, ip[2]).s;
+    CHARGE(s.size());
+    ARENA(R(1), s.data(), s.size());
+  } END
+  OP(SSetY) {
+    CHARGE(R(2).s.n);
+    if (!sc.arena.account(R(2).s.n)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    SLOT_BYTES(ip[1], R(2).s.n);
+    mark_dirty(sc, ip[1]);
+    sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
+  } END
+  OP(Now) R(1).f = in.now; END
   OP(OptI) {
     const uint32_t o = ip[2];
     R(1).i = o < session.options.size() && session.options[o].set ? session.options[o].i : m.options[o].int_default;
@@ -788,13 +1009,17 @@ dispatch:
 
   // ---- output bytes
   OP(OutNew) {
-    if (sc.out_open) store_reply(sc);
+    if (sc.out_open) {
+      CHARGE(sc.out.size());
+      if (!store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
+    }
     sc.out.clear();
     sc.out_open = true;
   } END
   OP(OutEnd) {
     if (!sc.out_open) [[unlikely]] TRAP(Trap::Rejected, "out.end outside an output");
-    store_reply(sc);
+    CHARGE(sc.out.size());
+    if (!store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
   } END
   OP(WrU8) WRITE_INT(uint8_t, R(1).i, true) END
   OP(WrU16Be) WRITE_INT(uint16_t, R(1).i, true) END
@@ -807,18 +1032,21 @@ dispatch:
     const uint8_t* const p = R(1).s.p;
     const uint32_t n = R(1).s.n;
     WRITE(n);
+    CHARGE(n);
     sc.out.insert(sc.out.end(), p, p + n);
   } END
   OP(WrStr) {
     const uint8_t* const p = R(1).s.p;
     const uint32_t n = R(1).s.n;
     WRITE(n);
+    CHARGE(n);
     sc.out.insert(sc.out.end(), p, p + n);
   } END
   OP(OutLen) R(1).i = sc.out_open ? static_cast<int64_t>(sc.out.size()) : 0; END
   OP(OutTail) {
     const int64_t size = sc.out_open ? static_cast<int64_t>(sc.out.size()) : 0;
     const int64_t from = std::clamp<int64_t>(R(2).i, 0, size);
+    CHARGE(static_cast<uint64_t>(size - from));
     ARENA(R(1), sc.out.data() + from, static_cast<size_t>(size - from));
   } END
 
@@ -828,18 +1056,23 @@ dispatch:
 #endif
 
 done:
-  while (depth > 0) {  // close sub-views left open, as view.pop would
-    vc = ve;
-    vb = sc.views[--depth].begin;
-    ve = sc.views[depth].end;
+  if (depth > 0) {  // close sub-views left open, as view.pops would
+    vc = sc.views[0].cursor;
+    sc.origin = sc.views[0].origin;
   }
+  MESSAGE_FITS();
   if (sc.builder.is_open()) sc.builder.end();
-  if (sc.out_open) store_reply(sc);
+  if (sc.out_open && !store_reply(sc)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
   out.consumed = vc;
   out.end_pc = PC;
+  out.fuel_used = in.fuel - fuel;
   return true;
 
+out_of_fuel:
+  trap(site, Trap::OutOfFuel, vc, PC, fuel_text(in.fuel, fuel, want));
+
 trapped:
+  out.fuel_used = in.fuel - fuel;
   sc.builder.reset();
   sc.reply_count = 0;
   return false;
@@ -852,15 +1085,37 @@ trapped:
 #undef NEED
 #undef ARENA
 #undef JUMP
+#undef CHARGE
+#undef FIELD_DONE
+#undef MESSAGE_FITS
 #undef INT_READ
 #undef VAR_READ
 #undef FIELD
 #undef WRITE
+#undef SLOT_BYTES
 #undef WRITE_INT
 #undef DISPATCH
 #undef OP
 #undef END
 // clang-format on
-}  // namespace pvm::detail
+}
+
+}  // namespace
+
+bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
+  // Every limit is checked before the frame allocates; should the heap fail all the same, the
+  // frame traps and the process goes on.
+  try {
+    return interpret(in, sc, out);
+  } catch (const std::bad_alloc&) {
+    sc.builder.reset();
+    sc.reply_count = 0;
+    sc.error = Error{};
+    sc.error.trap = Trap::Limit;
+    sc.error.reason = "out of memory";
+    sc.error.offset = in.offset;
+    return false;
+  }
+}
 
 }  // namespace pvm::detail

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "pvm/printable.h"
 #include "pvm/vm.h"
 
 namespace pvm {
@@ -78,30 +79,6 @@ size_t plain_run(const unsigned char* s, size_t n) {
   return k;
 }
 
-bool continuation(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
-
-// Length of the valid UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0 when it is not one
-// (overlong forms, surrogates and code points above U+10FFFF are not).
-size_t utf8_length(const unsigned char* s, size_t left) {
-  const unsigned char c = s[0];
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && continuation(s[1]) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !continuation(s[1]) || !continuation(s[2])) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0;  // overlong
-    if (c == 0xED && s[1] > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !continuation(s[1]) || !continuation(s[2]) || !continuation(s[3])) return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0;  // overlong
-    if (c == 0xF4 && s[1] > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 void put_escaped(Sink& out, std::string_view text) {
   out.put('"');
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -120,7 +97,7 @@ void put_escaped(Sink& out, std::string_view text) {
       continue;
     }
     if (c >= 0x80) {
-      const size_t len = utf8_length(s + k, n - k);
+      const size_t len = detail::utf8_length(s + k, n - k);
       if (len > 0) {
         out.put(text.data() + k, len);
         k += len;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "work.h"
+
 namespace pvm::detail {
 
 MessageBuilder::MessageBuilder() : index_(kIndexSize) {}
@@ -21,7 +23,19 @@ bool MessageBuilder::begin() {
   }
   open_ = true;
   open_begin_ = static_cast<uint32_t>(fields_.size());
+  open_raw_ = 0;
   return true;
+}
+
+bool MessageBuilder::fits(uint64_t& scanned) const {
+  scanned = 0;
+  if (open_raw_ * kJsonPerRawByte + 2 <= bc::kMaxMessageBytes) return true;
+  size_t json = 2;  // {}
+  for (size_t k = open_begin_; k < fields_.size(); ++k) {
+    json += field_json_bound(fields_[k]);
+    scanned += fields_[k].name.size() + fields_[k].s.size();
+  }
+  return json <= bc::kMaxMessageBytes;
 }
 
 void MessageBuilder::end() {

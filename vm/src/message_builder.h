@@ -31,6 +31,13 @@ class MessageBuilder {
   // The same for a name prepared in advance (a constant of the module, or one below).
   Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
   const Field* find(std::string_view name) const;
+  // Counts a field set in the open message (work.h's field_raw_size).
+  void add_raw(size_t n) { open_raw_ += n; }
+  // Whether the open message's JSON stays within kMaxMessageBytes. Looks at the fields' bytes
+  // only when their raw size could escape beyond it; `scanned` says how many it looked at.
+  bool fits(uint64_t& scanned) const;
+  // What the open message holds for the frame's memory account: its fields and their bytes.
+  size_t open_memory() const { return open_raw_ + (fields_.size() - open_begin_) * sizeof(Field); }
   // Spans over the stored messages; valid until the next reset().
   void publish(std::vector<Message>& out) const;
 
@@ -59,6 +66,7 @@ class MessageBuilder {
   };
   std::vector<Range> messages_;
   uint32_t open_begin_ = 0;
+  size_t open_raw_ = 0;  // field_raw_size of the open message's fields
   bool open_ = false;
   uint32_t stamp_ = 0;
   mutable std::vector<Slot> index_;

@@ -2,13 +2,22 @@
 
 #include <re2/re2.h>
 
+#include "pvm/vm.h"
+
 namespace pvm::detail {
+namespace {
+
+// Compiled pattern instructions stepped through per unit of fuel, per text byte.
+constexpr int kPatternWordsPerUnit = 16;
+
+}  // namespace
 
 Patterns::Patterns() = default;
 Patterns::~Patterns() = default;
 
 bool Patterns::compile(const bc::Module& module, std::string& error) {
   by_string.resize(module.strings.size());
+  unit_cost.assign(module.strings.size(), 1);
   for (const bc::Function& f : module.functions) {
     for (size_t pc = 0; pc < f.code.size();) {
       const auto op = static_cast<bc::Op>(f.code[pc]);
@@ -20,10 +29,13 @@ bool Patterns::compile(const bc::Module& module, std::string& error) {
           options.set_log_errors(false);
           auto re = std::make_unique<RE2>(module.strings[s], options);
           if (!re->ok() || static_cast<size_t>(re->NumberOfCapturingGroups()) + 1 > kMaxGroups) {
-            error = module.strings[f.name] + "+" + std::to_string(pc) + ": pattern \"" + module.strings[s] + "\" " +
-                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups" : "does not compile: " + re->error());
+            error = printable(module.strings[f.name]) + "+" + std::to_string(pc) + ": pattern \"" +
+                    printable(module.strings[s]) + "\" " +
+                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups"
+                              : "does not compile: " + re->error());
             return false;
           }
+          unit_cost[s] = 1 + static_cast<uint32_t>(re->ProgramSize()) / kPatternWordsPerUnit;
           by_string[s] = std::move(re);
         }
       }

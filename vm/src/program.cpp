@@ -12,7 +12,8 @@ namespace pvm {
 Program::Program(bc::Module m)
     : module_(std::move(m)),
       patterns_(std::make_unique<detail::Patterns>()),
-      names_(std::make_unique<detail::ParamNames>(module_)) {}
+      names_(std::make_unique<detail::ParamNames>(module_)),
+      escapes_(std::make_unique<detail::Escapes>(module_)) {}
 Program::~Program() = default;
 
 std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error) {
@@ -30,6 +31,13 @@ std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std:
 
 std::string_view Program::protocol() const {
   return module_.strings[module_.protocol];
+}
+
+std::string Program::source_name() const {
+  const std::string& path = module_.strings[module_.source];
+  if (path.empty()) return std::string(protocol()) + ".pvm";
+  const size_t slash = path.find_last_of("/\\");
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 bool Program::has_function(std::string_view name) const {
@@ -118,22 +126,25 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.module = &module_;
   in.patterns = patterns_.get();
   in.names = names_.get();
+  in.escapes = escapes_.get();
   in.function = &fn;
   in.session = &session;
+  in.now = unix_time();
   in.args = regs;
   detail::RunOutput result;
   if (!detail::run(in, scratch, result)) {
-    // The source file by its base name, as decode errors cite it: the text must not depend on
-    // where the protocol was compiled.
-    std::string_view source = module_.strings[module_.source];
-    if (const size_t slash = source.find_last_of('/'); slash != std::string_view::npos)
-      source.remove_prefix(slash + 1);
-    error = fn_name + ": " + scratch.error.format(source);
+    error = fn_name + ": " + scratch.error.format(source_name());
     return false;
   }
   out.clear();
-  for (size_t k = 0; k < scratch.reply_count; ++k)
-    out.insert(out.end(), scratch.replies[k].begin(), scratch.replies[k].end());
+  std::vector<uint8_t> spare;
+  for (size_t k = 0; k < scratch.reply_count; ++k) {
+    // A command of a delimited framing is written unescaped, delimiters included, like a reply.
+    std::vector<uint8_t>& bytes = scratch.replies[k];
+    if (const detail::EscapeTable* t = bytes.empty() ? nullptr : escapes_->find(bytes[0]))
+      detail::escape_inner(*t, bytes, spare);
+    out.insert(out.end(), bytes.begin(), bytes.end());
+  }
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "escapes.h"
 #include "message_builder.h"
 #include "param_names.h"
 #include "patterns.h"
@@ -34,11 +35,25 @@ struct Value {
 };
 static_assert(sizeof(Value) == 16);
 
-// A window of the frame, in frame offsets: [begin, end) with the read position `cursor`.
+// Where a view's bytes came from, for error offsets: bytes of the frame map to stream offsets
+// one to one; bytes built while decoding (concatenated, unescaped, from the session) all map to
+// the stream offset of the `within` that entered them. `name` (a string index, kNoName for the
+// frame itself) names a bytes value in errors: "offset 31 (byte 5 of $body)".
+struct ViewOrigin {
+  static constexpr uint32_t kNoName = UINT32_MAX;
+  uint64_t base = 0;  // stream offset of data[0] (in_frame), or of the within statement
+  uint32_t name = kNoName;
+  bool in_frame = true;
+};
+
+// A saved view: the bytes it reads (`data`), the window [begin, end) and the cursor in offsets
+// of `data`, and where the bytes came from.
 struct View {
+  const uint8_t* data = nullptr;
   uint32_t begin = 0;
   uint32_t end = 0;
   uint32_t cursor = 0;
+  ViewOrigin origin;
 };
 
 struct SlotValue {
@@ -56,6 +71,7 @@ struct OptionValue {
 struct SessionData {
   std::vector<SlotValue> slots;
   std::vector<OptionValue> options;  // empty until an option is set
+  size_t slot_bytes = 0;             // the str and bytes slots' sizes together
 };
 
 // Reused from frame to frame (and shared by the sessions of a thread), so that a warmed-up
@@ -63,7 +79,8 @@ struct SessionData {
 struct Scratch {
   Arena arena;
   std::vector<Value> regs;
-  std::array<View, bc::kMaxViewDepth + 1> views;
+  std::array<View, bc::kMaxViewDepth + 1> views;  // the parents of the current view
+  ViewOrigin origin;                              // the current view's, read only on push, pop and traps
   MessageBuilder builder;
   std::vector<uint8_t> out;
   bool out_open = false;
@@ -75,6 +92,7 @@ struct Scratch {
   std::vector<SlotValue> pending;
   std::vector<uint8_t> dirty;
   std::vector<uint32_t> dirty_list;
+  size_t slot_bytes = 0;  // SessionData::slot_bytes with this frame's writes
   // The frame's copy of slot 0 for messages' "ident" field; stale after sset of slot 0.
   std::string_view ident;
   bool ident_fresh = false;
@@ -88,12 +106,15 @@ struct RunInput {
   const bc::Module* module = nullptr;
   const Patterns* patterns = nullptr;  // every re.match pattern of the module, compiled
   const ParamNames* names = nullptr;   // every string of the module as a parameter name
+  const Escapes* escapes = nullptr;    // the module's delimited framings
   const bc::Function* function = nullptr;
   std::span<const uint8_t> frame;
   uint64_t offset = 0;  // stream offset of frame[0]
   uint64_t fuel = bc::kDefaultFuel;
   bool lenient = false;
   SessionData* session = nullptr;
+  uint32_t max_session_bytes = kDefaultMaxSessionBytes;
+  double now = 0;  // the frame's receive time, Unix seconds
   std::span<const std::pair<uint32_t, Value>> args;  // registers set after zeroing (command parameters)
 };
 
@@ -101,6 +122,7 @@ struct RunOutput {
   int64_t result = 0;     // the value of ret.i
   uint32_t consumed = 0;  // the root view's cursor at the end, sub-views closed
   uint32_t end_pc = 0;    // the instruction that ended the function
+  uint64_t fuel_used = 0;  // also when it trapped
 };
 
 // Runs one function over one frame. False when it trapped: then scratch.error says why and the

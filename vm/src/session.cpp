@@ -5,9 +5,19 @@
 // n bytes are buffered, then "packet.tcp" decodes exactly those n bytes. A bad length or any
 // other trap is one BadFrame error; the session then drops bytes one at a time, silently,
 // until the framing function accepts a frame again, so garbage between frames costs one
-// report, not one per byte. TCP without a framing function: "packet.tcp" runs over everything
-// buffered; Truncated waits for more, success consumes up to its root cursor.
+// report, not one per byte. Those attempts share one frame's fuel per feed: once it is spent,
+// everything buffered is dropped with one more report, and the next feed tries again.
+// TCP without a framing function: "packet.tcp" runs over everything buffered; Truncated waits
+// for more, success consumes up to its root cursor.
+//
+// Delimited framings (`frame delimited 0x7e escape { ... }`) come first: bytes that start with a
+// declared delimiter are a frame up to the next one (an empty frame drops the first delimiter),
+// found here without running any function. Such a frame, on TCP, UDP or fed whole, is decoded
+// with its escapes undone; its errors are moved back to wire offsets and its replies escaped.
+// A module with delimited framings and no framing function treats other bytes as junk.
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <string>
 
 #include "pvm/vm.h"
@@ -18,6 +28,19 @@
 namespace pvm {
 
 using detail::Scratch;
+
+namespace {
+
+// Buffer capacity a session keeps beyond twice what it holds.
+constexpr size_t kKeptBufferBytes = 4096;
+
+// A read past the end of the buffered stream: the frame may be whole once more bytes arrive.
+// A read past the end of a bytes value (`within $b`) is the frame's fault, more bytes or not.
+bool needs_more(const Error& e) {
+  return e.trap == Trap::Truncated && e.value.empty();
+}
+
+}  // namespace
 
 struct Session::State {
   std::shared_ptr<const Program> program;
@@ -30,23 +53,37 @@ struct Session::State {
   uint64_t consumed = 0;
   uint32_t need = 0;  // the buffered frame's length once the framing function gave it
   bool resyncing = false;
+  uint64_t resync_fuel = 0;  // left for this feed's resynchronisation attempts
+  double now = 0;  // the receive time of the bytes being decoded
+  // A delimited frame with its escapes undone, and where they were (reused frame to frame).
+  std::vector<uint8_t> unescaped;
+  detail::EscapeMap escape_map;
+  std::vector<uint8_t> spare;
 
   const bc::Module& module() const { return program->module(); }
+  const detail::Escapes& escapes() const { return *program->escapes(); }
   uint32_t frame_limit() const { return std::min(options.max_frame, bc::kMaxFrameBytes); }
 
-  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
-           detail::RunOutput& out) {
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc, detail::RunOutput& out,
+           uint64_t fuel) {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
     in.names = program->names();
+    in.escapes = program->escapes();
     in.function = &module().functions[function];
     in.frame = frame;
     in.offset = offset;
-    in.fuel = options.fuel;
+    in.fuel = fuel;
     in.lenient = options.lenient_checks;
     in.session = &data;
+    in.max_session_bytes = options.max_session_bytes;
+    in.now = now;
     return detail::run(in, sc, out);
+  }
+  bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
+           detail::RunOutput& out) {
+    return run(function, frame, offset, sc, out, options.fuel);
   }
 
   static void report(const FrameCallback& cb, const Scratch& sc, uint64_t offset,
@@ -76,11 +113,19 @@ struct Session::State {
   // Decodes one whole frame with `function` and reports it.
   void decode(int function, std::span<const uint8_t> frame, Scratch& sc, const FrameCallback& cb) {
     const uint64_t offset = consumed;
+    const detail::EscapeTable* table = frame.empty() ? nullptr : escapes().find(frame[0]);
+    const std::span<const uint8_t> input = table != nullptr ? unescape(*table, frame) : frame;
     if (function < 0) {
       report_error(cb, sc, offset, frame, Trap::BadFrame, "the module has no packet function");
     } else {
       detail::RunOutput out;
-      if (run(function, frame, offset, sc, out)) {
+      const bool ok = run(function, input, offset, sc, out);
+      if (table != nullptr) {
+        if (!ok) to_wire(sc.error, offset);
+        for (Error& w : sc.warnings) to_wire(w, offset);
+        for (size_t k = 0; ok && k < sc.reply_count; ++k) detail::escape_inner(*table, sc.replies[k], spare);
+      }
+      if (ok) {
         detail::commit(sc, data);
         report(cb, sc, offset, frame, nullptr);
       } else {
@@ -88,6 +133,62 @@ struct Session::State {
       }
     }
     consumed += frame.size();
+  }
+
+  // The frame with the escapes between its delimiters undone (itself when it has none).
+  std::span<const uint8_t> unescape(const detail::EscapeTable& table, std::span<const uint8_t> frame) {
+    escape_map.clear();
+    const bool closed = frame.size() >= 2 && frame.back() == table.delimiter();
+    const std::span<const uint8_t> inner = frame.subspan(1, frame.size() - 1 - (closed ? 1 : 0));
+    unescaped.resize(frame.size());
+    unescaped[0] = frame[0];
+    size_t n = 1 + table.unescape(inner, unescaped.data() + 1, &escape_map, 1);
+    if (escape_map.empty()) return frame;
+    if (closed) unescaped[n++] = frame.back();
+    return std::span<const uint8_t>(unescaped.data(), n);
+  }
+
+  // Moves an error's offset in the unescaped frame at `offset` back to the wire.
+  void to_wire(Error& e, uint64_t offset) const {
+    if (!escape_map.empty() && e.offset >= offset)
+      e.offset = offset + detail::wire_offset(escape_map, e.offset - offset);
+  }
+
+  // A delimited frame at the start of `rest`: how many bytes it took, 0 to wait for more.
+  size_t delimited(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    const uint8_t d = rest[0];
+    const size_t scan = std::min<size_t>(rest.size(), frame_limit());
+    const void* close = std::memchr(rest.data() + 1, d, scan - 1);
+    if (close == nullptr) {
+      if (rest.size() < frame_limit()) return 0;
+      if (!resyncing)
+        report_error(cb, sc, consumed, rest.first(scan), Trap::BadFrame,
+                     "no closing delimiter " + detail::byte_hex(d) + " within " +
+                         std::to_string(frame_limit()) + " bytes");
+      resyncing = true;
+      ++consumed;
+      return 1;
+    }
+    const size_t n = static_cast<size_t>(static_cast<const uint8_t*>(close) - rest.data()) + 1;
+    if (n == 2) {  // two delimiters in a row: the first ends a frame that was lost
+      ++consumed;
+      return 1;
+    }
+    resyncing = false;
+    decode(packet_tcp, rest.first(n), sc, cb);
+    return n;
+  }
+
+  // Without a framing function, bytes up to the next delimiter start no frame: one report.
+  size_t junk(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    size_t n = 1;
+    while (n < rest.size() && escapes().find(rest[n]) == nullptr) ++n;
+    if (!resyncing)
+      report_error(cb, sc, consumed, rest.first(n), Trap::BadFrame,
+                   std::to_string(n) + " byte" + (n == 1 ? "" : "s") + " before a frame's delimiter");
+    resyncing = true;
+    consumed += n;
+    return n;
   }
 
   // Without a framing function: how many bytes of `rest` one packet run consumed (0: wait).
@@ -105,7 +206,7 @@ struct Session::State {
       consumed += n;
       return n;
     }
-    if (sc.error.trap == Trap::Truncated) {
+    if (needs_more(sc.error)) {
       if (rest.size() < frame_limit()) return 0;
       sc.error.trap = Trap::BadFrame;
       sc.error.reason =
@@ -123,6 +224,16 @@ struct Session::State {
     size_t pos = 0;
     while (pos < bytes.size()) {
       const std::span<const uint8_t> rest = bytes.subspan(pos);
+      if (need == 0 && escapes().find(rest[0]) != nullptr) {
+        const size_t n = delimited(rest, sc, cb);
+        if (n == 0) break;
+        pos += n;
+        continue;
+      }
+      if (framing < 0 && !module().delimited.empty()) {
+        pos += junk(rest, sc, cb);
+        continue;
+      }
       if (framing < 0) {
         const size_t n = unframed(rest, sc, cb);
         if (n == 0) break;
@@ -132,8 +243,18 @@ struct Session::State {
       if (need == 0) {
         detail::RunOutput out;
         const bc::Function& fn = module().functions[framing];
-        if (!run(framing, rest, consumed, sc, out)) {
-          if (sc.error.trap == Trap::Truncated) {
+        if (resyncing && resync_fuel == 0) {
+          give_up_resync(rest, sc, cb);
+          pos = bytes.size();
+          break;
+        }
+        const bool ok = run(framing, rest, consumed, sc, out, resyncing ? resync_fuel : options.fuel);
+        if (resyncing) {
+          const bool spent = !ok && sc.error.trap == Trap::OutOfFuel;
+          resync_fuel = spent ? 0 : resync_fuel - std::min(resync_fuel, out.fuel_used);
+        }
+        if (!ok) {
+          if (needs_more(sc.error)) {
             if (rest.size() < frame_limit()) break;
             // No frame ends within the limit: nothing buffered can be kept.
             if (!resyncing) {
@@ -184,6 +305,14 @@ struct Session::State {
     resyncing = true;
     ++consumed;
     ++pos;
+  }
+
+  // The resynchronisation of this feed spent its fuel: what is buffered is dropped unread.
+  void give_up_resync(std::span<const uint8_t> rest, Scratch& sc, const FrameCallback& cb) {
+    report_error(cb, sc, consumed, rest, Trap::OutOfFuel,
+                 "resynchronisation used its " + std::to_string(options.fuel) + " units of fuel; dropped " +
+                     std::to_string(rest.size()) + " byte" + (rest.size() == 1 ? "" : "s"));
+    consumed += rest.size();
   }
 };
 
@@ -239,24 +368,34 @@ bool Session::set_option(std::string_view name, std::string_view value, std::str
   return false;
 }
 
-void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame) {
+double unix_time() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void Session::feed(std::span<const uint8_t> data, const FrameCallback& on_frame, double received) {
   State& st = *state_;
   if (st.options.transport == Transport::Udp) {
-    feed_frame(data, on_frame);
+    feed_frame(data, on_frame, received);
     return;
   }
+  st.resync_fuel = st.options.fuel;
+  st.now = received;
   if (st.buffer.empty()) {
     // Frames wholly inside `data` are decoded where they are; only a partial one is copied.
     const size_t n = st.process(data, on_frame);
     st.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(n), data.end());
-    return;
+  } else {
+    st.buffer.insert(st.buffer.end(), data.begin(), data.end());
+    const size_t n = st.process(st.buffer, on_frame);
+    st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  st.buffer.insert(st.buffer.end(), data.begin(), data.end());
-  const size_t n = st.process(st.buffer, on_frame);
-  st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  // Room a large frame needed is given back once it is decoded: thousands of idle sessions
+  // must not each keep the largest frame they ever saw.
+  if (st.buffer.capacity() > 2 * st.buffer.size() + kKeptBufferBytes) st.buffer.shrink_to_fit();
 }
 
-void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame) {
+void Session::feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame, double received) {
+  state_->now = received;
   detail::ScratchLease lease;
   // A frame already cut from a TCP stream is a TCP packet; only UDP sessions run packet.udp.
   const bool udp = state_->options.transport == Transport::Udp;

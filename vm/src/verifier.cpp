@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pvm/verify.h"
+#include "pvm/vm.h"
 
 namespace pvm {
 namespace {
@@ -39,7 +40,7 @@ class Verifier {
   Verifier(const bc::Module& m, std::string& error) : m_(m), error_(error) {}
 
   bool run() {
-    if (!header() || !session() || !options()) return false;
+    if (!header() || !session() || !options() || !files() || !delimited()) return false;
     if (m_.functions.size() > bc::kMaxFunctions)
       return fail("module has " + std::to_string(m_.functions.size()) + " functions, the limit is " +
                   std::to_string(bc::kMaxFunctions));
@@ -49,7 +50,7 @@ class Verifier {
       if (f.name >= m_.strings.size())
         return fail("function #" + std::to_string(i) + ": name is string " + std::to_string(f.name) +
                     ", the table has " + std::to_string(m_.strings.size()));
-      if (!names.insert(m_.strings[f.name]).second) return fail(m_.strings[f.name] + ": defined twice");
+      if (!names.insert(m_.strings[f.name]).second) return fail(shown(f.name) + ": defined twice");
       if (!function(f)) return false;
     }
     return true;
@@ -63,15 +64,26 @@ class Verifier {
 
   bool string_index(uint32_t index) const { return index < m_.strings.size(); }
 
+  // A module string as an error message may show it: escaped, and cut when long.
+  std::string shown(uint32_t index) const {
+    const std::string& s = m_.strings[index];
+    return printable(std::string_view(s).substr(0, kShownBytes)) + (s.size() > kShownBytes ? "..." : "");
+  }
+  static constexpr size_t kShownBytes = 64;
+
   bool header() {
     if (m_.strings.size() > bc::kMaxStrings)
       return fail("module has " + std::to_string(m_.strings.size()) + " strings, the limit is " +
                   std::to_string(bc::kMaxStrings));
     for (size_t i = 0; i < m_.strings.size(); ++i) {
-      // Register string views hold a 32-bit length.
-      if (m_.strings[i].size() > std::numeric_limits<uint32_t>::max())
-        return fail("string " + std::to_string(i) + " is longer than 4 GiB");
+      if (m_.strings[i].size() > bc::kMaxStringBytes)
+        return fail("string " + std::to_string(i) + " is " + std::to_string(m_.strings[i].size()) +
+                    " bytes long, the limit is " + std::to_string(bc::kMaxStringBytes));
     }
+    if (m_.ints.size() > bc::kMaxPoolEntries || m_.floats.size() > bc::kMaxPoolEntries)
+      return fail("module has " + std::to_string(m_.ints.size()) + " ints and " +
+                  std::to_string(m_.floats.size()) + " floats, the limit is " +
+                  std::to_string(bc::kMaxPoolEntries) + " each");
     if (!string_index(m_.protocol)) return fail("protocol name is not a valid string index");
     if (!string_index(m_.source)) return fail("source file name is not a valid string index");
     return true;
@@ -85,10 +97,10 @@ class Verifier {
       if (!string_index(s.name)) return fail(where + ": name is not a valid string index");
       if (i == 0 && (m_.strings[s.name] != "ident" || s.cls != RegClass::Str))
         return fail("session slot 0 must be \"ident\" of class str");
-      if (s.cls != RegClass::Int && s.cls != RegClass::Str)
-        return fail(where + " (" + m_.strings[s.name] + "): class must be int or str");
+      if (s.cls != RegClass::Int && s.cls != RegClass::Str && s.cls != RegClass::Bytes)
+        return fail(where + " (" + shown(s.name) + "): class must be int, str or bytes");
       if (!names.insert(m_.strings[s.name]).second)
-        return fail(where + ": \"" + m_.strings[s.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(s.name) + "\" declared twice");
     }
     return true;
   }
@@ -100,11 +112,30 @@ class Verifier {
       const std::string where = "option " + std::to_string(i);
       if (!string_index(o.name)) return fail(where + ": name is not a valid string index");
       if (o.cls != RegClass::Int && o.cls != RegClass::Bool && o.cls != RegClass::Str)
-        return fail(where + " (" + m_.strings[o.name] + "): class must be int, bool or str");
+        return fail(where + " (" + shown(o.name) + "): class must be int, bool or str");
       if (o.cls == RegClass::Str && !string_index(o.str_default))
-        return fail(where + " (" + m_.strings[o.name] + "): default is not a valid string index");
+        return fail(where + " (" + shown(o.name) + "): default is not a valid string index");
       if (!names.insert(m_.strings[o.name]).second)
-        return fail(where + ": \"" + m_.strings[o.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(o.name) + "\" declared twice");
+    }
+    return true;
+  }
+
+  bool files() {
+    for (size_t i = 0; i < m_.files.size(); ++i)
+      if (!string_index(m_.files[i]))
+        return fail("file " + std::to_string(i + 1) + ": name is not a valid string index");
+    return true;
+  }
+
+  bool delimited() {
+    for (size_t i = 0; i < m_.delimited.size(); ++i) {
+      const bc::Delimited& d = m_.delimited[i];
+      const std::string where = "delimited declaration " + std::to_string(d.delimiter);
+      if (i > 0 && d.delimiter <= m_.delimited[i - 1].delimiter)
+        return fail(where + " does not follow " + std::to_string(m_.delimited[i - 1].delimiter) +
+                    " (delimiters ascend, each once)");
+      if (const std::string why = bc::delimited_problem(d); !why.empty()) return fail(where + ": " + why);
     }
     return true;
   }
@@ -115,8 +146,8 @@ class Verifier {
   }
 
   bool function(const bc::Function& f) {
-    const std::string& name = m_.strings[f.name];
-    const bool framing = name.starts_with("framing.");
+    const bool framing = m_.strings[f.name].starts_with("framing.");
+    const std::string name = shown(f.name);
     const uint32_t regs = f.reg_total();
     if (regs > bc::kMaxRegisters)
       return fail(name + ": " + std::to_string(regs) + " registers, the limit is " +
@@ -189,20 +220,25 @@ class Verifier {
           case 'C':
             if (v >= bc::kCrcCount) return fail(pool(operand(), "CRC algorithm", v, bc::kCrcCount));
             break;
+          case 'E':
+            if (v > 255 || m_.find_delimited(static_cast<uint8_t>(v)) == nullptr)
+              return fail(operand() + " is delimiter " + std::to_string(v) +
+                          ", which no .delimited declares");
+            break;
           case 'L':
             if (const std::string e = bad_target(f, starts, v); !e.empty()) return fail(operand() + e);
             break;
           case 'V':
             if (v >= m_.session.size()) return fail(pool(operand(), "session slot", v, m_.session.size()));
             if (m_.session[v].cls != reg_cls)
-              return fail(operand() + " is session slot " + m_.strings[m_.session[v].name] + " of class " +
+              return fail(operand() + " is session slot " + shown(m_.session[v].name) + " of class " +
                           std::string(class_name(m_.session[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
           case 'O':
             if (v >= m_.options.size()) return fail(pool(operand(), "option", v, m_.options.size()));
             if (m_.options[v].cls != reg_cls)
-              return fail(operand() + " is option " + m_.strings[m_.options[v].name] + " of class " +
+              return fail(operand() + " is option " + shown(m_.options[v].name) + " of class " +
                           std::string(class_name(m_.options[v].cls)) + ", needs " +
                           std::string(class_name(reg_cls)));
             break;
@@ -239,10 +275,10 @@ class Verifier {
       const std::string where = name + ": param " + std::to_string(p);
       if (!string_index(param.name)) return fail(where + ": name is not a valid string index");
       if (param.reg >= regs)
-        return fail(where + " (" + m_.strings[param.name] + ") names register " + std::to_string(param.reg) +
+        return fail(where + " (" + shown(param.name) + ") names register " + std::to_string(param.reg) +
                     ", the function has " + std::to_string(regs));
       if (!params.insert(m_.strings[param.name]).second)
-        return fail(where + ": \"" + m_.strings[param.name] + "\" declared twice");
+        return fail(where + ": \"" + shown(param.name) + "\" declared twice");
     }
 
     for (size_t l = 0; l < f.lines.size(); ++l) {
@@ -251,6 +287,16 @@ class Verifier {
       if (l > 0 && e.pc < f.lines[l - 1].pc)
         return fail(where + ": pc " + std::to_string(e.pc) + " goes backwards");
       if (!string_index(e.what)) return fail(where + ": text is not a valid string index");
+      if (e.file > m_.files.size()) return fail(pool(where + ": file", "file", e.file, m_.files.size()));
+      if (e.site > f.sites.size()) return fail(pool(where + ": site", "call site", e.site, f.sites.size()));
+    }
+    for (size_t k = 0; k < f.sites.size(); ++k) {
+      const bc::CallSite& c = f.sites[k];
+      const std::string where = name + ": call site " + std::to_string(k + 1);
+      if (c.file > m_.files.size()) return fail(pool(where + ": file", "file", c.file, m_.files.size()));
+      // A parent is an earlier site, so following parents always ends.
+      if (c.parent > k)
+        return fail(where + ": parent " + std::to_string(c.parent) + " is not an earlier site");
     }
     return true;
   }

@@ -5,7 +5,8 @@ if exists("b:current_syntax")
   finish
 endif
 
-syn keyword pvmDeclaration protocol byteorder use const enum param framing packet command fn table
+syn keyword pvmDeclaration protocol byteorder use const enum param framing frame delimited packet command fn table
+syn match pvmDeclaration "\<escape\ze\s*{"
 syn keyword pvmDeclaration session option nextgroup=pvmAccessor
 syn match pvmAccessor "\.[A-Za-z_][A-Za-z0-9_]*" contained
 syn keyword pvmStatement skip seek emit reply within at
@@ -18,8 +19,8 @@ syn keyword pvmBoolean true false
 syn keyword pvmRead u8 i8 u16 u16be u16le i16 i16be i16le u32 u32be u32le i32 i32be i32le
 syn keyword pvmRead u64 u64be u64le i64 i64be i64le f32 f32be f32le f64 f64be f64le cstr rest
 syn match pvmRead "\<\(bytes\|text\|bcd\|unsigned\|signed\|until\|field\)\ze\s*("
-syn keyword pvmCursor pos size remaining
-syn match pvmBuiltin "\<\(len\|str\|hex\|int\|uint\|float\|slice\|byte\|bit\|bits\|div\|crc\|written\|find\|trim\|lower\|replace\|hexint\|regex\|group\|asbytes\)\ze\s*("
+syn keyword pvmCursor pos size remaining now
+syn match pvmBuiltin "\<\(len\|str\|hex\|int\|uint\|float\|slice\|byte\|bit\|bits\|div\|crc\|written\|find\|trim\|lower\|replace\|hexint\|regex\|group\|asbytes\|dec\|be16\|le16\|be32\|le32\|be64\|le64\|u8bytes\|unescape\|escape\)\ze\s*("
 syn match pvmCrc "\<crc\s*(\s*\zs\(arc\|kermit\|x25\|modbus\|ccitt_false\|xmodem\|crc8\|crc8_maxim\|crc8_nrsc5\|crc32\|xor8\|sum8\)\>"
 syn match pvmVariable "\$[A-Za-z_][A-Za-z0-9_]*"
 syn match pvmParameter "#[A-Za-z0-9_]\+\([.-][A-Za-z0-9_]\+\)*\(\.\*\)\="

@@ -31,7 +31,7 @@ typedef enum pvm_transport { PVM_TRANSPORT_TCP = 0, PVM_TRANSPORT_UDP = 1 } pvm_
 typedef struct pvm_session_options {
   pvm_transport transport;
   int lenient_checks; /* nonzero: failed `check`s become warnings */
-  uint64_t fuel;      /* backward jumps per frame; 0 for the default */
+  uint64_t fuel;      /* units of work per frame (see docs/security.md); 0 for the default */
   uint32_t max_frame; /* longest frame accepted, in bytes; 0 for the default (65536) */
 } pvm_session_options;
 

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "pvm/bytecode/module.h"
+#include "pvm/printable.h"
 
 namespace pvm {
 
 namespace detail {
-struct Patterns;    // the module's regular expressions, compiled once when it loads
+struct Patterns;   // the module's regular expressions, compiled once when it loads
+struct Escapes;    // the module's delimited framings, as lookup tables
 class ParamNames;  // the module's strings as parameter names: hashes and JSON keys
 }  // namespace detail
 
@@ -55,7 +57,7 @@ enum class Trap : uint8_t {
   Rejected,    // fail / expect / check in the program
   BadValue,    // text that is not a number, a BCD nibble above 9, a bad width
   DivByZero,
-  OutOfFuel,   // the frame ran more backward jumps than the fuel allows
+  OutOfFuel,   // the frame did more work (loop passes, bytes walked) than its fuel allows
   Limit,       // too many messages, parameters, output or arena bytes, or nested views
   BadFrame,    // the framing function rejected the bytes or returned a bad length
   Incomplete,  // the stream ended inside a frame
@@ -68,8 +70,23 @@ struct Error {
   uint64_t offset = 0;  // stream offset of the byte where it happened
   uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
   uint32_t col = 0;
+  std::string file;     // the used file line:col is in ("lib/jt808_items.pvm"); empty: the source
   std::string what;     // the field or step, from the line table ("u32 $crc")
-  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"
+  // For code of an inlined function, each call it was inlined at, innermost first.
+  struct Call {
+    std::string file;  // empty: the source
+    uint32_t line = 0;
+    uint32_t col = 0;
+  };
+  std::vector<Call> via;
+  // Inside `within BYTES { }`: the value read ("$body") and the failing byte's offset in it.
+  // `offset` is then that byte's stream offset when the value's bytes are the frame's, else the
+  // stream offset of the `within` statement (the value was built while decoding).
+  std::string value;
+  uint32_t value_offset = 0;
+  // "offset 18: u32 $crc: truncated: need 4 bytes, 2 left (teltonika.pvm:42:5)"; inlined code
+  // names its calls, a file only where it changes: "(lib/items.pvm:12:5 via jt808.pvm:112:9 via 140:5)".
+  // Module strings and device bytes in it are escaped for terminals and logs (printable()).
   std::string format(std::string_view source_file) const;
 };
 
@@ -84,12 +101,20 @@ struct FrameResult {
 
 using FrameCallback = std::function<void(const FrameResult&)>;
 
+// The bytes a session may keep in its str and bytes variables together, unless SessionOptions
+// says otherwise: a frame that would keep more is rejected (Trap::Limit).
+inline constexpr uint32_t kDefaultMaxSessionBytes = 64 * 1024;
+
 struct SessionOptions {
   Transport transport = Transport::Tcp;
   bool lenient_checks = false;  // `check` failures become warnings (pvm decode --crc warn)
   uint64_t fuel = bc::kDefaultFuel;
   uint32_t max_frame = 1u << 16;  // larger frames are rejected as BadFrame
+  uint32_t max_session_bytes = kDefaultMaxSessionBytes;
 };
+
+// The wall clock as Unix seconds: the receive time of bytes fed without one.
+double unix_time();
 
 class Program {
  public:
@@ -99,6 +124,9 @@ class Program {
 
   const bc::Module& module() const { return module_; }
   std::string_view protocol() const;
+  // The name errors give the program's source: the base name of the file it was compiled from
+  // ("teltonika.pvm"), or the protocol's name with ".pvm"; the argument of Error::format.
+  std::string source_name() const;
   bool has_function(std::string_view name) const;
 
   // Runs "command.<name>" with text arguments (converted to the parameters' classes) and
@@ -110,11 +138,13 @@ class Program {
   ~Program();
   const detail::Patterns* patterns() const { return patterns_.get(); }
   const detail::ParamNames* names() const { return names_.get(); }
+  const detail::Escapes* escapes() const { return escapes_.get(); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
   std::unique_ptr<detail::ParamNames> names_;
+  std::unique_ptr<detail::Escapes> escapes_;
 };
 
 class Session {
@@ -129,10 +159,11 @@ class Session {
 
   // TCP: appends stream bytes and decodes every complete frame now buffered.
   // UDP: `data` is one datagram, decoded as one frame.
-  void feed(std::span<const uint8_t> data, const FrameCallback& on_frame);
+  // `received` (Unix seconds) is the receive time of the frames it completes, `now` in programs.
+  void feed(std::span<const uint8_t> data, const FrameCallback& on_frame, double received = unix_time());
   // Decodes `frame` as one whole frame, whatever the transport, skipping the framing function:
   // for input already cut into frames (pvm decode --framed, captures of single packets).
-  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame);
+  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame, double received = unix_time());
   // End of the stream: leftover bytes are reported as an Incomplete frame.
   void finish(const FrameCallback& on_frame);
 

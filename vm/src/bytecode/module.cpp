@@ -1,6 +1,7 @@
 // Register numbering, function lookup and the canonical numbering of the constant pools.
 #include "pvm/bytecode/module.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <string>
@@ -37,6 +38,48 @@ int Module::find_function(std::string_view name) const {
     if (n < strings.size() && strings[n] == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+const Delimited* Module::find_delimited(uint8_t delimiter) const {
+  for (const Delimited& d : delimited)
+    if (d.delimiter == delimiter) return &d;
+  return nullptr;
+}
+
+std::string delimited_problem(const Delimited& d, size_t* at) {
+  size_t fault = d.escapes.size();
+  const auto blame = [&](const Escape& e, std::string why) {
+    fault = static_cast<size_t>(&e - d.escapes.data());
+    if (at != nullptr) *at = fault;
+    return why;
+  };
+  if (at != nullptr) *at = fault;
+  const auto hex = [](uint8_t b) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    return std::string("0x") + kDigits[b >> 4] + kDigits[b & 15];
+  };
+  std::array<bool, 256> escaped{};
+  for (const Escape& e : d.escapes) {
+    if (e.sequence.size() < 2 || e.sequence.size() > 8)
+      return blame(e,
+                   "an escape sequence has 2 to 8 bytes, this one has " + std::to_string(e.sequence.size()));
+    if (escaped[e.byte]) return blame(e, "two sequences stand for " + hex(e.byte));
+    escaped[e.byte] = true;
+  }
+  if (!escaped[d.delimiter]) return "the delimiter " + hex(d.delimiter) + " has no escape sequence";
+  for (const Escape& e : d.escapes) {
+    const auto lead = static_cast<uint8_t>(e.sequence[0]);
+    if (!escaped[lead])
+      return blame(e, "this sequence starts with " + hex(lead) +
+                          ", which has no sequence of its own, so a literal " + hex(lead) +
+                          " could not be told from it");
+    if (e.sequence.find(static_cast<char>(d.delimiter)) != std::string::npos)
+      return blame(e, "this sequence holds the delimiter " + hex(d.delimiter));
+    for (const Escape& other : d.escapes)
+      if (&other != &e && other.sequence.starts_with(e.sequence))
+        return blame(e, "this sequence is the start of another, so the bytes are ambiguous");
+  }
+  return {};
 }
 
 namespace {
@@ -91,6 +134,25 @@ void canonicalize(Module& m) {
 
   strings.use(m.protocol);
   strings.use(m.source);
+  // Files are numbered in order of first use by the line tables and call sites (0 is the source).
+  std::vector<uint32_t> files;
+  std::vector<uint32_t> file_map(m.files.size(), kInvalid);
+  const auto use_file = [&](uint32_t& file) {
+    if (file == 0) return;
+    if (file > m.files.size()) {
+      file = kInvalid;
+      return;
+    }
+    uint32_t& mapped = file_map[file - 1];
+    if (mapped == kInvalid) {
+      uint32_t name = m.files[file - 1];
+      strings.use(name);
+      const auto same = std::find(files.begin(), files.end(), name);
+      mapped = static_cast<uint32_t>(same - files.begin()) + 1;
+      if (same == files.end()) files.push_back(name);
+    }
+    file = mapped;
+  };
   for (SessionSlot& s : m.session) strings.use(s.name);
   for (OptionDef& o : m.options) {
     strings.use(o.name);
@@ -127,8 +189,42 @@ void canonicalize(Module& m) {
         }
       }
     }
-    for (LineEntry& e : f.lines) strings.use(e.what);
+    // Sites are renumbered in order of first use, a site's callers before it, so a parent
+    // always precedes its children.
+    std::vector<CallSite> sites;
+    std::vector<uint32_t> site_map(f.sites.size(), kInvalid);
+    const auto use_site = [&](auto& self, uint32_t& site, size_t depth) -> void {
+      if (site == 0) return;
+      if (site > f.sites.size() || depth > f.sites.size()) {
+        site = kInvalid;
+        return;
+      }
+      uint32_t& mapped = site_map[site - 1];
+      if (mapped == kInvalid) {
+        CallSite c = f.sites[site - 1];
+        self(self, c.parent, depth + 1);
+        use_file(c.file);
+        const auto same = std::find_if(sites.begin(), sites.end(), [&](const CallSite& x) {
+          return x.file == c.file && x.line == c.line && x.col == c.col && x.parent == c.parent;
+        });
+        mapped = static_cast<uint32_t>(same - sites.begin()) + 1;
+        if (same == sites.end()) sites.push_back(c);
+      }
+      site = mapped;
+    };
+    for (LineEntry& e : f.lines) {
+      strings.use(e.what);
+      use_file(e.file);
+      use_site(use_site, e.site, 0);
+    }
+    f.sites = std::move(sites);
   }
+  m.files = std::move(files);
+  std::sort(m.delimited.begin(), m.delimited.end(),
+            [](const Delimited& a, const Delimited& b) { return a.delimiter < b.delimiter; });
+  for (Delimited& d : m.delimited)
+    std::sort(d.escapes.begin(), d.escapes.end(),
+              [](const Escape& a, const Escape& b) { return a.sequence < b.sequence; });
   m.strings = strings.take();
   m.ints = ints.take();
   m.floats = floats.take();

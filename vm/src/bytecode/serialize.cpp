@@ -7,13 +7,16 @@
 //   floats     u32 count, each: f64 (IEEE bits)
 //   session    u32 count, each: u32 name, u8 class
 //   options    u32 count, each: u32 name, u8 class, i64 int_default, u32 str_default
+//   files      u32 count, each: u32 name
+//   delimited  u32 count, each: u8 delimiter, u32 count, each escape: u8 byte, u32 length, bytes
 //   functions  u32 count, each:
 //                u32 name, u16 reg_count[6] (i u f b s y)
 //                u32 count, each param: u32 name, u32 reg
 //                u32 count, each code word: u32
 //                u32 count, each switch table: u32 case count, each case: i64 key, u32 target;
 //                                              then u32 default target
-//                u32 count, each line entry: u32 pc, u32 line, u32 col, u32 what
+//                u32 count, each line entry: u32 pc, u32 line, u32 col, u32 what, u32 file, u32 site
+//                u32 count, each call site: u32 file, u32 line, u32 col, u32 parent
 //   u32 CRC-32 of every byte before it
 //
 // Loading trusts nothing: the checksum is checked first (it catches accidental damage), then
@@ -97,7 +100,7 @@ class Reader {
 
   bool str(std::string& s, std::string_view what) {
     uint32_t n = 0;
-    if (!count(n, kNoLimit, 1, what)) return false;
+    if (!count(n, kMaxStringBytes, 1, what)) return false;
     s.assign(reinterpret_cast<const char*>(bytes_.data() + pos_), n);
     pos_ += n;
     return true;
@@ -143,7 +146,8 @@ class Reader {
 
 // Smallest encodings of one entry, used to bound counts before anything is allocated.
 constexpr size_t kMinString = 4, kMinSession = 5, kMinOption = 17, kMinParam = 8, kMinTable = 8,
-                 kMinCase = 12, kMinLine = 16, kMinFunction = 4 + 2 * kRegClassCount + 4 * 4;
+                 kMinCase = 12, kMinLine = 24, kMinSite = 16, kMinDelimited = 5, kMinEscape = 5,
+                 kMinFunction = 4 + 2 * kRegClassCount + 5 * 4;
 
 bool read_function(Reader& r, Function& f) {
   r.u32(f.name, "function name");
@@ -186,9 +190,19 @@ bool read_function(Reader& r, Function& f) {
     r.u32(e.line, "line entry");
     r.u32(e.col, "line entry");
     r.u32(e.what, "line entry");
+    r.u32(e.file, "line entry");
+    r.u32(e.site, "line entry");
     if (k > 0 && r.error.empty() && e.pc < f.lines[k - 1].pc) {
       return r.fail("line entries not in code order at byte " + std::to_string(at));
     }
+  }
+  if (!r.count(n, kNoLimit, kMinSite, "call sites")) return false;
+  f.sites.resize(n);
+  for (CallSite& c : f.sites) {
+    r.u32(c.file, "call site");
+    r.u32(c.line, "call site");
+    r.u32(c.col, "call site");
+    r.u32(c.parent, "call site");
   }
   return r.error.empty();
 }
@@ -202,10 +216,10 @@ bool read_body(Reader& r, Module& m) {
   for (std::string& s : m.strings) {
     if (!r.str(s, "string")) return false;
   }
-  if (!r.count(n, kNoLimit, 8, "int pool")) return false;
+  if (!r.count(n, kMaxPoolEntries, 8, "int pool")) return false;
   m.ints.resize(n);
   for (int64_t& v : m.ints) r.i64(v, "int pool");
-  if (!r.count(n, kNoLimit, 8, "float pool")) return false;
+  if (!r.count(n, kMaxPoolEntries, 8, "float pool")) return false;
   m.floats.resize(n);
   for (double& v : m.floats) r.f64(v, "float pool");
   if (!r.count(n, kNoLimit, kMinSession, "session slots")) return false;
@@ -225,6 +239,20 @@ bool read_body(Reader& r, Module& m) {
     if (r.error.empty() && o.cls != RegClass::Int && o.cls != RegClass::Bool && o.cls != RegClass::Str) {
       return r.fail("option of class " + std::string(1, kRegClassLetters[static_cast<size_t>(o.cls)]) +
                     " (only i, b or s) at byte " + std::to_string(at));
+    }
+  }
+  if (!r.count(n, kNoLimit, 4, "file table")) return false;
+  m.files.resize(n);
+  for (uint32_t& f : m.files) r.u32(f, "file table");
+  if (!r.count(n, 256, kMinDelimited, "delimited declarations")) return false;
+  m.delimited.resize(n);
+  for (Delimited& d : m.delimited) {
+    r.u8(d.delimiter, "delimited declaration");
+    if (!r.count(n, 256, kMinEscape, "escapes")) return false;
+    d.escapes.resize(n);
+    for (Escape& e : d.escapes) {
+      r.u8(e.byte, "escape");
+      if (!r.str(e.sequence, "escape sequence")) return false;
     }
   }
   if (!r.count(n, kMaxFunctions, kMinFunction, "functions")) return false;
@@ -273,6 +301,17 @@ std::vector<uint8_t> serialize(const Module& m) {
     w.u64(static_cast<uint64_t>(o.int_default));
     w.u32(o.str_default);
   }
+  w.count(m.files.size());
+  for (uint32_t f : m.files) w.u32(f);
+  w.count(m.delimited.size());
+  for (const Delimited& d : m.delimited) {
+    w.u8(d.delimiter);
+    w.count(d.escapes.size());
+    for (const Escape& e : d.escapes) {
+      w.u8(e.byte);
+      w.str(e.sequence);
+    }
+  }
   w.count(m.functions.size());
   for (const Function& f : m.functions) {
     w.u32(f.name);
@@ -299,6 +338,15 @@ std::vector<uint8_t> serialize(const Module& m) {
       w.u32(e.line);
       w.u32(e.col);
       w.u32(e.what);
+      w.u32(e.file);
+      w.u32(e.site);
+    }
+    w.count(f.sites.size());
+    for (const CallSite& c : f.sites) {
+      w.u32(c.file);
+      w.u32(c.line);
+      w.u32(c.col);
+      w.u32(c.parent);
     }
   }
   w.seal();
@@ -306,6 +354,11 @@ std::vector<uint8_t> serialize(const Module& m) {
 }
 
 bool deserialize(std::span<const uint8_t> bytes, Module& out, std::string& error) {
+  if (bytes.size() > kMaxModuleBytes) {
+    error = "module of " + std::to_string(bytes.size()) + " bytes, the limit is " +
+            std::to_string(kMaxModuleBytes);
+    return false;
+  }
   if (bytes.size() < kMagic.size()) {
     error = "truncated magic at byte 0";
     return false;

@@ -77,6 +77,11 @@ struct Limits {
   uint32_t max_connections = kDefaultMaxConnections;
   uint32_t drain_timeout = kDefaultDrainTimeout;
   uint32_t command_timeout = kDefaultCommandTimeout;
+  uint32_t max_udp_peers = kDefaultMaxUdpPeers;
+  uint32_t udp_anonymous_timeout = kDefaultUdpAnonymousTimeout;
+  uint32_t frame_timeout = kDefaultFrameTimeout;
+  uint64_t max_buffered_bytes = kDefaultMaxBufferedBytes;
+  uint64_t fuel = bc::kDefaultFuel;  // units of work per frame (docs/security.md)
 };
 
 struct GatewayConfig {

@@ -19,6 +19,14 @@ inline constexpr uint32_t kDefaultDrainTimeout = 10;        // seconds SIGTERM w
 inline constexpr uint32_t kDefaultCommandTimeout = 30;      // seconds an HTTP command waits for the answer
 inline constexpr uint32_t kDefaultTlsHandshakeTimeout =
     10;  // seconds a TLS device has to finish its handshake
+inline constexpr uint32_t kDefaultMaxUdpPeers = 100000;     // per worker, UDP peers remembered
+inline constexpr uint32_t kDefaultUdpAnonymousTimeout = 10;  // seconds a UDP peer without an ident is kept
+inline constexpr uint32_t kDefaultFrameTimeout = 30;        // seconds to finish a frame once begun
+inline constexpr uint64_t kDefaultMaxBufferedBytes = 64u << 20;  // unfinished frames, all workers together
+// [limits] fuel: the work one frame may do (bc::kDefaultFuel by default), from enough for any
+// stdlib frame to about a minute of CPU.
+inline constexpr uint64_t kMinFuel = 1u << 20;
+inline constexpr uint64_t kMaxFuel = uint64_t{1} << 35;
 
 // MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
 inline constexpr uint32_t kMaxMqttPacketIds = 65535;
@@ -40,8 +48,16 @@ inline constexpr int kDatagramsPerEvent = 64;
 inline constexpr size_t kMaxUnsentReplyBytes = 64 * 1024;
 // Connections the kernel queues before a worker accepts them (capped by net.core.somaxconn).
 inline constexpr int kListenBacklog = 4096;
-// Rejected frames logged per worker per second; the rest are only counted in /metrics.
+// Rejected frames logged per worker, and per connection, per second; the rest are only counted
+// in /metrics.
 inline constexpr int kMaxErrorLogsPerSecond = 20;
+inline constexpr int kMaxErrorLogsPerConnection = 5;
+// After a burst has freed this many bytes of connection buffers, the worker hands free heap
+// back to the system (malloc_trim), at most once per idle scan.
+inline constexpr uint64_t kTrimAfterFreedBytes = 16u << 20;
+// What a closed connection is reckoned to free besides its unfinished frame (its session,
+// socket state and bookkeeping), towards kTrimAfterFreedBytes.
+inline constexpr uint64_t kConnectionBytes = 4096;
 // Commands sent to one device and not answered yet; a newer one fails the oldest.
 inline constexpr size_t kMaxAwaitingCommands = 16;
 
@@ -63,12 +79,22 @@ inline constexpr uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
 // largest frame a framing function may return still fits.
 inline constexpr uint32_t kMaxSpoolRecord = 4u << 20;
 static_assert(kMaxSpoolRecord > 2 * bc::kMaxFrameBytes + 0xFFFF);
+static_assert(kMaxSpoolRecord > bc::kMaxMessageBytes + 0xFFFF);
 // Bytes read from a segment at a time when publishing from the spool.
 inline constexpr size_t kSpoolReadChunk = 256 * 1024;
 
-// The control HTTP server.
+// The control HTTP server. Commands waiting for a device's answer hold at most
+// kMaxHttpCommandClients of the kMaxHttpClients slots, so that /healthz, /readyz and /metrics
+// always find one; a new client finding every slot taken evicts the oldest one still sending
+// its request.
 inline constexpr size_t kMaxHttpRequest = 64 * 1024;
 inline constexpr size_t kMaxHttpClients = 64;
+inline constexpr size_t kMaxHttpCommandClients = 48;
 inline constexpr int kHttpClientTimeoutMillis = 10000;
+// The longest a command may wait for its answer (?wait= and command_timeout).
+inline constexpr uint32_t kMaxCommandWaitSeconds = 300;
+// After an error response (400, 413) the rest of the request is read and dropped this long, so
+// that closing does not reset the connection before the client has read the response.
+inline constexpr int kHttpLingerMillis = 2000;
 
 }  // namespace pvm::gateway

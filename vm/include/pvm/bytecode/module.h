@@ -58,18 +58,30 @@ enum class RegClass : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
 inline constexpr size_t kRegClassCount = 6;
 inline constexpr std::string_view kRegClassLetters = "iufbsy";
 
-// Limits, each tied to its encoding or to the memory a frame may use.
+// Limits, each tied to its encoding or to the memory a frame may use. docs/security.md lists
+// them all with what each bounds.
 inline constexpr uint32_t kMaxRegisters = 4096;        // per function, all classes together
 inline constexpr uint32_t kMaxCodeWords = 1u << 22;    // per function
 inline constexpr uint32_t kMaxFunctions = 1024;
 inline constexpr uint32_t kMaxStrings = 1u << 20;
+inline constexpr uint32_t kMaxPoolEntries = 1u << 20;  // ints, and floats, of one module
+inline constexpr uint32_t kMaxStringBytes = 1u << 20;  // one string or bytes constant
+inline constexpr uint32_t kMaxModuleBytes = 1u << 26;  // a whole .pvmc file
 inline constexpr uint32_t kMaxSwitchCases = 1u << 16;  // per switch table
 inline constexpr uint32_t kMaxViewDepth = 32;          // nested sub-views at run time
-inline constexpr uint64_t kDefaultFuel = 1u << 20;     // backward jumps per frame
+// Fuel is work: a backward jump costs the code words from its target to itself (an upper
+// bound of what one pass through the loop ran), and a built-in that walks bytes (crc, find,
+// cat, hex, re.match, writes, ...) costs one unit per byte. A unit is about a nanosecond.
+inline constexpr uint64_t kDefaultFuel = 1u << 25;
 inline constexpr uint32_t kMaxMessagesPerFrame = 4096;
 inline constexpr uint32_t kMaxParamsPerMessage = 1024;
-inline constexpr uint32_t kMaxOutputBytes = 1u << 16;  // one reply or encoded command
-inline constexpr uint32_t kMaxArenaBytes = 1u << 22;   // strings made while decoding one frame
+inline constexpr uint32_t kMaxMessageBytes = 1u << 20;  // one message's JSON, bounded from above
+inline constexpr uint32_t kMaxOutputBytes = 1u << 16;   // one reply or encoded command
+// Everything one frame makes: arena strings, message fields and their JSON, replies, session
+// writes. Counted before the memory is taken; the frame traps Limit beyond it.
+inline constexpr uint32_t kMaxFrameMemory = 1u << 22;
+inline constexpr uint32_t kMaxWarningsPerFrame = 64;   // later ones are dropped
+inline constexpr uint32_t kMaxErrorReasonBytes = 256;  // longer reasons are cut (device text)
 inline constexpr uint32_t kMaxFrameBytes = 1u << 20;   // upper bound a framing function may return
 inline constexpr uint32_t kMaxRegexGroups = 15;        // capturing groups of one re.match pattern
 
@@ -85,7 +97,34 @@ struct LineEntry {
   uint32_t line = 0;  // 1-based
   uint32_t col = 0;   // 1-based
   uint32_t what = 0;  // string index: "u32 $length", "record.timestamp", ...
+  uint32_t file = 0;  // 0: the module's source; k: Module::files[k - 1] (a used file)
+  uint32_t site = 0;  // 0: not inlined; k: Function::sites[k - 1], the call it was inlined at
 };
+
+// A call of an inlined function: where it was (file as in LineEntry) and the call it was itself
+// inlined at (0: none; k: sites[k - 1], always an earlier entry, so every chain ends).
+struct CallSite {
+  uint32_t file = 0;
+  uint32_t line = 0;
+  uint32_t col = 0;
+  uint32_t parent = 0;
+};
+
+// `frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }`: a frame that starts with
+// `delimiter` runs to the next one, and between them each escape sequence stands for its byte.
+struct Escape {
+  std::string sequence;  // 2 or more bytes
+  uint8_t byte = 0;
+};
+struct Delimited {
+  uint8_t delimiter = 0;
+  std::vector<Escape> escapes;
+};
+// Why a declaration cannot be undone one way ("" when it can): every sequence has 2 to 8 bytes
+// and none is the start of another, each byte has one sequence, the delimiter and the first
+// byte of every sequence are escaped, and no sequence holds the delimiter. `at` receives the
+// index of the escape at fault, or escapes.size() when it is the delimiter's.
+std::string delimited_problem(const Delimited& d, size_t* at = nullptr);
 
 struct Param {  // an argument a host passes to an entry (command encoders)
   uint32_t name = 0;  // string index
@@ -100,6 +139,7 @@ struct Function {
   std::vector<uint32_t> code;  // word 0 of an instruction: the opcode; then one word per operand
   std::vector<SwitchTable> tables;
   std::vector<LineEntry> lines;
+  std::vector<CallSite> sites;
 
   uint32_t reg_total() const;
   uint32_t reg_base(RegClass c) const;
@@ -126,16 +166,21 @@ struct Module {
   std::vector<double> floats;
   std::vector<SessionSlot> session;
   std::vector<OptionDef> options;
+  std::vector<uint32_t> files;       // string indexes: the used files line entries name
+  std::vector<Delimited> delimited;  // ascending by delimiter, each escape table by sequence
   std::vector<Function> functions;
 
   const std::string& str(uint32_t i) const { return strings.at(i); }
   // Index of the function with this name, or -1.
   int find_function(std::string_view name) const;
+  // The declaration of this delimiter, or null.
+  const Delimited* find_delimited(uint8_t delimiter) const;
 };
 
 // Renumbers the string, int and float pools in order of first use (header, session, options,
-// then each function's params, code and line table) and drops unused entries, so that any two
-// texts describing the same program assemble to the same bytes.
+// then each function's params, code and line table), the file table and each function's call
+// sites in order of first use by the line tables, drops unused entries, and sorts the delimited
+// declarations, so that any two texts describing the same program assemble to the same bytes.
 void canonicalize(Module& m);
 
 }  // namespace pvm::bc

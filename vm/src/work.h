@@ -1,0 +1,62 @@
+// What a frame's work and memory cost, in one place: the fuel a built-in is charged for the
+// bytes it walks, what a message field is counted for (its memory, and the bound of its JSON),
+// and byte searches whose time is linear in their input (so that the charge is a true bound of
+// the work).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "pvm/vm.h"
+
+namespace pvm::detail {
+
+// The first `needle` in `hay`, or npos. glibc's memmem runs in time linear in both lengths
+// (Two-Way), where std::string_view::find may compare the needle at every offset.
+inline size_t find_bytes(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return 0;
+  const void* at = ::memmem(hay.data(), hay.size(), needle.data(), needle.size());
+  return at == nullptr ? std::string_view::npos
+                       : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
+}
+
+// Fuel for one search that looked through `hay` bytes (up to the match, or all of them) for a
+// needle of `needle` bytes: Two-Way looks at each of them a bounded number of times. Charged
+// after the search, which is bounded by the text's size.
+inline uint64_t search_cost(size_t hay, size_t needle) {
+  return uint64_t{hay} + needle;
+}
+
+// The most bytes a field's value takes in the message's JSON (append_json): a text byte that
+// is a control character or not ASCII counts as its longest escape, \u00XX; quotes and
+// backslashes as two. Exact for ASCII text.
+inline size_t json_text_bound(std::string_view s) {
+  size_t n = s.size() + 2;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    n += (c < 0x20 || c >= 0x80) ? 5 : (c == '"' || c == '\\') ? 1 : 0;
+  }
+  return n;
+}
+
+// The most bytes one field takes in its message's JSON ("name":value,).
+inline size_t field_json_bound(const Field& f) {
+  size_t value = 32;  // the longest number, true or false
+  if (f.type == ValueType::Str) value = json_text_bound(f.s);
+  if (f.type == ValueType::Bytes) value = 2 * f.s.size() + 2;
+  return json_text_bound(f.name) + 2 + value;
+}
+
+// What a field is counted for without looking at its bytes (the hot path): its name and value
+// as they are, bytes as hex, numbers as 32. Its JSON is at most kJsonPerRawByte times this.
+inline size_t field_raw_size(const Field& f) {
+  const size_t value = f.type == ValueType::Str     ? f.s.size()
+                       : f.type == ValueType::Bytes ? 2 * f.s.size()
+                                                    : 32;
+  return f.name.size() + value + 8;
+}
+inline constexpr size_t kJsonPerRawByte = 6;  // a byte escaped as \u00XX
+
+}  // namespace pvm::detail
