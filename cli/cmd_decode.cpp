@@ -92,13 +92,16 @@ bool read_input(const DecodeArgs& args, const std::string& path,
   stream.name = path == "-" ? "<stdin>" : path;
   stream.transport = args.transport == "udp" ? Transport::Udp : Transport::Tcp;
   stream.whole_frames = args.framed;
-  std::string data;
-  if (!read_file(path, data, error)) return false;
   if (format == "hex") {
+    std::string text;
+    if (!read_file(path, text, error)) return false;
     stream.origin = ChunkOrigin::Line;
-    if (!parse_hex_lines(data, stream.name, 1, stream.chunks, stream.times, error, &stream.origins)) return false;
-  } else if (!data.empty()) {
-    stream.chunks.emplace_back(data.begin(), data.end());
+    if (!parse_hex_lines(text, stream.name, 1, stream.chunks, stream.times, error, &stream.origins)) return false;
+  } else {
+    // Binary input is decoded where it was read: one buffer, no copy.
+    std::vector<uint8_t> bytes;
+    if (!read_file(path, bytes, error)) return false;
+    if (!bytes.empty()) stream.chunks.push_back(std::move(bytes));
   }
   streams.push_back(std::move(stream));
   return true;

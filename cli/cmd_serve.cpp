@@ -24,6 +24,8 @@ struct ServeArgs {
   std::string mqtt_client_id;
   std::string mqtt_username;
   int mqtt_qos = -1;
+  unsigned mqtt_connections = 0;
+  unsigned mqtt_inflight = 0;
   std::string spool;
   unsigned workers = 0;
   unsigned idle_timeout = 0;
@@ -89,6 +91,8 @@ int run_serve(const ServeArgs& args) {
   if (const char* password = std::getenv("PVM_MQTT_PASSWORD"); password && *password)
     config.mqtt.password = password;
   if (args.mqtt_qos >= 0) config.mqtt.qos = args.mqtt_qos;
+  if (args.mqtt_connections) config.mqtt.connections = args.mqtt_connections;
+  if (args.mqtt_inflight) config.mqtt.inflight = args.mqtt_inflight;
   if (!args.spool.empty()) config.spool_dir = args.spool;
   if (args.workers) config.workers = args.workers;
   if (args.idle_timeout) config.limits.idle_timeout = args.idle_timeout;
@@ -151,6 +155,16 @@ void add_serve_command(CLI::App& app, int& status) {
                   "Broker user name (the password from $PVM_MQTT_PASSWORD)");
   cmd->add_option("--mqtt-qos", args->mqtt_qos, "1 (default): ACK devices after PUBACK; 0: after the write")
       ->check(CLI::Range(0, 1));
+  cmd->add_option("--mqtt-connections", args->mqtt_connections,
+                  "Connections to the broker per worker (default " +
+                      std::to_string(gateway::kDefaultMqttConnections) + "); a device's messages keep to one")
+      ->check(CLI::Range(1u, gateway::kMaxMqttConnections))
+      ->type_name("N");
+  cmd->add_option("--mqtt-inflight", args->mqtt_inflight,
+                  "PUBLISH packets each connection keeps in flight awaiting PUBACK (default " +
+                      std::to_string(gateway::kDefaultMqttInflight) + ")")
+      ->check(CLI::Range(1u, gateway::kMaxMqttPacketIds))
+      ->type_name("N");
   cmd->add_option("--mqtt-ca-file", args->mqtt_ca_file,
                   "mqtts://: CA certificates (PEM) the broker's certificate must chain to (default: the\n"
                   "system's); the certificate must also name the sink's host")

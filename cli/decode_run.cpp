@@ -68,8 +68,9 @@ class FrameWriter {
       if (sinks_.errors) *sinks_.errors << where(e.offset) << ": " << report.error << '\n';
     }
     const bool keep = sinks_.frames || sinks_.listing;
-    for (const Message& m : frame.messages) {
-      ++stats_.messages;
+    stats_.messages += frame.messages.size();
+    // --output none: nobody reads the JSON, so it is not written.
+    for (const Message& m : keep || sinks_.messages ? frame.messages : std::span<const Message>()) {
       line_.clear();
       if (origin_) {
         gateway::append_json_with_origin(line_, m, gateway::MessageOrigin{time_ms_, input_.peer});

@@ -1,38 +1,71 @@
 #include "file_io.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 namespace pvm::cli {
 
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    out = std::move(buffer).str();
-    return true;
-  }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    error = "cannot read " + path + ": it is a folder";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+namespace {
+
+// The whole file in `out` with as few read(2) calls as its size allows: a regular file is read
+// into a buffer of its size (one byte more, to see its end without another call); pipes and
+// terminals grow the buffer as they go.
+template <typename Bytes>
+bool read_all(const std::string& path, Bytes& out, std::string& error) {
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     error = "cannot read " + path + ": " + std::strerror(errno);
     return false;
   }
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    error = "cannot read " + path;
+  struct stat st {};
+  const bool known = ::fstat(fd, &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    error = "cannot read " + path + ": it is a folder";
+    return false;
+  }
+  constexpr size_t kMinRead = 64 * 1024;
+  const size_t expected = known && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+  out.resize(std::max(expected + 1, kMinRead));
+  size_t used = 0;
+  int saved = 0;
+  while (true) {
+    if (used == out.size()) out.resize(out.size() * 2);
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n > 0) {
+      used += static_cast<size_t>(n);
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      saved = errno;
+      break;
+    }
+  }
+  if (!is_stdin) ::close(fd);
+  out.resize(used);
+  if (saved != 0) {
+    error = "cannot read " + path + ": " + std::strerror(saved);
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  return read_all(path, out, error);
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  return read_all(path, out, error);
 }
 
 bool write_file(const std::string& path, std::string_view data, std::string& error) {

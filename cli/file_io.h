@@ -12,6 +12,7 @@ namespace pvm::cli {
 // "-" reads standard input and writes standard output. False with a reason ("cannot read x: No
 // such file or directory").
 bool read_file(const std::string& path, std::string& out, std::string& error);
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error);
 bool write_file(const std::string& path, std::string_view data, std::string& error);
 
 std::string to_hex(std::span<const uint8_t> bytes);

@@ -46,6 +46,7 @@ bool parse_hex_lines(std::string_view text, std::string_view name, uint32_t firs
       continue;
     }
     std::vector<uint8_t> bytes;
+    bytes.reserve(line.size() / 2);
     int high = -1;  // the first digit of a byte whose second digit is still to come
     for (size_t i = 0; i < line.size() && line[i] != '#'; ++i) {
       char c = line[i];

@@ -39,9 +39,10 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
   bool mqtt = false;
   for (const auto& s : config.sinks) mqtt = mqtt || s.kind == gateway::SinkKind::Mqtt;
   if (mqtt)
-    out << "mqtt     topic " << config.mqtt.topic << ", qos " << config.mqtt.qos << ", commands "
-        << on_off(config.mqtt.commands) << (config.mqtt.cert_file.empty() ? "" : ", client certificate")
-        << "\n";
+    out << "mqtt     topic " << config.mqtt.topic << ", qos " << config.mqtt.qos << ", "
+        << config.mqtt.connections << " connections per worker, " << config.mqtt.inflight
+        << " in flight each, commands " << on_off(config.mqtt.commands)
+        << (config.mqtt.cert_file.empty() ? "" : ", client certificate") << "\n";
   if (!config.spool_dir.empty())
     out << "spool    " << config.spool_dir << " (at most " << config.spool_max_bytes << " bytes)\n";
   if (tls)

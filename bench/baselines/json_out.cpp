@@ -39,6 +39,16 @@ void JsonOut::string_body(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   for (size_t k = 0; k < n;) {
+    // Eight bytes at a time while none is below 0x20, above 0x7F, a quote or a backslash.
+    constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080;
+    for (uint64_t x; k + 8 <= n; k += 8) {
+      std::memcpy(&x, s + k, 8);
+      const uint64_t q = x ^ (kOnes * '"'), b = x ^ (kOnes * '\\');
+      if ((((x - kOnes * 0x20) & ~x) | x | ((q - kOnes) & ~q) | ((b - kOnes) & ~b)) & kHigh) break;
+      std::memcpy(p_, s + k, 8);
+      p_ += 8;
+    }
+    if (k == n) break;
     const unsigned char c = s[k];
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       *p_++ = static_cast<char>(c);

@@ -4,11 +4,14 @@
 // device chose (text) are escaped as the VM escapes them.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pvm::baseline {
@@ -16,18 +19,86 @@ namespace pvm::baseline {
 // ",\"name\":" for every field but the first ("ident").
 #define KEY(name) ",\"" name "\":"
 
-// A double as the VM writes it: the shortest text that reads back the same, and ".0" after an
-// integral value so that it stays a float. This is the one place to change when the VM's number
-// format changes; the benchmarks and tests compare whole outputs and stop on a difference.
-inline char* format_double(char* p, double v) {
-  char* end = std::to_chars(p, p + 32, v).ptr;
-  bool integral = true;
-  for (const char* c = p; c < end; ++c) integral = integral && *c != '.' && *c != 'e';
-  if (integral) {
-    *end++ = '.';
-    *end++ = '0';
+// The common case of format_double: a = M / 10^K with M below 10^15 (a decimal of at most 15
+// significant digits, 1e-6 <= a < 1e15), found by one multiplication and confirmed by one
+// correctly rounded division; no other decimal that short reads back as a, so M without its
+// trailing zeros is the shortest text. Null when a needs more digits.
+inline char* format_short_decimal(char* p, double a) {
+  static constexpr double kPow10[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,
+                                      1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  static constexpr double kScale[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
+                                      1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
+  if (!(a >= 1e-6 && a < 1e15)) return nullptr;
+  int e10 = std::max(-6, ((static_cast<int>(std::bit_cast<uint64_t>(a) >> 52) - 1023) * 78913) >> 18);
+  if (a >= kPow10[e10 + 7]) ++e10;
+  int k = 14 - e10;
+  int64_t m = static_cast<int64_t>(a * kScale[k] + 0.5);
+  if (m >= 1'000'000'000'000'000 || static_cast<double>(m) / kScale[k] != a) return nullptr;
+  for (const auto& [step, zeros] : {std::pair{int64_t{100'000'000}, 8}, {10'000, 4}, {100, 2}, {10, 1}})
+    if (m % step == 0) {  // trailing zeros off, 8, 4, 2 and 1 at a time
+      m /= step;
+      k -= zeros;
+    }
+  char digits[16];
+  const int n = static_cast<int>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
+  if (n <= k) {
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = n; i < k; ++i) *p++ = '0';
   }
-  return end;
+  for (int i = 0; i < n; ++i) {
+    if (i == n - k && n > k) *p++ = '.';
+    *p++ = digits[i];
+  }
+  return p;
+}
+
+// A double as the VM writes it, which is how JavaScript writes numbers: the shortest digits that
+// read back the same, without an exponent from 1e-6 up to 1e21, both zeros as "0". This is the
+// one place to change when the VM's number format changes; the benchmarks and tests compare whole
+// outputs and stop on a difference.
+inline char* format_double(char* p, double v) {
+  if (v == 0) {
+    *p++ = '0';
+    return p;
+  }
+  if (std::fabs(v) < 0x1p53 && v == std::trunc(v))
+    return std::to_chars(p, p + 24, static_cast<int64_t>(v)).ptr;
+  if (v < 0) {
+    *p++ = '-';
+    v = -v;
+  }
+  if (char* end = format_short_decimal(p, v)) return end;
+  char sci[32];  // "d.ddde-07"
+  const char* const sci_end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+  const char* e = static_cast<const char*>(std::memchr(sci, 'e', static_cast<size_t>(sci_end - sci)));
+  char digits[20];
+  int k = 0;
+  for (const char* c = sci; c < e; ++c)
+    if (*c != '.') digits[k++] = *c;
+  int exp10 = 0;
+  std::from_chars(e + (e[1] == '+' ? 2 : 1), sci_end, exp10);
+  const int point = exp10 + 1;  // digits before the decimal point
+  if (point > 21 || point < -5) {
+    *p++ = digits[0];
+    if (k > 1) *p++ = '.';
+    for (int i = 1; i < k; ++i) *p++ = digits[i];
+    *p++ = 'e';
+    *p++ = exp10 < 0 ? '-' : '+';
+    return std::to_chars(p, p + 4, exp10 < 0 ? -exp10 : exp10).ptr;
+  }
+  if (point <= 0) {
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = point; i < 0; ++i) *p++ = '0';
+    for (int i = 0; i < k; ++i) *p++ = digits[i];
+    return p;
+  }
+  for (int i = 0; i < point || i < k; ++i) {
+    if (i == point) *p++ = '.';
+    *p++ = i < k ? digits[i] : '0';
+  }
+  return p;
 }
 
 class JsonOut {

@@ -117,10 +117,12 @@ bool read_limits(Reader& r, const toml::table& t, Limits& l) {
 }
 
 bool read_mqtt(Reader& r, const toml::table& t, MqttOptions& m) {
-  return r.known_keys(t, {"topic", "client_id", "qos", "keepalive", "username", "password", "commands",
-                          "ca_file", "cert_file", "key_file"}) &&
+  return r.known_keys(t, {"topic", "client_id", "qos", "keepalive", "connections", "inflight", "username",
+                          "password", "commands", "ca_file", "cert_file", "key_file"}) &&
          r.get(t, "topic", m.topic) && r.get(t, "client_id", m.client_id) && r.get(t, "qos", m.qos, 0, 1) &&
-         r.get(t, "keepalive", m.keepalive, 5, 3600) && r.get(t, "username", m.username) &&
+         r.get(t, "keepalive", m.keepalive, 5, 3600) &&
+         r.get(t, "connections", m.connections, 1, kMaxMqttConnections) &&
+         r.get(t, "inflight", m.inflight, 1, kMaxMqttPacketIds) && r.get(t, "username", m.username) &&
          r.get(t, "password", m.password) && r.get(t, "commands", m.commands) &&
          r.get(t, "ca_file", m.ca_file) && r.get(t, "cert_file", m.cert_file) &&
          r.get(t, "key_file", m.key_file);

@@ -5,171 +5,37 @@
 #include <algorithm>
 
 #include "log.h"
-#include "pvm/gateway/limits.h"
 
 namespace pvm::gateway {
-namespace {
-
-// PUBLISH packets libmosquitto keeps on the wire before waiting for PUBACKs; more wait in its
-// queue. Large enough that a loopback broker's round trip does not limit throughput.
-constexpr int kSendMaximum = 256;
-// Debian's trust store, for a client certificate without a CA file of its own.
-constexpr const char* kSystemCaPath = "/etc/ssl/certs";
-
-}  // namespace
 
 MqttSink::MqttSink(EventLoop& loop, const SinkSpec& spec, const MqttOptions& options, std::string client_id,
                    DeliveryListener& listener, size_t max_queue, CommandHandler on_command)
-    : loop_(loop),
-      spec_(spec),
-      options_(options),
-      client_id_(std::move(client_id)),
-      listener_(listener),
-      max_queue_(max_queue),
-      on_command_(std::move(on_command)) {
-  mosq_ = mosquitto_new(client_id_.c_str(), true, this);
-  if (mosq_ == nullptr) return;
-  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, kSendMaximum);
-  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
-  if (spec_.tls) enable_tls();
-  // libmosquitto says why a TLS handshake failed only in its log ("certificate verify failed").
-  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
-    if (level == MOSQ_LOG_ERR && text != nullptr) static_cast<MqttSink*>(self)->last_error_ = text;
-  });
-  if (!options_.username.empty())
-    mosquitto_username_pw_set(mosq_, options_.username.c_str(),
-                              options_.password.empty() ? nullptr : options_.password.c_str());
-  mosquitto_connect_callback_set(
-      mosq_, [](mosquitto*, void* self, int rc) { static_cast<MqttSink*>(self)->on_connect(rc); });
-  mosquitto_disconnect_callback_set(
-      mosq_, [](mosquitto*, void* self, int rc) { static_cast<MqttSink*>(self)->on_disconnect(rc); });
-  mosquitto_publish_callback_set(
-      mosq_, [](mosquitto*, void* self, int mid) { static_cast<MqttSink*>(self)->on_publish(mid); });
-  mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
-    static_cast<MqttSink*>(self)->on_message(*m);
-  });
-  std::string error;
-  if (options_.commands && on_command_ && !command_subscription(options_.topic, subscription_, error))
+    : spec_(spec), options_(options), max_queue_(max_queue), on_command_(std::move(on_command)) {
+  std::string subscription, error;
+  if (options_.commands && on_command_ && !command_subscription(options_.topic, subscription, error))
     LogLine(Level::Warn, "mqtt commands disabled").str("reason", error);
-}
-
-void MqttSink::enable_tls() {
-  // Without a CA file the system's trust store decides; with tls_insecure false libmosquitto
-  // checks that the broker's certificate names the host of the sink.
-  const char* ca = options_.ca_file.empty() ? nullptr : options_.ca_file.c_str();
-  if (ca == nullptr) mosquitto_int_option(mosq_, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-  const char* cert = options_.cert_file.empty() ? nullptr : options_.cert_file.c_str();
-  const char* key = options_.key_file.empty() ? nullptr : options_.key_file.c_str();
-  int rc = MOSQ_ERR_SUCCESS;
-  if (ca != nullptr || cert != nullptr)
-    rc = mosquitto_tls_set(mosq_, ca, ca ? nullptr : kSystemCaPath, cert, key, nullptr);
-  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1 /* verify the broker */, nullptr, nullptr);
-  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq_, false);
-  if (rc != MOSQ_ERR_SUCCESS)
-    LogLine(Level::Error, "mqtt tls set-up failed")
-        .str("broker", spec_.text())
-        .str("error", mosquitto_strerror(rc));
-}
-
-MqttSink::~MqttSink() {
-  if (fd_ >= 0) loop_.remove(fd_);
-  if (mosq_ != nullptr) mosquitto_destroy(mosq_);
-}
-
-void MqttSink::connect(int64_t now_ms) {
-  const int rc = started_
-                     ? mosquitto_reconnect_async(mosq_)
-                     : mosquitto_connect_async(mosq_, spec_.host.c_str(), spec_.port, options_.keepalive);
-  started_ = true;
-  if (rc != MOSQ_ERR_SUCCESS) {
-    if (!down_logged_)
-      LogLine(Level::Warn, "mqtt connect failed")
-          .str("broker", spec_.text())
-          .str("error", mosquitto_strerror(rc))
-          .str("detail", last_error_);
-    down_logged_ = true;
-    backoff_ms_ = std::clamp(backoff_ms_ * 2, kReconnectFirstMillis, kReconnectMaxMillis);
-    next_connect_ms_ = now_ms + backoff_ms_;
-  }
-  sync_socket();
-}
-
-void MqttSink::sync_socket() {
-  if (mosq_ == nullptr) return;
-  const int fd = mosquitto_socket(mosq_);
-  if (fd != fd_) {
-    if (fd_ >= 0) loop_.remove(fd_);
-    fd_ = fd;
-    interest_ = 0;
-    if (fd_ < 0) return;
-    interest_ = EPOLLIN | (mosquitto_want_write(mosq_) || !connected_ ? EPOLLOUT : 0u);
-    loop_.add(fd_, interest_, this);
-    return;
-  }
-  if (fd_ < 0) return;
-  // Until CONNACK the socket may still be connecting: writability says when it is done.
-  const uint32_t want = EPOLLIN | (mosquitto_want_write(mosq_) || !connected_ ? EPOLLOUT : 0u);
-  if (want != interest_) {
-    interest_ = want;
-    if (!loop_.modify(fd_, want, this)) loop_.add(fd_, want, this);
+  for (uint32_t k = 0; k < std::max(options_.connections, 1u); ++k) {
+    // The first connection keeps the worker's client id and alone receives the commands.
+    std::string id = k == 0 ? client_id : client_id + "-c" + std::to_string(k);
+    auto handler = [this](const mosquitto_message& m) { on_message(m); };
+    connections_.push_back(std::make_unique<MqttConnection>(
+        loop, spec_, options_, std::move(id), listener, k == 0 ? subscription : std::string(),
+        k == 0 ? MqttConnection::MessageHandler(handler) : MqttConnection::MessageHandler()));
   }
 }
 
-void MqttSink::on_event(uint32_t events) {
-  if (events & EPOLLOUT) mosquitto_loop_write(mosq_, 1);
-  if (fd_ >= 0 && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) mosquitto_loop_read(mosq_, 1);
-  sync_socket();
+MqttSink::~MqttSink() = default;
+
+bool MqttSink::ready() const {
+  for (const auto& c : connections_)
+    if (!c->connected()) return false;
+  return queued() < max_queue_;
 }
 
-void MqttSink::tick(int64_t now_ms) {
-  if (mosq_ == nullptr) return;
-  if (fd_ < 0) {
-    if (now_ms >= next_connect_ms_) connect(now_ms);
-    return;
-  }
-  mosquitto_loop_misc(mosq_);  // keep-alive PINGREQ, and a dead broker noticed
-  sync_socket();
-}
-
-void MqttSink::on_connect(int rc) {
-  if (rc != 0) {
-    LogLine(Level::Error, "mqtt connection refused")
-        .str("broker", spec_.text())
-        .str("reason", mosquitto_connack_string(rc));
-    return;  // the broker closes the connection; on_disconnect schedules the retry
-  }
-  connected_ = true;
-  down_logged_ = false;
-  last_error_.clear();
-  backoff_ms_ = 0;
-  LogLine(Level::Info, "mqtt connected")
-      .str("broker", spec_.text())
-      .str("client_id", client_id_)
-      .num("in_flight", static_cast<int64_t>(inflight_.size()));
-  if (!subscription_.empty()) mosquitto_subscribe(mosq_, nullptr, subscription_.c_str(), 1);
-}
-
-void MqttSink::on_disconnect(int rc) {
-  const std::string reason = mosquitto_strerror(rc);  // before anything else can change errno
-  const bool was_open = fd_ >= 0;
-  // Called before libmosquitto closes the socket: take it out of epoll while it is still open.
-  if (fd_ >= 0) loop_.remove(fd_);
-  fd_ = -1;
-  interest_ = 0;
-  if (rc == MOSQ_ERR_SUCCESS) {
-    if (was_open) LogLine(Level::Info, "mqtt closed").str("broker", spec_.text());
-  } else if (connected_ || !down_logged_) {
-    LogLine(Level::Warn, "mqtt disconnected")
-        .str("broker", spec_.text())
-        .str("reason", reason)
-        .str("detail", last_error_)
-        .num("in_flight", static_cast<int64_t>(inflight_.size()));
-  }
-  down_logged_ = true;
-  connected_ = false;
-  backoff_ms_ = std::clamp(backoff_ms_ * 2, kReconnectFirstMillis, kReconnectMaxMillis);
-  next_connect_ms_ = now_ms() + backoff_ms_;
+size_t MqttSink::queued() const {
+  size_t n = 0;
+  for (const auto& c : connections_) n += c->queued();
+  return n;
 }
 
 void MqttSink::submit(const SinkRecord& record, Ticket ticket) {
@@ -179,25 +45,20 @@ void MqttSink::submit(const SinkRecord& record, Ticket ticket) {
 }
 
 void MqttSink::publish(const std::string& topic, std::string_view payload, Ticket ticket) {
-  int mid = 0;
-  const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
-                                   payload.data(), options_.qos, false);
-  // libmosquitto numbers a message only once it has queued it: from then on it will be sent,
-  // after a reconnect if need be, even when the call reports the connection lost.
-  if (mid == 0) {
-    LogLine(Level::Error, "mqtt publish refused").str("topic", topic).str("error", mosquitto_strerror(rc));
-    listener_.failed(ticket);
-    return;
-  }
-  inflight_[mid] = ticket;
+  const size_t k = connections_.size() == 1 ? 0 : std::hash<std::string_view>()(topic) % connections_.size();
+  connections_[k]->publish(topic, payload, ticket);
 }
 
-void MqttSink::on_publish(int mid) {
-  auto it = inflight_.find(mid);
-  if (it == inflight_.end()) return;
-  const Ticket ticket = it->second;
-  inflight_.erase(it);
-  listener_.accepted(ticket);
+void MqttSink::flush() {
+  for (auto& c : connections_) c->flush();
+}
+
+void MqttSink::tick(int64_t now_ms) {
+  for (auto& c : connections_) c->tick(now_ms);
+}
+
+void MqttSink::disconnect() {
+  for (auto& c : connections_) c->disconnect();
 }
 
 void MqttSink::on_message(const mosquitto_message& message) {
@@ -206,12 +67,6 @@ void MqttSink::on_message(const mosquitto_message& message) {
     return;
   on_command_(topic, std::string_view(static_cast<const char*>(message.payload),
                                       static_cast<size_t>(message.payloadlen)));
-}
-
-void MqttSink::disconnect() {
-  if (mosq_ == nullptr || fd_ < 0) return;
-  mosquitto_disconnect(mosq_);
-  mosquitto_loop_write(mosq_, 1);
 }
 
 }  // namespace pvm::gateway

@@ -1,26 +1,27 @@
-// Publishes messages to an MQTT broker with libmosquitto, driven by the worker's own event loop
-// (mosquitto_socket in epoll, no library thread), so each worker owns one client and nothing is
-// shared. With QoS 1 a message is accepted when the broker's PUBACK for it arrives.
+// Publishes messages to an MQTT broker over `connections` connections per worker (each an
+// MqttConnection with its own window of messages in flight), so that one connection's round trip
+// does not bound the rate. A device's messages always take the same connection (chosen by topic),
+// which keeps them in order on the broker. With QoS 1 a message is accepted when the broker's
+// PUBACK for it arrives.
 //
 // While the broker is away the sink is not ready: the worker stops reading from devices, and
-// publishes already taken wait in libmosquitto, which sends them again after reconnecting.
+// publishes already taken are sent again after reconnecting.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "event_loop.h"
+#include "mqtt_connection.h"
 #include "pvm/gateway/config.h"
 #include "sink.h"
 #include "topic.h"
 
-struct mosquitto;
-struct mosquitto_message;
-
 namespace pvm::gateway {
 
-class MqttSink final : public Sink, public Watcher {
+class MqttSink final : public Sink {
  public:
   using CommandHandler = std::function<void(const CommandTopic& topic, std::string_view payload)>;
 
@@ -31,10 +32,10 @@ class MqttSink final : public Sink, public Watcher {
   MqttSink& operator=(const MqttSink&) = delete;
 
   std::string_view kind() const override { return "mqtt"; }
-  bool ready() const override { return connected_ && inflight_.size() < max_queue_; }
-  size_t queued() const override { return inflight_.size(); }
+  bool ready() const override;
+  size_t queued() const override;
   void submit(const SinkRecord& record, Ticket ticket) override;
-  void flush() override { sync_socket(); }
+  void flush() override;
   void tick(int64_t now_ms) override;
   void shutdown() override { disconnect(); }
 
@@ -43,37 +44,15 @@ class MqttSink final : public Sink, public Watcher {
   // Sends DISCONNECT: the end of a graceful shutdown.
   void disconnect();
 
-  void on_event(uint32_t events) override;
-
  private:
-  void enable_tls();
-  void connect(int64_t now_ms);
-  void sync_socket();
-  void on_connect(int rc);
-  void on_disconnect(int rc);
-  void on_publish(int mid);
   void on_message(const mosquitto_message& message);
 
-  EventLoop& loop_;
   SinkSpec spec_;
   const MqttOptions& options_;
-  std::string client_id_;
-  DeliveryListener& listener_;
   size_t max_queue_;
   CommandHandler on_command_;
-  std::string subscription_;
-
-  mosquitto* mosq_ = nullptr;
-  int fd_ = -1;
-  uint32_t interest_ = 0;
-  bool connected_ = false;
-  bool started_ = false;
-  bool down_logged_ = false;
-  int64_t next_connect_ms_ = 0;
-  int backoff_ms_ = 0;
   std::string topic_;
-  std::string last_error_;  // libmosquitto's last error log line: the detail of a failed connection
-  std::unordered_map<int, Ticket> inflight_;  // by MQTT packet id
+  std::vector<std::unique_ptr<MqttConnection>> connections_;
 };
 
 }  // namespace pvm::gateway

@@ -1,6 +1,7 @@
 """The MQTT broker stops in the middle of a run: the gateway stays up, reports not ready, and
 ACKs nothing while the broker is away; once it is back every record of every device reaches
-the broker, and every ACK a device got is the exact reply `pvm decode` gives."""
+the broker, and every ACK a device got is the exact reply `pvm decode` gives. A window of four
+messages in flight, so that messages also wait in the gateway while the broker is away."""
 
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ def body(args, work):
     port = free_port()
     gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
                                        "--listen", f"teltonika@udp://127.0.0.1:{port}",
-                                       "--sink", f"mqtt://127.0.0.1:{broker.port}"])
+                                       "--sink", f"mqtt://127.0.0.1:{broker.port}", "--mqtt-inflight", "4"])
     try:
         gateway.start()
         fleet = make_fleet(TCP_DEVICES, UDP_DEVICES, PACKETS)

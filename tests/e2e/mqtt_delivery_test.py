@@ -1,6 +1,8 @@
 """Many concurrent Teltonika devices over TCP and UDP through the gateway to a real mosquitto:
 every message on the broker is what `pvm decode` makes of the same bytes, on the device's
-topic, exactly once; every ACK is the exact reply `pvm decode` gives."""
+topic, exactly once and in the device's order; every ACK is the exact reply `pvm decode` gives.
+Three broker connections per worker with a window of four messages each, so that most messages
+wait their turn in the gateway."""
 
 import json
 import time
@@ -22,7 +24,8 @@ def body(args, work):
     port = free_port()
     gateway = Gateway(args.pvm, work, ["--listen", f"teltonika@tcp://127.0.0.1:{port}",
                                        "--listen", f"teltonika@udp://127.0.0.1:{port}",
-                                       "--sink", f"mqtt://127.0.0.1:{broker.port}"])
+                                       "--sink", f"mqtt://127.0.0.1:{broker.port}",
+                                       "--mqtt-connections", "3", "--mqtt-inflight", "4"])
     try:
         gateway.start()
         fleet = make_fleet(TCP_DEVICES, UDP_DEVICES, PACKETS)
@@ -43,6 +46,13 @@ def body(args, work):
         total = sum(want.values())
         wait_until(lambda: len(sub.snapshot()) >= total, 20, f"{total} messages on the broker")
         duplicates, resent = check_delivery(Counter(sub.snapshot()), want, tcp + udp)
+        # A device's messages keep their order on the broker, whichever connection carried them.
+        stamps = {}
+        for topic, payload in sub.raw():
+            stamps.setdefault(topic, []).append(json.loads(payload)["timestamp"])
+        for topic, seq in stamps.items():
+            first = list(dict.fromkeys(seq))
+            assert first == sorted(first), f"{topic}: messages out of order: {first}"
         # Each message says when the gateway received its frame and from which device address.
         addresses = {imei_of(d): device.addresses
                      for (d, _), device in zip(fleet["tcp"] + fleet["udp"], tcp + udp)}

@@ -88,6 +88,11 @@ def main():
     config = b'listen = ["teltonika@tcp://127.0.0.1:5027"]\n'
     expect(["serve", "--check-config", "-"], 0, stdout_has="<stdin>: ok", stdin=config)
     expect(["serve", "--check-config", "-"], 2, "pvm serve: <stdin>:1: lisen: unknown key", stdin=b"lisen = []\n")
+    mqtt = ["serve", "--listen", "teltonika@tcp://127.0.0.1:5027", "--sink", "mqtt://127.0.0.1:1883", "--check"]
+    expect(mqtt, 0, stdout_has="qos 1, 2 connections per worker, 64 in flight each")
+    expect(mqtt + ["--mqtt-connections", "3", "--mqtt-inflight", "500"], 0,
+           stdout_has="qos 1, 3 connections per worker, 500 in flight each")
+    expect(mqtt + ["--mqtt-connections", "17"], 2, "pvm serve: --mqtt-connections: Value 17 not in range 1 to 16")
 
     for f in failures:
         print(f"FAIL: {f}", file=sys.stderr)

@@ -184,6 +184,18 @@ def run_checks(c):
     r = c.decode("-p", "teltonika", CAPTURE, raw)
     c.check("two inputs: two connections", r.returncode == 0 and len(json_lines(r.stdout)) == 2 * EXPECTED_MESSAGES,
             r.stderr)
+    # A stream larger than one read: its data packets again and again after the login, from a
+    # file and from a pipe.
+    repeats = 300
+    big_stream = stream + b"".join(frames[1:]) * repeats
+    big = c.write("big.bin", big_stream)
+    r = c.decode("-p", "teltonika", "--output", "none", big)
+    c.check("large bin file: every message", r.returncode == 0
+            and f"{EXPECTED_MESSAGES * (repeats + 1)} messages" in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([c.pvm, "decode", "-p", "teltonika", "--format", "bin", "-"], input=big_stream,
+                       capture_output=True)
+    c.check("large bin from standard input: every message", r.returncode == 0
+            and len(json_lines(r.stdout.decode())) == EXPECTED_MESSAGES * (repeats + 1), r.stderr.decode())
     r = c.decode("-p", "teltonika", "--output", "none", CAPTURE)
     c.check("output none: counts only", r.returncode == 0 and not r.stdout.lstrip().startswith("{")
             and f"{EXPECTED_MESSAGES} messages" in r.stdout, r.stdout)
@@ -282,7 +294,12 @@ def run_checks(c):
     r = c.decode("-p", "teltonika", odd)
     c.check("odd hex: exit 2 naming file:line", r.returncode == 2 and f"{odd}:2:" in r.stderr, r.stderr)
     r = c.decode("-p", "teltonika", c.path("missing.hex"))
-    c.check("missing input: exit 2", r.returncode == 2, r.stderr)
+    c.check("missing input: exit 2 with the reason",
+            r.returncode == 2 and r.stderr == f"pvm decode: cannot read {c.path('missing.hex')}: No such file or directory\n",
+            r.stderr)
+    r = c.decode("-p", "teltonika", c.workdir)
+    c.check("a folder as input: exit 2 with the reason",
+            r.returncode == 2 and r.stderr == f"pvm decode: cannot read {c.workdir}: it is a folder\n", r.stderr)
     junk = c.write("junk.pvmc", b"not a module")
     r = c.decode("-p", junk, CAPTURE)
     c.check("bad module: exit 2", r.returncode == 2, r.stderr)

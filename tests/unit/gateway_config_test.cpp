@@ -67,6 +67,8 @@ sinks = "mqtt://mqtt:1883"
 [mqtt]
 topic = "fleet/{protocol}/{ident}"
 qos = 1
+connections = 4
+inflight = 500
 
 [spool]
 dir = "/var/lib/pvm/spool"
@@ -83,6 +85,8 @@ max_sink_queue = 65534
   REQUIRE(c.sinks.size() == 1);
   CHECK(c.sinks[0].host == "mqtt");
   CHECK(c.mqtt.topic == "fleet/{protocol}/{ident}");
+  CHECK(c.mqtt.connections == 4);
+  CHECK(c.mqtt.inflight == 500);
   CHECK(c.spool_dir == "/var/lib/pvm/spool");
   CHECK(c.limits.idle_timeout == 60);
   CHECK(c.limits.max_sink_queue == kMaxMqttPacketIds - 1);  // the most packet ids in flight
@@ -97,6 +101,10 @@ TEST_CASE("gateway: gateway.toml errors name the line and key") {
   CHECK(error == "g.toml:2: lisen: unknown key");
   CHECK_FALSE(load_config_text("[limits]\nmax_sink_queue = 65535\n", "g.toml", c, error));
   CHECK(error.find("g.toml:2: max_sink_queue: must be in 1..65534") == 0);
+  CHECK_FALSE(load_config_text("[mqtt]\nconnections = 0\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:2: connections: must be in 1..16") == 0);
+  CHECK_FALSE(load_config_text("[mqtt]\ninflight = 65536\n", "g.toml", c, error));
+  CHECK(error.find("g.toml:2: inflight: must be in 1..65535") == 0);
   CHECK_FALSE(load_config_text("[limits]\nmax_frame = 15\n", "g.toml", c, error));
   CHECK_FALSE(load_config_text("listen = [\"x@tcp://h:99999\"]\n", "g.toml", c, error));
   CHECK(error.find("g.toml:1: listen:") == 0);

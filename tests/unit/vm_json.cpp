@@ -1,6 +1,8 @@
 // The JSON writer, error formatting and message lookup.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -37,15 +39,91 @@ std::string str_json(std::string_view text) {
 }  // namespace
 
 TEST_SUITE("vm json") {
-  TEST_CASE("floats: shortest round-trip text, always with a fraction or exponent") {
-    CHECK(json({float_field(1560161086.0)}) == R"({"v":1560161086.0})");
+  TEST_CASE("floats: the shortest text that reads back, placed as JavaScript places it") {
+    CHECK(json({float_field(1560161086.0)}) == R"({"v":1560161086})");
+    CHECK(json({float_field(1700000000.5)}) == R"({"v":1700000000.5})");
+    CHECK(json({float_field(1700000011.304)}) == R"({"v":1700000011.304})");
     CHECK(json({float_field(24.079)}) == R"({"v":24.079})");
-    CHECK(json({float_field(0.0)}) == R"({"v":0.0})");
-    CHECK(json({float_field(-0.0)}) == R"({"v":-0.0})");
-    CHECK(json({float_field(0.1)}) == R"({"v":0.1})");
-    CHECK(json({float_field(1e21)}) == R"({"v":1e+21})");
-    CHECK(json({float_field(5e-324)}) == R"({"v":5e-324})");
     CHECK(json({float_field(-54.123456789)}) == R"({"v":-54.123456789})");
+    CHECK(json({float_field(0.1)}) == R"({"v":0.1})");
+    CHECK(json({float_field(0.1 + 0.2)}) == R"({"v":0.30000000000000004})");
+    CHECK(json({float_field(1e7)}) == R"({"v":10000000})");
+    CHECK(json({float_field(-250.0)}) == R"({"v":-250})");
+  }
+
+  TEST_CASE("floats: both zeros are 0") {
+    CHECK(json({float_field(0.0)}) == R"({"v":0})");
+    CHECK(json({float_field(-0.0)}) == R"({"v":0})");
+  }
+
+  TEST_CASE("floats: no exponent from 1e-6 up to but not including 1e21") {
+    CHECK(json({float_field(1e20)}) == R"({"v":100000000000000000000})");
+    CHECK(json({float_field(123456789012345678901.0)}) == R"({"v":123456789012345680000})");
+    CHECK(json({float_field(std::nextafter(1e21, 0.0))}) == R"({"v":999999999999999900000})");
+    CHECK(json({float_field(1e21)}) == R"({"v":1e+21})");
+    CHECK(json({float_field(-1e21)}) == R"({"v":-1e+21})");
+    CHECK(json({float_field(1.5e21)}) == R"({"v":1.5e+21})");
+    CHECK(json({float_field(1e308)}) == R"({"v":1e+308})");
+    CHECK(json({float_field(1.7976931348623157e308)}) == R"({"v":1.7976931348623157e+308})");
+    CHECK(json({float_field(1e-6)}) == R"({"v":0.000001})");
+    CHECK(json({float_field(1.5e-6)}) == R"({"v":0.0000015})");
+    CHECK(json({float_field(0.0001)}) == R"({"v":0.0001})");
+    CHECK(json({float_field(-0.000123)}) == R"({"v":-0.000123})");
+    CHECK(json({float_field(1e-7)}) == R"({"v":1e-7})");
+    CHECK(json({float_field(1.5e-7)}) == R"({"v":1.5e-7})");
+    CHECK(json({float_field(std::nextafter(1e-6, 0.0))}) == R"({"v":9.999999999999997e-7})");
+    CHECK(json({float_field(123e-20)}) == R"({"v":1.23e-18})");
+  }
+
+  TEST_CASE("floats: subnormals and the largest exact integers") {
+    CHECK(json({float_field(5e-324)}) == R"({"v":5e-324})");
+    CHECK(json({float_field(-5e-324)}) == R"({"v":-5e-324})");
+    CHECK(json({float_field(2.2250738585072014e-308)}) == R"({"v":2.2250738585072014e-308})");
+    CHECK(json({float_field(2.225073858507201e-308)}) == R"({"v":2.225073858507201e-308})");
+    CHECK(json({float_field(9007199254740991.0)}) == R"({"v":9007199254740991})");
+    CHECK(json({float_field(9007199254740992.0)}) == R"({"v":9007199254740992})");
+    CHECK(json({float_field(9007199254740994.0)}) == R"({"v":9007199254740994})");
+    CHECK(json({float_field(-9007199254740994.0)}) == R"({"v":-9007199254740994})");
+    CHECK(json({float_field(1152921504606846976.0)}) == R"({"v":1152921504606847000})");  // 2^60
+    CHECK(json({float_field(4503599627370495.5)}) == R"({"v":4503599627370495.5})");
+  }
+
+  TEST_CASE("floats: decimals of up to 15 digits and those that need 16 or 17") {
+    CHECK(json({float_field(54.6671924)}) == R"({"v":54.6671924})");
+    CHECK(json({float_field(13.506)}) == R"({"v":13.506})");
+    CHECK(json({float_field(1.005)}) == R"({"v":1.005})");
+    CHECK(json({float_field(0.5)}) == R"({"v":0.5})");
+    CHECK(json({float_field(0.12345678)}) == R"({"v":0.12345678})");
+    CHECK(json({float_field(0.000001234567890123)}) == R"({"v":0.000001234567890123})");
+    CHECK(json({float_field(0.0000012345678901234567)}) == R"({"v":0.0000012345678901234567})");
+    CHECK(json({float_field(99999999999999.98)}) == R"({"v":99999999999999.98})");
+    CHECK(json({float_field(123456789012345.6)}) == R"({"v":123456789012345.6})");
+    CHECK(json({float_field(999999999999999.5)}) == R"({"v":999999999999999.5})");
+    CHECK(json({float_field(999999999999999.9)}) == R"({"v":999999999999999.9})");
+    CHECK(json({float_field(-4.35)}) == R"({"v":-4.35})");
+  }
+
+  TEST_CASE("floats: the text reads back to the same double") {
+    const double values[] = {0.1,
+                             1.0 / 3,
+                             2.0 / 3e10,
+                             54.6671924,
+                             25.2557574,
+                             13.506,
+                             1e-300,
+                             6.02214076e23,
+                             std::nextafter(1.0, 2.0),
+                             std::nextafter(1e-7, 0.0),
+                             std::nextafter(1e21, 1e22),
+                             std::numeric_limits<double>::min(),
+                             std::numeric_limits<double>::denorm_min()};
+    for (double v : {1.0, -1.0})
+      for (double x : values) {
+        const std::string out = json({float_field(v * x)});
+        const std::string text = out.substr(5, out.size() - 6);
+        CHECK(std::strtod(text.c_str(), nullptr) == v * x);
+        CHECK(text.find_first_not_of("-0123456789.e+") == std::string::npos);
+      }
   }
 
   TEST_CASE("non-finite floats are left out") {
@@ -76,6 +154,22 @@ TEST_SUITE("vm json") {
     CHECK(str_json("a\"b\\c") == R"({"s":"a\"b\\c"})");
     CHECK(str_json(std::string_view("\n\t\x01\x1f\x00", 5)) == R"({"s":"\u000a\u0009\u0001\u001f\u0000"})");
     CHECK(str_json("\x7f/") == "{\"s\":\"\x7f/\"}");
+  }
+
+  TEST_CASE("strings: a character to escape at any position of a long text") {
+    for (const std::string_view special : {"\"", "\\", "\x1f", "\x7f", "\xC3\xA9", "\xFF"}) {
+      const std::string_view escaped = special == "\""     ? "\\\""
+                                       : special == "\\"   ? "\\\\"
+                                       : special == "\x1f" ? "\\u001f"
+                                       : special == "\xFF" ? "\\u00ff"
+                                                           : special;
+      for (size_t at = 0; at <= 40; ++at) {
+        const std::string before(at, 'a');
+        const std::string after(40 - at, 'z');
+        CHECK(str_json(before + std::string(special) + after) ==
+              "{\"s\":\"" + before + std::string(escaped) + after + "\"}");
+      }
+    }
   }
 
   TEST_CASE("strings: valid UTF-8 passes, other high bytes are escaped one by one") {

@@ -200,7 +200,7 @@ TEST_SUITE("vm ops") {
     ldb b0, 1
     b2i i1, b0
     set.i "b2i", i1
-    ret)") == R"({"i2f":-3.0,"u2f":18446744073709551616.0,"i2u":18446744073709551613,"u2i":-1,"trunc":-2,)"
+    ret)") == R"({"i2f":-3,"u2f":18446744073709552000,"i2u":18446744073709551613,"u2i":-1,"trunc":-2,)"
               R"("high":9223372036854775807,"low":-9223372036854775808,"nan":0,"b2i":1})");
   }
 
@@ -611,7 +611,7 @@ Loop:
     lds s1, "+2.5e3"
     stof f0, s1
     set.f "stof", f0
-    ret)") == R"({"y2s":"Hi","s2y":"4869","stoi":-17,"stof":2500.0})");
+    ret)") == R"({"y2s":"Hi","s2y":"4869","stoi":-17,"stof":2500})");
     CHECK(run("lds s0, \"12a\"\nstoi i0, s0\nret") == "error: offset 0: bad value: not a number: '12a'");
     CHECK(run("lds s0, \"inf\"\nstof f0, s0\nret") == "error: offset 0: bad value: not a number: 'inf'");
     CHECK(run("stoi i0, s0\nret") == "error: offset 0: bad value: not a number: ''");
@@ -649,6 +649,63 @@ Loop:
     lds s0, "x"
     set.s "a", s0
     ret)") == R"({"a":"x","b":1})");
+  }
+
+  TEST_CASE("a constant name and the same name made at run time are one parameter") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    ldk i1, 2
+    set.i "io.5", i0
+    lds s0, "io."
+    ldk i2, 5
+    itos s1, i2
+    cat.s s2, s0, s1
+    setd.i s2, i1
+    lds s3, "b"
+    setd.i s3, i0
+    set.i "b", i1
+    ret)") == R"({"io.5":2,"b":2})");
+  }
+
+  TEST_CASE("constant names are escaped in JSON as names made at run time are") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    set.i "a\"b\n", i0
+    set.i "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", i0
+    set.i "caf\xc3\xa9 \xff", i0
+    lds s0, "a\"b\n"
+    ldk i1, 2
+    setd.i s0, i1
+    ret)") == "{\"a\\\"b\\u000a\":2,\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\":1,\"caf\xc3\xa9 \\u00ff\":1}");
+  }
+
+  TEST_CASE("constant names carry their JSON key; names made at run time do not") {
+    auto program = vmtest::load(vmtest::packet_module(R"(
+    msg.new
+    ldk i0, 1
+    set.i "position.speed", i0
+    lds s0, "custom.x"
+    setd.i s0, i0
+    set.i "a\"b", i0
+    ret)"));
+    pvm::Session session(program, {});
+    int frames = 0;
+    session.feed_frame({}, [&](const pvm::FrameResult& r) {
+      ++frames;
+      REQUIRE(r.messages.size() == 1);
+      const pvm::Message& m = r.messages[0];
+      auto key = [](const pvm::Field* f) { return std::string_view(f->name.data() - 1, f->name.size() + 3); };
+      REQUIRE(m.find("position.speed") != nullptr);
+      CHECK(m.find("position.speed")->name_quoted);
+      CHECK(key(m.find("position.speed")) == "\"position.speed\":");
+      REQUIRE(m.find("protocol.id") != nullptr);
+      CHECK(key(m.find("protocol.id")) == "\"protocol.id\":");
+      CHECK_FALSE(m.find("custom.x")->name_quoted);
+      CHECK_FALSE(m.find("a\"b")->name_quoted);
+    });
+    CHECK(frames == 1);
   }
 
   TEST_CASE("set.f with NaN or infinity sets nothing") {

@@ -312,6 +312,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   const int64_t* const ints = m.ints.data();
   const double* const floats = m.floats.data();
   const std::string* const strings = m.strings.data();
+  const ParamName* const names = in.names->data();
 
   // The handlers below read best one opcode to a line, in opcodes.def order.
   // clang-format off
@@ -934,13 +935,13 @@ dispatch:
         sc.ident_fresh = true;
       }
       if (!sc.ident.empty()) {
-        Field* f = sc.builder.set("ident");
+        Field* f = sc.builder.set(sc.builder.ident);
         f->type = ValueType::Str;
         f->s = sc.ident;
         FIELD_DONE(f);
       }
     }
-    Field* f = sc.builder.set("protocol.id");
+    Field* f = sc.builder.set(sc.builder.protocol_id);
     f->type = ValueType::Str;
     f->s = strings[m.protocol];
     FIELD_DONE(f);
@@ -950,16 +951,16 @@ dispatch:
     MESSAGE_FITS();
     sc.builder.end();
   } END
-  OP(SetI) { FIELD(STR(1)); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
-  OP(SetU) { FIELD(STR(1)); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
+  OP(SetI) { FIELD(names[ip[1]]); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
+  OP(SetU) { FIELD(names[ip[1]]); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetF) {
     // A non-finite float has no JSON form: the parameter is left unset rather than null.
-    if (std::isfinite(R(2).f)) { FIELD(STR(1)); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
+    if (std::isfinite(R(2).f)) { FIELD(names[ip[1]]); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
     else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
   } END
-  OP(SetB) { FIELD(STR(1)); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
-  OP(SetS) { FIELD(STR(1)); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
-  OP(SetY) { FIELD(STR(1)); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetB) { FIELD(names[ip[1]]); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
+  OP(SetS) { FIELD(names[ip[1]]); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
+  OP(SetY) { FIELD(names[ip[1]]); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
   OP(SetDI) { FIELD(text(R(1))); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
   OP(SetDU) { FIELD(text(R(1))); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
   OP(SetDF) {

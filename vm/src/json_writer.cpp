@@ -2,6 +2,7 @@
 // the hot path: output goes through a stack buffer appended to the string in blocks (appending
 // to std::string piece by piece took 2.3 us for a 19-field message, the buffer 0.65 us), runs
 // of plain characters are copied whole, and numbers go through to_chars.
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -60,14 +61,31 @@ bool plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+// How many characters from s[0] JSON takes as they are: eight at a time while a word holds no
+// control character, no byte above 0x7F, no quote and no backslash, then one at a time.
+size_t plain_run(const unsigned char* s, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    uint64_t x;
+    std::memcpy(&x, s + k, 8);
+    const uint64_t special =
+        ((x - kOnes * 0x20) & ~x) | x | has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'));
+    if (special & kHigh) break;
+  }
+  while (k < n && plain(s[k])) ++k;
+  return k;
+}
+
 void put_escaped(Sink& out, std::string_view text) {
   out.put('"');
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t k = 0;
   while (k < n) {
-    size_t run = k;
-    while (run < n && plain(s[run])) ++run;
+    const size_t run = k + plain_run(s + k, n - k);
     out.put(text.data() + k, run - k);
     k = run;
     if (k == n) break;
@@ -100,17 +118,110 @@ void put_number(Sink& out, T v) {
   out.commit(std::to_chars(p, p + Sink::kRoom, v).ptr);
 }
 
+// Most floats a device sends are decimals of at most 15 significant digits (a coordinate scaled
+// by 1e-7, millivolts by 1e-3). Such a value a, 1e-6 <= a < 1e15, is M / 10^K with M < 10^15 for
+// the K that gives M 15 digits; M is found by one multiplication (its error stays under 0.25) and
+// checked by one division, which IEEE rounds exactly as a reader rounds the text. No other
+// decimal of 15 or fewer significant digits lies within an ulp of a, so M without its trailing
+// zeros is the shortest text. Writes it (as "123.45", "0.00012") and returns the end, or null
+// when a needs more digits and the general algorithm must run.
+char* format_short_decimal(char* p, double a) {
+  static constexpr double kPow10[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,
+                                      1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  static constexpr double kScale[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
+                                      1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
+  constexpr int64_t kLimit = 1'000'000'000'000'000;
+  if (!(a >= 1e-6 && a < 1e15)) return nullptr;
+  // floor(log10(a)): from the binary exponent, then one step up if a reaches the next power.
+  const int e2 = static_cast<int>(std::bit_cast<uint64_t>(a) >> 52) - 1023;
+  int e10 = (e2 * 78913) >> 18;  // floor(e2 * log10(2))
+  if (e10 < -6) e10 = -6;
+  if (a >= kPow10[e10 + 7]) ++e10;
+  int k = 14 - e10;
+  int64_t m = static_cast<int64_t>(a * kScale[k] + 0.5);
+  if (m >= kLimit || static_cast<double>(m) / kScale[k] != a) return nullptr;
+  // Trailing zeros off (most values have 5 to 10 of the 14 at most) in steps of 8, 4, 2 and 1.
+  for (const auto& [step, zeros] : {std::pair{int64_t{100'000'000}, 8}, {10'000, 4}, {100, 2}, {10, 1}})
+    if (m % step == 0) {
+      m /= step;
+      k -= zeros;
+    }
+  char digits[16];
+  const int n = static_cast<int>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
+  if (n > k) {
+    std::memcpy(p, digits, n - k);
+    p[n - k] = '.';
+    std::memcpy(p + n - k + 1, digits + n - k, k);
+    return p + n + 1;
+  }
+  p[0] = '0';
+  p[1] = '.';
+  std::memset(p + 2, '0', k - n);
+  std::memcpy(p + 2 + k - n, digits, n);
+  return p + 2 + k;
+}
+
+// A finite double as JavaScript's Number.prototype.toString writes it: the fewest digits that
+// read back to the same double, without an exponent from 1e-6 up to but not including 1e21
+// (0.000001, 123456789012345680000; but 9.9e-7 and 1e+21), and "0" for both zeros.
+// JSON readers in every language read that text back to the same double.
+char* format_float(char* p, double v) {
+  if (v == 0) {
+    *p++ = '0';
+    return p;
+  }
+  // Integral values below 2^53 are exactly their integer text, and no digit string with fewer
+  // significant digits lies within half a unit of them; to_chars on the integer is much faster.
+  if (std::fabs(v) < 0x1p53 && v == std::trunc(v))
+    return std::to_chars(p, p + 24, static_cast<int64_t>(v)).ptr;
+  if (v < 0) {
+    *p++ = '-';
+    v = -v;
+  }
+  if (char* end = format_short_decimal(p, v)) return end;
+  // The shortest digits, as "d.ddde-07"; then placed as JavaScript places them.
+  char sci[32];
+  char* const sci_end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+  char digits[20];
+  int k = 0;
+  const char* c = sci;
+  for (; *c != 'e'; ++c)
+    if (*c != '.') digits[k++] = *c;
+  int exponent = 0;
+  std::from_chars(c + (c[1] == '+' ? 2 : 1), sci_end, exponent);
+  const int n = exponent + 1;  // the decimal point sits after n digits
+  if (k <= n && n <= 21) {
+    std::memcpy(p, digits, k);
+    std::memset(p + k, '0', n - k);
+    return p + n;
+  }
+  if (0 < n && n <= 21) {
+    std::memcpy(p, digits, n);
+    p[n] = '.';
+    std::memcpy(p + n + 1, digits + n, k - n);
+    return p + k + 1;
+  }
+  if (-6 < n && n <= 0) {
+    p[0] = '0';
+    p[1] = '.';
+    std::memset(p + 2, '0', -n);
+    std::memcpy(p + 2 - n, digits, k);
+    return p + 2 - n + k;
+  }
+  *p++ = digits[0];
+  if (k > 1) {
+    *p++ = '.';
+    std::memcpy(p, digits + 1, k - 1);
+    p += k - 1;
+  }
+  *p++ = 'e';
+  *p++ = exponent < 0 ? '-' : '+';
+  return std::to_chars(p, p + 4, exponent < 0 ? -exponent : exponent).ptr;
+}
+
 void put_float(Sink& out, double v) {
   char* p = out.room();
-  char* end = std::to_chars(p, p + Sink::kRoom - 2, v).ptr;
-  // A float stays a float for readers that type numbers by their text.
-  bool integral = true;
-  for (const char* c = p; c < end; ++c) integral = integral && *c != '.' && *c != 'e';
-  if (integral) {
-    *end++ = '.';
-    *end++ = '0';
-  }
-  out.commit(end);
+  out.commit(format_float(p, v));
 }
 
 void put_hex(Sink& out, std::string_view bytes) {
@@ -138,8 +249,12 @@ void append_json(std::string& result, const Message& message) {
     if (f.type == ValueType::Float && !std::isfinite(f.f)) continue;
     if (!first) out.put(',');
     first = false;
-    put_escaped(out, f.name);
-    out.put(':');
+    if (f.name_quoted) {
+      out.put(f.name.data() - 1, f.name.size() + 3);
+    } else {
+      put_escaped(out, f.name);
+      out.put(':');
+    }
     switch (f.type) {
       case ValueType::Int:
         put_number(out, f.i);

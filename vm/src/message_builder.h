@@ -1,5 +1,7 @@
 // Collects the messages of one frame. Fields live in one vector reused from frame to frame;
-// a per-message hash index finds a name already set (set replaces it in place) in O(1).
+// a per-message hash index finds a name already set (set replaces it in place) in O(1). The
+// module's constant names come with their hash (ParamNames), so only names made at run time
+// are hashed here.
 #pragma once
 
 #include <bit>
@@ -8,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "param_names.h"
 #include "pvm/vm.h"
 
 namespace pvm::detail {
@@ -24,7 +27,9 @@ class MessageBuilder {
   void end();
   // The field named `name` in the open message, added at the end when new; null when the
   // message already has kMaxParamsPerMessage fields. The caller fills type and value.
-  Field* set(std::string_view name);
+  Field* set(std::string_view name) { return set(name, hash(name), false); }
+  // The same for a name prepared in advance (a constant of the module, or one below).
+  Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
   const Field* find(std::string_view name) const;
   // Counts a field set in the open message (work.h's field_raw_size).
   void add_raw(size_t n) { open_raw_ += n; }
@@ -36,6 +41,12 @@ class MessageBuilder {
   // Spans over the stored messages; valid until the next reset().
   void publish(std::vector<Message>& out) const;
 
+  static uint32_t hash(std::string_view name);
+
+  // The names the VM gives every message.
+  const ParamName ident = param_name_from_key("\"ident\":");
+  const ParamName protocol_id = param_name_from_key("\"protocol.id\":");
+
  private:
   // Twice the most fields a message may hold, so linear probing stays short.
   static constexpr uint32_t kIndexSize = std::bit_ceil(2 * bc::kMaxParamsPerMessage);
@@ -44,7 +55,7 @@ class MessageBuilder {
     uint32_t hash = 0;
     uint32_t field = 0;
   };
-  static uint32_t hash(std::string_view name);
+  Field* set(std::string_view name, uint32_t h, bool quoted);
   // The slot holding `name`, or the empty slot where it would go.
   Slot& probe(std::string_view name, uint32_t h) const;
 
@@ -99,14 +110,14 @@ inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32
   }
 }
 
-inline Field* MessageBuilder::set(std::string_view name) {
-  const uint32_t h = hash(name);
+inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
   Slot& s = probe(name, h);
   if (s.stamp == stamp_) return &fields_[s.field];
   if (fields_.size() - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;
   s = {stamp_, h, static_cast<uint32_t>(fields_.size())};
   Field& f = fields_.emplace_back();
   f.name = name;
+  f.name_quoted = quoted;
   return &f;
 }
 

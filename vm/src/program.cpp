@@ -12,6 +12,7 @@ namespace pvm {
 Program::Program(bc::Module m)
     : module_(std::move(m)),
       patterns_(std::make_unique<detail::Patterns>()),
+      names_(std::make_unique<detail::ParamNames>(module_)),
       escapes_(std::make_unique<detail::Escapes>(module_)) {}
 Program::~Program() = default;
 
@@ -124,6 +125,7 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   detail::RunInput in;
   in.module = &module_;
   in.patterns = patterns_.get();
+  in.names = names_.get();
   in.escapes = escapes_.get();
   in.function = &fn;
   in.session = &session;

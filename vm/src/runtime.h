@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "escapes.h"
 #include "message_builder.h"
+#include "param_names.h"
 #include "patterns.h"
 #include "pvm/bytecode/module.h"
 #include "pvm/vm.h"
@@ -108,6 +109,7 @@ struct Scratch {
 struct RunInput {
   const bc::Module* module = nullptr;
   const Patterns* patterns = nullptr;  // every re.match pattern of the module, compiled
+  const ParamNames* names = nullptr;   // every string of the module as a parameter name
   const Escapes* escapes = nullptr;    // the module's delimited framings
   const bc::Function* function = nullptr;
   std::span<const uint8_t> frame;

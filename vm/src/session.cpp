@@ -74,6 +74,7 @@ struct Session::State {
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
+    in.names = program->names();
     in.escapes = program->escapes();
     in.function = &module().functions[function];
     in.frame = frame;

@@ -17,9 +17,10 @@
 namespace pvm {
 
 namespace detail {
-struct Patterns;  // the module's regular expressions, compiled once when it loads
-struct Escapes;   // the module's delimited framings, as lookup tables
-}
+struct Patterns;   // the module's regular expressions, compiled once when it loads
+struct Escapes;    // the module's delimited framings, as lookup tables
+class ParamNames;  // the module's strings as parameter names: hashes and JSON keys
+}  // namespace detail
 
 enum class Transport : uint8_t { Tcp, Udp };
 
@@ -30,6 +31,9 @@ enum class ValueType : uint8_t { Int, UInt, Float, Bool, Str, Bytes };
 struct Field {
   std::string_view name;
   ValueType type = ValueType::Int;
+  // Set by the VM for names that are constants of the module: `name` is stored between '"' and
+  // '":' and needs no escaping, so append_json copies the key whole. Hosts leave it false.
+  bool name_quoted = false;
   union {
     int64_t i;
     uint64_t u;
@@ -168,11 +172,13 @@ class Program {
   explicit Program(bc::Module m);
   ~Program();
   const detail::Patterns* patterns() const { return patterns_.get(); }
+  const detail::ParamNames* names() const { return names_.get(); }
   const detail::Escapes* escapes() const { return escapes_.get(); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
+  std::unique_ptr<detail::ParamNames> names_;
   std::unique_ptr<detail::Escapes> escapes_;
 };
 
@@ -214,8 +220,10 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
-// Appends one message as a JSON object on one line (no newline). Floats always carry a
-// fraction or exponent (24.079, 1560161086.0); Bytes fields are written as lowercase hex.
+// Appends one message as a JSON object on one line (no newline). Floats are written as
+// JavaScript writes numbers: the shortest text that reads back to the same double, without an
+// exponent from 1e-6 up to 1e21 (24.079, 1560161086, 0.000001, 1e-7, 1e+21), -0 as 0. Bytes
+// fields are written as lowercase hex.
 void append_json(std::string& out, const Message& message);
 // Appends `text` as a JSON string, quotes included, escaped as append_json escapes values.
 void append_json_string(std::string& out, std::string_view text);

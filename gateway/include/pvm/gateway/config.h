@@ -48,6 +48,10 @@ struct MqttOptions {
   std::string client_id = "pvm";                 // prefix: the host name, pid and worker are appended
   int qos = 1;
   int keepalive = 30;
+  // Per worker: connections to the broker, and PUBLISH packets each keeps in flight awaiting
+  // their PUBACK (more wait in the gateway). Their product bounds the rate at a given round trip.
+  uint32_t connections = kDefaultMqttConnections;
+  uint32_t inflight = kDefaultMqttInflight;
   std::string username;
   std::string password;
   bool commands = true;

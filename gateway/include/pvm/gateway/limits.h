@@ -30,6 +30,10 @@ inline constexpr uint64_t kMaxFuel = uint64_t{1} << 35;
 
 // MQTT packet ids are 16 bits and never 0: more messages in flight would reuse an id.
 inline constexpr uint32_t kMaxMqttPacketIds = 65535;
+// Defaults of [mqtt] connections and inflight (docs/operations.md says how they were chosen).
+inline constexpr uint32_t kDefaultMqttConnections = 2;
+inline constexpr uint32_t kDefaultMqttInflight = 64;
+inline constexpr uint32_t kMaxMqttConnections = 16;
 static_assert(kDefaultMaxSinkQueue < kMaxMqttPacketIds);
 
 // One read(2) per readiness event lands here; the session copies only a partial frame.
