@@ -137,6 +137,9 @@ class Verifier {
                     " (delimiters ascend, each once)");
       if (const std::string why = bc::delimited_problem(d); !why.empty()) return fail(where + ": " + why);
     }
+    for (const bc::NamedEscapes& t : m_.escape_tables)
+      if (const std::string why = bc::escapes_problem(t.escapes); !why.empty())
+        return fail("escape table " + t.name + ": " + why);
     return true;
   }
 
@@ -221,9 +224,11 @@ class Verifier {
             if (v >= bc::kCrcCount) return fail(pool(operand(), "CRC algorithm", v, bc::kCrcCount));
             break;
           case 'E':
-            if (v > 255 || m_.find_delimited(static_cast<uint8_t>(v)) == nullptr)
-              return fail(operand() + " is delimiter " + std::to_string(v) +
-                          ", which no .delimited declares");
+            if (!m_.has_escapes(v))
+              return fail(operand() + (v < bc::kNamedEscapesBase
+                                           ? " is delimiter " + std::to_string(v) + ", which no .delimited declares"
+                                           : " is escape table " + std::to_string(v - bc::kNamedEscapesBase) +
+                                                 ", which no .escape declares"));
             break;
           case 'L':
             if (const std::string e = bad_target(f, starts, v); !e.empty()) return fail(operand() + e);
