@@ -278,6 +278,11 @@ TEST_SUITE("vm verifier") {
     CHECK(check(m) ==
           "escape table STAR: this sequence starts with 0x7d, which has no sequence of its own, so a literal "
           "0x7d could not be told from it");
+    m = module("ret", table);
+    m.escape_tables.push_back(m.escape_tables[0]);
+    CHECK(check(m) == "escape table STAR is declared twice");
+    m.escape_tables[1].name.clear();
+    CHECK(check(m) == "escape table 1 has no name");
   }
 
   TEST_CASE("Program::load verifies; the bytes overload deserializes first") {

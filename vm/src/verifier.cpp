@@ -137,9 +137,15 @@ class Verifier {
                     " (delimiters ascend, each once)");
       if (const std::string why = bc::delimited_problem(d); !why.empty()) return fail(where + ": " + why);
     }
-    for (const bc::NamedEscapes& t : m_.escape_tables)
+    for (size_t i = 0; i < m_.escape_tables.size(); ++i) {
+      const bc::NamedEscapes& t = m_.escape_tables[i];
+      // The disassembler names a table in each operand: a name must say which one.
+      if (t.name.empty()) return fail("escape table " + std::to_string(i) + " has no name");
+      for (size_t k = 0; k < i; ++k)
+        if (m_.escape_tables[k].name == t.name) return fail("escape table " + t.name + " is declared twice");
       if (const std::string why = bc::escapes_problem(t.escapes); !why.empty())
         return fail("escape table " + t.name + ": " + why);
+    }
     return true;
   }
 
