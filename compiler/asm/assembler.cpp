@@ -505,7 +505,7 @@ bool Assembler::operand(Cursor& c, char letter, const bc::OpInfo& info, size_t n
       }
       if (!is_word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) return bad(" (0 to 0xff, or a name)");
       word = static_cast<uint32_t>(v);
-      delimiter_uses_.push_back({word, at});
+      delimiter_uses_.push_back({word, at, {}, 0, 0});
       return true;
     }
     default:
