@@ -126,7 +126,7 @@ std::string_view letter_meaning(char letter) {
     case 'n':
       return "a decimal immediate";
     case 'E':
-      return "a delimiter of a .delimited declaration";
+      return "a delimiter of a .delimited declaration or the name of an .escape table";
     default:
       return "an operand";
   }
@@ -199,10 +199,14 @@ struct OpenFunction {
   std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, uint32_t> site_index;  // file line col parent
 };
 
-// A delimiter operand (E) waiting for the end of the file, where every .delimited is known.
+// An escape-table operand (E) waiting for the end of the file, where every .delimited and
+// .escape is known: a delimiter, or the name of a table whose index goes into the word.
 struct DelimiterUse {
   uint32_t value = 0;
   Where at;
+  std::string name;  // a named table, or "" for a delimiter
+  size_t function = 0;
+  uint32_t word = 0;
 };
 
 class Assembler {
@@ -231,6 +235,9 @@ class Assembler {
   void dir_param(const Where& at, Cursor& c);
   void dir_loc(const Where& at, Cursor& c);
   void dir_delimited(const Where& at, Cursor& c);
+  void dir_escape(const Where& at, Cursor& c);
+  bool want_escapes(Cursor& c, std::vector<bc::Escape>& out, std::string_view form);
+  bool want_byte(Cursor& c, std::string_view what, uint8_t& out);
   bool want_file(Cursor& c, uint32_t& file);
 
   bool want_string(Cursor& c, std::string& out, std::string_view what);
@@ -332,6 +339,7 @@ void Assembler::directive(const Line& line, size_t k) {
       {".session", &Assembler::dir_session, false},
       {".option", &Assembler::dir_option, false},
       {".delimited", &Assembler::dir_delimited, false},
+      {".escape", &Assembler::dir_escape, false},
       {".func", &Assembler::dir_func, false},
       {".end", &Assembler::dir_end, true},
       {".regs", &Assembler::dir_regs, true},
@@ -491,9 +499,13 @@ bool Assembler::operand(Cursor& c, char letter, const bc::OpInfo& info, size_t n
       return true;
     case 'E': {
       int64_t v = 0;
-      if (!is_word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) return bad(" (0 to 0xff)");
+      if (is_word && asm_syntax::is_plain_name(t->text) && !asm_syntax::parse_int(t->text, v)) {
+        delimiter_uses_.push_back({0, at, t->text, m_.functions.size(), static_cast<uint32_t>(fn_->f.code.size())});
+        return true;
+      }
+      if (!is_word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) return bad(" (0 to 0xff, or a name)");
       word = static_cast<uint32_t>(v);
-      delimiter_uses_.push_back({word, at});
+      delimiter_uses_.push_back({word, at, {}, 0, 0});
       return true;
     }
     default:
@@ -928,25 +940,23 @@ void Assembler::dir_loc(const Where&, Cursor& c) {
   }
 }
 
-// .delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}: a delimited framing and its escapes.
-void Assembler::dir_delimited(const Where& at, Cursor& c) {
-  const auto byte = [&](std::string_view what, uint8_t& out) {
-    const Where w = c.here();
-    const Token* t = c.next();
-    int64_t v = 0;
-    if (!t || t->kind != TokKind::Word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) {
-      error("asm-bad-directive", w, "expected " + std::string(what) + " (0 to 0xff), not " + describe(t));
-      return false;
-    }
-    out = static_cast<uint8_t>(v);
-    return true;
-  };
-  const std::string_view form = ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}";
-  bc::Delimited d;
-  if (!byte("the delimiter", d.delimiter)) return;
+bool Assembler::want_byte(Cursor& c, std::string_view what, uint8_t& out) {
+  const Where w = c.here();
+  const Token* t = c.next();
+  int64_t v = 0;
+  if (!t || t->kind != TokKind::Word || !asm_syntax::parse_int(t->text, v) || v < 0 || v > 255) {
+    error("asm-bad-directive", w, "expected " + std::string(what) + " (0 to 0xff), not " + describe(t));
+    return false;
+  }
+  out = static_cast<uint8_t>(v);
+  return true;
+}
+
+// {x"7d02": 0x7e, x"7d01": 0x7d}: the escapes of a .delimited or .escape declaration.
+bool Assembler::want_escapes(Cursor& c, std::vector<bc::Escape>& out, std::string_view form) {
   if (!c.punct('{')) {
     error("asm-bad-directive", c.here(), "expected '{' before the escapes, not " + describe(c.peek()), std::string(form));
-    return;
+    return false;
   }
   while (!c.punct('}')) {
     const Where w = c.here();
@@ -954,20 +964,28 @@ void Assembler::dir_delimited(const Where& at, Cursor& c) {
     bc::Escape e;
     if (!t || t->kind != TokKind::Bytes) {
       error("asm-bad-directive", w, "expected an escape sequence x\"..\", not " + describe(t), std::string(form));
-      return;
+      return false;
     }
     e.sequence = t->text;
     if (!c.punct(':')) {
       error("asm-bad-directive", c.here(), "expected ':' after the sequence, not " + describe(c.peek()), std::string(form));
-      return;
+      return false;
     }
-    if (!byte("the escaped byte", e.byte)) return;
-    d.escapes.push_back(std::move(e));
+    if (!want_byte(c, "the escaped byte", e.byte)) return false;
+    out.push_back(std::move(e));
     if (!c.punct(',') && !(c.peek() && c.peek()->kind == TokKind::Punct && c.peek()->text == "}")) {
       error("asm-bad-directive", c.here(), "expected ',' or '}', not " + describe(c.peek()), std::string(form));
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+// .delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}: a delimited framing and its escapes.
+void Assembler::dir_delimited(const Where& at, Cursor& c) {
+  const std::string_view form = ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}";
+  bc::Delimited d;
+  if (!want_byte(c, "the delimiter", d.delimiter) || !want_escapes(c, d.escapes, form)) return;
   if (!want_end(c, ".delimited")) return;
   if (const std::string why = bc::delimited_problem(d); !why.empty()) {
     error("asm-bad-directive", at, why);
@@ -978,6 +996,25 @@ void Assembler::dir_delimited(const Where& at, Cursor& c) {
     return;
   }
   m_.delimited.push_back(std::move(d));
+}
+
+// .escape NAME {x"7d01": 0x7d, x"7d02": 0x5b}: escapes that only unescape and escape use.
+void Assembler::dir_escape(const Where& at, Cursor& c) {
+  bc::NamedEscapes t;
+  if (!want_name(c, t.name, "the table's name") ||
+      !want_escapes(c, t.escapes, ".escape STAR {x\"7d01\": 0x7d, x\"7d05\": 0x2a}") || !want_end(c, ".escape"))
+    return;
+  if (const std::string why = bc::escapes_problem(t.escapes); !why.empty()) {
+    error("asm-bad-directive", at, why);
+    return;
+  }
+  for (const bc::NamedEscapes& other : m_.escape_tables) {
+    if (other.name == t.name) {
+      error("asm-duplicate-directive", at, "a second .escape " + t.name);
+      return;
+    }
+  }
+  m_.escape_tables.push_back(std::move(t));
 }
 
 void Assembler::close_function() {
@@ -1020,6 +1057,17 @@ void Assembler::close_function() {
 
 void Assembler::resolve_names() {
   for (const DelimiterUse& use : delimiter_uses_) {
+    if (!use.name.empty()) {
+      const auto it = std::find_if(m_.escape_tables.begin(), m_.escape_tables.end(),
+                                   [&](const bc::NamedEscapes& t) { return t.name == use.name; });
+      if (it == m_.escape_tables.end())
+        error("asm-bad-operand", use.at, "no .escape declares table '" + use.name + "'",
+              "declare it with .escape before or after the code");
+      else
+        m_.functions[use.function].code[use.word] =
+            bc::kNamedEscapesBase + static_cast<uint32_t>(it - m_.escape_tables.begin());
+      continue;
+    }
     if (m_.find_delimited(static_cast<uint8_t>(use.value)) == nullptr)
       error("asm-bad-operand", use.at, "no .delimited declares delimiter " + std::to_string(use.value),
             "declare it with .delimited before or after the code");

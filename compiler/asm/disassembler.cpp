@@ -74,6 +74,12 @@ std::string Printer::run() {
       out_ += (k ? ", " : "") + hex_literal(d.escapes[k].sequence) + ": " + byte_hex(d.escapes[k].byte);
     out_ += "}\n";
   }
+  for (const bc::NamedEscapes& t : m_.escape_tables) {
+    out_ += ".escape " + t.name + " {";
+    for (size_t k = 0; k < t.escapes.size(); ++k)
+      out_ += (k ? ", " : "") + hex_literal(t.escapes[k].sequence) + ": " + byte_hex(t.escapes[k].byte);
+    out_ += "}\n";
+  }
   for (const bc::Function& f : m_.functions) function(f);
   return std::move(out_);
 }
@@ -200,7 +206,10 @@ std::string Printer::operand(const bc::Function& f, char letter, uint32_t word) 
     case 'n':
       return std::to_string(word);
     case 'E':
-      return byte_hex(word);
+      if (word < bc::kNamedEscapesBase) return byte_hex(word);
+      return word - bc::kNamedEscapesBase < m_.escape_tables.size()
+                 ? m_.escape_tables[word - bc::kNamedEscapesBase].name
+                 : bad("escape table", word);
     default:
       return reg(f, word);
   }

@@ -88,6 +88,10 @@ class Checker {
 
   CheckedProgram run() {
     collect();
+    for (Item* it : escape_items_) {
+      item_ = it;
+      escape_table(*it);
+    }
     for (Item* it : frame_items_) {
       item_ = it;
       frame(*it);
@@ -211,6 +215,12 @@ class Checker {
         case ItemKind::Frame:
           frame_items_.push_back(&it);
           break;
+        case ItemKind::Escape:
+          if (!dup("name:" + it.name)) {
+            escape_names_.insert(it.name);
+            escape_items_.push_back(&it);
+          }
+          break;
         case ItemKind::Framing:
         case ItemKind::Packet:
           dup(std::string(it.kind == ItemKind::Framing ? "framing " : "packet ") + it.name);
@@ -226,21 +236,20 @@ class Checker {
     }
   }
 
-  // frame delimited D escape { SEQUENCE => BYTE, ... }: constants, and a table that undoes one way.
-  void frame(Item& it) {
-    Scope s;
-    fold_const(*it.value, s);
-    const auto byte_of = [&](const Expr& e, const char* what, uint8_t& out) {
-      if (e.type == Type::Unknown || !e.is_const) return false;  // reported by fold_const
-      if (!is_integer(e.type) || e.const_int < 0 || e.const_int > 255) {
-        err("type-mismatch", e.pos, std::string(what) + " is a byte, 0 to 0xff");
-        return false;
-      }
-      out = static_cast<uint8_t>(e.const_int);
-      return true;
-    };
-    bc::Delimited d;
-    bool ok = byte_of(*it.value, "a delimiter", d.delimiter);
+  // A constant byte, 0 to 0xff.
+  bool byte_of(const Expr& e, const char* what, uint8_t& out) {
+    if (e.type == Type::Unknown || !e.is_const) return false;  // reported by fold_const
+    if (!is_integer(e.type) || e.const_int < 0 || e.const_int > 255) {
+      err("type-mismatch", e.pos, std::string(what) + " is a byte, 0 to 0xff");
+      return false;
+    }
+    out = static_cast<uint8_t>(e.const_int);
+    return true;
+  }
+
+  // { SEQUENCE => BYTE, ... }: constant bytes and bytes; false when one is not.
+  bool escapes_of(Item& it, Scope& s, std::vector<bc::Escape>& out) {
+    bool ok = true;
     for (auto& [sequence, byte] : it.escapes) {
       fold_const(*sequence, s);
       fold_const(*byte, s);
@@ -253,25 +262,74 @@ class Checker {
         continue;
       }
       e.sequence = sequence->text;
-      d.escapes.push_back(std::move(e));
+      out.push_back(std::move(e));
+    }
+    return ok;
+  }
+
+  // escape NAME { SEQUENCE => BYTE, ... }: a table that undoes one way.
+  void escape_table(Item& it) {
+    Scope s;
+    std::vector<bc::Escape> escapes;
+    if (!escapes_of(it, s, escapes)) return;
+    if (it.escapes.empty()) {
+      err("bad-escape", it.pos, "the escape table " + it.name + " has no escapes",
+          "escape NAME { x\"7d01\" => 0x7d, x\"7d02\" => 0x5b }");
+      return;
+    }
+    size_t at = 0;
+    if (std::string why = bc::escapes_problem(escapes, &at); !why.empty()) {
+      err("bad-escape", at < it.escapes.size() ? it.escapes[at].first->pos : it.pos, why,
+          "escape the first byte of each sequence too, each byte with one sequence");
+      return;
+    }
+    out_.escape_tables[it.name] = {&it, std::move(escapes)};
+  }
+
+  // frame delimited D escape { SEQUENCE => BYTE, ... } or escape NAME: constants, and a table
+  // that undoes one way.
+  void frame(Item& it) {
+    Scope s;
+    fold_const(*it.value, s);
+    bc::Delimited d;
+    bool ok = byte_of(*it.value, "a delimiter", d.delimiter);
+    if (it.name.empty()) {
+      ok = escapes_of(it, s, d.escapes) && ok;
+    } else if (auto t = out_.escape_tables.find(it.name); t != out_.escape_tables.end()) {
+      d.escapes = t->second.escapes;
+    } else {
+      if (!escape_names_.count(it.name))  // a declared table with errors is reported already
+        err("unknown-name", it.name_pos, "no escape table '" + it.name + "'", escape_tables_hint());
+      ok = false;
     }
     if (!ok) return;
     size_t at = 0;
     if (std::string why = bc::delimited_problem(d, &at); !why.empty()) {
-      err("bad-escape", at < it.escapes.size() ? it.escapes[at].first->pos : it.value->pos, why,
+      const SourcePos where = !it.name.empty() ? it.name_pos : at < it.escapes.size() ? it.escapes[at].first->pos : it.value->pos;
+      err("bad-escape", where, why,
           "escape the delimiter and the first byte of each sequence, each byte with one sequence");
       return;
     }
-    auto [where, fresh] = out_.frames.emplace(d.delimiter, &it);
+    const uint8_t delimiter = d.delimiter;
+    auto [where, fresh] = out_.frames.emplace(delimiter, CheckedEscapes{&it, std::move(d.escapes)});
     if (!fresh)
       err("duplicate", it.value->pos, "delimiter " + it.value->text + " is declared twice",
-          "the first is at line " + std::to_string(where->second->pos.line));
+          "the first is at line " + std::to_string(where->second.item->pos.line));
+  }
+
+  // The escape tables unescape() and escape() can name.
+  std::string escape_tables_hint() const {
+    std::string known;
+    for (auto& [delim, f] : out_.frames) known += (known.empty() ? "" : ", ") + f.item->value->text;
+    for (const std::string& name : escape_names_) known += (known.empty() ? "" : ", ") + name;
+    return known.empty() ? "declare one: escape NAME { x\"7d01\" => 0x7d, x\"7d02\" => 0x5b }" : "declared: " + known;
   }
 
   void item(Item& it) {
     item_ = &it;
     switch (it.kind) {
       case ItemKind::Frame:  // checked first, by run(): unescape() and escape() calls need them
+      case ItemKind::Escape:
         break;
       case ItemKind::Const:
         fold_named(it, it.pos);
@@ -1070,6 +1128,15 @@ class Checker {
       check_call_place(fn, e, s);
       return set(e, fn.kind == ItemKind::Table ? Type::Void : fn.type);
     }
+    if ((n == "unescape" || n == "escape") && e.args.size() == 2 && e.args[1]->kind == ExprKind::Name &&
+        !consts_.count(e.args[1]->text) && e.args[1]->text.find('.') == std::string::npos) {
+      // A table's name, not a value: a constant is the delimiter of a framing.
+      want(*e.args[0], s, Type::Bytes, (n + "() takes (bytes, an escape table)").c_str());
+      e.args[1]->type = Type::Void;
+      if (!escape_names_.count(e.args[1]->text))
+        err("unknown-name", e.args[1]->pos, "no escape table '" + e.args[1]->text + "'", escape_tables_hint());
+      return set(e, Type::Bytes);
+    }
     std::vector<Type> a;
     for (auto& x : e.args) a.push_back(expr(*x, s));
     auto bad = [&](const char* what) {
@@ -1194,15 +1261,12 @@ class Checker {
     }
     if (n == "unescape" || n == "escape") {
       if (arity(e, 2) == Type::Unknown || any_unknown) return set(e, Type::Bytes);
-      if (a[0] != Type::Bytes) return bad("takes (bytes, the delimiter of a 'frame delimited' declaration)");
+      if (a[0] != Type::Bytes) return bad("takes (bytes, an escape table)");
       Expr& d = *e.args[1];
-      if (!d.is_const || !is_integer(d.type) || !out_.frames.count(d.const_int)) {
-        std::string known;
-        for (auto& [delim, it] : out_.frames) known += (known.empty() ? "" : ", ") + it->value->text;
-        err("unknown-name", d.pos, n + "() needs the delimiter of a 'frame delimited' declaration",
-            known.empty() ? "declare one: frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }"
-                          : "declared: " + known);
-      }
+      if (!d.is_const || !is_integer(d.type) || !out_.frames.count(d.const_int))
+        err("unknown-name", d.pos,
+            n + "() needs an escape table: the name of an 'escape' declaration or the delimiter of a 'frame delimited' one",
+            escape_tables_hint());
       return set(e, Type::Bytes);
     }
     if (n == "written") {
@@ -1376,6 +1440,8 @@ class Checker {
   std::map<const Item*, uint64_t> inlined_;  // statements of a function with its calls inlined
   std::map<std::string, ParamKind> declared_params_;
   std::vector<Item*> frame_items_;
+  std::vector<Item*> escape_items_;      // the first escape declaration of each name
+  std::set<std::string> escape_names_;  // every escape declaration's name, checked or not
 };
 
 }  // namespace

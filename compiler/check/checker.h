@@ -9,10 +9,17 @@
 
 #include "driver/source.h"
 #include "parse/ast.h"
+#include "pvm/bytecode/module.h"
 
 namespace pvm::compiler {
 
 enum class ParamKind : uint8_t { Number, Integer, String, Bool, Any };
+
+// A checked escape table: its declaration and its escapes, ready for the module.
+struct CheckedEscapes {
+  const Item* item = nullptr;
+  std::vector<bc::Escape> escapes;
+};
 
 // What the checker learned about the program, for lowering.
 struct CheckedProgram {
@@ -21,7 +28,8 @@ struct CheckedProgram {
   std::map<std::string, const Item*> options;
   std::vector<const Item*> session;           // declared session variables (ident is implicit)
   std::vector<const Item*> entries;           // framing, packet and command items in order
-  std::map<int64_t, const Item*> frames;      // frame delimited declarations by delimiter (checked)
+  std::map<int64_t, CheckedEscapes> frames;   // frame delimited declarations by delimiter
+  std::map<std::string, CheckedEscapes> escape_tables;  // escape declarations by name
 };
 
 // The byte count of a packing builtin (be16 2, le64 8, u8bytes 1), 0 for any other name.

@@ -132,7 +132,7 @@ class Driver {
       for (auto& s : sub.items) {
         if (s->kind == ItemKind::Protocol || s->kind == ItemKind::Framing || s->kind == ItemKind::Packet ||
             s->kind == ItemKind::Command || s->kind == ItemKind::Frame) {
-          diags.push_back(f.diag("misplaced", s->pos, "a used file holds only const, enum, param, fn and table declarations"));
+          diags.push_back(f.diag("misplaced", s->pos, "a used file holds only const, enum, param, escape, fn and table declarations"));
           continue;
         }
         added.push_back(std::move(s));

@@ -74,6 +74,9 @@ class NameCollector {
       case ItemKind::Const:
         consts_.emplace(it.name, add(SymbolKind::Const, it.name, "const " + it.name));
         break;
+      case ItemKind::Escape:  // named in expressions as a constant is: unescape(b, NAME)
+        consts_.emplace(it.name, add(SymbolKind::Const, it.name, "escape " + it.name));
+        break;
       case ItemKind::Enum: {
         const int id = add(SymbolKind::Enum, it.name, "enum " + it.name);
         enums_.emplace(it.name, id);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <variant>
 
 #include "parse/parser.h"
@@ -222,15 +223,18 @@ class Lowerer {
       else out += quote(v.text);
       out += "\n";
     }
-    for (auto& [delimiter, it] : cp_.frames) {
-      out += ".delimited " + std::to_string(delimiter) + " {";
-      for (size_t k = 0; k < it->escapes.size(); ++k)
-        out += (k ? ", " : "") + operand_bytes(it->escapes[k].first->text) + ": " +
-               std::to_string(it->escapes[k].second->const_int);
-      out += "}\n";
-    }
-    for (const Item* e : cp_.entries) out += "\n" + entry(*e);
-    return out;
+    const auto escapes = [](const std::vector<bc::Escape>& list) {
+      std::string text = " {";
+      for (size_t k = 0; k < list.size(); ++k)
+        text += (k ? ", " : "") + operand_bytes(list[k].sequence) + ": " + std::to_string(list[k].byte);
+      return text + "}\n";
+    };
+    for (auto& [delimiter, f] : cp_.frames) out += ".delimited " + std::to_string(delimiter) + escapes(f.escapes);
+    std::string code;
+    for (const Item* e : cp_.entries) code += "\n" + entry(*e);
+    // Only the tables the code names: a table may be there only for a framing to use.
+    for (const std::string& name : used_escapes_) out += ".escape " + name + escapes(cp_.escape_tables.at(name).escapes);
+    return out + code;
   }
 
  private:
@@ -799,7 +803,11 @@ class Lowerer {
     } else if (n == "group") {
       f_->emit(Op::ReGroup, {r, as_int(*e.args[0])});
     } else if (n == "unescape" || n == "escape") {
-      f_->emit(n == "unescape" ? Op::Unescape : Op::Escape, {r, arg(0), Raw{std::to_string(e.args[1]->const_int)}});
+      const Expr& table = *e.args[1];  // a named table, or the delimiter of a framing
+      const bool named = table.kind == ExprKind::Name && cp_.escape_tables.count(table.text) != 0;
+      if (named) used_escapes_.insert(table.text);
+      f_->emit(n == "unescape" ? Op::Unescape : Op::Escape,
+               {r, arg(0), Raw{named ? table.text : std::to_string(table.const_int)}});
     } else if (n == "written") {
       f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
     }
@@ -944,6 +952,7 @@ class Lowerer {
   };
 
   const CheckedProgram& cp_;
+  std::set<std::string> used_escapes_;  // escape tables unescape() and escape() name
   std::string source_;
   const std::map<std::string, std::string>& file_names_;
   std::vector<Call> calls_;  // innermost last

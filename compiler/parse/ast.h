@@ -107,7 +107,7 @@ struct FnParam {
   Type type = Type::Unknown;
 };
 
-enum class ItemKind : uint8_t { Protocol, ByteOrder, Use, Const, Enum, Option, Session, ParamDecl, Framing, Packet, Command, Fn, Table, Frame };
+enum class ItemKind : uint8_t { Protocol, ByteOrder, Use, Const, Enum, Option, Session, ParamDecl, Framing, Packet, Command, Fn, Table, Frame, Escape };
 
 struct EnumMember {
   SourcePos pos;
@@ -128,7 +128,10 @@ struct Item {
   std::vector<FnParam> params;
   Block body;
   std::vector<MatchArm> arms;  // Table
-  std::vector<std::pair<ExprPtr, ExprPtr>> escapes;  // Frame: sequence => byte; value is the delimiter
+  // Frame and Escape: sequence => byte. A Frame's value is the delimiter; a Frame that uses an
+  // escape table by name has it in `name` (at `name_pos`) and no escapes of its own.
+  std::vector<std::pair<ExprPtr, ExprPtr>> escapes;
+  SourcePos name_pos;
   bool damaged = false;        // a statement in it could not be parsed and is missing
   std::set<std::string> lost_vars;  // variables named by such statements: they may be assigned there
 };

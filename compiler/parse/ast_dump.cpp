@@ -85,7 +85,7 @@ class Dumper {
 
   void item(const Item& it) {
     static constexpr const char* kKinds[] = {"protocol", "byteorder", "use", "const", "enum", "option", "session",
-                                             "param", "framing", "packet", "command", "fn", "table", "frame delimited"};
+                                             "param", "framing", "packet", "command", "fn", "table", "frame delimited", "escape"};
     std::string h = std::string(kKinds[static_cast<int>(it.kind)]) + " " + it.name;
     if (it.kind == ItemKind::ByteOrder) h += it.little_endian ? "little" : "big";
     if (it.kind == ItemKind::ParamDecl) h += " : " + it.param_type;

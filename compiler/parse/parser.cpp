@@ -204,12 +204,26 @@ class Parser {
     return ps;
   }
 
+  // { SEQUENCE => BYTE, ... }: the escapes of a `frame delimited` or `escape` declaration.
+  void escapes(Item& it) {
+    expect(Tok::LBrace, "to open the escapes");
+    skip_newlines();
+    while (!at(Tok::RBrace) && !at(Tok::End)) {
+      ExprPtr sequence = expr();
+      expect(Tok::Arrow, "after the escape sequence (x\"7d02\" => 0x7e)");
+      it.escapes.emplace_back(std::move(sequence), expr());
+      accept(Tok::Comma);
+      skip_newlines();
+    }
+    expect(Tok::RBrace, "to close the escapes");
+  }
+
   std::unique_ptr<Item> item() {
     SourcePos p = cur().pos;
     damaged_ = false;
     lost_vars_.clear();
     if (!at(Tok::Ident)) fail("expected a declaration, found " + shown(cur()),
-                              "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations");
+                              "a file holds protocol, byteorder, use, const, enum, option, session, param, escape, frame, framing, packet, command, fn and table declarations");
     std::string kw = cur().text;
     advance();
     std::unique_ptr<Item> it;
@@ -287,21 +301,23 @@ class Parser {
       if (accept(Tok::RArrow)) it->type = parse_type();
       it->body = block(true);  // writes are checked where the function is called
     } else if (kw == "frame") {
-      // frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }
+      // frame delimited 0x7e escape { x"7d02" => 0x7e, x"7d01" => 0x7d }, or escape NAME
       it = new_item(ItemKind::Frame, p);
       if (!accept_ident("delimited")) fail("expected 'delimited' after 'frame'", "frame delimited 0x7e escape { x\"7d02\" => 0x7e, x\"7d01\" => 0x7d }");
       it->value = expr();
-      if (!accept_ident("escape")) fail("expected 'escape { SEQUENCE => BYTE, ... }' after the delimiter");
-      expect(Tok::LBrace, "to open the escapes");
-      skip_newlines();
-      while (!at(Tok::RBrace) && !at(Tok::End)) {
-        ExprPtr sequence = expr();
-        expect(Tok::Arrow, "after the escape sequence (x\"7d02\" => 0x7e)");
-        it->escapes.emplace_back(std::move(sequence), expr());
-        accept(Tok::Comma);
-        skip_newlines();
+      if (!accept_ident("escape")) fail("expected 'escape { SEQUENCE => BYTE, ... }' or 'escape NAME' after the delimiter");
+      if (at(Tok::Ident)) {
+        it->name = cur().text;
+        it->name_pos = cur().pos;
+        advance();
+      } else {
+        escapes(*it);
       }
-      expect(Tok::RBrace, "to close the escapes");
+    } else if (kw == "escape") {
+      // escape NAME { x"7d01" => 0x7d, x"7d02" => 0x5b }
+      it = new_item(ItemKind::Escape, p);
+      it->name = expect_ident("the escape table's name");
+      escapes(*it);
     } else if (kw == "table") {
       it = new_item(ItemKind::Table, p);
       it->name = expect_ident("the table's name");
@@ -309,7 +325,7 @@ class Parser {
       it->arms = arms(true);
     } else {
       diags_.push_back(src_.diag("syntax", p, "unknown declaration '" + kw + "'",
-                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, frame, framing, packet, command, fn and table declarations"));
+                                 "a file holds protocol, byteorder, use, const, enum, option, session, param, escape, frame, framing, packet, command, fn and table declarations"));
       throw ParseError{};
     }
     it->little_endian = little_;

@@ -316,6 +316,39 @@ TEST_CASE("delimited framings, the E operand and call chains in .loc round-trip"
   CHECK(listing.find("    unescape y1, y0, 0x7e\n") != std::string::npos);
 }
 
+TEST_CASE("escape tables: declared by name, named by the E operand, round-trip") {
+  const std::string text = R"(.protocol "d"
+.source "d.pvm"
+.session ident s
+.delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}
+.escape STAR {x"7d05": 0x2a, x"7d01": 0x7d}
+.escape HASH {x"2301": 0x23}
+
+.func packet.tcp
+.regs i=0 u=0 f=0 b=0 s=0 y=2
+.loc 3 5 "rest"
+    rd.rest y0
+    unescape y1, y0, HASH
+    escape y1, y1, STAR
+    unescape y1, y1, 0x7e
+    ret
+.end
+)";
+  check_round_trip(text);
+  const bc::Module m = assemble_ok(text).module;
+  REQUIRE(m.escape_tables.size() == 2);
+  CHECK(m.escape_tables[0].name == "STAR");  // in declaration order: code words index them
+  CHECK(m.escape_tables[0].escapes[0].sequence == "\x7d\x01");  // sorted by sequence
+  CHECK(m.functions[0].code[5] == bc::kNamedEscapesBase + 1);
+  CHECK(m.functions[0].code[9] == bc::kNamedEscapesBase);
+  CHECK(m.functions[0].code[13] == 0x7e);
+  const std::string listing = disassemble(m);
+  CHECK(listing.find(".escape STAR {x\"7d01\": 0x7d, x\"7d05\": 0x2a}\n.escape HASH {x\"2301\": 0x23}\n") !=
+        std::string::npos);
+  CHECK(listing.find("    unescape y1, y0, HASH\n") != std::string::npos);
+  CHECK(listing.find("    escape y1, y1, STAR\n") != std::string::npos);
+}
+
 TEST_CASE("round trip: floats and strings keep every bit") {
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) {
@@ -433,6 +466,10 @@ TEST_CASE("each diagnostic kind, where it points") {
       {".protocol \"p\"\n.delimited 0x7e {x\"7d02\" 0x7e}\n", "asm-bad-directive", 2, 26},
       {".protocol \"p\"\n.delimited 0x7e {\"7d02\": 0x7e}\n", "asm-bad-directive", 2, 18},
       {".protocol \"p\"\n.delimited 0x100 {}\n", "asm-bad-directive", 2, 12},
+      {body("    unescape y0, y0, STAR\n    ret"), "asm-bad-operand", 6, 22},
+      {".protocol \"p\"\n.escape S {x\"7d01\": 0x2a}\n", "asm-bad-directive", 2, 1},
+      {".protocol \"p\"\n.escape {x\"7d01\": 0x7d}\n", "asm-bad-directive", 2, 9},
+      {".protocol \"p\"\n.escape S {x\"7d01\": 0x7d}\n.escape S {x\"7d01\": 0x7d}\n", "asm-duplicate-directive", 3, 1},
       {".protocol \"p\"\n.delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}\n"
        ".delimited 0x7e {x\"7d02\": 0x7e, x\"7d01\": 0x7d}\n",
        "asm-duplicate-directive", 3, 1},

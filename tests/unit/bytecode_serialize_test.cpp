@@ -76,6 +76,7 @@ Module sample() {
   f.sites = {{0, 40, 3, 0}, {1, 7, 9, 1}};
   m.files = {5};
   m.delimited = {{0x7e, {{"\x7d\x01", 0x7d}, {"\x7d\x02", 0x7e}}}};
+  m.escape_tables = {{"STAR", {{"\x7d\x01", 0x7d}, {"\x7d\x05", 0x2a}}}};
   m.functions = {f, f};
   m.functions[1].lines.clear();
   m.functions[1].sites.clear();
@@ -115,6 +116,7 @@ TEST_CASE("serialize writes the documented layout") {
   f.sites = {{0, 4, 2, 0}};
   m.files = {0};
   m.delimited = {{0x7e, {{"\x7d\x02", 0x7e}}}};
+  m.escape_tables = {{"S", {{"\x7d\x01", 0x7d}}}};
   m.functions = {f};
 
   Bytes want;
@@ -126,6 +128,7 @@ TEST_CASE("serialize writes the documented layout") {
   want.u32(1).u32(0).u8(0).u64(7).u32(0);
   want.u32(1).u32(0);
   want.u32(1).u8(0x7e).u32(1).u8(0x7e).str("\x7d\x02");
+  want.u32(1).str("S").u32(1).u8(0x7d).str("\x7d\x01");
   want.u32(1).u32(0);
   for (uint16_t c = 1; c <= 6; ++c) want.u16(c);
   want.u32(1).u32(1).u32(20);
@@ -172,6 +175,11 @@ TEST_CASE("deserialize gives back exactly what was serialized") {
   REQUIRE(back.delimited[0].escapes.size() == 2);
   CHECK(back.delimited[0].escapes[1].sequence == "\x7d\x02");
   CHECK(back.delimited[0].escapes[1].byte == 0x7e);
+  REQUIRE(back.escape_tables.size() == 1);
+  CHECK(back.escape_tables[0].name == "STAR");
+  REQUIRE(back.escape_tables[0].escapes.size() == 2);
+  CHECK(back.escape_tables[0].escapes[1].sequence == "\x7d\x05");
+  CHECK(back.escape_tables[0].escapes[1].byte == 0x2a);
   CHECK(serialize(back) == bytes);
 }
 
@@ -285,7 +293,7 @@ TEST_CASE("huge counts are rejected before anything is allocated") {
   CHECK(contains(error, "truncated int pool at byte 20"));
 
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(kMaxFunctions + 1);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(kMaxFunctions + 1);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "functions count 1025 exceeds the limit"));
 
@@ -295,25 +303,30 @@ TEST_CASE("huge counts are rejected before anything is allocated") {
   CHECK(error == "delimited declarations count 257 exceeds the limit of 256 at byte 40");
 
   b = empty();
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(257);
+  CHECK_FALSE(load(b.sealed(), error));
+  CHECK(error == "escape tables count 257 exceeds the limit of 256 at byte 44");
+
+  b = empty();
   b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0x10000000);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "truncated file table at byte 36"));
 
   // One function whose code count is over the limit.
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
   for (int k = 0; k < 6; ++k) b.u16(0);
   b.u32(0).u32(kMaxCodeWords + 1).u32(0).u32(0).u32(0);
   CHECK_FALSE(load(b.sealed(), error));
   CHECK(contains(error, "function code count"));
-  CHECK(contains(error, "at byte 68"));
+  CHECK(contains(error, "at byte 72"));
 
   b = empty();
-  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
+  b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1).u32(0);
   for (int k = 0; k < 6; ++k) b.u16(0);
   b.u32(0).u32(100).u32(1).u32(0).u32(0);
   CHECK_FALSE(load(b.sealed(), error));
-  CHECK(error == "truncated function code at byte 68: 100 entries cannot fit in the 12 bytes left");
+  CHECK(error == "truncated function code at byte 72: 100 entries cannot fit in the 12 bytes left");
 }
 
 TEST_CASE("a file over kMaxModuleBytes is refused before it is read") {
@@ -331,7 +344,7 @@ TEST_CASE("structural invariants are checked") {
     Bytes b;
     b.start().u32(0).u32(0).u32(0).u32(0).u32(0);
     b.u32(1).u32(0).u8(slot_class);
-    b.u32(0).u32(0).u32(0).u32(1).u32(0).u16(ints);
+    b.u32(0).u32(0).u32(0).u32(0).u32(1).u32(0).u16(ints);
     for (int k = 0; k < 5; ++k) b.u16(0);
     b.u32(0).u32(0);
     b.u32(1).u32(2).u64(cases_key0).u32(0).u64(cases_key1).u32(0).u32(0);

@@ -266,6 +266,25 @@ TEST_SUITE("vm verifier") {
     CHECK(check(m) == "packet.tcp+2: unescape operand 3 is delimiter 125, which no .delimited declares");
   }
 
+  TEST_CASE("escape tables: operands in range, tables that undo one way") {
+    const std::string_view table = ".escape STAR {x\"7d01\": 0x7d, x\"7d05\": 0x2a}\n";
+    auto m = module("rd.rest y0\nunescape y1, y0, STAR\nret", table);
+    CHECK(check(m) == "ok");
+    CHECK(m.functions[0].code[5] == pvm::bc::kNamedEscapesBase);
+    m.functions[0].code[5] = pvm::bc::kNamedEscapesBase + 1;
+    CHECK(check(m) == "packet.tcp+2: unescape operand 3 is escape table 1, which no .escape declares");
+    m = module("ret", table);
+    m.escape_tables[0].escapes.erase(m.escape_tables[0].escapes.begin());  // 7d01: 7d is no longer escaped
+    CHECK(check(m) ==
+          "escape table STAR: this sequence starts with 0x7d, which has no sequence of its own, so a literal "
+          "0x7d could not be told from it");
+    m = module("ret", table);
+    m.escape_tables.push_back(m.escape_tables[0]);
+    CHECK(check(m) == "escape table STAR is declared twice");
+    m.escape_tables[1].name.clear();
+    CHECK(check(m) == "escape table 1 has no name");
+  }
+
   TEST_CASE("Program::load verifies; the bytes overload deserializes first") {
     auto m = module("ldk i0, 1\nret");
     m.functions[0].code[0] = 250;

@@ -4,11 +4,12 @@
 
 namespace pvm::detail {
 
-EscapeTable::EscapeTable(const bc::Delimited& d) : d_(&d) {
+EscapeTable::EscapeTable(uint8_t delimiter, const std::vector<bc::Escape>& escapes)
+    : delimiter_(delimiter), escapes_(&escapes) {
   sequence_of_.fill(-1);
-  for (size_t k = 0; k < d.escapes.size(); ++k) {
-    sequence_of_[d.escapes[k].byte] = static_cast<int16_t>(k);
-    lead_[static_cast<uint8_t>(d.escapes[k].sequence[0])] = true;
+  for (size_t k = 0; k < escapes.size(); ++k) {
+    sequence_of_[escapes[k].byte] = static_cast<int16_t>(k);
+    lead_[static_cast<uint8_t>(escapes[k].sequence[0])] = true;
   }
 }
 
@@ -18,7 +19,7 @@ size_t EscapeTable::unescape(std::span<const uint8_t> in, uint8_t* out, EscapeMa
     if (lead_[in[i]]) {
       // The verifier saw to it that no sequence starts another, so at most one matches.
       const bc::Escape* hit = nullptr;
-      for (const bc::Escape& e : d_->escapes) {
+      for (const bc::Escape& e : *escapes_) {
         const size_t len = e.sequence.size();
         if (len <= in.size() - i && std::memcmp(e.sequence.data(), in.data() + i, len) == 0) hit = &e;
       }
@@ -38,7 +39,7 @@ size_t EscapeTable::unescape(std::span<const uint8_t> in, uint8_t* out, EscapeMa
 size_t EscapeTable::escaped_size(std::span<const uint8_t> in) const {
   size_t n = 0;
   for (uint8_t b : in)
-    n += sequence_of_[b] < 0 ? 1 : d_->escapes[static_cast<size_t>(sequence_of_[b])].sequence.size();
+    n += sequence_of_[b] < 0 ? 1 : (*escapes_)[static_cast<size_t>(sequence_of_[b])].sequence.size();
   return n;
 }
 
@@ -48,7 +49,7 @@ void EscapeTable::escape(std::span<const uint8_t> in, uint8_t* out) const {
       *out++ = b;
       continue;
     }
-    const std::string& s = d_->escapes[static_cast<size_t>(sequence_of_[b])].sequence;
+    const std::string& s = (*escapes_)[static_cast<size_t>(sequence_of_[b])].sequence;
     std::memcpy(out, s.data(), s.size());
     out += s.size();
   }
@@ -56,11 +57,13 @@ void EscapeTable::escape(std::span<const uint8_t> in, uint8_t* out) const {
 
 Escapes::Escapes(const bc::Module& m) {
   by_delimiter.fill(-1);
-  tables.reserve(m.delimited.size());
+  tables.reserve(m.delimited.size() + m.escape_tables.size());
   for (const bc::Delimited& d : m.delimited) {
     by_delimiter[d.delimiter] = static_cast<int16_t>(tables.size());
-    tables.emplace_back(d);
+    tables.emplace_back(d.delimiter, d.escapes);
   }
+  named_base = tables.size();
+  for (const bc::NamedEscapes& t : m.escape_tables) tables.emplace_back(0, t.escapes);
 }
 
 std::string byte_hex(uint8_t b) {

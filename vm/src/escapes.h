@@ -21,9 +21,10 @@ using EscapeMap = std::vector<std::pair<uint32_t, uint32_t>>;
 
 class EscapeTable {
  public:
-  explicit EscapeTable(const bc::Delimited& d);
+  // A named table has no delimiter; `delimiter` is then unused.
+  EscapeTable(uint8_t delimiter, const std::vector<bc::Escape>& escapes);
 
-  uint8_t delimiter() const { return d_->delimiter; }
+  uint8_t delimiter() const { return delimiter_; }
   // Writes `in` with its escape sequences undone to `out` (room for in.size() bytes) and
   // returns how many bytes it wrote. A lead byte that starts no sequence is kept as it is.
   // With `map`, records each escape at its index in `out` plus `base`.
@@ -34,18 +35,25 @@ class EscapeTable {
   void escape(std::span<const uint8_t> in, uint8_t* out) const;
 
  private:
-  const bc::Delimited* d_;
-  std::array<int16_t, 256> sequence_of_;  // byte -> its escape (index in d_->escapes), or -1
+  uint8_t delimiter_;
+  const std::vector<bc::Escape>* escapes_;
+  std::array<int16_t, 256> sequence_of_;  // byte -> its escape (index in *escapes_), or -1
   std::array<bool, 256> lead_{};          // the first byte of some escape sequence
 };
 
 struct Escapes {
-  std::vector<EscapeTable> tables;
+  std::vector<EscapeTable> tables;        // the delimited framings, then the named tables
   std::array<int16_t, 256> by_delimiter;  // delimiter -> index in tables, or -1
+  size_t named_base = 0;                  // index in tables of the first named table
 
   explicit Escapes(const bc::Module& m);
   const EscapeTable* find(uint8_t delimiter) const {
     return by_delimiter[delimiter] < 0 ? nullptr : &tables[static_cast<size_t>(by_delimiter[delimiter])];
+  }
+  // The table of an E operand the verifier accepted.
+  const EscapeTable& of(uint32_t operand) const {
+    return operand < bc::kNamedEscapesBase ? *find(static_cast<uint8_t>(operand))
+                                           : tables[named_base + operand - bc::kNamedEscapesBase];
   }
 };
 

@@ -883,7 +883,7 @@ dispatch:
     R(1).u = v;
   } END
   OP(Unescape) {
-    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));  // the verifier saw it declared
+    const EscapeTable& table = in.escapes->of(ip[3]);  // the verifier saw it declared
     const Value v = R(2);
     CHARGE(v.s.n);
     if (v.s.n == 0) {
@@ -895,7 +895,7 @@ dispatch:
     }
   } END
   OP(Escape) {
-    const EscapeTable& table = *in.escapes->find(static_cast<uint8_t>(ip[3]));
+    const EscapeTable& table = in.escapes->of(ip[3]);
     const Value v = R(2);
     CHARGE(v.s.n);  // sizing walks the bytes once, writing them once more
     const size_t n = table.escaped_size({v.s.p, v.s.n});

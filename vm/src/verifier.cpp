@@ -137,6 +137,15 @@ class Verifier {
                     " (delimiters ascend, each once)");
       if (const std::string why = bc::delimited_problem(d); !why.empty()) return fail(where + ": " + why);
     }
+    for (size_t i = 0; i < m_.escape_tables.size(); ++i) {
+      const bc::NamedEscapes& t = m_.escape_tables[i];
+      // The disassembler names a table in each operand: a name must say which one.
+      if (t.name.empty()) return fail("escape table " + std::to_string(i) + " has no name");
+      for (size_t k = 0; k < i; ++k)
+        if (m_.escape_tables[k].name == t.name) return fail("escape table " + t.name + " is declared twice");
+      if (const std::string why = bc::escapes_problem(t.escapes); !why.empty())
+        return fail("escape table " + t.name + ": " + why);
+    }
     return true;
   }
 
@@ -221,9 +230,11 @@ class Verifier {
             if (v >= bc::kCrcCount) return fail(pool(operand(), "CRC algorithm", v, bc::kCrcCount));
             break;
           case 'E':
-            if (v > 255 || m_.find_delimited(static_cast<uint8_t>(v)) == nullptr)
-              return fail(operand() + " is delimiter " + std::to_string(v) +
-                          ", which no .delimited declares");
+            if (!m_.has_escapes(v))
+              return fail(operand() + (v < bc::kNamedEscapesBase
+                                           ? " is delimiter " + std::to_string(v) + ", which no .delimited declares"
+                                           : " is escape table " + std::to_string(v - bc::kNamedEscapesBase) +
+                                                 ", which no .escape declares"));
             break;
           case 'L':
             if (const std::string e = bad_target(f, starts, v); !e.empty()) return fail(operand() + e);

@@ -46,40 +46,57 @@ const Delimited* Module::find_delimited(uint8_t delimiter) const {
   return nullptr;
 }
 
-std::string delimited_problem(const Delimited& d, size_t* at) {
-  size_t fault = d.escapes.size();
+bool Module::has_escapes(uint32_t operand) const {
+  if (operand < kNamedEscapesBase) return find_delimited(static_cast<uint8_t>(operand)) != nullptr;
+  return operand - kNamedEscapesBase < escape_tables.size();
+}
+
+namespace {
+
+// The checks of escapes_problem() and delimited_problem(); `delimiter` < 0 when there is none.
+std::string escape_problem(const std::vector<Escape>& escapes, int delimiter, size_t* at) {
   const auto blame = [&](const Escape& e, std::string why) {
-    fault = static_cast<size_t>(&e - d.escapes.data());
-    if (at != nullptr) *at = fault;
+    if (at != nullptr) *at = static_cast<size_t>(&e - escapes.data());
     return why;
   };
-  if (at != nullptr) *at = fault;
+  if (at != nullptr) *at = escapes.size();
   const auto hex = [](uint8_t b) {
     static constexpr char kDigits[] = "0123456789abcdef";
     return std::string("0x") + kDigits[b >> 4] + kDigits[b & 15];
   };
   std::array<bool, 256> escaped{};
-  for (const Escape& e : d.escapes) {
+  for (const Escape& e : escapes) {
     if (e.sequence.size() < 2 || e.sequence.size() > 8)
       return blame(e,
                    "an escape sequence has 2 to 8 bytes, this one has " + std::to_string(e.sequence.size()));
     if (escaped[e.byte]) return blame(e, "two sequences stand for " + hex(e.byte));
     escaped[e.byte] = true;
   }
-  if (!escaped[d.delimiter]) return "the delimiter " + hex(d.delimiter) + " has no escape sequence";
-  for (const Escape& e : d.escapes) {
+  if (delimiter >= 0 && !escaped[static_cast<uint8_t>(delimiter)])
+    return "the delimiter " + hex(static_cast<uint8_t>(delimiter)) + " has no escape sequence";
+  for (const Escape& e : escapes) {
     const auto lead = static_cast<uint8_t>(e.sequence[0]);
     if (!escaped[lead])
       return blame(e, "this sequence starts with " + hex(lead) +
                           ", which has no sequence of its own, so a literal " + hex(lead) +
                           " could not be told from it");
-    if (e.sequence.find(static_cast<char>(d.delimiter)) != std::string::npos)
-      return blame(e, "this sequence holds the delimiter " + hex(d.delimiter));
-    for (const Escape& other : d.escapes)
+    if (delimiter >= 0 && e.sequence.find(static_cast<char>(delimiter)) != std::string::npos)
+      return blame(e, "this sequence holds the delimiter " + hex(static_cast<uint8_t>(delimiter)));
+    for (const Escape& other : escapes)
       if (&other != &e && other.sequence.starts_with(e.sequence))
         return blame(e, "this sequence is the start of another, so the bytes are ambiguous");
   }
   return {};
+}
+
+}  // namespace
+
+std::string escapes_problem(const std::vector<Escape>& escapes, size_t* at) {
+  return escape_problem(escapes, -1, at);
+}
+
+std::string delimited_problem(const Delimited& d, size_t* at) {
+  return escape_problem(d.escapes, d.delimiter, at);
 }
 
 namespace {
@@ -222,9 +239,9 @@ void canonicalize(Module& m) {
   m.files = std::move(files);
   std::sort(m.delimited.begin(), m.delimited.end(),
             [](const Delimited& a, const Delimited& b) { return a.delimiter < b.delimiter; });
-  for (Delimited& d : m.delimited)
-    std::sort(d.escapes.begin(), d.escapes.end(),
-              [](const Escape& a, const Escape& b) { return a.sequence < b.sequence; });
+  const auto by_sequence = [](const Escape& a, const Escape& b) { return a.sequence < b.sequence; };
+  for (Delimited& d : m.delimited) std::sort(d.escapes.begin(), d.escapes.end(), by_sequence);
+  for (NamedEscapes& t : m.escape_tables) std::sort(t.escapes.begin(), t.escapes.end(), by_sequence);
   m.strings = strings.take();
   m.ints = ints.take();
   m.floats = floats.take();

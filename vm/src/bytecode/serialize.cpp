@@ -9,6 +9,7 @@
 //   options    u32 count, each: u32 name, u8 class, i64 int_default, u32 str_default
 //   files      u32 count, each: u32 name
 //   delimited  u32 count, each: u8 delimiter, u32 count, each escape: u8 byte, u32 length, bytes
+//   escapes    u32 count, each: u32 length, name bytes, u32 count, each escape as above
 //   functions  u32 count, each:
 //                u32 name, u16 reg_count[6] (i u f b s y)
 //                u32 count, each param: u32 name, u32 reg
@@ -146,7 +147,7 @@ class Reader {
 
 // Smallest encodings of one entry, used to bound counts before anything is allocated.
 constexpr size_t kMinString = 4, kMinSession = 5, kMinOption = 17, kMinParam = 8, kMinTable = 8,
-                 kMinCase = 12, kMinLine = 24, kMinSite = 16, kMinDelimited = 5, kMinEscape = 5,
+                 kMinCase = 12, kMinLine = 24, kMinSite = 16, kMinDelimited = 5, kMinEscape = 5, kMinNamedEscapes = 8,
                  kMinFunction = 4 + 2 * kRegClassCount + 5 * 4;
 
 bool read_function(Reader& r, Function& f) {
@@ -255,6 +256,17 @@ bool read_body(Reader& r, Module& m) {
       if (!r.str(e.sequence, "escape sequence")) return false;
     }
   }
+  if (!r.count(n, 256, kMinNamedEscapes, "escape tables")) return false;
+  m.escape_tables.resize(n);
+  for (NamedEscapes& t : m.escape_tables) {
+    if (!r.str(t.name, "escape table name")) return false;
+    if (!r.count(n, 256, kMinEscape, "escapes")) return false;
+    t.escapes.resize(n);
+    for (Escape& e : t.escapes) {
+      r.u8(e.byte, "escape");
+      if (!r.str(e.sequence, "escape sequence")) return false;
+    }
+  }
   if (!r.count(n, kMaxFunctions, kMinFunction, "functions")) return false;
   m.functions.resize(n);
   for (Function& f : m.functions) {
@@ -308,6 +320,15 @@ std::vector<uint8_t> serialize(const Module& m) {
     w.u8(d.delimiter);
     w.count(d.escapes.size());
     for (const Escape& e : d.escapes) {
+      w.u8(e.byte);
+      w.str(e.sequence);
+    }
+  }
+  w.count(m.escape_tables.size());
+  for (const NamedEscapes& t : m.escape_tables) {
+    w.str(t.name);
+    w.count(t.escapes.size());
+    for (const Escape& e : t.escapes) {
       w.u8(e.byte);
       w.str(e.sequence);
     }

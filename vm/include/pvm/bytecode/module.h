@@ -120,10 +120,22 @@ struct Delimited {
   uint8_t delimiter = 0;
   std::vector<Escape> escapes;
 };
-// Why a declaration cannot be undone one way ("" when it can): every sequence has 2 to 8 bytes
-// and none is the start of another, each byte has one sequence, the delimiter and the first
-// byte of every sequence are escaped, and no sequence holds the delimiter. `at` receives the
-// index of the escape at fault, or escapes.size() when it is the delimiter's.
+// `escape NAME { x"7d01" => 0x7d, ... }`: escapes that no framing uses, only unescape() and
+// escape(), for protocols that escape a part of a frame.
+struct NamedEscapes {
+  std::string name;
+  std::vector<Escape> escapes;
+};
+// An escape-table operand (E) below this is a delimiter; from it on, the named table
+// escape_tables[operand - kNamedEscapesBase].
+inline constexpr uint32_t kNamedEscapesBase = 256;
+
+// Why escapes cannot be undone one way ("" when they can): every sequence has 2 to 8 bytes and
+// none is the start of another, each byte has one sequence and the first byte of every sequence
+// is escaped. `at` receives the index of the escape at fault.
+std::string escapes_problem(const std::vector<Escape>& escapes, size_t* at = nullptr);
+// The same for a delimited framing, whose delimiter must also be escaped and in no sequence;
+// `at` is escapes.size() when the fault is the delimiter's.
 std::string delimited_problem(const Delimited& d, size_t* at = nullptr);
 
 struct Param {  // an argument a host passes to an entry (command encoders)
@@ -168,6 +180,7 @@ struct Module {
   std::vector<OptionDef> options;
   std::vector<uint32_t> files;       // string indexes: the used files line entries name
   std::vector<Delimited> delimited;  // ascending by delimiter, each escape table by sequence
+  std::vector<NamedEscapes> escape_tables;  // each table by sequence
   std::vector<Function> functions;
 
   const std::string& str(uint32_t i) const { return strings.at(i); }
@@ -175,6 +188,8 @@ struct Module {
   int find_function(std::string_view name) const;
   // The declaration of this delimiter, or null.
   const Delimited* find_delimited(uint8_t delimiter) const;
+  // Whether an E operand names a declared table.
+  bool has_escapes(uint32_t operand) const;
 };
 
 // Renumbers the string, int and float pools in order of first use (header, session, options,

@@ -11,7 +11,7 @@
 
 namespace pvm::bc {
 
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 
 std::vector<uint8_t> serialize(const Module& m);
 // False with a reason ("truncated string table at byte 120", "checksum mismatch") on bad input.
