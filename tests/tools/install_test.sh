@@ -6,6 +6,12 @@
 set -euo pipefail
 build=$1
 pvm=$2
+cc=${CC:-cc}
+cxx=${CXX:-c++}
+read -r -a host_flags <<<"${PVM_HOST_FLAGS:-}"  # the sanitizers of a sanitized build, if any
+c_host_flags=("${host_flags[@]}")
+# A C program that links the C++ libraries needs the sanitizers' C++ runtime too.
+if ((${#host_flags[@]})); then c_host_flags+=(-fsanitize-link-c++-runtime); fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
@@ -27,6 +33,7 @@ generator=()
 if command -v ninja >/dev/null; then generator=(-G Ninja); fi
 if command -v ccache >/dev/null; then generator+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S examples/embed -B "$work/embed" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_EXE_LINKER_FLAGS="${PVM_HOST_FLAGS:-}" \
   -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" 2>&1 || fail "configure: $(cat "$work/configure.log")"
 cmake --build "$work/embed" >"$work/build.log" 2>&1 || fail "build: $(cat "$work/build.log")"
 echo "PASS: examples/embed builds with find_package(pvm)"
@@ -59,15 +66,13 @@ echo "PASS: a host compiles its protocol at start-up (pvm::compiler)"
 
 # pkg-config, as a C program's build without CMake would do it.
 export PKG_CONFIG_PATH=$pc_dir
-cc=${CC:-cc}
-cxx=${CXX:-c++}
 # shellcheck disable=SC2046
-"$cc" -Wall -Wextra -o "$work/c_pkgconfig" examples/embed/host.c $(pkg-config --cflags pvm) \
+"$cc" "${c_host_flags[@]}" -Wall -Wextra -o "$work/c_pkgconfig" examples/embed/host.c $(pkg-config --cflags pvm) \
   $(pkg-config --libs --static pvm) || fail "cc with pkg-config --libs --static pvm"
 "$work/c_pkgconfig" "$work/teltonika.pvmc" "$capture" >"$work/c_pc.out"
 check_host "C host built with pkg-config" "$work/c_pc.out"
 # shellcheck disable=SC2046
-"$cxx" -std=c++20 -Wall -Wextra -o "$work/compile_pkgconfig" examples/embed/compile_at_startup.cpp \
+"$cxx" "${host_flags[@]}" -std=c++20 -Wall -Wextra -o "$work/compile_pkgconfig" examples/embed/compile_at_startup.cpp \
   $(pkg-config --cflags pvm-compiler) $(pkg-config --libs --static pvm-compiler) || fail "c++ with pkg-config pvm-compiler"
 "$work/compile_pkgconfig" stdlib-protocols/teltonika.pvm stdlib-protocols "${segments[@]}" | cmp -s - "$work/compile.out" ||
   fail "the compile example built with pkg-config prints something else"
