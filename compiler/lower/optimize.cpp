@@ -122,6 +122,7 @@ void optimize(Function& f) {
     changed |= coalesce_moves(f);
     changed |= propagate_copies(f);
     changed |= drop_dead(f);
+    changed |= hoist_constants(f);
     if (!changed) break;
   }
 }

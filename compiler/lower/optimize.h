@@ -24,6 +24,9 @@ bool coalesce_moves(Function& f);
 bool propagate_copies(Function& f);
 // Instructions without effects whose result no path reads.
 bool drop_dead(Function& f);
+// A constant load in a loop, into a register nothing else writes, moves before the loop; a load
+// of a constant an earlier load of the same block holds is read from that register.
+bool hoist_constants(Function& f);
 // A register number within its class for every virtual register the code uses (registers whose
 // values are never live at once share a number), and the count of each class. A register some
 // path reads before writing it (a variable assigned on some paths only) is live from the entry,

@@ -102,3 +102,17 @@ TEST_CASE("optimizer: behaviour is kept through loops, inlined calls and variabl
   CHECK(run(source, {2, 1, 2}) == "custom.sum=7 custom.last=0 ");
   CHECK(run(source, {3, 1}) == "error at 2: need 1 byte, 0 left");
 }
+
+TEST_CASE("optimizer: constants used in a loop are loaded once before it") {
+  const std::string source =
+      "protocol p\npacket tcp {\n    repeat u8 {\n        match u8 {\n            1 => emit { #custom.a = u16 / 10.0 }\n"
+      "            _ => emit { #custom.b = u16 / 10.0 }\n        }\n    }\n}\n";
+  const std::string code = packet_code(source);
+  // One load of 10.0, before the loop's first label; the loop itself loads no constant.
+  CHECK(count(code, "ldd") == 1);
+  CHECK(code.find("ldd") < code.find("L0:"));
+  CHECK(code.find("ldk", code.find("L0:")) == std::string::npos);
+  CHECK(run("protocol p\npacket tcp {\n    $n = 0\n    repeat u8 {\n        match u8 {\n            1 => $n = $n + 10\n"
+            "            _ => $n = $n + 1\n        }\n    }\n    emit { #custom.n = $n }\n}\n",
+            {3, 1, 2, 1}) == "custom.n=21 ");
+}
