@@ -13,6 +13,16 @@ bool is_move(Op op) {
   return op >= Op::MovI && op <= Op::MovY;
 }
 
+// Whether the instruction would read register r as an operand while also writing it. Pure
+// instructions read their operands before writing; others (rd.until reads its delimiter's length
+// after setting the result) must not be given their own result as an operand.
+bool reads_own_result(const Line& ln, uint32_t r) {
+  if (is_pure(ln.op)) return false;
+  bool reads = false;
+  for_each_read(ln, [&](const Reg& x) { reads = reads || x.id == r; });
+  return reads;
+}
+
 }  // namespace
 
 bool coalesce_moves(Function& f) {
@@ -38,6 +48,7 @@ bool coalesce_moves(Function& f) {
         Line& x = f.lines[b.instrs[k]];
         Reg* w = written(x);
         if (w != nullptr && w->id == s.id) {
+          if (reads_own_result(x, d.id)) break;
           *w = d;
           gone[b.instrs[j]] = any = true;
           --defs[s.id];
@@ -139,13 +150,13 @@ bool propagate_copies(Function& f) {
     in[b].each([&](uint32_t k) { set(copies[k].d, copies[k].s); });
     for (uint32_t i : flow.blocks[b].instrs) {
       Line& ln = f.lines[i];
+      const Reg* dest = written(ln);
       for_each_read(ln, [&](Reg& r) {
         uint32_t x = r.id;
         for (int step = 0; step < 16 && src[x] != kNone; ++step) x = src[x];
-        if (x != r.id) {
-          r.id = x;
-          rewrote = true;
-        }
+        if (x == r.id || (dest != nullptr && x == dest->id && !is_pure(ln.op))) return;
+        r.id = x;
+        rewrote = true;
       });
       if (const Reg* w = written(ln)) {
         kill_reg(w->id);

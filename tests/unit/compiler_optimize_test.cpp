@@ -116,3 +116,14 @@ TEST_CASE("optimizer: constants used in a loop are loaded once before it") {
             "            _ => $n = $n + 1\n        }\n    }\n    emit { #custom.n = $n }\n}\n",
             {3, 1, 2, 1}) == "custom.n=21 ");
 }
+
+TEST_CASE("optimizer: an instruction that writes its result before reading all operands keeps them apart") {
+  // rd.until sets its result, then advances by its delimiter's length: `$d = until($d)` must not
+  // become `rd.until d, d`, or the cursor would move by the text's length instead.
+  const std::string source =
+      "protocol p\npacket tcp {\n    $d = \",\"\n    $d = until($d)\n    $e = u8\n    emit { #custom.e = $e }\n}\n";
+  CHECK(run(source, {'a', 'b', ',', 'c'}) == "custom.e=99 ");
+  const std::string code = packet_code(source);
+  CHECK(code.find("rd.until s0, s0") == std::string::npos);
+  CHECK(code.find("rd.until s1, s1") == std::string::npos);
+}
