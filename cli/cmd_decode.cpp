@@ -32,6 +32,7 @@ struct DecodeArgs {
   std::string ident;
   std::string filter;
   bool no_server_fields = false;
+  std::string trace;  // "" off, "text" (a bare --trace) or "json"
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -137,6 +138,11 @@ int run_decode_command(const DecodeArgs& args) {
   sinks.errors = &std::cerr;
   if (args.output == "json") sinks.messages = &std::cout;
   if (args.output == "frames") sinks.listing = &std::cout;
+  if (!args.trace.empty()) {
+    sinks.messages = nullptr;
+    sinks.trace = &std::cout;
+    sinks.trace_format = args.trace == "json" ? TraceFormat::Json : TraceFormat::Text;
+  }
   // '-' is standard output, interleaved with the messages in frame order.
   if (args.replies_path == "-") {
     sinks.replies = &std::cout;
@@ -170,12 +176,13 @@ void add_decode_command(CLI::App& app, int& status) {
       app.add_subcommand("decode", "Decode captured device bytes to JSON messages, one object per line");
   cmd->footer(
       "A rejected frame is reported on standard error as 'INPUT:LINE: offset N: ...' (a capture: 'INPUT packet N:')\n"
-      "and decoding goes on. '--output frames' shows each frame with its input line, bytes, messages and replies.\n"
+      "and decoding goes on. '--output frames' shows each frame with its input line, bytes, messages and replies;\n"
+      "'--trace' shows which bytes became which field: every read with its offset, bytes, .pvm line and value.\n"
       "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.\n\n"
       "Examples:\n"
       "  pvm decode -p teltonika examples/captures/teltonika.hex --replies -\n"
       "  echo 000f333536333037303432343431303133 | pvm decode -p teltonika\n"
-      "  pvm decode -p teltonika --format pcap capture.pcap --output frames");
+      "  pvm decode -p teltonika examples/captures/teltonika.hex --trace");
   cmd->add_option("-p,--protocol", args->protocol,
                   "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
       ->type_name("PROTOCOL")
@@ -208,11 +215,26 @@ void add_decode_command(CLI::App& app, int& status) {
   cmd->add_option("--option", args->options, "Set an option the protocol declares (repeatable)")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);
-  cmd->add_option("--output", args->output,
+  CLI::Option* output = cmd->add_option("--output", args->output,
                   "json prints the messages; frames each frame for a reader (where it came from in the input,\n"
                   "its bytes, messages, replies, warnings and error); none only counts them")
       ->check(CLI::IsMember({"json", "frames", "none"}))
       ->capture_default_str();
+  cmd->add_flag("--trace", args->trace,
+                "Instead of the messages, print each frame's fields: every read, skip, seek and within\n"
+                "with its stream offset and bytes, the .pvm line that read it and the value it became,\n"
+                "indented by within and function call; a rejected frame ends where and why it stopped.\n"
+                "text (--trace alone) is for a terminal, json one object per field for tools. Traced\n"
+                "frames always run in the interpreter")
+      ->type_name("[=text|json]")
+      // A flag, so that `--trace FILE` leaves the file alone; alone it gives "true".
+      ->transform(CLI::Validator(
+          [](std::string& format) -> std::string {
+            if (format == "true") format = "text";
+            return format == "text" || format == "json" ? "" : format + " is neither text nor json";
+          },
+          ""))
+      ->excludes(output);
   cmd->add_option("--port", args->port,
                   "pcap: the port the protocol's server listens on (default: its customary port); in a\n"
                   "connection captured without its SYN, the other side is the device")

@@ -8,6 +8,7 @@
 #include "frame_report.h"
 #include "pvm/gateway/message_origin.h"
 #include "stream_recovery.h"
+#include "trace_report.h"
 
 namespace pvm::cli {
 namespace {
@@ -22,8 +23,8 @@ std::string warning_text(Error warning, const std::string& source) {
 class FrameWriter {
  public:
   FrameWriter(const InputStream& input, const std::string& source, const DecodeSinks& sinks,
-              DecodeStats& stats, bool origin)
-      : input_(input), source_(source), sinks_(sinks), stats_(stats), origin_(origin) {
+              DecodeStats& stats, bool origin, TraceCollector& trace)
+      : input_(input), source_(source), sinks_(sinks), stats_(stats), origin_(origin), trace_(trace) {
     // Stream offsets count the bytes a capture missed, so a chunk after a gap starts past it.
     uint64_t offset = 0;
     size_t gap = 0;
@@ -35,7 +36,10 @@ class FrameWriter {
   }
 
   // Stream offset of the session's first byte: a session restarted after a gap counts from 0.
-  void set_base(uint64_t base) { base_ = base; }
+  void set_base(uint64_t base) {
+    base_ = base;
+    trace_.set_base(base);
+  }
   // Receive time of the chunk being fed, Unix seconds: the messages' server.timestamp.
   void set_time(double seconds) { time_ms_ = std::llround(seconds * 1000); }
 
@@ -91,6 +95,16 @@ class FrameWriter {
       append_frame_listing(line_, report);
       *sinks_.listing << line_;
     }
+    if (sinks_.trace) {
+      line_.clear();
+      if (sinks_.trace_format == TraceFormat::Json) {
+        append_trace_json(line_, report, trace_, source_);
+      } else {
+        append_trace_text(line_, report, trace_, source_);
+      }
+      *sinks_.trace << line_;
+      trace_.clear();
+    }
   }
 
  private:
@@ -116,6 +130,7 @@ class FrameWriter {
   std::vector<uint64_t> chunk_starts_;  // the stream offset of each chunk's first byte
   uint64_t frames_ = 0;
   bool origin_;
+  TraceCollector& trace_;
   uint64_t base_ = 0;
   int64_t time_ms_ = 0;
   std::string line_;  // reused: one allocation for the whole run
@@ -143,11 +158,18 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
                 const std::vector<InputStream>& inputs, const DecodeSinks& sinks, DecodeStats& stats,
                 std::string& error) {
   const std::string source = program->source_name();
+  TraceCollector trace;
+  const auto traced = [&](std::unique_ptr<Session> session) {
+    if (session && sinks.trace) session->set_trace([&trace](const TraceEvent& e) { trace.on_event(e); });
+    return session;
+  };
   for (const InputStream& input : inputs) {
-    std::unique_ptr<Session> session = open_session(program, options, input.transport, error);
+    std::unique_ptr<Session> session = traced(open_session(program, options, input.transport, error));
     if (!session) return false;
     const bool origin = options.server_fields && !input.peer.empty();
-    FrameWriter writer(input, source, sinks, stats, origin);
+    trace.clear();
+    trace.set_base(0);
+    FrameWriter writer(input, source, sinks, stats, origin, trace);
     FrameCallback on_frame = std::ref(writer);
     bool whole_frames = input.whole_frames || input.transport == Transport::Udp;
     size_t gap = 0;
@@ -159,7 +181,7 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
         const StreamGap& g = input.gaps[gap++];
         ++stats.gaps;
         const std::string ident(session->ident());
-        session = open_session(program, options, input.transport, error);
+        session = traced(open_session(program, options, input.transport, error));
         if (!ident.empty()) session->set_ident(ident);
         const size_t end = gap < input.gaps.size() ? input.gaps[gap].chunk : input.chunks.size();
         const ResyncResult resync =

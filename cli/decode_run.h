@@ -14,6 +14,8 @@
 
 namespace pvm::cli {
 
+enum class TraceFormat : uint8_t { Text, Json };
+
 // Where the chunks of an input came from, so that output can point back into the input.
 enum class ChunkOrigin : uint8_t {
   None,    // a binary file: one chunk
@@ -63,6 +65,8 @@ struct DecodeSinks {
   std::ostream* frames = nullptr;    // one JSON object per line per frame, with its messages and replies
   std::ostream* errors = nullptr;    // "NAME:LINE: offset N: ..." per rejected frame and warning
   std::ostream* listing = nullptr;   // each frame for a reader: where it came from, its bytes, what it gave
+  std::ostream* trace = nullptr;     // each frame's fields (pvm decode --trace), in trace_format
+  TraceFormat trace_format = TraceFormat::Text;
 };
 
 struct DecodeStats {

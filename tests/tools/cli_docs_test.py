@@ -69,7 +69,7 @@ def main():
                   'printf "%s\\n" "${COMPREPLY[@]}"')
         return run(["bash", "-c", script], cwd=ROOT).stdout.split()
 
-    for words, want in ((("dec",), ["decode"]), (("decode", "--tra"), ["--transport"]),
+    for words, want in ((("dec",), ["decode"]), (("decode", "--tran"), ["--transport"]), (("decode", "--trac"), ["--trace"]),
                         (("decode", "--transport", ""), ["tcp", "udp"]), (("serve", "--log-level", "w"), ["warn"]),
                         (("decode", "-p", "telt"), ["teltonika"]), (("help", "se"), ["serve"]),
                         (("compile", "--emit", ""), ["pvmc", "asm"]), (("decode", "--option", ""), [])):

@@ -5,6 +5,12 @@
 // The verifier has checked every operand, so handlers index registers, pools and tables
 // without checks; what depends on the frame's bytes (reads, widths, divisors, lengths, limits)
 // is checked here and traps.
+//
+// This file is compiled twice: as itself for every frame (run), and by interpreter_traced.cpp
+// with PVM_TRACED_INTERPRETER for traced frames (run_traced, Session::set_trace), whose handlers
+// report to the tracer after each instruction traced() names. The hook is one `if constexpr` in
+// END, so the untraced build has no trace of it (the same instructions as without the hook, up
+// to the choice of registers).
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -18,7 +24,12 @@
 
 #include "runtime.h"
 #include "text_values.h"
+#include "trace_step.h"
 #include "work.h"
+
+#ifndef PVM_TRACED_INTERPRETER
+#define PVM_TRACED_INTERPRETER 0
+#endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(PVM_SWITCH_DISPATCH)
 #define PVM_THREADED 1
@@ -30,6 +41,8 @@ namespace pvm::detail {
 namespace {
 
 using bc::Op;
+
+constexpr bool kTrace = PVM_TRACED_INTERPRETER;
 
 // Words of each instruction: the opcode and one per operand letter.
 constexpr uint8_t kWords[] = {
@@ -210,6 +223,7 @@ bool store_reply(Scratch& sc) {
 
 }  // namespace
 
+#if !PVM_TRACED_INTERPRETER
 void locate(const bc::Module& module, const bc::Function& function, uint32_t pc, Error& error) {
   const auto& lines = function.lines;
   const auto it = std::upper_bound(lines.begin(), lines.end(), pc,
@@ -239,6 +253,7 @@ void commit(Scratch& sc, SessionData& session) {
   sc.dirty_list.clear();
   sc.builder.publish(sc.messages);
 }
+#endif
 
 // GCC's global CSE makes it keep `ip` on the stack across the threaded handlers (a load and a
 // store on every dispatch); without it `ip` stays in a register and a 20-record decode loop
@@ -400,16 +415,22 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
 #define DISPATCH() goto* kHandlers[*ip]
 #define OP(name) \
   op_##name : {  \
-    constexpr uint32_t kLen = kWords[static_cast<size_t>(Op::name)];
+    OP_BODY(name)
 #else
 #define DISPATCH() goto dispatch
 #define OP(name)      \
   case Op::name: {    \
-    constexpr uint32_t kLen = kWords[static_cast<size_t>(Op::name)];
+    OP_BODY(name)
 #endif
-#define END    \
-  ip += kLen;  \
-  DISPATCH();  \
+#define OP_BODY(name)                                           \
+    constexpr Op kOp = Op::name;                                \
+    constexpr uint32_t kLen = kWords[static_cast<size_t>(kOp)]; \
+    [[maybe_unused]] const uint32_t traced_from = vc;
+#define END                                                                           \
+  if constexpr (kTrace && traced(kOp))                                                \
+    trace_step(*sc.tracer, TraceStep{kOp, ip, PC, r, data, traced_from, vc, depth, sc.origin}); \
+  ip += kLen;                                                                         \
+  DISPATCH();                                                                         \
   }
 
 #if PVM_THREADED
@@ -1095,13 +1116,18 @@ trapped:
 #undef WRITE_INT
 #undef DISPATCH
 #undef OP
+#undef OP_BODY
 #undef END
 // clang-format on
 }
 
 }  // namespace
 
+#if PVM_TRACED_INTERPRETER
+bool run_traced(const RunInput& in, Scratch& sc, RunOutput& out) {
+#else
 bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
+#endif
   // Every limit is checked before the frame allocates; should the heap fail all the same, the
   // frame traps and the process goes on.
   try {

@@ -18,6 +18,8 @@
 
 namespace pvm::detail {
 
+class Tracer;
+
 // One register: 16 bytes whatever its class. Str and Bytes registers view bytes owned by the
 // module, the frame or the arena, so moving them never copies.
 struct Value {
@@ -71,6 +73,7 @@ struct SessionData {
   std::vector<SlotValue> slots;
   std::vector<OptionValue> options;  // empty until an option is set
   size_t slot_bytes = 0;             // the str and bytes slots' sizes together
+  Tracer* tracer = nullptr;          // Session::set_trace's, for trace_run
 };
 
 // Reused from frame to frame (and shared by the sessions of a thread), so that a warmed-up
@@ -99,6 +102,7 @@ struct Scratch {
   // The groups of the last successful re.match; they view the matched text.
   std::array<std::string_view, kMaxGroups> groups{};
   size_t group_count = 0;
+  Tracer* tracer = nullptr;  // during run_traced: where its steps go
 };
 
 struct RunInput {

@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "scratch_pool.h"
 #include "text_values.h"
+#include "trace.h"
 
 namespace pvm {
 
@@ -59,6 +60,10 @@ struct Session::State {
   std::vector<uint8_t> unescaped;
   detail::EscapeMap escape_map;
   std::vector<uint8_t> spare;
+  std::unique_ptr<detail::Tracer> tracer;  // set_trace's
+  // What runs a function over a frame: the interpreter, or its traced build once set_trace was
+  // called. Chosen there rather than tested per frame, so that an untraced frame pays nothing.
+  bool (*runner)(const detail::RunInput&, Scratch&, detail::RunOutput&) = detail::run;
 
   const bc::Module& module() const { return program->module(); }
   const detail::Escapes& escapes() const { return *program->escapes(); }
@@ -78,7 +83,7 @@ struct Session::State {
     in.session = &data;
     in.max_session_bytes = options.max_session_bytes;
     in.now = now;
-    return detail::run(in, sc, out);
+    return runner(in, sc, out);
   }
   bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
            detail::RunOutput& out) {
@@ -424,6 +429,14 @@ std::string_view Session::ident() const {
 void Session::set_ident(std::string_view ident) {
   auto& slots = state_->data.slots;
   if (!slots.empty()) slots[0].s = ident;
+}
+
+void Session::set_trace(TraceCallback on_event) {
+  State& st = *state_;
+  // A delimited frame runs on `unescaped` (decode): the trace gives its offsets on the wire.
+  st.tracer = on_event ? std::make_unique<detail::Tracer>(std::move(on_event), st.unescaped, st.escape_map) : nullptr;
+  st.data.tracer = st.tracer.get();
+  st.runner = st.tracer ? detail::trace_run : detail::run;
 }
 
 uint64_t Session::stream_offset() const {

@@ -97,6 +97,41 @@ struct FrameResult {
 
 using FrameCallback = std::function<void(const FrameResult&)>;
 
+// One step of a traced run (Session::set_trace): which bytes a read took, what they became, and
+// the source line that said so. Views and strings are valid only during the callback.
+struct TraceEvent {
+  enum class Kind : uint8_t {
+    Begin,   // a function starts (`what`: "framing.tcp", "packet.tcp", ...) on `bytes` at `offset`
+    Read,    // a read took `bytes`; `value` is what it read
+    Skip,    // `skip N` passed over `bytes`
+    Seek,    // `seek` moved the cursor to `offset`; forward, `bytes` are the ones it passed over
+    Within,  // a view begins: `within N` over `bytes`, or `within VALUE` over the value's bytes
+    Leave,   // the view of the matching Within ends
+    Call,    // code of an inlined function or table begins; the position is the call's
+    Store,   // `value` is stored: in `value.name` ("#position.speed", "session.ident"), or in a
+             // variable ("") by the statement whose read came just before
+    End,     // the function ended: `offset` is where the cursor stopped; `error` when it trapped
+  };
+  Kind kind = Kind::Read;
+  uint32_t depth = 0;   // the views and inlined calls the step is inside
+  uint64_t offset = 0;  // stream offset of the first byte (for a delimited frame, on the wire)
+  uint32_t length = 0;  // the stream bytes taken (on the wire: escapes count in full)
+  std::span<const uint8_t> bytes;  // the bytes as the program read them (escapes undone)
+  bool at = false;        // a Read `at OFFSET`: the cursor did not move
+  bool in_frame = true;   // false inside `within VALUE` over bytes built while decoding: then
+                          // `offset` is where that within ran, and `view_offset` the byte's index
+  std::string_view view;  // inside `within VALUE`: the value's name ("$body"), else ""
+  uint32_t view_offset = 0;
+  Field value;            // Read and Store
+  std::string_view file;  // the used file of the position ("lib/time.pvm"); "" for the source
+  uint32_t line = 0;      // .pvm position of the statement (of the call, for Call); 0 if unknown
+  uint32_t col = 0;
+  std::string_view what;  // the statement's first line, as in errors
+  const Error* error = nullptr;  // End of a run that trapped
+};
+
+using TraceCallback = std::function<void(const TraceEvent&)>;
+
 // The bytes a session may keep in its str and bytes variables together, unless SessionOptions
 // says otherwise: a frame that would keep more is rejected (Trap::Limit).
 inline constexpr uint32_t kDefaultMaxSessionBytes = 64 * 1024;
@@ -165,6 +200,11 @@ class Session {
   // Sets the ident as a login would (session slot 0): for bytes whose login is not at hand,
   // such as a capture that starts mid-connection (pvm decode --ident).
   void set_ident(std::string_view ident);
+  // Calls `on_event` for every step of the frames decoded from now on (an empty function turns
+  // tracing off). A traced frame always runs in the interpreter, whose traced build has the hooks
+  // an untraced frame never passes; it decodes exactly as an untraced one. The callback runs
+  // before the frame's FrameCallback and must not feed, finish or destroy the session.
+  void set_trace(TraceCallback on_event);
   uint64_t stream_offset() const;  // bytes consumed so far
   size_t buffered() const;         // bytes waiting for the rest of their frame
 

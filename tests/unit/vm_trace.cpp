@@ -1,0 +1,187 @@
+// Session::set_trace: the steps of a traced frame with their stream offsets, bytes, values and
+// source lines; a traced frame decodes as an untraced one; an empty callback turns tracing off.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "vm_test_util.h"
+
+namespace {
+
+using vmtest::Collector;
+using vmtest::hex;
+
+constexpr std::string_view kLengthPrefixed = R"(
+.protocol "test"
+.source "test.pvm"
+.session ident s
+.func framing.tcp
+.regs i=2 u=0 f=0 b=0 s=0 y=0
+.loc 2 1 "u16 ==> $len"
+    rd.u16be i0
+    ldk i1, 2
+    add.i i0, i0, i1
+    ret.i i0
+.end
+.func packet.tcp
+.regs i=2 u=0 f=0 b=0 s=0 y=1
+.loc 5 5 "skip 2"
+    ldk i0, 2
+    skip i0
+.loc 6 5 "u8 ==> #kind"
+    msg.new
+    rd.u8 i0
+    set.i "kind", i0
+.loc 7 5 "within 2 { ... }"
+    ldk i1, 2
+    view.push i1
+.loc 8 9 "bytes(1) ==> $x"
+    ldk i1, 1
+    rd.bytes y0, i1
+    view.pop
+.loc 9 5 "u8 at 2"
+    ldk i1, 2
+    seek i1
+    rd.u8 i1
+    ldk i0, 5
+    seek i0
+.loc 10 5 "skip 1"
+    ldk i0, 1
+    skip i0
+    ret
+.end
+)";
+
+constexpr std::string_view kDelimited = R"(
+.protocol "test"
+.source "test.pvm"
+.session ident s
+.delimited 0x7e {x"7d02": 0x7e, x"7d01": 0x7d}
+.func packet.tcp
+.regs i=1 u=0 f=0 b=0 s=0 y=0
+.loc 3 5 "u16 ==> #id"
+    msg.new
+    rd.u16be i0
+    set.i "id", i0
+.loc 4 5 "u8 ==> #next"
+    rd.u8 i0
+    set.i "next", i0
+.loc 5 5 "u8"
+    rd.u8 i0
+.loc 6 5 "u16"
+    rd.u16be i0
+    ret
+.end
+)";
+
+std::string kind_name(pvm::TraceEvent::Kind k) {
+  using K = pvm::TraceEvent::Kind;
+  switch (k) {
+    case K::Begin:
+      return "begin";
+    case K::Read:
+      return "read";
+    case K::Skip:
+      return "skip";
+    case K::Seek:
+      return "seek";
+    case K::Within:
+      return "within";
+    case K::Leave:
+      return "leave";
+    case K::Call:
+      return "call";
+    case K::Store:
+      return "store";
+    case K::End:
+      return "end";
+  }
+  return "?";
+}
+
+// Each event as "KIND depth OFFSET+LENGTH HEX line:col [= VALUE] [at] [NAME] [error]".
+struct Events {
+  std::vector<std::string> lines;
+
+  pvm::TraceCallback callback() {
+    return [this](const pvm::TraceEvent& e) {
+      std::string s = kind_name(e.kind) + " " + std::to_string(e.depth) + " " + std::to_string(e.offset) +
+                      "+" + std::to_string(e.length) + " " + vmtest::to_hex(e.bytes) + " " +
+                      std::to_string(e.line) + ":" + std::to_string(e.col);
+      if (e.kind == pvm::TraceEvent::Kind::Read || e.kind == pvm::TraceEvent::Kind::Store) {
+        std::string v;
+        pvm::Field f = e.value;
+        f.name = "v";
+        pvm::append_json(v, pvm::Message{std::span<const pvm::Field>(&f, 1)});
+        s += " = " + v.substr(5, v.size() - 6);
+      }
+      if (e.at) s += " at";
+      if (!e.value.name.empty()) s += " " + std::string(e.value.name);
+      if (e.kind == pvm::TraceEvent::Kind::Begin) s += " " + std::string(e.what);
+      if (e.error != nullptr) s += " error: " + e.error->format("test.pvm");
+      lines.push_back(s);
+    };
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("vm trace") {
+  TEST_CASE("a traced frame: reads, skips, views and stores at their stream offsets") {
+    const auto program = vmtest::load(kLengthPrefixed);
+    pvm::Session traced(program, {});
+    pvm::Session plain(program, {});
+    Events events;
+    traced.set_trace(events.callback());
+    Collector a, b;
+    const auto input = hex("0004 05 abcd ee");
+    traced.feed(input, a.callback());
+    plain.feed(input, b.callback());
+    CHECK(events.lines == std::vector<std::string>{
+                              "begin 0 0+6 000405abcdee 0:0 framing.tcp",  // the bytes buffered
+                              "read 0 0+2 0004 2:1 = 4",
+                              "end 0 2+0  0:0",
+                              "begin 0 0+6 000405abcdee 0:0 packet.tcp",
+                              "skip 0 0+2 0004 5:5",
+                              "read 0 2+1 05 6:5 = 5",
+                              "store 0 3+0  6:5 = 5 #kind",
+                              "within 0 3+2 abcd 7:5",
+                              "read 1 3+1 ab 8:9 = \"ab\"",
+                              "leave 0 5+0  8:9",
+                              "read 0 2+1 05 9:5 = 5 at",  // seek, read, seek back: one read
+                              "skip 0 5+1 ee 10:5",
+                              "end 0 6+0  0:0",
+                          });
+    REQUIRE(a.frames.size() == 1);
+    REQUIRE(b.frames.size() == 1);
+    CHECK(vmtest::outcome(a.frames[0]) == vmtest::outcome(b.frames[0]));
+    CHECK(vmtest::outcome(a.frames[0]) == R"({"kind":5})");
+
+    // An empty callback turns tracing off.
+    traced.set_trace({});
+    traced.feed(input, a.callback());
+    CHECK(events.lines.size() == 13);
+    CHECK(a.frames.size() == 2);
+  }
+
+  TEST_CASE("a delimited frame: offsets, lengths and a trap on the wire, bytes unescaped") {
+    pvm::Session session(vmtest::load(kDelimited), {});
+    Events events;
+    session.set_trace(events.callback());
+    Collector c;
+    session.feed(hex("7e 7d02 01 7d01 7e"), c.callback());
+    REQUIRE(c.frames.size() == 1);
+    CHECK(c.frames[0].failed);
+    // The frame is the delimiters and the bytes between them, its escapes undone.
+    CHECK(events.lines ==
+          std::vector<std::string>{
+              "begin 0 0+7 7e7e017d7e 0:0 packet.tcp",
+              "read 0 0+3 7e7e 3:5 = 32382",
+              "store 0 3+0  3:5 = 32382 #id",
+              "read 0 3+1 01 4:5 = 1",
+              "store 0 4+0  4:5 = 1 #next",
+              "read 0 4+2 7d 5:5 = 125",
+              "end 0 6+0  0:0 error: offset 6: u16: truncated: need 2 bytes, 1 left (test.pvm:6:5)",
+          });
+  }
+}
