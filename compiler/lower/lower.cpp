@@ -8,6 +8,8 @@
 #include <set>
 #include <variant>
 
+#include "lower/code.h"
+#include "lower/optimize.h"
 #include "parse/parser.h"
 #include "pvm/bytecode/module.h"
 
@@ -29,34 +31,13 @@ RegClass cls_of(Type t) {
   }
 }
 
-struct Reg {
-  RegClass cls = RegClass::Int;
-  bool temp = false;
-  uint32_t idx = 0;
-};
-
-struct Label {
-  uint32_t id;
-};
-struct SwitchOperand {
-  std::vector<std::pair<int64_t, Label>> cases;
-  Label def;
-};
-struct Raw {  // an operand printed as is: @slot, %option, crc name
-  std::string text;
-};
-struct Bytes {
-  std::string value;
-};
-using Operand = std::variant<Reg, int64_t, double, std::string, Bytes, Label, SwitchOperand, Raw>;
-
-struct Line {
-  enum Kind : uint8_t { Instr, LabelDef, Loc } kind;
-  Op op = Op::Ret;
-  std::vector<Operand> ops;
-  uint32_t label = 0;
-  std::string loc;
-};
+using code::Bytes;
+using code::Label;
+using code::Line;
+using code::Operand;
+using code::Raw;
+using code::Reg;
+using code::SwitchOperand;
 
 std::string operand_bytes(std::string_view b) {
   static const char* kHex = "0123456789abcdef";
@@ -91,27 +72,19 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-// Builds one function's code with symbolic registers, then prints it with the final numbering:
-// variables first within each class, temporaries after them.
+// Builds one function's code with a fresh virtual register for every value, then prints it
+// optimized (optimize.h), its registers numbered by the allocation.
 class FunctionBuilder {
  public:
-  std::vector<Line> lines;
-  std::array<uint32_t, bc::kRegClassCount> vars{}, temps{}, max_temps{};
-
-  Reg var(RegClass c) { return Reg{c, false, vars[static_cast<int>(c)]++}; }
-  Reg temp(RegClass c) {
-    int k = static_cast<int>(c);
-    Reg r{c, true, temps[k]++};
-    max_temps[k] = std::max(max_temps[k], temps[k]);
-    return r;
-  }
-  Label label() { return Label{next_label_++}; }
+  Reg var(RegClass c) { return fn_.reg(c); }
+  Reg temp(RegClass c) { return fn_.reg(c); }
+  Label label() { return Label{fn_.labels++}; }
   void bind(Label l) {
     dead_ = false;
     Line ln;
     ln.kind = Line::LabelDef;
     ln.label = l.id;
-    lines.push_back(std::move(ln));
+    fn_.lines.push_back(std::move(ln));
   }
   void loc(const std::string& text) {
     if (dead_ || text == last_loc_) return;
@@ -119,7 +92,7 @@ class FunctionBuilder {
     Line ln;
     ln.kind = Line::Loc;
     ln.loc = text;
-    lines.push_back(std::move(ln));
+    fn_.lines.push_back(std::move(ln));
   }
   // Code after a jump, return or fail runs only if a label follows, so it is not emitted.
   void emit(Op op, std::vector<Operand> ops = {}) {
@@ -129,19 +102,33 @@ class FunctionBuilder {
     ln.kind = Line::Instr;
     ln.op = op;
     ln.ops = std::move(ops);
-    lines.push_back(std::move(ln));
+    fn_.lines.push_back(std::move(ln));
   }
+  void add_param(const std::string& name, Reg r) { fn_.params.emplace_back(name, r); }
 
-  std::string print(const std::string& header) const {
+  std::string print(const std::string& header) {
+    code::optimize(fn_);
+    regs_ = code::allocate_registers(fn_);
+    std::vector<bool> jumped(fn_.labels, false);  // labels are printed only where something jumps
+    for (const Line& ln : fn_.lines)
+      for (const Operand& o : ln.ops) {
+        if (const Label* l = std::get_if<Label>(&o)) jumped[l->id] = true;
+        if (const SwitchOperand* sw = std::get_if<SwitchOperand>(&o)) {
+          for (auto& c : sw->cases) jumped[c.second.id] = true;
+          jumped[sw->def.id] = true;
+        }
+      }
     std::string out = header;
     out += ".regs";
     for (size_t c = 0; c < bc::kRegClassCount; ++c)
-      out += " " + std::string(1, bc::kRegClassLetters[c]) + "=" + std::to_string(vars[c] + max_temps[c]);
+      out += " " + std::string(1, bc::kRegClassLetters[c]) + "=" + std::to_string(regs_.count[c]);
     out += "\n";
-    for (auto& p : params_) out += ".param " + p.first + " " + reg_text(p.second) + "\n";
-    for (const Line& ln : lines) {
+    for (auto& p : fn_.params) out += ".param " + p.first + " " + reg_text(p.second) + "\n";
+    for (const Line& ln : fn_.lines) {
       switch (ln.kind) {
-        case Line::LabelDef: out += "L" + std::to_string(ln.label) + ":\n"; break;
+        case Line::LabelDef:
+          if (jumped[ln.label]) out += "L" + std::to_string(ln.label) + ":\n";
+          break;
         case Line::Loc: out += ".loc " + ln.loc + "\n"; break;
         case Line::Instr: {
           out += "    " + std::string(bc::op_info(ln.op).mnemonic);
@@ -154,12 +141,10 @@ class FunctionBuilder {
     return out + ".end\n";
   }
 
-  void add_param(const std::string& name, Reg r) { params_.emplace_back(name, r); }
-
  private:
   std::string reg_text(const Reg& r) const {
-    int k = static_cast<int>(r.cls);
-    return std::string(1, bc::kRegClassLetters[k]) + std::to_string(r.temp ? vars[k] + r.idx : r.idx);
+    return std::string(1, bc::kRegClassLetters[static_cast<size_t>(r.cls)]) +
+           std::to_string(regs_.number[r.id]);
   }
   std::string operand_text(const Operand& o) const {
     struct V {
@@ -186,10 +171,10 @@ class FunctionBuilder {
     return std::visit(V{*this}, o);
   }
 
-  uint32_t next_label_ = 0;
+  code::Function fn_;
+  code::Allocation regs_;
   bool dead_ = false;
   std::string last_loc_;
-  std::vector<std::pair<std::string, Reg>> params_;
 };
 
 struct Loop {  // a repeat being lowered: where break goes
@@ -303,13 +288,6 @@ class Lowerer {
     for (auto& s : b) stmt(*s);
   }
 
-  struct TempMark {
-    FunctionBuilder* f;
-    std::array<uint32_t, bc::kRegClassCount> saved;
-    explicit TempMark(FunctionBuilder* f_) : f(f_), saved(f_->temps) {}
-    ~TempMark() { f->temps = saved; }
-  };
-
   // `in "FILE"` for code of a used file, nothing for the source's own.
   std::string in_file(const std::string& file) const {
     if (file == source_) return {};
@@ -327,7 +305,6 @@ class Lowerer {
   }
 
   void stmt(const Stmt& s) {
-    TempMark mark(f_);
     // The statement's position is restored after each inlined call, so that a failure later in
     // the statement names this statement rather than the callee's last one.
     locs_.push_back(loc_text(s));
@@ -377,10 +354,7 @@ class Lowerer {
         Label end = f_->label();
         for (size_t i = 0; i < s.conds.size(); ++i) {
           Label next = f_->label();
-          {
-            TempMark m(f_);
-            f_->emit(Op::Jf, {expr(*s.conds[i]), next});
-          }
+          f_->emit(Op::Jf, {expr(*s.conds[i]), next});
           block(s.blocks[i]);
           f_->emit(Op::Jmp, {end});
           f_->bind(next);
@@ -452,10 +426,7 @@ class Lowerer {
       return;
     }
     Reg count = f_->var(RegClass::Int);
-    {
-      TempMark m(f_);
-      move(count, as_int(*s.expr));
-    }
+    move(count, as_int(*s.expr));
     Reg i = s.var.empty() ? f_->var(RegClass::Int) : var_reg(s.var, Type::Int);
     Reg one = f_->var(RegClass::Int), go = f_->var(RegClass::Bool);
     f_->emit(Op::LdK, {i, int64_t{0}});
@@ -480,17 +451,13 @@ class Lowerer {
   void match(const Expr& subject, const std::vector<MatchArm>& arms, const Reg* key_reg) {
     Type t = key_reg ? Type::Int : subject.type;
     Reg key;
-    Reg held = f_->var(cls_of(t));
-    {
-      TempMark m(f_);
-      key = key_reg ? *key_reg : expr(subject);
-      if (t == Type::UInt) {
-        held = f_->var(RegClass::Int);
-        key = convert(key, Type::UInt, Type::Int);
-        t = Type::Int;
-      }
-      move(held, key);
+    key = key_reg ? *key_reg : expr(subject);
+    if (t == Type::UInt) {
+      key = convert(key, Type::UInt, Type::Int);
+      t = Type::Int;
     }
+    Reg held = f_->var(cls_of(t));
+    move(held, key);
     Label end = f_->label();
     std::vector<Label> arm_labels;
     Label def = end;

@@ -30,6 +30,24 @@ constexpr bool is_terminator(Op op) {
   return op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail || op == Op::FailS;
 }
 
+// Whether the instruction writes its first register operand; every other register operand is
+// read. The exceptions to "the first register is the destination" (opcodes.def) are listed here,
+// for tools that follow values through registers (the compiler's optimizer).
+constexpr bool writes_register(Op op) {
+  switch (op) {
+    case Op::Jt: case Op::Jf: case Op::Switch: case Op::RetI: case Op::Expect: case Op::Check:
+    case Op::FailS: case Op::WarnS: case Op::Skip: case Op::Seek: case Op::ViewPush: case Op::ViewBytes:
+    case Op::SetI: case Op::SetU: case Op::SetF: case Op::SetB: case Op::SetS: case Op::SetY:
+    case Op::SetDI: case Op::SetDU: case Op::SetDF: case Op::SetDB: case Op::SetDS: case Op::SetDY:
+    case Op::SSetI: case Op::SSetS: case Op::SSetY:
+    case Op::WrU8: case Op::WrU16Be: case Op::WrU16Le: case Op::WrU32Be: case Op::WrU32Le:
+    case Op::WrU64Be: case Op::WrU64Le: case Op::WrBytes: case Op::WrStr:
+      return false;
+    default:
+      return true;
+  }
+}
+
 struct OpInfo {
   std::string_view mnemonic;
   std::string_view operands;  // one letter per operand word, see opcodes.def

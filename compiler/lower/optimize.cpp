@@ -1,0 +1,130 @@
+#include "lower/optimize.h"
+
+#include "lower/flow.h"
+
+namespace pvm::compiler::code {
+
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+
+// The index of the first instruction line at or after each label (kNone at the end).
+std::vector<uint32_t> label_targets(const Function& f) {
+  std::vector<uint32_t> at(f.labels, kNone);
+  uint32_t next = kNone;
+  for (size_t i = f.lines.size(); i-- > 0;) {
+    const Line& ln = f.lines[i];
+    if (ln.kind == Line::Instr)
+      next = static_cast<uint32_t>(i);
+    else if (ln.kind == Line::LabelDef)
+      at[ln.label] = next;
+  }
+  return at;
+}
+
+}  // namespace
+
+bool drop_unreachable(Function& f) {
+  const Flow flow(f);
+  const std::vector<bool> seen = flow.reachable();
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  for (size_t b = 0; b < flow.blocks.size(); ++b)
+    if (!seen[b])
+      for (uint32_t i : flow.blocks[b].instrs) gone[i] = any = true;
+  if (any) erase_lines(f, gone);
+  return any;
+}
+
+bool thread_jumps(Function& f) {
+  const std::vector<uint32_t> at = label_targets(f);
+  // A label naming `jmp L2` stands for L2 (a chain of them is followed a bounded number of steps).
+  const auto final_label = [&](uint32_t l) {
+    for (int step = 0; step < 16; ++step) {
+      const uint32_t i = at[l];
+      if (i == kNone || f.lines[i].op != Op::Jmp) break;
+      const uint32_t next = std::get<Label>(f.lines[i].ops[0]).id;
+      if (next == l) break;
+      l = next;
+    }
+    return l;
+  };
+  bool changed = false;
+  const auto retarget = [&](Label& l) {
+    const uint32_t to = final_label(l.id);
+    changed = changed || to != l.id;
+    l.id = to;
+  };
+  for (Line& ln : f.lines) {
+    if (ln.kind != Line::Instr) continue;
+    for (Operand& o : ln.ops) {
+      if (Label* l = std::get_if<Label>(&o)) retarget(*l);
+      if (SwitchOperand* sw = std::get_if<SwitchOperand>(&o)) {
+        for (auto& c : sw->cases) retarget(c.second);
+        retarget(sw->def);
+      }
+    }
+  }
+  // A jump or branch to the instruction after it does nothing (a branch's condition has no effect).
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  uint32_t next = kNone;
+  for (size_t i = f.lines.size(); i-- > 0;) {
+    const Line& ln = f.lines[i];
+    if (ln.kind != Line::Instr) continue;
+    if (ln.op == Op::Jmp || ln.op == Op::Jt || ln.op == Op::Jf) {
+      const Label& l = std::get<Label>(ln.ops.back());
+      if (next != kNone && at[l.id] == next) {
+        gone[i] = any = true;
+        continue;
+      }
+    }
+    next = static_cast<uint32_t>(i);
+  }
+  if (any) erase_lines(f, gone);
+  return changed || any;
+}
+
+bool drop_dead(Function& f) {
+  bool any = false;
+  for (;;) {
+    const Flow flow(f);
+    const Liveness live(f, flow);
+    std::vector<bool> gone(f.lines.size(), false);
+    bool changed = false;
+    for (size_t b = 0; b < flow.blocks.size(); ++b) {
+      Bits now = live.out[b];
+      const auto& instrs = flow.blocks[b].instrs;
+      for (auto i = instrs.rbegin(); i != instrs.rend(); ++i) {
+        const Line& ln = f.lines[*i];
+        const Reg* w = written(ln);
+        const bool self_move =
+            w != nullptr && ln.op >= Op::MovI && ln.op <= Op::MovY && std::get<Reg>(ln.ops[1]).id == w->id;
+        if (w != nullptr && is_pure(ln.op) && (self_move || !now.has(w->id))) {
+          gone[*i] = changed = true;
+          continue;
+        }
+        if (w != nullptr) now.remove(w->id);
+        for_each_read(ln, [&](const Reg& r) { now.add(r.id); });
+      }
+    }
+    if (!changed) return any;
+    erase_lines(f, gone);
+    any = true;
+  }
+}
+
+void optimize(Function& f) {
+  drop_unreachable(f);
+  for (int round = 0; round < 8; ++round) {
+    bool changed = thread_jumps(f);
+    changed |= drop_unreachable(f);
+    changed |= coalesce_moves(f);
+    changed |= propagate_copies(f);
+    changed |= drop_dead(f);
+    changed |= hoist_constants(f);
+    if (!changed) break;
+  }
+}
+
+}  // namespace pvm::compiler::code

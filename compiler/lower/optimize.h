@@ -1,0 +1,41 @@
+// The optimizer: lowering emits straightforward code (every value in a fresh register, every
+// inlined argument and result copied), and these passes make it do the same work with fewer
+// instructions and registers before it is printed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "lower/code.h"
+
+namespace pvm::compiler::code {
+
+// Runs every pass below until none changes anything (a bounded number of rounds).
+void optimize(Function& f);
+
+// Drops instructions no path from the entry reaches.
+bool drop_unreachable(Function& f);
+// Jumps to a jump go to its target; a jump to the next instruction goes.
+bool thread_jumps(Function& f);
+// `op t, ...; mov v, t` with t used only there becomes `op v, ...`.
+bool coalesce_moves(Function& f);
+// After `mov d, s`, reads of d read s while both keep their values.
+bool propagate_copies(Function& f);
+// Instructions without effects whose result no path reads.
+bool drop_dead(Function& f);
+// A constant load in a loop, into a register nothing else writes, moves before the loop; a load
+// of a constant an earlier load of the same block holds is read from that register.
+bool hoist_constants(Function& f);
+// A register number within its class for every virtual register the code uses (registers whose
+// values are never live at once share a number), and the count of each class. A register some
+// path reads before writing it (a variable assigned on some paths only) is live from the entry,
+// so it gets a number nothing else used before: it reads as the zero the VM starts every register
+// with, as the language defines.
+struct Allocation {
+  std::array<uint32_t, bc::kRegClassCount> count{};
+  std::vector<uint32_t> number;  // by virtual register id
+};
+Allocation allocate_registers(const Function& f);
+
+}  // namespace pvm::compiler::code
