@@ -65,6 +65,7 @@ class NameCollector {
         add(SymbolKind::Protocol, it.name, "protocol " + it.name);
         break;
       case ItemKind::ByteOrder:
+      case ItemKind::Frame:  // `frame delimited ...` declares no name of its own
         break;
       case ItemKind::Use: {
         std::string found = find_import(it.file, it.name, cx_.options.import_dirs);
