@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config libcli11-dev doctest-dev libre2-dev libtomlplusplus-dev
   libmosquitto-dev libpcap-dev libssl-dev openssl nlohmann-json3-dev python3 python3-yaml zsh mosquitto mosquitto-clients libbenchmark-dev
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev llvm-14-dev)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -1,6 +1,7 @@
 // Loading (deserialize, then verify: nothing runs unverified) and command encoding.
 #include <string>
 
+#include "jit/jit.h"
 #include "pvm/bytecode/serialize.h"
 #include "pvm/verify.h"
 #include "pvm/vm.h"
@@ -16,17 +17,28 @@ Program::Program(bc::Module m)
       escapes_(std::make_unique<detail::Escapes>(module_)) {}
 Program::~Program() = default;
 
-std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error) {
+std::string_view engine_name(Engine e) {
+  return e == Engine::Jit ? "jit" : "interpreter";
+}
+
+std::shared_ptr<const Program> Program::load(bc::Module module, std::string& error,
+                                             const LoadOptions& options) {
   if (!verify(module, error)) return nullptr;
   auto program = std::make_shared<Program>(std::move(module));
   if (!program->patterns_->compile(program->module_, error)) return nullptr;
+  if (options.engine == Engine::Jit) {
+    // Compiled from the module as the program holds it: the code refers to its pools.
+    program->jit_ = detail::JitCode::compile(program->module_, program->jit_note_);
+    if (program->jit_) program->jit_note_.clear();
+  }
   return program;
 }
 
-std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std::string& error) {
+std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std::string& error,
+                                             const LoadOptions& options) {
   bc::Module module;
   if (!bc::deserialize(pvmc, module, error)) return nullptr;
-  return load(std::move(module), error);
+  return load(std::move(module), error, options);
 }
 
 std::string_view Program::protocol() const {
@@ -131,8 +143,9 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.session = &session;
   in.now = unix_time();
   in.args = regs;
+  in.jit = jit_.get();
   detail::RunOutput result;
-  if (!detail::run(in, scratch, result)) {
+  if (!(jit_ ? detail::run_native : detail::run)(in, scratch, result)) {
     error = fn_name + ": " + scratch.error.format(source_name());
     return false;
   }

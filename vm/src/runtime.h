@@ -20,6 +20,7 @@
 namespace pvm::detail {
 
 class Tracer;
+class JitCode;
 
 // One register: 16 bytes whatever its class. Str and Bytes registers view bytes owned by the
 // module, the frame or the arena, so moving them never copies.
@@ -120,6 +121,7 @@ struct RunInput {
   uint32_t max_session_bytes = kDefaultMaxSessionBytes;
   double now = 0;  // the frame's receive time, Unix seconds
   std::span<const std::pair<uint32_t, Value>> args;  // registers set after zeroing (command parameters)
+  const JitCode* jit = nullptr;  // the program's native code, for run_native
 };
 
 struct RunOutput {

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <string>
 
+#include "jit/jit.h"
 #include "pvm/vm.h"
 #include "runtime.h"
 #include "scratch_pool.h"
@@ -55,15 +56,19 @@ struct Session::State {
   uint32_t need = 0;  // the buffered frame's length once the framing function gave it
   bool resyncing = false;
   uint64_t resync_fuel = 0;  // left for this feed's resynchronisation attempts
-  double now = 0;  // the receive time of the bytes being decoded
+  double now = 0;            // the receive time of the bytes being decoded
   // A delimited frame with its escapes undone, and where they were (reused frame to frame).
   std::vector<uint8_t> unescaped;
   detail::EscapeMap escape_map;
   std::vector<uint8_t> spare;
   std::unique_ptr<detail::Tracer> tracer;  // set_trace's
-  // What runs a function over a frame: the interpreter, or its traced build once set_trace was
-  // called. Chosen there rather than tested per frame, so that an untraced frame pays nothing.
+  // What runs a function over a frame: the interpreter or the program's native code, or the
+  // traced interpreter once set_trace was called. Chosen there rather than tested per frame, so
+  // that an untraced frame pays nothing.
   bool (*runner)(const detail::RunInput&, Scratch&, detail::RunOutput&) = detail::run;
+  bool (*untraced_runner() const)(const detail::RunInput&, Scratch&, detail::RunOutput&) {
+    return program->jit() ? detail::run_native : detail::run;
+  }
 
   const bc::Module& module() const { return program->module(); }
   const detail::Escapes& escapes() const { return *program->escapes(); }
@@ -84,6 +89,7 @@ struct Session::State {
     in.session = &data;
     in.max_session_bytes = options.max_session_bytes;
     in.now = now;
+    in.jit = program->jit();
     return runner(in, sc, out);
   }
   bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc,
@@ -332,6 +338,7 @@ Session::Session(std::shared_ptr<const Program> program, SessionOptions options)
   st.packet_tcp = m.find_function("packet.tcp");
   st.packet_udp = m.find_function("packet.udp");
   if (st.packet_udp < 0) st.packet_udp = st.packet_tcp;
+  st.runner = st.untraced_runner();
 }
 
 Session::~Session() = default;
@@ -435,9 +442,10 @@ void Session::set_ident(std::string_view ident) {
 void Session::set_trace(TraceCallback on_event) {
   State& st = *state_;
   // A delimited frame runs on `unescaped` (decode): the trace gives its offsets on the wire.
-  st.tracer = on_event ? std::make_unique<detail::Tracer>(std::move(on_event), st.unescaped, st.escape_map) : nullptr;
+  st.tracer =
+      on_event ? std::make_unique<detail::Tracer>(std::move(on_event), st.unescaped, st.escape_map) : nullptr;
   st.data.tracer = st.tracer.get();
-  st.runner = st.tracer ? detail::trace_run : detail::run;
+  st.runner = st.tracer ? detail::trace_run : st.untraced_runner();
 }
 
 uint64_t Session::stream_offset() const {

@@ -20,6 +20,7 @@ namespace detail {
 struct Patterns;   // the module's regular expressions, compiled once when it loads
 struct Escapes;    // the module's delimited framings, as lookup tables
 class ParamNames;  // the module's strings as parameter names: hashes and JSON keys
+class JitCode;     // the module's functions compiled to native code (Engine::Jit)
 }  // namespace detail
 
 enum class Transport : uint8_t { Tcp, Udp };
@@ -52,10 +53,10 @@ struct Message {
 // Why a frame was rejected (or, for warnings, what was tolerated).
 enum class Trap : uint8_t {
   None,
-  NeedMore,    // framing: the stream does not hold a whole frame yet (never reported for a frame)
-  Truncated,   // a read past the end of the frame or of a sub-view
-  Rejected,    // fail / expect / check in the program
-  BadValue,    // text that is not a number, a BCD nibble above 9, a bad width
+  NeedMore,   // framing: the stream does not hold a whole frame yet (never reported for a frame)
+  Truncated,  // a read past the end of the frame or of a sub-view
+  Rejected,   // fail / expect / check in the program
+  BadValue,   // text that is not a number, a BCD nibble above 9, a bad width
   DivByZero,
   OutOfFuel,   // the frame did more work (loop passes, bytes walked) than its fuel allows
   Limit,       // too many messages, parameters, output or arena bytes, or nested views
@@ -70,8 +71,8 @@ struct Error {
   uint64_t offset = 0;  // stream offset of the byte where it happened
   uint32_t line = 0;    // .pvm source position of the failing code (0 when unknown)
   uint32_t col = 0;
-  std::string file;     // the used file line:col is in ("lib/jt808_items.pvm"); empty: the source
-  std::string what;     // the field or step, from the line table ("u32 $crc")
+  std::string file;  // the used file line:col is in ("lib/jt808_items.pvm"); empty: the source
+  std::string what;  // the field or step, from the line table ("u32 $crc")
   // For code of an inlined function, each call it was inlined at, innermost first.
   struct Call {
     std::string file;  // empty: the source
@@ -117,20 +118,20 @@ struct TraceEvent {
     End,     // the function ended: `offset` is where the cursor stopped; `error` when it trapped
   };
   Kind kind = Kind::Read;
-  uint32_t depth = 0;   // the views and inlined calls the step is inside
-  uint64_t offset = 0;  // stream offset of the first byte (for a delimited frame, on the wire)
-  uint32_t length = 0;  // the stream bytes taken (on the wire: escapes count in full)
+  uint32_t depth = 0;              // the views and inlined calls the step is inside
+  uint64_t offset = 0;             // stream offset of the first byte (for a delimited frame, on the wire)
+  uint32_t length = 0;             // the stream bytes taken (on the wire: escapes count in full)
   std::span<const uint8_t> bytes;  // the bytes as the program read them (escapes undone)
-  bool at = false;        // a Read `at OFFSET`: the cursor did not move
-  bool in_frame = true;   // false inside `within VALUE` over bytes built while decoding: then
-                          // `offset` is where that within ran, and `view_offset` the byte's index
-  std::string_view view;  // inside `within VALUE`: the value's name ("$body"), else ""
+  bool at = false;                 // a Read `at OFFSET`: the cursor did not move
+  bool in_frame = true;            // false inside `within VALUE` over bytes built while decoding: then
+                                   // `offset` is where that within ran, and `view_offset` the byte's index
+  std::string_view view;           // inside `within VALUE`: the value's name ("$body"), else ""
   uint32_t view_offset = 0;
   Field value;            // Read and Store
   std::string_view file;  // the used file of the position ("lib/time.pvm"); "" for the source
   uint32_t line = 0;      // .pvm position of the statement (of the call, for Call); 0 if unknown
   uint32_t col = 0;
-  std::string_view what;  // the statement's first line, as in errors
+  std::string_view what;         // the statement's first line, as in errors
   const Error* error = nullptr;  // End of a run that trapped
 };
 
@@ -151,11 +152,29 @@ struct SessionOptions {
 // The wall clock as Unix seconds: the receive time of bytes fed without one.
 double unix_time();
 
+// What runs a program's functions. Both give the same messages, replies, errors and warnings.
+enum class Engine : uint8_t {
+  Interpreter,
+  Jit,  // native code compiled by LLVM when the program loads (a build with PVM_JIT)
+};
+std::string_view engine_name(Engine e);  // "interpreter", "jit"
+// True when this build has the JIT (CMake found LLVM).
+bool jit_available();
+
+struct LoadOptions {
+  // Engine::Jit compiles every function once, when the program loads; its sessions share the
+  // code. Should the build have no JIT or compiling fail, the interpreter runs and
+  // Program::jit_note() says why.
+  Engine engine = Engine::Interpreter;
+};
+
 class Program {
  public:
   // Verifies the module first; on failure returns null and says why in `error`.
-  static std::shared_ptr<const Program> load(bc::Module module, std::string& error);
-  static std::shared_ptr<const Program> load(std::span<const uint8_t> pvmc, std::string& error);
+  static std::shared_ptr<const Program> load(bc::Module module, std::string& error,
+                                             const LoadOptions& options = {});
+  static std::shared_ptr<const Program> load(std::span<const uint8_t> pvmc, std::string& error,
+                                             const LoadOptions& options = {});
 
   const bc::Module& module() const { return module_; }
   std::string_view protocol() const;
@@ -174,12 +193,19 @@ class Program {
   const detail::Patterns* patterns() const { return patterns_.get(); }
   const detail::ParamNames* names() const { return names_.get(); }
   const detail::Escapes* escapes() const { return escapes_.get(); }
+  // The engine that runs this program's functions, and, when Engine::Jit was asked for and the
+  // interpreter runs all the same, why (empty otherwise).
+  Engine engine() const { return jit_ ? Engine::Jit : Engine::Interpreter; }
+  const std::string& jit_note() const { return jit_note_; }
+  const detail::JitCode* jit() const { return jit_.get(); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
   std::unique_ptr<detail::ParamNames> names_;
   std::unique_ptr<detail::Escapes> escapes_;
+  std::unique_ptr<detail::JitCode> jit_;
+  std::string jit_note_;
 };
 
 class Session {
@@ -198,7 +224,8 @@ class Session {
   void feed(std::span<const uint8_t> data, const FrameCallback& on_frame, double received = unix_time());
   // Decodes `frame` as one whole frame, whatever the transport, skipping the framing function:
   // for input already cut into frames (pvm decode --framed, captures of single packets).
-  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame, double received = unix_time());
+  void feed_frame(std::span<const uint8_t> frame, const FrameCallback& on_frame,
+                  double received = unix_time());
   // End of the stream: leftover bytes are reported as an Incomplete frame.
   void finish(const FrameCallback& on_frame);
 

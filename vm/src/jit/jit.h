@@ -1,0 +1,36 @@
+// The optional LLVM JIT (Engine::Jit): every function of a verified module compiled to native
+// code when the program loads. Native code keeps the interpreter's guarantees by construction:
+// the simple instructions it compiles inline take their slow paths (a failed bounds check, a
+// zero divisor, fuel running out) by running that same instruction in the interpreter's step
+// build, and every other instruction always runs there, so traps, fuel and limits are the
+// interpreter's own.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "../runtime.h"
+
+namespace pvm::detail {
+
+class JitCode {
+ public:
+  // Compiles every function of `module`, which must stay alive and unmoved as long as the code;
+  // null with the reason when it cannot (a build without LLVM says so).
+  static std::unique_ptr<JitCode> compile(const bc::Module& module, std::string& error);
+  ~JitCode();
+
+  // Runs in.function as detail::run does, with the same results.
+  bool run(const RunInput& in, Scratch& scratch, RunOutput& out) const;
+
+  struct Impl;
+
+ private:
+  explicit JitCode(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// detail::run's signature for Session's runner: in.jit->run(...).
+bool run_native(const RunInput& in, Scratch& scratch, RunOutput& out);
+
+}  // namespace pvm::detail

@@ -1,0 +1,31 @@
+// A build without LLVM: Engine::Jit loads the program for the interpreter, saying why.
+#include "jit.h"
+
+namespace pvm {
+
+bool jit_available() {
+  return false;
+}
+
+namespace detail {
+
+struct JitCode::Impl {};
+
+JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JitCode::~JitCode() = default;
+
+std::unique_ptr<JitCode> JitCode::compile(const bc::Module&, std::string& error) {
+  error = "this pvm was built without the JIT (LLVM was not found when it was configured)";
+  return nullptr;
+}
+
+bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
+  return detail::run(in, scratch, out);
+}
+
+bool run_native(const RunInput& in, Scratch& scratch, RunOutput& out) {
+  return in.jit->run(in, scratch, out);
+}
+
+}  // namespace detail
+}  // namespace pvm
