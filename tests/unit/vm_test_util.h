@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -140,14 +141,49 @@ inline std::string outcome(const Frame& f) {
   return s;
 }
 
-// Decodes `input` (hex) as one frame with a packet function made of `body`.
-inline Frame decode_frame(const std::shared_ptr<const pvm::Program>& program, std::string_view input,
-                          pvm::SessionOptions options = {}) {
+// Everything a frame gave, errors and warnings with their offsets, as one comparable text.
+inline std::string describe(const Frame& f) {
+  std::string s = "frame at " + std::to_string(f.offset) + " (" + f.bytes + ")\n";
+  for (const std::string& line : f.json) s += "message " + line + "\n";
+  for (const std::string& reply : f.replies) s += "reply " + reply + "\n";
+  for (const pvm::Error& w : f.warnings) s += "warning at " + std::to_string(w.offset) + ": " + w.format("test.pvm") + "\n";
+  if (f.failed) s += "error at " + std::to_string(f.error.offset) + ": " + f.error.format("test.pvm") + "\n";
+  return s;
+}
+
+// The same module loaded for the JIT (once per program; kept, so that no address is reused).
+inline std::shared_ptr<const pvm::Program> on_jit(const std::shared_ptr<const pvm::Program>& program) {
+  static std::map<const pvm::Program*, std::pair<std::shared_ptr<const pvm::Program>, std::shared_ptr<const pvm::Program>>> cache;
+  auto& entry = cache[program.get()];
+  if (!entry.first) {
+    std::string error;
+    pvm::LoadOptions options;
+    options.engine = pvm::Engine::Jit;
+    entry = {program, pvm::Program::load(program->module(), error, options)};
+    REQUIRE(entry.second != nullptr);
+    INFO(entry.second->jit_note());
+    REQUIRE(entry.second->engine() == pvm::Engine::Jit);
+  }
+  return entry.second;
+}
+
+inline Frame decode_frame_with(const std::shared_ptr<const pvm::Program>& program, std::string_view input,
+                               const pvm::SessionOptions& options) {
   pvm::Session session(program, options);
   Collector c;
   session.feed_frame(hex(input), c.callback());
   REQUIRE(c.frames.size() == 1);
   return c.frames[0];
+}
+
+// Decodes `input` (hex) as one frame. With the JIT built, the frame also runs on native code,
+// which must give exactly the same frame: every VM test is a test of both engines.
+inline Frame decode_frame(const std::shared_ptr<const pvm::Program>& program, std::string_view input,
+                          pvm::SessionOptions options = {}) {
+  Frame f = decode_frame_with(program, input, options);
+  if (pvm::jit_available() && program->engine() == pvm::Engine::Interpreter)
+    CHECK(describe(decode_frame_with(on_jit(program), input, options)) == describe(f));
+  return f;
 }
 
 inline std::string run(std::string_view body, std::string_view input = "", std::string_view extra = "") {

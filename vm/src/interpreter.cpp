@@ -6,11 +6,13 @@
 // without checks; what depends on the frame's bytes (reads, widths, divisors, lengths, limits)
 // is checked here and traps.
 //
-// This file is compiled twice: as itself for every frame (run), and by interpreter_traced.cpp
-// with PVM_TRACED_INTERPRETER for traced frames (run_traced, Session::set_trace), whose handlers
-// report to the tracer after each instruction traced() names. The hook is one `if constexpr` in
-// END, so the untraced build has no trace of it (the same instructions as without the hook, up
-// to the choice of registers).
+// This file is compiled as itself for every frame (run), by interpreter_traced.cpp with
+// PVM_TRACED_INTERPRETER for traced frames (run_traced, Session::set_trace), whose handlers
+// report to the tracer after each instruction traced() names, and, in a build with the JIT, by
+// jit/interpreter_step.cpp with PVM_STEP_INTERPRETER as step() (jit/step.h), which runs one
+// instruction over state the native code keeps. The trace hook is one `if constexpr` in END, so
+// the untraced build has no trace of it (the same instructions as without the hook, up to the
+// choice of registers).
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -29,6 +31,12 @@
 
 #ifndef PVM_TRACED_INTERPRETER
 #define PVM_TRACED_INTERPRETER 0
+#endif
+#ifndef PVM_STEP_INTERPRETER
+#define PVM_STEP_INTERPRETER 0
+#endif
+#if PVM_STEP_INTERPRETER
+#include "jit/step.h"
 #endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(PVM_SWITCH_DISPATCH)
@@ -223,7 +231,7 @@ bool store_reply(Scratch& sc) {
 
 }  // namespace
 
-#if !PVM_TRACED_INTERPRETER
+#if !PVM_TRACED_INTERPRETER && !PVM_STEP_INTERPRETER
 void locate(const bc::Module& module, const bc::Function& function, uint32_t pc, Error& error) {
   const auto& lines = function.lines;
   const auto it = std::upper_bound(lines.begin(), lines.end(), pc,
@@ -255,20 +263,14 @@ void commit(Scratch& sc, SessionData& session) {
 }
 #endif
 
-// GCC's global CSE makes it keep `ip` on the stack across the threaded handlers (a load and a
-// store on every dispatch); without it `ip` stays in a register and a 20-record decode loop
-// runs 8% faster. GCC's manual gives the same advice for computed-goto code.
 namespace {
 
-#if PVM_THREADED && !defined(__clang__)
-[[gnu::optimize("no-gcse")]]
-#endif
-bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
+// Resets the scratch for a run of in.function and zeroes its registers; false when the frame
+// cannot run.
+bool begin(const RunInput& in, Scratch& sc) {
   const bc::Module& m = *in.module;
   const bc::Function& fn = *in.function;
   SessionData& session = *in.session;
-  const Site site{sc, in};
-
   sc.arena.reset();
   sc.builder.reset();
   sc.out.clear();
@@ -292,9 +294,40 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   for (const auto& [reg, value] : in.args) r[reg] = value;
 
   if (in.frame.size() > std::numeric_limits<uint32_t>::max()) {
-    trap(site, Trap::Limit, 0, 0, "frame longer than 4 GiB");
+    trap(Site{sc, in}, Trap::Limit, 0, 0, "frame longer than 4 GiB");
     return false;
   }
+  sc.origin = ViewOrigin{in.offset, ViewOrigin::kNoName, true};
+  return true;
+}
+
+// GCC's global CSE makes it keep `ip` on the stack across the threaded handlers (a load and a
+// store on every dispatch); without it `ip` stays in a register and a 20-record decode loop
+// runs 8% faster. GCC's manual gives the same advice for computed-goto code.
+#if PVM_THREADED && !defined(__clang__)
+[[gnu::optimize("no-gcse")]]
+#endif
+#if PVM_STEP_INTERPRETER
+StepResult step_one(const RunInput& in, Scratch& sc, RunOutput& out, StepState& st) {
+#else
+bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
+#endif
+  const bc::Module& m = *in.module;
+  const bc::Function& fn = *in.function;
+  SessionData& session = *in.session;
+  const Site site{sc, in};
+  const uint32_t* const code = fn.code.data();
+  uint64_t want = 0;  // what the step that ran out of fuel needed
+#if PVM_STEP_INTERPRETER
+  const uint8_t* data = st.data;
+  uint32_t vb = st.vb;
+  uint32_t ve = st.ve;
+  uint32_t vc = st.vc;
+  uint32_t depth = st.depth;
+  uint64_t fuel = st.fuel;
+  const uint32_t* ip = code + st.pc;
+#else
+  if (!begin(in, sc)) return false;
   // The current view: the bytes `data`, the window [vb, ve) and the cursor vc in offsets of
   // `data`. Only view.bytes and view.pop change `data`, so a read costs what it did when every
   // view was a window of the frame.
@@ -303,12 +336,10 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   uint32_t ve = static_cast<uint32_t>(in.frame.size());
   uint32_t vc = 0;
   uint32_t depth = 0;  // saved parent views in sc.views
-  sc.origin = ViewOrigin{in.offset, ViewOrigin::kNoName, true};
   uint64_t fuel = in.fuel;
-  uint64_t want = 0;  // what the step that ran out of fuel needed
-
-  const uint32_t* const code = fn.code.data();
   const uint32_t* ip = code;
+#endif
+  Value* const r = sc.regs.data();  // sized by begin()
   const int64_t* const ints = m.ints.data();
   const double* const floats = m.floats.data();
   const std::string* const strings = m.strings.data();
@@ -413,7 +444,11 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
 #undef X
   };
   static_assert(std::size(kHandlers) == bc::kOpCount);
+#if PVM_STEP_INTERPRETER
+#define DISPATCH() goto stepped
+#else
 #define DISPATCH() goto* kHandlers[*ip]
+#endif
 #define OP(name) \
   op_##name : {  \
     OP_BODY(name)
@@ -435,7 +470,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   }
 
 #if PVM_THREADED
-  DISPATCH();
+  goto* kHandlers[*ip];
 #else
 dispatch:
   switch (static_cast<Op>(*ip)) {
@@ -1073,7 +1108,24 @@ dispatch:
 
 #if !PVM_THREADED
   }
-  return false;  // not reached: every opcode of the table has a case, and only those pass the verifier
+  // Not reached: every opcode of the table has a case, and only those pass the verifier.
+#if PVM_STEP_INTERPRETER
+  return kStepTrapped;
+#else
+  return false;
+#endif
+#endif
+
+#if PVM_STEP_INTERPRETER
+stepped:
+  st.data = data;
+  st.vb = vb;
+  st.ve = ve;
+  st.vc = vc;
+  st.depth = depth;
+  st.fuel = fuel;
+  st.pc = PC;
+  return kStepNext;
 #endif
 
 done:
@@ -1087,7 +1139,11 @@ done:
   out.consumed = vc;
   out.end_pc = PC;
   out.fuel_used = in.fuel - fuel;
+#if PVM_STEP_INTERPRETER
+  return kStepDone;
+#else
   return true;
+#endif
 
 out_of_fuel:
   trap(site, Trap::OutOfFuel, vc, PC, fuel_text(in.fuel, fuel, want));
@@ -1096,7 +1152,11 @@ trapped:
   out.fuel_used = in.fuel - fuel;
   sc.builder.reset();
   sc.reply_count = 0;
+#if PVM_STEP_INTERPRETER
+  return kStepTrapped;
+#else
   return false;
+#endif
 
 #undef PC
 #undef R
@@ -1124,24 +1184,52 @@ trapped:
 
 }  // namespace
 
+namespace {
+// Every limit is checked before the frame allocates; should the heap fail all the same, the
+// frame traps and the process goes on.
+void out_of_memory(const RunInput& in, Scratch& sc) {
+  sc.builder.reset();
+  sc.reply_count = 0;
+  sc.error = Error{};
+  sc.error.trap = Trap::Limit;
+  sc.error.reason = "out of memory";
+  sc.error.offset = in.offset;
+}
+}  // namespace
+
+#if PVM_STEP_INTERPRETER
+bool step_begin(const RunInput& in, Scratch& sc, StepState& st) {
+  try {
+    if (!begin(in, sc)) return false;
+  } catch (const std::bad_alloc&) {
+    out_of_memory(in, sc);
+    return false;
+  }
+  st = StepState{in.frame.data(), 0, static_cast<uint32_t>(in.frame.size()), 0, 0, in.fuel, 0};
+  return true;
+}
+
+StepResult step(const RunInput& in, Scratch& sc, RunOutput& out, StepState& st) {
+  try {
+    return step_one(in, sc, out, st);
+  } catch (const std::bad_alloc&) {
+    out_of_memory(in, sc);
+    return kStepTrapped;
+  }
+}
+#else
 #if PVM_TRACED_INTERPRETER
 bool run_traced(const RunInput& in, Scratch& sc, RunOutput& out) {
 #else
 bool run(const RunInput& in, Scratch& sc, RunOutput& out) {
 #endif
-  // Every limit is checked before the frame allocates; should the heap fail all the same, the
-  // frame traps and the process goes on.
   try {
     return interpret(in, sc, out);
   } catch (const std::bad_alloc&) {
-    sc.builder.reset();
-    sc.reply_count = 0;
-    sc.error = Error{};
-    sc.error.trap = Trap::Limit;
-    sc.error.reason = "out of memory";
-    sc.error.offset = in.offset;
+    out_of_memory(in, sc);
     return false;
   }
 }
+#endif
 
 }  // namespace pvm::detail

@@ -1,0 +1,43 @@
+// The interpreter's step build (interpreter_step.cpp): one instruction at a time over state that
+// native code keeps between the calls. The JIT runs every instruction it does not compile, and
+// the slow path of every one it does, through step(), so traps, fuel and limits stay the
+// interpreter's own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../runtime.h"
+
+namespace pvm::detail {
+
+// The interpreter's locals that native code also uses: the current view and the fuel left.
+struct StepState {
+  const uint8_t* data = nullptr;
+  uint32_t vb = 0;  // the view's window [vb, ve) and cursor vc, in offsets of data
+  uint32_t ve = 0;
+  uint32_t vc = 0;
+  uint32_t depth = 0;  // saved parent views in Scratch::views
+  uint64_t fuel = 0;
+  uint32_t pc = 0;  // the instruction to run; after it, the next one
+};
+
+// What native code is called with; `st` first, so that its fields' offsets are the context's.
+struct StepContext {
+  StepState st;
+  const RunInput* in = nullptr;
+  Scratch* scratch = nullptr;
+  RunOutput* out = nullptr;
+};
+static_assert(offsetof(StepContext, st) == 0);
+
+enum StepResult : int32_t { kStepNext = 0, kStepDone = 1, kStepTrapped = 2 };
+
+// Prepares a run of in.function as detail::run does before its first instruction, and the state
+// for the first step; false when the frame cannot run (scratch.error says why).
+bool step_begin(const RunInput& in, Scratch& scratch, StepState& st);
+// Runs the instruction at st.pc. On kStepDone the function ended as detail::run's true does;
+// on kStepTrapped as its false does.
+StepResult step(const RunInput& in, Scratch& scratch, RunOutput& out, StepState& st);
+
+}  // namespace pvm::detail
