@@ -33,6 +33,7 @@ struct DecodeArgs {
   std::string filter;
   bool no_server_fields = false;
   std::string trace;  // "" off, "text" (a bare --trace) or "json"
+  bool jit = false;
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -124,8 +125,10 @@ int run_decode_command(const DecodeArgs& args) {
 
   std::string path, error;
   if (!resolve_protocol(args.protocol, "", path, error)) return fail(error);
-  std::shared_ptr<const Program> program = load_program(path, std::cerr, error);
+  const LoadOptions load{args.jit ? Engine::Jit : Engine::Interpreter};
+  std::shared_ptr<const Program> program = load_program(path, std::cerr, error, load);
   if (!program) return fail(error);
+  if (std::string note = jit_fallback_line(*program, load); !note.empty()) std::cerr << note << "\n";
 
   std::vector<InputStream> streams;
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
@@ -184,7 +187,7 @@ void add_decode_command(CLI::App& app, int& status) {
       "Exit status: 0 when every frame decoded, 1 when a frame was rejected, 2 for usage errors.\n\n"
       "Examples:\n"
       "  pvm decode -p teltonika examples/captures/teltonika.hex --replies -\n"
-      "  echo 000f333536333037303432343431303133 | pvm decode -p teltonika\n"
+      "  echo 000f333536333037303432343431303133 | pvm decode -p teltonika --jit\n"
       "  pvm decode -p teltonika examples/captures/teltonika.hex --trace");
   cmd->add_option("-p,--protocol", args->protocol,
                   "A stdlib protocol name (teltonika, ...), or a .pvm (compiled now) or .pvmc file")
@@ -238,6 +241,10 @@ void add_decode_command(CLI::App& app, int& status) {
           },
           ""))
       ->excludes(output);
+  cmd->add_flag("--jit", args->jit,
+                "Run the protocol as native code, compiled once when it loads (same output as the\n"
+                "interpreter); where this pvm has no JIT or it cannot compile the protocol, a line on\n"
+                "standard error says why and the interpreter runs");
   cmd->add_option("--port", args->port,
                   "pcap: the port the protocol's server listens on (default: its customary port); in a\n"
                   "connection captured without its SYN, the other side is the device")

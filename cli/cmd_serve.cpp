@@ -36,6 +36,7 @@ struct ServeArgs {
   uint64_t max_buffered_bytes = 0;
   std::string log_level;
   bool no_server_fields = false;
+  bool jit = false;
   std::string tls_cert;
   std::string tls_key;
   std::string mqtt_ca_file;
@@ -46,11 +47,11 @@ struct ServeArgs {
 };
 
 std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
-                                             std::string& error) {
+                                             const LoadOptions& options, std::string& error) {
   std::string path;
   if (!resolve_protocol(protocol, base_dir, path, error)) return nullptr;
   std::ostringstream diagnostics;
-  auto program = load_program(path, diagnostics, error);
+  auto program = load_program(path, diagnostics, error, options);
   if (!program && !diagnostics.str().empty()) error += "\n" + diagnostics.str();
   return program;
 }
@@ -103,6 +104,7 @@ int run_serve(const ServeArgs& args) {
   if (args.max_buffered_bytes) config.limits.max_buffered_bytes = args.max_buffered_bytes;
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
   if (args.no_server_fields) config.server_fields = false;
+  if (args.jit) config.jit = true;
   if (!args.tls_cert.empty()) config.tls.cert_file = args.tls_cert;
   if (!args.tls_key.empty()) config.tls.key_file = args.tls_key;
   if (!args.mqtt_ca_file.empty()) config.mqtt.ca_file = args.mqtt_ca_file;
@@ -187,6 +189,9 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_flag("--no-server-fields", args->no_server_fields,
                 "Leave out server.timestamp (receive time) and peer (device IP:PORT), which every\n"
                 "message carries by default right after ident and protocol.id");
+  cmd->add_flag("--jit", args->jit,
+                "Run the protocols as native code, compiled once per load and shared by every session;\n"
+                "one this pvm cannot compile runs in the interpreter, and a warning in the log says why");
   cmd->add_option("--frame-timeout", args->frame_timeout,
                   "Seconds a device has to finish a frame it began (default 30)");
   cmd->add_option("--max-buffered-bytes", args->max_buffered_bytes,
@@ -203,7 +208,7 @@ void add_serve_command(CLI::App& app, int& status) {
       "good), 1 when the runtime failed, 2 when the configuration cannot run (a bad key or value, a\n"
       "protocol that does not compile, a port already taken). Operating it: docs/operations.md.\n\n"
       "Examples:\n"
-      "  pvm serve --listen teltonika@tcp://0.0.0.0:5027 --sink jsonl:messages.jsonl --http :9100\n"
+      "  pvm serve --listen teltonika@tcp://0.0.0.0:5027 --sink jsonl:messages.jsonl --http :9100 --jit\n"
       "  pvm serve --config /etc/pvm/gateway.toml\n"
       "  pvm serve --check-config /etc/pvm/gateway.toml");
   cmd->callback([args, &status] { status = run_serve(*args); });

@@ -10,6 +10,8 @@ namespace {
 
 struct TestArgs {
   bool update = false;
+  bool jit = false;
+  bool compare_engines = false;
   std::vector<std::string> paths;
 };
 
@@ -20,10 +22,15 @@ int run_tests(const TestArgs& args) {
     std::cerr << "pvm test: " << error << "\n";
     return kExitUsage;
   }
-  GoldenRunner runner;
+  GoldenOptions options;
+  options.update = args.update;
+  options.engine = args.jit ? Engine::Jit : Engine::Interpreter;
+  options.compare_engines = args.compare_engines;
+  GoldenRunner runner(options);
   size_t passed = 0, failed = 0;
   for (const auto& file : files) {
-    GoldenResult result = runner.run(file, args.update);
+    GoldenResult result = runner.run(file);
+    std::cerr << result.notes;
     if (result.passed) {
       ++passed;
       std::cout << (result.updated ? "UPDATED " : "PASS ") << file << "\n";
@@ -42,7 +49,17 @@ void add_test_command(CLI::App& app, int& status) {
   auto args = std::make_shared<TestArgs>();
   CLI::App* cmd =
       app.add_subcommand("test", "Run .pvmtest golden tests (files, or folders searched recursively)");
-  cmd->add_flag("--update", args->update, "Rewrite the expected sections with the actual output");
+  CLI::Option* update =
+      cmd->add_flag("--update", args->update, "Rewrite the expected sections with the actual output");
+  CLI::Option* jit =
+      cmd->add_flag("--jit", args->jit,
+                    "Run the programs as native code (where this pvm has no JIT or it cannot\n"
+                    "compile a program, a line on standard error says why and the interpreter runs)");
+  cmd->add_flag("--compare-engines", args->compare_engines,
+                "Run every test on the interpreter and on the JIT as well: a test fails, with a diff,\n"
+                "unless both give the same messages, replies, errors and warnings, frame by frame")
+      ->excludes(update)
+      ->excludes(jit);
   cmd->add_option("paths", args->paths, "Test files or folders")->type_name("FILE.pvmtest|DIR")->required();
   cmd->footer(
       "Prints PASS or FAIL per test (with a diff of each differing section), then 'N passed, N failed'.\n"
@@ -50,7 +67,7 @@ void add_test_command(CLI::App& app, int& status) {
       "errors.\n\n"
       "Examples:\n"
       "  pvm test stdlib-protocols\n"
-      "  pvm test stdlib-protocols/tests/teltonika_codec8.pvmtest\n"
+      "  pvm test --compare-engines stdlib-protocols/tests/teltonika_codec8.pvmtest\n"
       "  pvm test --update my_tracker.pvmtest");
   cmd->callback([args, &status] { status = run_tests(*args); });
 }

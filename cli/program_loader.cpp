@@ -87,7 +87,7 @@ bool resolve_protocol(std::string_view spec, const std::string& base_dir, std::s
 }
 
 std::shared_ptr<const Program> load_program(const std::string& path, std::ostream& diagnostics,
-                                            std::string& error) {
+                                            std::string& error, const LoadOptions& options) {
   if (ends_with(path, ".pvmc")) {
     std::string bytes;
     if (!read_file(path, bytes, error)) return nullptr;
@@ -97,7 +97,7 @@ std::shared_ptr<const Program> load_program(const std::string& path, std::ostrea
       error = path + ": " + error;
       return nullptr;
     }
-    auto program = Program::load(std::move(module), error);
+    auto program = Program::load(std::move(module), error, options);
     if (!program) error = path + ": module does not verify: " + error;
     return program;
   }
@@ -109,9 +109,15 @@ std::shared_ptr<const Program> load_program(const std::string& path, std::ostrea
     error = path + ": compilation failed";
     return nullptr;
   }
-  auto program = Program::load(std::move(result.module), error);
+  auto program = Program::load(std::move(result.module), error, options);
   if (!program) error = path + ": compiled module does not verify: " + error;
   return program;
+}
+
+std::string jit_fallback_line(const Program& program, const LoadOptions& options) {
+  if (options.engine != Engine::Jit || program.engine() == Engine::Jit) return "";
+  return "pvm: the JIT is not used for " + std::string(program.protocol()) + ": " + program.jit_note() +
+         "; the interpreter runs";
 }
 
 std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {

@@ -32,7 +32,11 @@ bool resolve_protocol(std::string_view spec, const std::string& base_dir, std::s
 // Loads a resolved path: a .pvmc is read, deserialized and verified; anything else is compiled
 // with compile_options({}), its diagnostics rendered to `diagnostics`. Null with a reason on failure.
 std::shared_ptr<const Program> load_program(const std::string& path, std::ostream& diagnostics,
-                                            std::string& error);
+                                            std::string& error, const LoadOptions& options = {});
+
+// When `options` asked for the JIT and the interpreter runs all the same, the line that says
+// why ("pvm: the JIT is not used for teltonika: ...; the interpreter runs"); else empty.
+std::string jit_fallback_line(const Program& program, const LoadOptions& options);
 
 // Renders every diagnostic, each ending in a newline.
 std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags);

@@ -24,13 +24,10 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// The outputs a test produced, by section name.
-using Outputs = std::map<std::string, std::vector<std::string>>;
-
 // Decodes the input section as one stream with the header's settings. Appends a reason to
 // `problems` when the header or the input is malformed.
 void decode_input(const PvmTestFile& test, const PvmTestSection& input, const std::string& name,
-                  std::shared_ptr<const Program> program, Outputs& actual,
+                  std::shared_ptr<const Program> program, TestOutputs& actual,
                   std::vector<std::string>& problems) {
   InputStream stream;
   stream.name = name;
@@ -60,8 +57,8 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
     problems.push_back(error);
   if (!problems.empty()) return;
 
-  std::ostringstream messages, replies, errors;
-  DecodeSinks sinks{&messages, &replies, nullptr, &errors};
+  std::ostringstream messages, replies, frames, errors;
+  DecodeSinks sinks{&messages, &replies, &frames, &errors};
   DecodeStats stats;
   if (!run_decode(std::move(program), options, {stream}, sinks, stats, error)) {
     problems.push_back(error);
@@ -70,9 +67,10 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
   actual["messages"] = split_lines(messages.str());
   actual["replies"] = split_lines(replies.str());
   actual["errors"] = split_lines(errors.str());
+  actual["frames"] = split_lines(frames.str());
 }
 
-void encode_command(const std::string& spec, const Program& program, Outputs& actual,
+void encode_command(const std::string& spec, const Program& program, TestOutputs& actual,
                     std::vector<std::string>& problems) {
   std::vector<std::string> words;
   std::string error;
@@ -94,10 +92,20 @@ void encode_command(const std::string& spec, const Program& program, Outputs& ac
   actual["encoded"] = {program.encode(words[0], args, bytes, error) ? to_hex(bytes) : "error: " + error};
 }
 
+// What `program` makes of the test's input and encode command.
+TestOutputs run_program(const PvmTestFile& test, const std::string& name,
+                        std::shared_ptr<const Program> program, std::vector<std::string>& problems) {
+  TestOutputs out;
+  if (const PvmTestSection* input = test.section("input"))
+    decode_input(test, *input, name, program, out, problems);
+  if (std::string spec = test.header("encode"); !spec.empty()) encode_command(spec, *program, out, problems);
+  return out;
+}
+
 // Which expected sections --update writes: the ones present; in a test that has none yet,
 // every one with something to say; and the diagnostics of a program that no longer compiles,
 // since nothing else can state that outcome.
-bool wanted_on_update(const PvmTestFile& test, const std::string& name, const Outputs& actual,
+bool wanted_on_update(const PvmTestFile& test, const std::string& name, const TestOutputs& actual,
                       bool compiled) {
   if (test.section(name)) return true;
   if (name == "diagnostics" && !compiled) return true;
@@ -120,8 +128,9 @@ GoldenRunner::Built GoldenRunner::build_source(const std::string& file_name, con
   built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
   if (!result.ok) return built;
   built.asm_lines = split_lines(result.asm_text);
-  built.program = Program::load(std::move(result.module), built.error);
+  built.program = Program::load(std::move(result.module), built.error, {options_.engine});
   if (!built.program) built.error = "compiled module does not verify: " + built.error;
+  loaded(built);
   return built;
 }
 
@@ -131,7 +140,7 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
   Built built;
   if (ends_with(path, ".pvmc")) {
     std::ostringstream unused;
-    built.program = load_program(path, unused, built.error);
+    built.program = load_program(path, unused, built.error, {options_.engine});
   } else {
     std::string source;
     if (read_file(path, source, built.error)) {
@@ -140,15 +149,43 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
       built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
       if (result.ok) {
         built.asm_lines = split_lines(result.asm_text);
-        built.program = Program::load(std::move(result.module), built.error);
+        built.program = Program::load(std::move(result.module), built.error, {options_.engine});
         if (!built.program) built.error = path + ": compiled module does not verify: " + built.error;
       }
     }
   }
+  loaded(built);
   return by_path_.emplace(path, std::move(built)).first->second;
 }
 
-GoldenResult GoldenRunner::run(const std::string& path, bool update) {
+// A program just loaded: why the JIT does not run it, and for compare_engines its module loaded
+// once more for the JIT.
+void GoldenRunner::loaded(Built& built) {
+  if (!built.program) return;
+  note_engine(*built.program, {options_.engine});
+  if (!options_.compare_engines) return;
+  const LoadOptions jit{Engine::Jit};
+  built.jit = Program::load(bc::Module(built.program->module()), built.error, jit);
+  if (built.jit) note_engine(*built.jit, jit);
+}
+
+void GoldenRunner::note_engine(const Program& program, const LoadOptions& options) {
+  std::string line = jit_fallback_line(program, options);
+  // A pvm without the JIT says so once, not for every program.
+  if (!line.empty() && !jit_available())
+    line = "pvm: the JIT is not used: " + program.jit_note() + "; the interpreter runs";
+  if (!line.empty() && noted_.insert(line).second) notes_ += line + "\n";
+}
+
+GoldenResult GoldenRunner::run(const std::string& path) {
+  GoldenResult result = run_test(path);
+  result.notes = std::move(notes_);
+  notes_.clear();
+  return result;
+}
+
+GoldenResult GoldenRunner::run_test(const std::string& path) {
+  const bool update = options_.update;
   GoldenResult result;
   std::string text, error;
   PvmTestFile test;
@@ -163,8 +200,9 @@ GoldenResult GoldenRunner::run(const std::string& path, bool update) {
   const std::string name = base_name(path);
   const std::string dir = fs::path(path).parent_path().string();
 
-  Outputs actual;
+  TestOutputs actual;
   std::vector<std::string> problems;
+  std::string engine_report;  // compare_engines: where the JIT's output differs
   Built inline_build;
   const Built* built = nullptr;
   if (const PvmTestSection* program = test.section("program")) {
@@ -191,10 +229,15 @@ GoldenResult GoldenRunner::run(const std::string& path, bool update) {
       problems.push_back(built->error);
     }
     if (built->program) {
-      if (const PvmTestSection* input = test.section("input"))
-        decode_input(test, *input, name, built->program, actual, problems);
-      if (std::string spec = test.header("encode"); !spec.empty())
-        encode_command(spec, *built->program, actual, problems);
+      TestOutputs ran = run_program(test, name, built->program, problems);
+      if (options_.compare_engines && !built->jit) {
+        problems.push_back("the module does not load for the JIT: " + built->error);
+      } else if (options_.compare_engines) {
+        std::vector<std::string> same;  // the interpreter's problems again: the test's, not the engine's
+        if (std::string diff = engine_diff(ran, run_program(test, name, built->jit, same)); !diff.empty())
+          engine_report = "the interpreter and the JIT differ:\n" + diff;
+      }
+      actual.merge(ran);
     }
   }
   for (auto& [section, lines] : actual) drop_trailing_blank_lines(lines);
@@ -228,9 +271,10 @@ GoldenResult GoldenRunner::run(const std::string& path, bool update) {
       const PvmTestSection* before = test.section("input");
       if (before && parse_pvmtest(new_text, reparsed, error) && reparsed.section("input") &&
           reparsed.section("input")->first_line != before->first_line)
-        return run(path, update);
+        return run_test(path);
     }
-    result.passed = true;
+    result.report = engine_report;
+    result.passed = result.report.empty();
     return result;
   }
 
@@ -244,8 +288,25 @@ GoldenResult GoldenRunner::run(const std::string& path, bool update) {
     result.report += unified_diff(section.lines, got);
   }
   if (!any_expected) result.report += "no expected section to compare (run with --update)\n";
+  result.report += engine_report;
   result.passed = result.report.empty();
   return result;
+}
+
+std::string engine_diff(const TestOutputs& interpreter, const TestOutputs& jit) {
+  std::set<std::string> sections;
+  for (const auto& [name, lines] : interpreter) sections.insert(name);
+  for (const auto& [name, lines] : jit) sections.insert(name);
+  static const std::vector<std::string> none;
+  std::string report;
+  for (const std::string& name : sections) {
+    auto a = interpreter.find(name), b = jit.find(name);
+    const auto& before = a == interpreter.end() ? none : a->second;
+    const auto& after = b == jit.end() ? none : b->second;
+    if (before == after) continue;
+    report += "--- " + name + " (interpreter)\n+++ " + name + " (jit)\n" + unified_diff(before, after);
+  }
+  return report;
 }
 
 bool collect_tests(const std::vector<std::string>& paths, std::vector<std::string>& files,

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,13 +16,30 @@ struct GoldenResult {
   bool passed = false;
   bool updated = false;  // --update rewrote the file
   std::string report;    // why it failed: setup problems and a diff per differing section
+  std::string notes;     // for standard error: why the JIT does not run a program it was asked to
+};
+
+// What a program made of a test, by section: messages, replies, errors (rejected frames and
+// warnings), frames (one JSON record per frame: where each output came from) and encoded.
+using TestOutputs = std::map<std::string, std::vector<std::string>>;
+
+// A diff per section where what the JIT made differs from what the interpreter made; empty when
+// every section is the same.
+std::string engine_diff(const TestOutputs& interpreter, const TestOutputs& jit);
+
+struct GoldenOptions {
+  // The expected sections are rewritten with the actual output (missing ones are added) and the
+  // test passes unless it could not run at all.
+  bool update = false;
+  Engine engine = Engine::Interpreter;  // what runs the programs (pvm test --jit)
+  // Every test also runs on the JIT, and fails unless both engines give the same output.
+  bool compare_engines = false;
 };
 
 class GoldenRunner {
  public:
-  // With `update`, the expected sections are rewritten with the actual output (missing ones
-  // are added) and the test passes unless it could not run at all.
-  GoldenResult run(const std::string& path, bool update);
+  explicit GoldenRunner(GoldenOptions options = {}) : options_(options) {}
+  GoldenResult run(const std::string& path);
 
  private:
   struct Built {
@@ -29,13 +47,20 @@ class GoldenRunner {
     std::vector<std::string> diagnostics;
     std::vector<std::string> asm_lines;  // when built from source
     std::shared_ptr<const Program> program;
-    std::string error;  // why there is no program, other than compile errors
+    std::shared_ptr<const Program> jit;  // compare_engines: the same module loaded for the JIT
+    std::string error;                   // why there is no program, other than compile errors
   };
 
+  GoldenResult run_test(const std::string& path);
   Built build_source(const std::string& file_name, const std::string& source, const std::string& dir);
   const Built& build_path(const std::string& path);
+  void loaded(Built& built);
+  void note_engine(const Program& program, const LoadOptions& options);
 
+  GoldenOptions options_;
   std::map<std::string, Built> by_path_;  // stdlib protocols are compiled once per run
+  std::string notes_;                     // for the result of the test being run
+  std::set<std::string> noted_;           // each note once per run
 };
 
 // Collects the .pvmtest files named by `paths` (files, or folders searched recursively), each

@@ -10,21 +10,40 @@ std::string on_off(bool b) {
   return b ? "on" : "off";
 }
 
+// "jit", or which protocols the interpreter runs and why when the JIT does not run them all.
+void print_engines(const gateway::GatewayConfig& config, const std::map<std::string, std::string>& notes,
+                   std::ostream& out) {
+  std::map<std::string, std::string> by_note;  // the JIT's note ("" when it runs) -> the protocols
+  for (const auto& [protocol, note] : notes) by_note[note] += (by_note[note].empty() ? "" : ", ") + protocol;
+  if (!config.jit) {
+    out << "engine   interpreter\n";
+  } else if (by_note.size() == 1 && by_note.begin()->first.empty()) {
+    out << "engine   jit\n";
+  } else {
+    for (const auto& [note, protocols] : by_note)
+      out << "engine   "
+          << (note.empty() ? "jit for " + protocols : "interpreter for " + protocols + ": " + note) << "\n";
+  }
+}
+
 }  // namespace
 
 bool check_serve_config(const gateway::GatewayConfig& config, const gateway::ProgramLoader& loader,
                         std::ostream& out, std::string& error) {
   if (!gateway::validate(config, error)) return false;
   std::map<std::string, std::string> protocols;  // as given -> the name the program declares
+  std::map<std::string, std::string> jit_notes;  // declared name -> why the JIT does not run it
+  const LoadOptions options{config.jit ? Engine::Jit : Engine::Interpreter};
   for (const auto& l : config.listeners) {
     if (protocols.count(l.protocol)) continue;
     std::string why;
-    auto program = loader(l.protocol, config.base_dir, why);
+    auto program = loader(l.protocol, config.base_dir, options, why);
     if (!program) {
       error = l.text() + ": " + why;
       return false;
     }
     protocols[l.protocol] = std::string(program->protocol());
+    jit_notes[protocols[l.protocol]] = program->jit_note();
   }
   if (!gateway::check_certificates(config, error)) return false;
   bool tls = false;
@@ -36,6 +55,7 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
   out << "http     " << (config.http.empty() ? "none" : config.http) << "\n";
   out << "workers  " << (config.workers ? std::to_string(config.workers) : "one per CPU") << "\n";
   out << "messages server.timestamp and peer " << on_off(config.server_fields) << "\n";
+  print_engines(config, jit_notes, out);
   bool mqtt = false;
   for (const auto& s : config.sinks) mqtt = mqtt || s.kind == gateway::SinkKind::Mqtt;
   if (mqtt)

@@ -135,8 +135,8 @@ bool read_tls(Reader& r, const toml::table& t, TlsOptions& tls) {
 }
 
 bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
-  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "listen", "sinks", "limits",
-                           "mqtt", "spool", "jsonl", "tls"}))
+  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "jit", "listen", "sinks",
+                           "limits", "mqtt", "spool", "jsonl", "tls"}))
     return false;
   std::vector<ListenSpec> listeners;
   std::vector<SinkSpec> sinks;
@@ -145,7 +145,7 @@ bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
   if (!level.empty() && !parse_log_level(level, c.log_level))
     return r.fail(*root.get("log_level"), "log_level", "must be debug, info, warn or error");
   if (!r.get(root, "workers", c.workers, 0, 1024) || !r.get(root, "http", c.http) ||
-      !r.get(root, "server_fields", c.server_fields) ||
+      !r.get(root, "server_fields", c.server_fields) || !r.get(root, "jit", c.jit) ||
       !r.get_list(root, "listen", listeners, parse_listen) || !r.get_list(root, "sinks", sinks, parse_sink))
     return false;
   if (!listeners.empty()) c.listeners = std::move(listeners);

@@ -101,13 +101,33 @@ class Gateway {
     return false;
   }
 
-  // One program per distinct protocol; every session option checked against it.
+  // Loads a listener's protocol for the configured engine; a warning says why the JIT does not
+  // run it when it was asked for.
+  std::shared_ptr<const Program> load(const std::string& protocol, std::string& error) const {
+    const LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter};
+    auto program = loader_(protocol, config_.base_dir, options, error);
+    if (program && config_.jit && program->engine() != Engine::Jit)
+      LogLine(Level::Warn, "jit not used, the interpreter runs")
+          .str("protocol", program->protocol())
+          .str("reason", program->jit_note());
+    return program;
+  }
+
+  // True when every program runs on the JIT.
+  static bool all_jit(const std::map<std::string, std::shared_ptr<const Program>>& loaded) {
+    for (const auto& [name, program] : loaded)
+      if (program->engine() != Engine::Jit) return false;
+    return !loaded.empty();
+  }
+
+  // One program per distinct protocol, shared by all its sessions; every session option checked
+  // against it.
   bool load_programs(std::string& error) {
     std::map<std::string, std::shared_ptr<const Program>> loaded;
     std::vector<SeriesLabel> series;
     for (const ListenSpec& spec : config_.listeners) {
       auto& program = loaded[spec.protocol];
-      if (!program) program = loader_(spec.protocol, config_.base_dir, error);
+      if (!program) program = load(spec.protocol, error);
       if (!program) return false;
       Session probe(program, SessionOptions{});
       for (const auto& [name, value] : spec.options)
@@ -134,6 +154,7 @@ class Gateway {
     std::vector<std::string> sinks;
     for (const SinkSpec& s : config_.sinks) sinks.push_back(s.text());
     metrics_ = std::make_unique<Metrics>(std::move(series), std::move(sinks), workers_count_);
+    metrics_->set_jit(all_jit(loaded));
     return true;
   }
 
@@ -256,7 +277,7 @@ class Gateway {
     std::map<std::string, std::shared_ptr<const Program>> loaded;
     for (const ListenerSetup& l : listeners_) {
       auto& program = loaded[l.spec.protocol];
-      if (!program) program = loader_(l.spec.protocol, config_.base_dir, error);
+      if (!program) program = load(l.spec.protocol, error);
       if (!program) return false;
       if (program->protocol() != l.program->protocol()) {
         error = l.spec.protocol + " now declares protocol '" + std::string(program->protocol()) + "', not '" +
@@ -265,6 +286,7 @@ class Gateway {
       }
       programs.push_back(program);
     }
+    metrics_->set_jit(all_jit(loaded));
     return true;
   }
 

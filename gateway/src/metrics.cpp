@@ -81,7 +81,7 @@ void histogram_lines(std::string& out, std::string_view name, const std::string&
 }  // namespace
 
 BuildInfo build_info() {
-  return {PVM_VERSION, PVM_COMMIT, "false"};
+  return {PVM_VERSION, PVM_COMMIT};
 }
 
 std::string_view reason_name(Reason reason) {
@@ -134,7 +134,7 @@ std::string Metrics::render() const {
          "The pvm binary: version, git commit, and whether a JIT runs the protocols.");
   sample(out, "pvm_build_info",
          "version=\"" + label_value(build.version) + "\",commit=\"" + label_value(build.commit) +
-             "\",jit=\"" + build.jit + "\"",
+             "\",jit=\"" + (jit_.load(std::memory_order_relaxed) ? "true" : "false") + "\"",
          1);
   append_process_metrics(out, start_time_);
   auto labels = [&](size_t s) {

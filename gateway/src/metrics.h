@@ -120,7 +120,6 @@ struct SeriesLabel {
 struct BuildInfo {
   std::string version;
   std::string commit;  // "unknown" outside a git checkout
-  std::string jit;     // "false": the VM interprets
 };
 BuildInfo build_info();
 
@@ -133,6 +132,10 @@ class Metrics {
   const WorkerStats& worker(unsigned i) const { return *workers_[i]; }
   unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
 
+  // Whether every listener's protocol runs on the JIT: pvm_build_info's jit label. Set at start
+  // and by each reload (the control thread), read by render().
+  void set_jit(bool on) { jit_.store(on, std::memory_order_relaxed); }
+
   // The Prometheus text exposition format (version 0.0.4).
   std::string render() const;
 
@@ -141,6 +144,7 @@ class Metrics {
   std::vector<std::string> sinks_;
   std::vector<std::unique_ptr<WorkerStats>> workers_;
   double start_time_;  // Unix seconds
+  std::atomic<bool> jit_{false};
 };
 
 }  // namespace pvm::gateway

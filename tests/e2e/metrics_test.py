@@ -1,7 +1,10 @@
 """/metrics answers questions: decode time and ACK latency per protocol, sink latency per sink,
 pvm_build_info and the standard process_* metrics, each checked against what the test did (frames
-sent, ACKs received, messages stored, the process's own /proc)."""
+sent, ACKs received, messages stored, the process's own /proc). With --jit, pvm_build_info's jit
+label is "true" exactly when no protocol fell back to the interpreter, which the log says with
+the reason."""
 
+import json
 import os
 import time
 
@@ -69,6 +72,30 @@ def body(args, work):
         assert abs(series(metrics, "process_resident_memory_bytes") - resident) < 16 << 20, "resident memory"
         assert before - 1 <= series(metrics, "process_start_time_seconds") <= time.time()
         assert 0 < series(metrics, "process_cpu_seconds_total") < 60
+    finally:
+        gateway.stop()
+    assert gateway.proc.returncode == 0
+    jit(args, work)
+
+
+def jit(args, work):
+    port = free_port()
+    gateway = Gateway(args.pvm, work, ["--jit", "--listen", f"teltonika@tcp://127.0.0.1:{port}",
+                                       "--sink", f"jsonl:{work.file('jit.jsonl')}"], name="jit")
+    try:
+        gateway.start()
+        devices = [TcpDevice(port, d, p) for d, p in make_fleet(2, 0, PACKETS)["tcp"]]
+        for d in devices:
+            d.start()
+        for d in devices:
+            d.join(30)
+        assert all(d.acked == PACKETS for d in devices), "every packet ACKed on the JIT's engine"
+        build = [line for line in gateway.get("/metrics")[1].splitlines() if line.startswith("pvm_build_info{")]
+        fallbacks = [json.loads(line) for line in gateway.log().splitlines() if '"jit not used' in line]
+        on_jit = not fallbacks
+        assert len(build) == 1 and f',jit="{str(on_jit).lower()}"}} 1' in build[0], (build, fallbacks)
+        for f in fallbacks:
+            assert f["level"] == "warn" and f["protocol"] == "teltonika" and f["reason"], f
     finally:
         gateway.stop()
     assert gateway.proc.returncode == 0

@@ -87,6 +87,11 @@ def main():
         failures.append(f"--replies - did not write the login's reply first: {r.stdout[:40]!r}")
     config = b'listen = ["teltonika@tcp://127.0.0.1:5027"]\n'
     expect(["serve", "--check-config", "-"], 0, stdout_has="<stdin>: ok", stdin=config)
+    expect(["serve", "--check-config", "-"], 0, stdout_has="\nengine   interpreter\n", stdin=config)
+    # With the JIT asked for, the summary says which engine runs each protocol, and why not the JIT.
+    summary = expect(["serve", "--check-config", "-"], 0, stdin=b"jit = true\n" + config).stdout.decode()
+    if "\nengine   jit\n" not in summary and "\nengine   interpreter for teltonika: " not in summary:
+        failures.append(f"pvm serve --check-config with jit = true names no engine: {summary!r}")
     expect(["serve", "--check-config", "-"], 2, "pvm serve: <stdin>:1: lisen: unknown key", stdin=b"lisen = []\n")
     mqtt = ["serve", "--listen", "teltonika@tcp://127.0.0.1:5027", "--sink", "mqtt://127.0.0.1:1883", "--check"]
     expect(mqtt, 0, stdout_has="qos 1, 2 connections per worker, 64 in flight each")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks `pvm test`: PASS and FAIL lines, the diff of a differing section, the summary line,
---update (rewriting and adding expected sections), inline programs whose diagnostics count lines
-from the program section, encode failures as output, and the exit statuses."""
+--update (rewriting and adding expected sections), --jit and --compare-engines, inline programs
+whose diagnostics count lines from the program section, encode failures as output, and the exit
+statuses."""
 
 import argparse
 import os
@@ -50,6 +51,19 @@ def run_checks(c):
             and lines[-1] == "0 passed, 1 failed", r.stdout)
     c.check("failing test: diff", "--- replies (expected)\n+++ replies (actual)\n@@ -1,1 +1,1 @@\n-00\n+01\n" in r.stdout,
             r.stdout)
+
+    # Both engines: the same verdicts; the JIT's fallback is said once, on standard error.
+    r = c.run("--compare-engines", good, wrong)
+    c.check("compare engines: verdicts", r.returncode == 1 and r.stdout.startswith(f"PASS {good}\nFAIL {wrong}\n")
+            and "-00\n+01\n" in r.stdout and "the interpreter and the JIT differ" not in r.stdout, r.stdout)
+    notes = r.stderr.splitlines()
+    c.check("compare engines: a fallback is said once", len(notes) <= 1 and
+            all(n.startswith("pvm: the JIT is not used") and n.endswith("; the interpreter runs") for n in notes),
+            r.stderr)
+    r = c.run("--jit", good)
+    c.check("jit: passes", r.returncode == 0 and r.stdout == f"PASS {good}\n1 passed, 0 failed\n", r.stdout + r.stderr)
+    r = c.run("--compare-engines", "--update", good)
+    c.check("compare engines: not with --update", r.returncode == 2 and "excludes" in r.stderr, r.stderr)
 
     r = c.run("--update", wrong)
     c.check("update: rewrites", r.returncode == 0 and r.stdout.startswith(f"UPDATED {wrong}"), r.stdout)

@@ -44,6 +44,11 @@ timestamp (Unix seconds), latitude, longitude, valid, altitude -> position.*, co
 position.direction, speed (knots) -> position.speed (km/h). Numbers compare to 1e-5 relative (time
 to the millisecond); a checked null means the parameter must be absent.
 
+With --compare-engines every decode runs twice, on the interpreter and with --jit, at the same
+receive time, and a vector fails unless both give the same exit status, messages, frame records
+(with their warnings and errors), replies and error lines. Why the JIT did not run the protocol
+(a line "pvm: the JIT is not used ...") is printed once at the end.
+
 Prints one line per failing vector and ends with "N passed, N failed"; exits 1 on a failure.
 """
 
@@ -56,6 +61,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 VECTORS_DIR = os.path.join(os.path.dirname(TOOLS_DIR), "vectors", "traccar")
@@ -89,30 +95,78 @@ def load_vectors(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def decode(pvm, protocol, hex_lines, workdir, extra):
-    """Runs pvm decode on hex lines; returns (exit status, stderr, frame records with their messages)."""
-    hex_path = os.path.join(workdir, "input.hex")
-    frames_path = os.path.join(workdir, "frames.jsonl")
-    replies_path = os.path.join(workdir, "replies.hex")
-    with open(hex_path, "w") as f:
-        f.write("".join(line + "\n" for line in hex_lines))
-    for path in (frames_path, replies_path):
-        if os.path.exists(path):
-            os.remove(path)
-    result = subprocess.run([pvm, "decode", "-p", protocol, "--frames", frames_path, "--replies", replies_path,
-                             *extra, hex_path], capture_output=True, text=True)
-    frames = []
-    if os.path.exists(frames_path):
-        with open(frames_path) as f:
-            frames = [json.loads(line) for line in f if line.strip()]
-    messages = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    # Each frame record carries its messages; together they are what standard output printed.
-    for frame in frames:
-        frame["decoded"] = frame["messages"]
-    pos = sum(len(frame["messages"]) for frame in frames)
-    if [m for frame in frames for m in frame["messages"]] != messages:
-        return result.returncode, f"{len(messages)} messages printed, frames account for {pos}", None
-    return result.returncode, result.stderr, frames
+JIT_NOTE = "pvm: the JIT is not used"
+
+
+class Decoder:
+    """Runs `pvm decode`; with compare_engines, every run twice, on the interpreter and with --jit,
+    and fails the run unless both give the same exit status, messages, frame records, replies and
+    error lines. Why the JIT did not run a protocol is kept in `notes`."""
+
+    def __init__(self, pvm, compare_engines):
+        self.pvm = pvm
+        self.engines = [[], ["--jit"]] if compare_engines else [[]]
+        self.notes = set()
+
+    def run(self, protocol, hex_path, workdir, extra):
+        """(exit status, stdout, stderr, frame records text, replies text) of one run."""
+        frames_path = os.path.join(workdir, "frames.jsonl")
+        replies_path = os.path.join(workdir, "replies.hex")
+        for path in (frames_path, replies_path):
+            if os.path.exists(path):
+                os.remove(path)
+        result = subprocess.run([self.pvm, "decode", "-p", protocol, "--frames", frames_path, "--replies",
+                                 replies_path, *extra, hex_path], capture_output=True, text=True)
+        texts = []
+        for path in (frames_path, replies_path):
+            with open(path) if os.path.exists(path) else open(os.devnull) as f:
+                texts.append(f.read())
+        return result.returncode, result.stdout, result.stderr, texts[0], texts[1]
+
+    def decode(self, protocol, hex_lines, workdir, extra):
+        """Runs pvm decode on hex lines; returns (exit status, stderr, frame records with their messages)."""
+        hex_path = os.path.join(workdir, "input.hex")
+        with open(hex_path, "w") as f:
+            # Both engines decode at the same receive time (`now`), so that the outputs can be compared.
+            if len(self.engines) > 1:
+                f.write(f"@ {time.time():.3f}\n")
+            f.write("".join(line + "\n" for line in hex_lines))
+        runs = []
+        for engine in self.engines:
+            status, stdout, stderr, frames_text, replies_text = self.run(protocol, hex_path, workdir, extra + engine)
+            notes = [line for line in stderr.splitlines() if line.startswith(JIT_NOTE)]
+            self.notes.update(notes)
+            stderr = "".join(line + "\n" for line in stderr.splitlines() if line not in notes)
+            runs.append({"exit status": status, "messages": stdout, "error lines": stderr, "frames": frames_text,
+                         "replies": replies_text})
+        first = runs[0]
+        for other in runs[1:]:
+            for what, interpreted in first.items():
+                if other[what] != interpreted:
+                    why = f"the interpreter and the JIT differ in {what}: {first_difference(interpreted, other[what])}"
+                    return first["exit status"], why, None
+        frames = [json.loads(line) for line in first["frames"].splitlines() if line.strip()]
+        messages = [json.loads(line) for line in first["messages"].splitlines() if line.strip()]
+        # Each frame record carries its messages; together they are what standard output printed.
+        for frame in frames:
+            frame["decoded"] = frame["messages"]
+        pos = sum(len(frame["messages"]) for frame in frames)
+        if [m for frame in frames for m in frame["messages"]] != messages:
+            return first["exit status"], f"{len(messages)} messages printed, frames account for {pos}", None
+        return first["exit status"], first["error lines"], frames
+
+
+def first_difference(a, b):
+    """The first line where two outputs differ, as "interpreter ... / jit ..."."""
+    if not isinstance(a, str):
+        return f"interpreter {a!r} / jit {b!r}"
+    a_lines, b_lines = a.splitlines(), b.splitlines()
+    for i in range(max(len(a_lines), len(b_lines))):
+        x = a_lines[i] if i < len(a_lines) else "(none)"
+        y = b_lines[i] if i < len(b_lines) else "(none)"
+        if x != y:
+            return f"line {i + 1}: interpreter {x!r} / jit {y!r}"
+    return "(line ends)"
 
 
 def extended(vector):
@@ -284,7 +338,7 @@ def check_packet(v, strict, lenient, keymap=None):
     return problems
 
 
-def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
+def replay_packets(decoder, protocol, vectors, workdir, report, keymap):
     for (session, transport, ext, options), run in runs_of(vectors, keymap.config if keymap else None):
         hex_lines = [v["hex"] for v in run]
         # "unknown" (a protocol Traccar serves on TCP and UDP): the test bytes are one message as the
@@ -299,7 +353,7 @@ def replay_packets(pvm, protocol, vectors, workdir, report, keymap):
             extra += ["--option", option]
         results = []
         for mode_extra in ([], ["--crc", "warn"]):
-            status, stderr, frames = decode(pvm, protocol, hex_lines, workdir, extra + mode_extra)
+            status, stderr, frames = decoder.decode(protocol, hex_lines, workdir, extra + mode_extra)
             if status == 2 or frames is None or len(frames) != len(run):
                 why = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
                 count = "?" if frames is None else len(frames)
@@ -338,7 +392,7 @@ def unescaped(hex_text, escapes):
     return out.hex()
 
 
-def replay_frames(pvm, protocol, vectors, workdir, report, keymap):
+def replay_frames(decoder, protocol, vectors, workdir, report, keymap):
     calls = {}  # (session, input_variable) -> calls so far on that buffer
     for v in vectors:
         if v["stage"] != "frame_decoder":
@@ -348,7 +402,7 @@ def replay_frames(pvm, protocol, vectors, workdir, report, keymap):
             key = (v["session"], v["input_variable"])
             index = calls.get(key, 0)
             calls[key] = index + 1
-        status, stderr, frames = decode(pvm, protocol, [v["hex"]], workdir, [])
+        status, stderr, frames = decoder.decode(protocol, [v["hex"]], workdir, [])
         if status == 2 or frames is None:
             report(v, [f"decode failed (exit {status}): {stderr.strip()}"])
             continue
@@ -371,6 +425,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pvm", required=True, help="the pvm binary")
     parser.add_argument("--vectors", help="the .jsonl file (default: tests/vectors/traccar/PROTOCOL.jsonl)")
+    parser.add_argument("--compare-engines", action="store_true",
+                        help="decode everything on the interpreter and with --jit, and fail where they differ")
     parser.add_argument("protocol", help="the protocol to decode with (a stdlib name or a .pvm/.pvmc path)")
     args = parser.parse_args()
     name = os.path.splitext(os.path.basename(args.protocol))[0]
@@ -388,8 +444,11 @@ def main():
 
     with tempfile.TemporaryDirectory() as workdir:
         keymap = load_keymap(name)
-        replay_packets(args.pvm, args.protocol, vectors, workdir, report, keymap)
-        replay_frames(args.pvm, args.protocol, vectors, workdir, report, keymap)
+        decoder = Decoder(args.pvm, args.compare_engines)
+        replay_packets(decoder, args.protocol, vectors, workdir, report, keymap)
+        replay_frames(decoder, args.protocol, vectors, workdir, report, keymap)
+    for note in sorted(decoder.notes):
+        print(note)
     print(f"{counts['passed']} passed, {counts['failed']} failed")
     return 1 if counts["failed"] else 0
 

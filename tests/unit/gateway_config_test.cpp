@@ -61,6 +61,7 @@ TEST_CASE("gateway: gateway.toml") {
 workers = 3
 http = "127.0.0.1:9100"
 log_level = "warn"
+jit = true
 listen = ["teltonika@tcp://0.0.0.0:5027", "teltonika@udp://0.0.0.0:5027"]
 sinks = "mqtt://mqtt:1883"
 
@@ -81,6 +82,7 @@ max_sink_queue = 65534
   CHECK(c.workers == 3);
   CHECK(c.http == "127.0.0.1:9100");
   CHECK(c.log_level == LogLevel::Warn);
+  CHECK(c.jit);
   CHECK(c.listeners.size() == 2);
   REQUIRE(c.sinks.size() == 1);
   CHECK(c.sinks[0].host == "mqtt");
@@ -112,6 +114,8 @@ TEST_CASE("gateway: gateway.toml errors name the line and key") {
   CHECK_FALSE(load_config_text("workers = [\n", "g.toml", c, error));
   CHECK(error.find("g.toml:") == 0);
   CHECK_FALSE(load_config_text("log_level = \"loud\"\n", "g.toml", c, error));
+  CHECK_FALSE(load_config_text("jit = \"yes\"\n", "g.toml", c, error));
+  CHECK(error == "g.toml:1: jit: must be true or false");
 }
 
 TEST_CASE("gateway: defaults and validation") {

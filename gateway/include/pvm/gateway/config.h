@@ -94,6 +94,9 @@ struct GatewayConfig {
   uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
   bool jsonl_fsync = false;   // fdatasync each batch, not only write it
   bool server_fields = true;  // server.timestamp and peer on every message
+  // The protocols run as native code (Engine::Jit), compiled once per load and shared by every
+  // session; one the JIT cannot compile runs in the interpreter, and a warning says why.
+  bool jit = false;
   unsigned workers = 0;       // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;

@@ -11,10 +11,11 @@
 
 namespace pvm::gateway {
 
-// Loads a listener's protocol: a stdlib name or a .pvm/.pvmc path (relative to `base_dir`).
-// Called at start-up and on SIGHUP; null with a reason on failure.
-using ProgramLoader = std::function<std::shared_ptr<const Program>(
-    const std::string& protocol, const std::string& base_dir, std::string& error)>;
+// Loads a listener's protocol: a stdlib name or a .pvm/.pvmc path (relative to `base_dir`), for
+// the engine `options` names. Called at start-up and on SIGHUP; null with a reason on failure.
+using ProgramLoader =
+    std::function<std::shared_ptr<const Program>(const std::string& protocol, const std::string& base_dir,
+                                                 const LoadOptions& options, std::string& error)>;
 
 // Exit statuses of serve().
 inline constexpr int kServeOk = 0;      // stopped by SIGTERM or SIGINT after draining
