@@ -146,14 +146,17 @@ inline std::string describe(const Frame& f) {
   std::string s = "frame at " + std::to_string(f.offset) + " (" + f.bytes + ")\n";
   for (const std::string& line : f.json) s += "message " + line + "\n";
   for (const std::string& reply : f.replies) s += "reply " + reply + "\n";
-  for (const pvm::Error& w : f.warnings) s += "warning at " + std::to_string(w.offset) + ": " + w.format("test.pvm") + "\n";
+  for (const pvm::Error& w : f.warnings)
+    s += "warning at " + std::to_string(w.offset) + ": " + w.format("test.pvm") + "\n";
   if (f.failed) s += "error at " + std::to_string(f.error.offset) + ": " + f.error.format("test.pvm") + "\n";
   return s;
 }
 
 // The same module loaded for the JIT (once per program; kept, so that no address is reused).
 inline std::shared_ptr<const pvm::Program> on_jit(const std::shared_ptr<const pvm::Program>& program) {
-  static std::map<const pvm::Program*, std::pair<std::shared_ptr<const pvm::Program>, std::shared_ptr<const pvm::Program>>> cache;
+  static std::map<const pvm::Program*,
+                  std::pair<std::shared_ptr<const pvm::Program>, std::shared_ptr<const pvm::Program>>>
+      cache;
   auto& entry = cache[program.get()];
   if (!entry.first) {
     std::string error;

@@ -149,7 +149,8 @@ std::string need_text(uint64_t need, uint64_t left) {
 }
 
 const std::string kArenaFull = "frame memory exceeds " + std::to_string(bc::kMaxFrameMemory) + " bytes";
-const std::string kMessageFull = "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
+const std::string kMessageFull =
+    "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
 
 [[gnu::cold]] std::string fuel_text(uint64_t limit, uint64_t left, uint64_t want) {
   return "out of fuel after " + std::to_string(limit - left) + " units of work (the next step needs " +
@@ -308,7 +309,8 @@ bool begin(const RunInput& in, Scratch& sc) {
 [[gnu::optimize("no-gcse")]]
 #endif
 #if PVM_STEP_INTERPRETER
-StepResult step_one(const RunInput& in, Scratch& sc, RunOutput& out, StepState& st) {
+StepResult
+step_one(const RunInput& in, Scratch& sc, RunOutput& out, StepState& st) {
 #else
 bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
 #endif
@@ -1180,9 +1182,9 @@ trapped:
 #undef OP_BODY
 #undef END
 // clang-format on
-}
-
 }  // namespace
+
+}  // namespace pvm::detail
 
 namespace {
 // Every limit is checked before the frame allocates; should the heap fail all the same, the

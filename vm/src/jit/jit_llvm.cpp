@@ -12,11 +12,15 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
 #include <map>
 #include <mutex>
@@ -71,6 +75,15 @@ class FunctionBuilder {
     f_ = llvm::Function::Create(type, llvm::Function::ExternalLinkage, "", mod);
     f_->addFnAttr(llvm::Attribute::NoUnwind);
     step_type_ = llvm::FunctionType::get(i32_, {i8p_}, false);
+    llvm::MDBuilder md(cx);
+    llvm::MDNode* root = md.createTBAARoot("pvm");
+    const auto tag = [&](const char* name) {
+      llvm::MDNode* type = md.createTBAAScalarTypeNode(name, root);
+      return md.createTBAAStructTagNode(type, type, 0);
+    };
+    state_tag_ = tag("state");
+    reg_tag_ = tag("register");
+    bytes_tag_ = tag("bytes");
   }
 
   llvm::Function* build(const std::string& name) {
@@ -79,33 +92,46 @@ class FunctionBuilder {
     regs_ = f_->getArg(1);
     auto* entry = llvm::BasicBlock::Create(cx_, "entry", f_);
     b_.SetInsertPoint(entry);
-    data_ = b_.CreateAlloca(i8p_, nullptr, "data");
-    vb_ = b_.CreateAlloca(i32_, nullptr, "vb");
-    ve_ = b_.CreateAlloca(i32_, nullptr, "ve");
-    vc_ = b_.CreateAlloca(i32_, nullptr, "vc");
-    depth_ = b_.CreateAlloca(i32_, nullptr, "depth");
-    fuel_ = b_.CreateAlloca(i64_, nullptr, "fuel");
-    reload();
+    data_ = field_ptr(i8p_, offsetof(StepState, data));
+    vb_ = field_ptr(i32_, offsetof(StepState, vb));
+    ve_ = field_ptr(i32_, offsetof(StepState, ve));
+    vc_ = field_ptr(i32_, offsetof(StepState, vc));
+    fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
 
-    // A block per instruction; jump targets are instruction starts (the verifier saw to it).
-    for (uint32_t pc = 0; pc < fn_.code.size(); pc += words(fn_.code[pc]))
-      blocks_[pc] = llvm::BasicBlock::Create(cx_, "pc" + std::to_string(pc), f_);
+    // A block where a jump lands (an instruction start: the verifier saw to it) and after each
+    // jump; the instructions between follow each other in one block, so that a function of
+    // thousands of instructions is a few hundred blocks, not thousands.
+    const auto starts = [&](uint32_t pc) {
+      if (pc < fn_.code.size() && !blocks_.count(pc))
+        blocks_[pc] = llvm::BasicBlock::Create(cx_, "pc" + std::to_string(pc), f_);
+    };
+    starts(0);
+    for (uint32_t pc = 0; pc < fn_.code.size(); pc += words(fn_.code[pc])) {
+      const uint32_t* ip = &fn_.code[pc];
+      const auto op = static_cast<Op>(ip[0]);
+      if (op == Op::Jmp) starts(ip[1]);
+      if (op == Op::Jt || op == Op::Jf) starts(ip[2]);
+      if (op == Op::Switch) {
+        for (const auto& c : fn_.tables[ip[2]].cases) starts(c.second);
+        starts(fn_.tables[ip[2]].default_target);
+      }
+      if (op == Op::Jmp || op == Op::Jt || op == Op::Jf || op == Op::Switch) starts(pc + words(ip[0]));
+    }
     end_ = llvm::BasicBlock::Create(cx_, "end", f_);
-    dispatch_ = llvm::BasicBlock::Create(cx_, "dispatch", f_);
+    exit_ = llvm::BasicBlock::Create(cx_, "exit", f_);
     b_.CreateBr(block(0));
+    b_.SetInsertPoint(exit_);
+    result_ = b_.CreatePHI(i32_, 16);
+    b_.CreateRet(result_);
 
-    for (const auto& [pc, bb] : blocks_) {
-      b_.SetInsertPoint(bb);
+    for (uint32_t pc = 0; pc < fn_.code.size(); pc += words(fn_.code[pc])) {
+      if (blocks_.count(pc)) b_.SetInsertPoint(blocks_[pc]);
       emit(pc);
     }
     // Falling off the end is not possible in verified code; should it happen, the run traps.
+    if (b_.GetInsertBlock()->getTerminator() == nullptr) b_.CreateBr(end_);
     b_.SetInsertPoint(end_);
     b_.CreateRet(b_.getInt32(kStepTrapped));
-    // After a slow path that did not trap (it always does; this keeps any other case exact),
-    // go on wherever step() says.
-    b_.SetInsertPoint(dispatch_);
-    auto* sw = b_.CreateSwitch(load_field(i32_, offsetof(StepState, pc)), end_, blocks_.size());
-    for (const auto& [pc, bb] : blocks_) sw->addCase(b_.getInt32(pc), bb);
     return f_;
   }
 
@@ -115,44 +141,45 @@ class FunctionBuilder {
     return it == blocks_.end() ? end_ : it->second;
   }
 
-  // ---- state: the view and fuel live in allocas (SSA after mem2reg) and in ctx->st around step()
+  // ---- memory: the view and fuel live in ctx->st, where step() reads and writes them too.
+  // Type-based alias tags tell LLVM that the state, the registers and the bytes read never
+  // overlap, so that between two calls of step() the state stays in machine registers.
   llvm::Value* field_ptr(llvm::Type* type, size_t offset) {
     return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, ctx_, offset), type->getPointerTo());
   }
-  llvm::Value* load_field(llvm::Type* type, size_t offset) { return b_.CreateLoad(type, field_ptr(type, offset)); }
-  void reload() {
-    b_.CreateStore(load_field(i8p_, offsetof(StepState, data)), data_);
-    b_.CreateStore(load_field(i32_, offsetof(StepState, vb)), vb_);
-    b_.CreateStore(load_field(i32_, offsetof(StepState, ve)), ve_);
-    b_.CreateStore(load_field(i32_, offsetof(StepState, vc)), vc_);
-    b_.CreateStore(load_field(i32_, offsetof(StepState, depth)), depth_);
-    b_.CreateStore(load_field(i64_, offsetof(StepState, fuel)), fuel_);
+  llvm::Value* load(llvm::Type* type, llvm::Value* ptr, llvm::MDNode* tag, unsigned align = 0) {
+    llvm::LoadInst* v =
+        align ? b_.CreateAlignedLoad(type, ptr, llvm::MaybeAlign(align)) : b_.CreateLoad(type, ptr);
+    v->setMetadata(llvm::LLVMContext::MD_tbaa, tag);
+    return v;
   }
-  void save(uint32_t pc) {
-    b_.CreateStore(b_.CreateLoad(i8p_, data_), field_ptr(i8p_, offsetof(StepState, data)));
-    b_.CreateStore(b_.CreateLoad(i32_, vb_), field_ptr(i32_, offsetof(StepState, vb)));
-    b_.CreateStore(b_.CreateLoad(i32_, ve_), field_ptr(i32_, offsetof(StepState, ve)));
-    b_.CreateStore(b_.CreateLoad(i32_, vc_), field_ptr(i32_, offsetof(StepState, vc)));
-    b_.CreateStore(b_.CreateLoad(i32_, depth_), field_ptr(i32_, offsetof(StepState, depth)));
-    b_.CreateStore(b_.CreateLoad(i64_, fuel_), field_ptr(i64_, offsetof(StepState, fuel)));
-    b_.CreateStore(b_.getInt32(pc), field_ptr(i32_, offsetof(StepState, pc)));
+  void store(llvm::Value* v, llvm::Value* ptr, llvm::MDNode* tag) {
+    b_.CreateStore(v, ptr)->setMetadata(llvm::LLVMContext::MD_tbaa, tag);
+  }
+  llvm::Value* state(llvm::Value* field, llvm::Type* type) { return load(type, field, state_tag_); }
+  void set_state(llvm::Value* field, llvm::Value* v) { store(v, field, state_tag_); }
+  void save(uint32_t pc) { set_state(field_ptr(i32_, offsetof(StepState, pc)), b_.getInt32(pc)); }
+
+  // The block where the instruction being emitted ends, made when something needs it.
+  llvm::BasicBlock* after() {
+    if (after_ == nullptr) after_ = llvm::BasicBlock::Create(cx_, "", f_);
+    return after_;
   }
 
-  // Runs the instruction at pc in the interpreter; then `next` (or, when `next` is null, the
-  // instruction step() left in st.pc).
-  void call_step(uint32_t pc, llvm::BasicBlock* next) {
+  // Runs the instruction at pc in the interpreter; then goes on after it, or leaves the function
+  // with what step() said when it ended the run. With `go_on` false (the slow path of a jump,
+  // which is always out of fuel: the interpreter tests what native code tested) it leaves.
+  void call_step(uint32_t pc, bool go_on = true) {
     save(pc);
     auto* callee = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(&pvm_jit_step)),
                                      step_type_->getPointerTo());
     llvm::Value* rc = b_.CreateCall(step_type_, callee, {ctx_});
-    reload();
-    auto* go_on = llvm::BasicBlock::Create(cx_, "", f_);
-    auto* leave = llvm::BasicBlock::Create(cx_, "", f_);
-    b_.CreateCondBr(b_.CreateICmpEQ(rc, b_.getInt32(kStepNext)), go_on, leave);
-    b_.SetInsertPoint(leave);
-    b_.CreateRet(rc);
-    b_.SetInsertPoint(go_on);
-    b_.CreateBr(next != nullptr ? next : dispatch_);
+    result_->addIncoming(rc, b_.GetInsertBlock());
+    if (!go_on) {
+      b_.CreateBr(exit_);
+      return;
+    }
+    b_.CreateCondBr(b_.CreateICmpEQ(rc, b_.getInt32(kStepNext)), after(), exit_);
   }
 
   // Branches to a new slow-path block (which runs pc in the interpreter) when `bad`, and leaves
@@ -162,7 +189,7 @@ class FunctionBuilder {
     auto* fast = llvm::BasicBlock::Create(cx_, "", f_);
     b_.CreateCondBr(bad, slow, fast);
     b_.SetInsertPoint(slow);
-    call_step(pc, control ? nullptr : next_);
+    call_step(pc, !control);
     b_.SetInsertPoint(fast);
   }
 
@@ -171,29 +198,31 @@ class FunctionBuilder {
     return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, regs_, uint64_t{reg} * sizeof(Value) + offset),
                             type->getPointerTo());
   }
-  llvm::Value* get(uint32_t reg, llvm::Type* type) { return b_.CreateLoad(type, reg_ptr(reg, type)); }
-  void put(uint32_t reg, llvm::Value* v) { b_.CreateStore(v, reg_ptr(reg, v->getType())); }
+  llvm::Value* get(uint32_t reg, llvm::Type* type) { return load(type, reg_ptr(reg, type), reg_tag_); }
+  void put(uint32_t reg, llvm::Value* v) { store(v, reg_ptr(reg, v->getType()), reg_tag_); }
   llvm::Value* get_i(uint32_t reg) { return get(reg, i64_); }
   llvm::Value* get_f(uint32_t reg) { return get(reg, f64_); }
   llvm::Value* get_b(uint32_t reg) { return b_.CreateICmpNE(get(reg, i8_), b_.getInt8(0)); }
   void put_b(uint32_t reg, llvm::Value* bit) { put(reg, b_.CreateZExt(bit, i8_)); }
   llvm::Value* get_p(uint32_t reg) { return get(reg, i8p_); }
-  llvm::Value* get_n(uint32_t reg) { return b_.CreateLoad(i32_, reg_ptr(reg, i32_, 8)); }
+  llvm::Value* get_n(uint32_t reg) { return load(i32_, reg_ptr(reg, i32_, 8), reg_tag_); }
   void put_s(uint32_t reg, llvm::Value* p, llvm::Value* n) {
     llvm::Value* const pp = reg_ptr(reg, i8p_);
     llvm::Value* const np = reg_ptr(reg, i32_, 8);
-    b_.CreateStore(p, pp);
-    b_.CreateStore(n, np);
+    store(p, pp, reg_tag_);
+    store(n, np, reg_tag_);
   }
   llvm::Value* const_ptr(const void* p) {
     return b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(p)), i8p_);
   }
 
   // ---- the view
-  llvm::Value* vc() { return b_.CreateLoad(i32_, vc_); }
-  llvm::Value* left() { return b_.CreateSub(b_.CreateLoad(i32_, ve_), vc()); }
-  llvm::Value* at_cursor() { return b_.CreateInBoundsGEP(i8_, b_.CreateLoad(i8p_, data_), b_.CreateZExt(vc(), i64_)); }
-  void advance(llvm::Value* n32) { b_.CreateStore(b_.CreateAdd(vc(), n32), vc_); }
+  llvm::Value* vc() { return state(vc_, i32_); }
+  llvm::Value* left() { return b_.CreateSub(state(ve_, i32_), vc()); }
+  llvm::Value* at_cursor() {
+    return b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(vc(), i64_));
+  }
+  void advance(llvm::Value* n32) { set_state(vc_, b_.CreateAdd(vc(), n32)); }
 
   // A fixed-width read of `bytes` bytes: the raw bits as an integer of that width, byte order
   // applied; the slow path when fewer are left.
@@ -201,7 +230,7 @@ class FunctionBuilder {
     slow_if(b_.CreateICmpULT(left(), b_.getInt32(bytes)), pc);
     llvm::Type* t = b_.getIntNTy(8 * bytes);
     llvm::Value* p = b_.CreateBitCast(at_cursor(), t->getPointerTo());
-    llvm::LoadInst* v = b_.CreateAlignedLoad(t, p, llvm::MaybeAlign(1));
+    llvm::Value* v = load(t, p, bytes_tag_, 1);
     llvm::Value* bits = v;
     if (bytes > 1 && big) bits = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, v);
     advance(b_.getInt32(bytes));
@@ -213,9 +242,9 @@ class FunctionBuilder {
   void jump(uint32_t pc, uint32_t len, uint32_t to) {
     if (to <= pc) {
       const uint64_t cost = pc + len - to;
-      llvm::Value* fuel = b_.CreateLoad(i64_, fuel_);
+      llvm::Value* fuel = state(fuel_, i64_);
       slow_if(b_.CreateICmpUGT(b_.getInt64(cost), fuel), pc, true);
-      b_.CreateStore(b_.CreateSub(fuel, b_.getInt64(cost)), fuel_);
+      set_state(fuel_, b_.CreateSub(fuel, b_.getInt64(cost)));
     }
     b_.CreateBr(block(to));
   }
@@ -228,26 +257,50 @@ class FunctionBuilder {
     jump(pc, len, to);
   }
 
+  // Emits the instruction at pc where the builder is, and leaves the builder where the next
+  // one goes (a jump leaves it in no block: the next instruction starts one).
   void emit(uint32_t pc) {
     const uint32_t* ip = &fn_.code[pc];
     const auto op = static_cast<Op>(ip[0]);
     const uint32_t len = words(ip[0]);
     next_ = block(pc + len);
+    after_ = nullptr;
+    emit_op(pc, ip, op, len);
+    if (after_ != nullptr) {
+      if (b_.GetInsertBlock()->getTerminator() == nullptr) b_.CreateBr(after_);
+      b_.SetInsertPoint(after_);
+    }
+    if (blocks_.count(pc + len) && b_.GetInsertBlock()->getTerminator() == nullptr) b_.CreateBr(next_);
+  }
+
+  void emit_op(uint32_t pc, const uint32_t* ip, Op op, uint32_t len) {
     llvm::Value* v = nullptr;
     const auto text = [&](uint32_t k) -> const std::string& { return m_.strings[k]; };
     switch (op) {
-      case Op::LdK: put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))); break;
-      case Op::LdU: put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))); break;
-      case Op::LdD: put(ip[1], llvm::ConstantFP::get(f64_, m_.floats[ip[2]])); break;
-      case Op::LdB: put(ip[1], b_.getInt8(ip[2] != 0)); break;
+      case Op::LdK:
+        put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]])));
+        break;
+      case Op::LdU:
+        put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]])));
+        break;
+      case Op::LdD:
+        put(ip[1], llvm::ConstantFP::get(f64_, m_.floats[ip[2]]));
+        break;
+      case Op::LdB:
+        put(ip[1], b_.getInt8(ip[2] != 0));
+        break;
       case Op::LdS:
       case Op::LdY:
         put_s(ip[1], const_ptr(text(ip[2]).data()), b_.getInt32(static_cast<uint32_t>(text(ip[2]).size())));
         break;
       case Op::MovI:
       case Op::MovU:
-      case Op::MovF: put(ip[1], get_i(ip[2])); break;
-      case Op::MovB: put(ip[1], get(ip[2], i8_)); break;
+      case Op::MovF:
+        put(ip[1], get_i(ip[2]));
+        break;
+      case Op::MovB:
+        put(ip[1], get(ip[2], i8_));
+        break;
       case Op::MovS:
       case Op::MovY: {
         llvm::Value* p = get_p(ip[2]);
@@ -257,20 +310,36 @@ class FunctionBuilder {
       }
 
       case Op::AddI:
-      case Op::AddU: put(ip[1], b_.CreateAdd(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::AddU:
+        put(ip[1], b_.CreateAdd(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::SubI:
-      case Op::SubU: put(ip[1], b_.CreateSub(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::SubU:
+        put(ip[1], b_.CreateSub(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::MulI:
-      case Op::MulU: put(ip[1], b_.CreateMul(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::MulU:
+        put(ip[1], b_.CreateMul(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::AndI:
-      case Op::AndU: put(ip[1], b_.CreateAnd(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::AndU:
+        put(ip[1], b_.CreateAnd(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::OrI:
-      case Op::OrU: put(ip[1], b_.CreateOr(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::OrU:
+        put(ip[1], b_.CreateOr(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::XorI:
-      case Op::XorU: put(ip[1], b_.CreateXor(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::NegI: put(ip[1], b_.CreateSub(b_.getInt64(0), get_i(ip[2]))); break;
+      case Op::XorU:
+        put(ip[1], b_.CreateXor(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::NegI:
+        put(ip[1], b_.CreateSub(b_.getInt64(0), get_i(ip[2])));
+        break;
       case Op::NotI:
-      case Op::NotU: put(ip[1], b_.CreateNot(get_i(ip[2]))); break;
+      case Op::NotU:
+        put(ip[1], b_.CreateNot(get_i(ip[2])));
+        break;
       case Op::ShlI:
       case Op::ShlU:
       case Op::ShrU: {
@@ -306,47 +375,98 @@ class FunctionBuilder {
           // c == -1: the wrapping negation (div) or 0 (mod), where sdiv/srem of INT64_MIN overflow.
           llvm::Value* minus_one = b_.CreateICmpEQ(c, b_.getInt64(static_cast<uint64_t>(-1)));
           llvm::Value* safe_c = b_.CreateSelect(minus_one, b_.getInt64(1), c);
-          v = op == Op::DivI ? b_.CreateSelect(minus_one, b_.CreateSub(b_.getInt64(0), x), b_.CreateSDiv(x, safe_c))
-                             : b_.CreateSelect(minus_one, b_.getInt64(0), b_.CreateSRem(x, safe_c));
+          v = op == Op::DivI
+                  ? b_.CreateSelect(minus_one, b_.CreateSub(b_.getInt64(0), x), b_.CreateSDiv(x, safe_c))
+                  : b_.CreateSelect(minus_one, b_.getInt64(0), b_.CreateSRem(x, safe_c));
         }
         put(ip[1], v);
         break;
       }
 
-      case Op::AddF: put(ip[1], b_.CreateFAdd(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::SubF: put(ip[1], b_.CreateFSub(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::MulF: put(ip[1], b_.CreateFMul(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::DivF: put(ip[1], b_.CreateFDiv(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::NegF: put(ip[1], b_.CreateFNeg(get_f(ip[2]))); break;
+      case Op::AddF:
+        put(ip[1], b_.CreateFAdd(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::SubF:
+        put(ip[1], b_.CreateFSub(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::MulF:
+        put(ip[1], b_.CreateFMul(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::DivF:
+        put(ip[1], b_.CreateFDiv(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::NegF:
+        put(ip[1], b_.CreateFNeg(get_f(ip[2])));
+        break;
 
-      case Op::I2F: put(ip[1], b_.CreateSIToFP(get_i(ip[2]), f64_)); break;
-      case Op::U2F: put(ip[1], b_.CreateUIToFP(get_i(ip[2]), f64_)); break;
+      case Op::I2F:
+        put(ip[1], b_.CreateSIToFP(get_i(ip[2]), f64_));
+        break;
+      case Op::U2F:
+        put(ip[1], b_.CreateUIToFP(get_i(ip[2]), f64_));
+        break;
       case Op::I2U:
-      case Op::U2I: put(ip[1], get_i(ip[2])); break;
+      case Op::U2I:
+        put(ip[1], get_i(ip[2]));
+        break;
       case Op::F2I:  // truncated and saturated, NaN 0: exactly llvm.fptosi.sat
         put(ip[1], b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {i64_, f64_}, {get_f(ip[2])}));
         break;
-      case Op::B2I: put(ip[1], b_.CreateZExt(get_b(ip[2]), i64_)); break;
+      case Op::B2I:
+        put(ip[1], b_.CreateZExt(get_b(ip[2]), i64_));
+        break;
 
       case Op::EqI:
-      case Op::EqU: put_b(ip[1], b_.CreateICmpEQ(get_i(ip[2]), get_i(ip[3]))); break;
+      case Op::EqU:
+        put_b(ip[1], b_.CreateICmpEQ(get_i(ip[2]), get_i(ip[3])));
+        break;
       case Op::NeI:
-      case Op::NeU: put_b(ip[1], b_.CreateICmpNE(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::LtI: put_b(ip[1], b_.CreateICmpSLT(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::LeI: put_b(ip[1], b_.CreateICmpSLE(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::LtU: put_b(ip[1], b_.CreateICmpULT(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::LeU: put_b(ip[1], b_.CreateICmpULE(get_i(ip[2]), get_i(ip[3]))); break;
-      case Op::EqF: put_b(ip[1], b_.CreateFCmpOEQ(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::NeF: put_b(ip[1], b_.CreateFCmpUNE(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::LtF: put_b(ip[1], b_.CreateFCmpOLT(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::LeF: put_b(ip[1], b_.CreateFCmpOLE(get_f(ip[2]), get_f(ip[3]))); break;
-      case Op::EqB: put_b(ip[1], b_.CreateICmpEQ(get_b(ip[2]), get_b(ip[3]))); break;
-      case Op::NeB: put_b(ip[1], b_.CreateICmpNE(get_b(ip[2]), get_b(ip[3]))); break;
-      case Op::NotB: put_b(ip[1], b_.CreateNot(get_b(ip[2]))); break;
+      case Op::NeU:
+        put_b(ip[1], b_.CreateICmpNE(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::LtI:
+        put_b(ip[1], b_.CreateICmpSLT(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::LeI:
+        put_b(ip[1], b_.CreateICmpSLE(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::LtU:
+        put_b(ip[1], b_.CreateICmpULT(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::LeU:
+        put_b(ip[1], b_.CreateICmpULE(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::EqF:
+        put_b(ip[1], b_.CreateFCmpOEQ(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::NeF:
+        put_b(ip[1], b_.CreateFCmpUNE(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::LtF:
+        put_b(ip[1], b_.CreateFCmpOLT(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::LeF:
+        put_b(ip[1], b_.CreateFCmpOLE(get_f(ip[2]), get_f(ip[3])));
+        break;
+      case Op::EqB:
+        put_b(ip[1], b_.CreateICmpEQ(get_b(ip[2]), get_b(ip[3])));
+        break;
+      case Op::NeB:
+        put_b(ip[1], b_.CreateICmpNE(get_b(ip[2]), get_b(ip[3])));
+        break;
+      case Op::NotB:
+        put_b(ip[1], b_.CreateNot(get_b(ip[2])));
+        break;
 
-      case Op::Jmp: jump(pc, len, ip[1]); return;
-      case Op::Jt: branch(pc, len, get_b(ip[1]), ip[2]); return;
-      case Op::Jf: branch(pc, len, b_.CreateNot(get_b(ip[1])), ip[2]); return;
+      case Op::Jmp:
+        jump(pc, len, ip[1]);
+        return;
+      case Op::Jt:
+        branch(pc, len, get_b(ip[1]), ip[2]);
+        return;
+      case Op::Jf:
+        branch(pc, len, b_.CreateNot(get_b(ip[1])), ip[2]);
+        return;
       case Op::Switch: {
         const bc::SwitchTable& t = fn_.tables[ip[2]];
         auto* otherwise = llvm::BasicBlock::Create(cx_, "", f_);
@@ -370,27 +490,53 @@ class FunctionBuilder {
         return;
       }
 
-      case Op::RdU8: put(ip[1], b_.CreateZExt(read_bits(pc, 1, true), i64_)); break;
-      case Op::RdI8: put(ip[1], b_.CreateSExt(read_bits(pc, 1, true), i64_)); break;
-      case Op::RdU16Be: put(ip[1], b_.CreateZExt(read_bits(pc, 2, true), i64_)); break;
-      case Op::RdU16Le: put(ip[1], b_.CreateZExt(read_bits(pc, 2, false), i64_)); break;
-      case Op::RdU32Be: put(ip[1], b_.CreateZExt(read_bits(pc, 4, true), i64_)); break;
-      case Op::RdU32Le: put(ip[1], b_.CreateZExt(read_bits(pc, 4, false), i64_)); break;
-      case Op::RdI16Be: put(ip[1], b_.CreateSExt(read_bits(pc, 2, true), i64_)); break;
-      case Op::RdI16Le: put(ip[1], b_.CreateSExt(read_bits(pc, 2, false), i64_)); break;
-      case Op::RdI32Be: put(ip[1], b_.CreateSExt(read_bits(pc, 4, true), i64_)); break;
-      case Op::RdI32Le: put(ip[1], b_.CreateSExt(read_bits(pc, 4, false), i64_)); break;
+      case Op::RdU8:
+        put(ip[1], b_.CreateZExt(read_bits(pc, 1, true), i64_));
+        break;
+      case Op::RdI8:
+        put(ip[1], b_.CreateSExt(read_bits(pc, 1, true), i64_));
+        break;
+      case Op::RdU16Be:
+        put(ip[1], b_.CreateZExt(read_bits(pc, 2, true), i64_));
+        break;
+      case Op::RdU16Le:
+        put(ip[1], b_.CreateZExt(read_bits(pc, 2, false), i64_));
+        break;
+      case Op::RdU32Be:
+        put(ip[1], b_.CreateZExt(read_bits(pc, 4, true), i64_));
+        break;
+      case Op::RdU32Le:
+        put(ip[1], b_.CreateZExt(read_bits(pc, 4, false), i64_));
+        break;
+      case Op::RdI16Be:
+        put(ip[1], b_.CreateSExt(read_bits(pc, 2, true), i64_));
+        break;
+      case Op::RdI16Le:
+        put(ip[1], b_.CreateSExt(read_bits(pc, 2, false), i64_));
+        break;
+      case Op::RdI32Be:
+        put(ip[1], b_.CreateSExt(read_bits(pc, 4, true), i64_));
+        break;
+      case Op::RdI32Le:
+        put(ip[1], b_.CreateSExt(read_bits(pc, 4, false), i64_));
+        break;
       case Op::RdU64Be:
-      case Op::RdI64Be: put(ip[1], read_bits(pc, 8, true)); break;
+      case Op::RdI64Be:
+        put(ip[1], read_bits(pc, 8, true));
+        break;
       case Op::RdU64Le:
-      case Op::RdI64Le: put(ip[1], read_bits(pc, 8, false)); break;
+      case Op::RdI64Le:
+        put(ip[1], read_bits(pc, 8, false));
+        break;
       case Op::RdF32Be:
       case Op::RdF32Le:
         v = b_.CreateBitCast(read_bits(pc, 4, op == Op::RdF32Be), b_.getFloatTy());
         put(ip[1], b_.CreateFPExt(v, f64_));
         break;
       case Op::RdF64Be:
-      case Op::RdF64Le: put(ip[1], b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be), f64_)); break;
+      case Op::RdF64Le:
+        put(ip[1], b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be), f64_));
+        break;
       case Op::RdBytes:
       case Op::RdStr:
       case Op::Skip: {
@@ -405,16 +551,22 @@ class FunctionBuilder {
       }
       case Op::RdRest:
         put_s(ip[1], at_cursor(), left());
-        b_.CreateStore(b_.CreateLoad(i32_, ve_), vc_);
+        set_state(vc_, state(ve_, i32_));
         break;
-      case Op::Pos: put(ip[1], b_.CreateZExt(b_.CreateSub(vc(), b_.CreateLoad(i32_, vb_)), i64_)); break;
+      case Op::Pos:
+        put(ip[1], b_.CreateZExt(b_.CreateSub(vc(), state(vb_, i32_)), i64_));
+        break;
       case Op::Size:
-        put(ip[1], b_.CreateZExt(b_.CreateSub(b_.CreateLoad(i32_, ve_), b_.CreateLoad(i32_, vb_)), i64_));
+        put(ip[1], b_.CreateZExt(b_.CreateSub(state(ve_, i32_), state(vb_, i32_)), i64_));
         break;
-      case Op::Remain: put(ip[1], b_.CreateZExt(left(), i64_)); break;
+      case Op::Remain:
+        put(ip[1], b_.CreateZExt(left(), i64_));
+        break;
 
       case Op::LenS:
-      case Op::LenY: put(ip[1], b_.CreateZExt(get_n(ip[2]), i64_)); break;
+      case Op::LenY:
+        put(ip[1], b_.CreateZExt(get_n(ip[2]), i64_));
+        break;
       case Op::SliceS:
       case Op::SliceY: {
         // b[c..d] clamped to b: a = clamp(c, 0, n), e = clamp(d, a, n).
@@ -432,16 +584,15 @@ class FunctionBuilder {
       case Op::ByteY: {
         llvm::Value* k = get_i(ip[3]);
         slow_if(b_.CreateICmpUGE(k, b_.CreateZExt(get_n(ip[2]), i64_)), pc);
-        llvm::Value* byte = b_.CreateLoad(i8_, b_.CreateInBoundsGEP(i8_, get_p(ip[2]), k));
+        llvm::Value* byte = load(i8_, b_.CreateInBoundsGEP(i8_, get_p(ip[2]), k), bytes_tag_);
         put(ip[1], b_.CreateZExt(byte, i64_));
         break;
       }
 
       default:
-        call_step(pc, next_);
+        call_step(pc);
         return;
     }
-    b_.CreateBr(next_);
   }
 
   llvm::LLVMContext& cx_;
@@ -457,18 +608,25 @@ class FunctionBuilder {
   llvm::PointerType* i8p_ = nullptr;
   llvm::Value* ctx_ = nullptr;
   llvm::Value* regs_ = nullptr;
-  llvm::AllocaInst* data_ = nullptr;
-  llvm::AllocaInst* vb_ = nullptr;
-  llvm::AllocaInst* ve_ = nullptr;
-  llvm::AllocaInst* vc_ = nullptr;
-  llvm::AllocaInst* depth_ = nullptr;
-  llvm::AllocaInst* fuel_ = nullptr;
+  llvm::Value* data_ = nullptr;  // the fields of ctx->st native code uses
+  llvm::Value* vb_ = nullptr;
+  llvm::Value* ve_ = nullptr;
+  llvm::Value* vc_ = nullptr;
+  llvm::Value* fuel_ = nullptr;
+  llvm::MDNode* state_tag_ = nullptr;
+  llvm::MDNode* reg_tag_ = nullptr;
+  llvm::MDNode* bytes_tag_ = nullptr;
   std::map<uint32_t, llvm::BasicBlock*> blocks_;
   llvm::BasicBlock* end_ = nullptr;
-  llvm::BasicBlock* dispatch_ = nullptr;
-  llvm::BasicBlock* next_ = nullptr;
+  llvm::BasicBlock* next_ = nullptr;   // the instruction after the one being emitted
+  llvm::BasicBlock* after_ = nullptr;  // where the one being emitted ends, once needed
+  llvm::BasicBlock* exit_ = nullptr;   // returns result_
+  llvm::PHINode* result_ = nullptr;
 };
 
+// A short pipeline, linear in the code: loads of the state and registers in one straight
+// stretch forwarded, instructions combined, the branches tidied. The whole O2
+// pipeline took seconds for a large protocol and gave little more.
 void optimize(llvm::Module& mod) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -480,7 +638,13 @@ void optimize(llvm::Module& mod) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(mod, mam);
+  llvm::FunctionPassManager fpm;
+  fpm.addPass(llvm::EarlyCSEPass(true));
+  fpm.addPass(llvm::InstCombinePass());
+  fpm.addPass(llvm::SimplifyCFGPass());
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+  mpm.run(mod, mam);
 }
 
 }  // namespace
@@ -512,7 +676,13 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, std::string& erro
     error = "the JIT built invalid code: " + os.str();
     return nullptr;
   }
-  auto jit = llvm::orc::LLJITBuilder().create();
+  auto machine = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machine) {
+    error = "the JIT cannot start: " + to_string(machine.takeError());
+    return nullptr;
+  }
+  machine->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*machine)).create();
   if (!jit) {
     error = "the JIT cannot start: " + to_string(jit.takeError());
     return nullptr;
