@@ -27,6 +27,7 @@
 #include "runtime.h"
 #include "text_values.h"
 #include "trace_step.h"
+#include "value_ops.h"
 #include "work.h"
 
 #ifndef PVM_TRACED_INTERPRETER
@@ -66,18 +67,6 @@ uint64_t bits(int64_t v) {
   return static_cast<uint64_t>(v);
 }
 
-uint64_t load_be(const uint8_t* p, uint32_t n) {
-  uint64_t v = 0;
-  for (uint32_t k = 0; k < n; ++k) v = v << 8 | p[k];
-  return v;
-}
-
-uint64_t load_le(const uint8_t* p, uint32_t n) {
-  uint64_t v = 0;
-  for (uint32_t k = n; k > 0; --k) v = v << 8 | p[k - 1];
-  return v;
-}
-
 // Fixed widths load with one memcpy and a byte swap, which compilers turn into one instruction.
 template <typename T>
 T load(const uint8_t* p, bool big) {
@@ -91,12 +80,6 @@ T load(const uint8_t* p, bool big) {
   return v;
 }
 
-// The low `width` bytes of v, sign-extended (width 1..8).
-int64_t sign_extend(uint64_t v, uint32_t width) {
-  const uint32_t shift = 64 - 8 * width;
-  return static_cast<int64_t>(v << shift) >> shift;
-}
-
 int64_t saturate(double f) {
   if (std::isnan(f)) return 0;
   if (f >= 9223372036854775808.0) return std::numeric_limits<int64_t>::max();
@@ -106,10 +89,6 @@ int64_t saturate(double f) {
 
 std::string_view text(const Value& v) {
   return {reinterpret_cast<const char*>(v.s.p), v.s.n};
-}
-
-bool same_bytes(const Value& a, const Value& b) {
-  return a.s.n == b.s.n && (a.s.n == 0 || std::memcmp(a.s.p, b.s.p, a.s.n) == 0);
 }
 
 // Registers are copied member by member, never as whole 16-byte values: reading a register

@@ -28,7 +28,7 @@ std::shared_ptr<const Program> Program::load(bc::Module module, std::string& err
   if (!program->patterns_->compile(program->module_, error)) return nullptr;
   if (options.engine == Engine::Jit) {
     // Compiled from the module as the program holds it: the code refers to its pools.
-    program->jit_ = detail::JitCode::compile(program->module_, program->jit_note_);
+    program->jit_ = detail::JitCode::compile(program->module_, *program->names_, program->jit_note_);
     if (program->jit_) program->jit_note_.clear();
   }
   return program;

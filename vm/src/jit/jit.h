@@ -15,9 +15,10 @@ namespace pvm::detail {
 
 class JitCode {
  public:
-  // Compiles every function of `module`, which must stay alive and unmoved as long as the code;
-  // null with the reason when it cannot (a build without LLVM says so).
-  static std::unique_ptr<JitCode> compile(const bc::Module& module, std::string& error);
+  // Compiles every function of `module`, whose strings are `names`; both must stay alive and
+  // unmoved as long as the code. Null with the reason when it cannot (a build without LLVM says so).
+  static std::unique_ptr<JitCode> compile(const bc::Module& module, const ParamNames& names,
+                                          std::string& error);
   ~JitCode();
 
   // Runs in.function as detail::run does, with the same results.

@@ -14,7 +14,7 @@ struct JitCode::Impl {};
 JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitCode::~JitCode() = default;
 
-std::unique_ptr<JitCode> JitCode::compile(const bc::Module&, std::string& error) {
+std::unique_ptr<JitCode> JitCode::compile(const bc::Module&, const ParamNames&, std::string& error) {
   error = "this pvm was built without the JIT (LLVM was not found when it was configured)";
   return nullptr;
 }

@@ -22,11 +22,14 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <set>
 #include <vector>
 
+#include "../value_ops.h"
+#include "../work.h"
 #include "jit.h"
 #include "step.h"
 
@@ -54,6 +57,50 @@ extern "C" int32_t pvm_jit_step(StepContext* ctx) {
   return step(*ctx->in, *ctx->scratch, *ctx->out, ctx->st);
 }
 
+// The fast paths of frequent instructions, called without handing the state over. Each returns
+// 0 where the interpreter would trap, having changed nothing, and native code then runs the
+// instruction through step(), which traps as the interpreter does.
+
+// set.i, set.u, set.f, set.b, set.s and set.y of a constant name.
+extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, uint32_t type, const Value* v) {
+  if (!sc->builder.is_open()) return 0;
+  const auto t = static_cast<ValueType>(type);
+  if (t == ValueType::Float && !std::isfinite(v->f)) return 1;  // no JSON form: left unset
+  Field* f = sc->builder.set(*name);
+  if (f == nullptr) return 0;
+  f->s = {};
+  f->type = t;
+  switch (t) {
+    case ValueType::Int:
+      f->i = v->i;
+      break;
+    case ValueType::UInt:
+      f->u = v->u;
+      break;
+    case ValueType::Float:
+      f->f = v->f;
+      break;
+    case ValueType::Bool:
+      f->b = v->b;
+      break;
+    case ValueType::Str:
+    case ValueType::Bytes:
+      f->s = {reinterpret_cast<const char*>(v->s.p), v->s.n};
+      break;
+  }
+  sc->builder.add_raw(field_raw_size(*f));
+  return 1;
+}
+
+// The n bytes (0..8) at p as an unsigned integer.
+extern "C" uint64_t pvm_jit_load(const uint8_t* p, uint32_t n, uint32_t big) {
+  return big ? load_be(p, n) : load_le(p, n);
+}
+
+extern "C" int32_t pvm_jit_same(const Value* a, const Value* b) {
+  return same_bytes(*a, *b) ? 1 : 0;
+}
+
 std::string to_string(llvm::Error error) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -64,8 +111,9 @@ std::string to_string(llvm::Error error) {
 // Builds one native function from one bytecode function.
 class FunctionBuilder {
  public:
-  FunctionBuilder(llvm::LLVMContext& cx, llvm::Module& mod, const bc::Module& m, const bc::Function& fn)
-      : cx_(cx), b_(cx), m_(m), fn_(fn) {
+  FunctionBuilder(llvm::LLVMContext& cx, llvm::Module& mod, const bc::Module& m, const ParamNames& names,
+                  const bc::Function& fn)
+      : cx_(cx), b_(cx), m_(m), names_(names), fn_(fn) {
     i8_ = b_.getInt8Ty();
     i32_ = b_.getInt32Ty();
     i64_ = b_.getInt64Ty();
@@ -97,6 +145,7 @@ class FunctionBuilder {
     ve_ = field_ptr(i32_, offsetof(StepState, ve));
     vc_ = field_ptr(i32_, offsetof(StepState, vc));
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
+    scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
 
     // A block where a jump lands (an instruction start: the verifier saw to it) and after each
     // jump; the instructions between follow each other in one block, so that a function of
@@ -180,6 +229,18 @@ class FunctionBuilder {
       return;
     }
     b_.CreateCondBr(b_.CreateICmpEQ(rc, b_.getInt32(kStepNext)), after(), exit_);
+  }
+
+  // Calls one of the fast-path helpers above.
+  llvm::Value* call(const void* helper, llvm::Type* result, std::initializer_list<llvm::Value*> args) {
+    std::vector<llvm::Type*> types;
+    for (llvm::Value* a : args) types.push_back(a->getType());
+    auto* type = llvm::FunctionType::get(result, types, false);
+    auto* callee = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(helper)), type->getPointerTo());
+    return b_.CreateCall(type, callee, args);
+  }
+  llvm::Value* reg_address(uint32_t reg) {
+    return b_.CreateConstInBoundsGEP1_64(i8_, regs_, uint64_t{reg} * sizeof(Value));
   }
 
   // Branches to a new slow-path block (which runs pc in the interpreter) when `bad`, and leaves
@@ -589,6 +650,74 @@ class FunctionBuilder {
         break;
       }
 
+      case Op::SetI:
+      case Op::SetU:
+      case Op::SetF:
+      case Op::SetB:
+      case Op::SetS:
+      case Op::SetY: {
+        const ValueType type = op == Op::SetI   ? ValueType::Int
+                               : op == Op::SetU ? ValueType::UInt
+                               : op == Op::SetF ? ValueType::Float
+                               : op == Op::SetB ? ValueType::Bool
+                               : op == Op::SetS ? ValueType::Str
+                                                : ValueType::Bytes;
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
+                               {scratch_, const_ptr(&names_.data()[ip[1]]),
+                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::RdUnBe:
+      case Op::RdUnLe:
+      case Op::RdSnBe:
+      case Op::RdSnLe: {
+        // A width outside least..8, or more than is left, takes the slow path (which traps).
+        const bool is_signed = op == Op::RdSnBe || op == Op::RdSnLe;
+        llvm::Value* w = get_i(ip[2]);
+        llvm::Value* bad = b_.CreateOr(b_.CreateICmpSLT(w, b_.getInt64(is_signed ? 1 : 0)),
+                                       b_.CreateICmpSGT(w, b_.getInt64(8)));
+        bad = b_.CreateOr(bad, b_.CreateICmpUGT(w, b_.CreateZExt(left(), i64_)));
+        slow_if(bad, pc);
+        llvm::Value* n32 = b_.CreateTrunc(w, i32_);
+        const bool big = op == Op::RdUnBe || op == Op::RdSnBe;
+        v = call(reinterpret_cast<const void*>(&pvm_jit_load), i64_,
+                 {at_cursor(), n32, b_.getInt32(big ? 1 : 0)});
+        if (is_signed) {
+          llvm::Value* shift = b_.CreateSub(b_.getInt64(64), b_.CreateMul(w, b_.getInt64(8)));
+          v = b_.CreateAShr(b_.CreateShl(v, shift), shift);
+        }
+        put(ip[1], v);
+        advance(n32);
+        break;
+      }
+      case Op::Seek: {
+        llvm::Value* to = get_i(ip[1]);
+        llvm::Value* vb = state(vb_, i32_);
+        slow_if(b_.CreateICmpUGT(to, b_.CreateZExt(b_.CreateSub(state(ve_, i32_), vb), i64_)), pc);
+        set_state(vc_, b_.CreateAdd(vb, b_.CreateTrunc(to, i32_)));
+        break;
+      }
+      case Op::Expect:
+      case Op::Check:
+        slow_if(b_.CreateNot(get_b(ip[1])), pc);
+        break;
+      case Op::EqS:
+      case Op::NeS:
+      case Op::EqY:
+      case Op::NeY: {
+        // Charged the first operand's length, as the interpreter's CHARGE does.
+        llvm::Value* cost = b_.CreateZExt(get_n(ip[2]), i64_);
+        llvm::Value* fuel = state(fuel_, i64_);
+        slow_if(b_.CreateICmpUGT(cost, fuel), pc);
+        set_state(fuel_, b_.CreateSub(fuel, cost));
+        llvm::Value* same = b_.CreateICmpNE(call(reinterpret_cast<const void*>(&pvm_jit_same), i32_,
+                                                 {reg_address(ip[2]), reg_address(ip[3])}),
+                                            b_.getInt32(0));
+        put_b(ip[1], op == Op::EqS || op == Op::EqY ? same : b_.CreateNot(same));
+        break;
+      }
+
       default:
         call_step(pc);
         return;
@@ -598,7 +727,9 @@ class FunctionBuilder {
   llvm::LLVMContext& cx_;
   llvm::IRBuilder<> b_;
   const bc::Module& m_;
+  const ParamNames& names_;
   const bc::Function& fn_;
+  llvm::Value* scratch_ = nullptr;  // ctx->scratch
   llvm::Function* f_ = nullptr;
   llvm::FunctionType* step_type_ = nullptr;
   llvm::IntegerType* i8_ = nullptr;
@@ -657,7 +788,8 @@ struct JitCode::Impl {
 JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitCode::~JitCode() = default;
 
-std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, std::string& error) {
+std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const ParamNames& param_names,
+                                          std::string& error) {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
@@ -668,7 +800,7 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, std::string& erro
   std::vector<std::string> names;
   for (size_t k = 0; k < m.functions.size(); ++k) {
     names.push_back("f" + std::to_string(k));
-    FunctionBuilder(*cx, *mod, m, m.functions[k]).build(names.back());
+    FunctionBuilder(*cx, *mod, m, param_names, m.functions[k]).build(names.back());
   }
   std::string broken;
   llvm::raw_string_ostream os(broken);
