@@ -930,8 +930,7 @@ dispatch:
     R(1).b = in.patterns != nullptr && in.patterns->match(ip[3], text(R(2)), sc.groups.data(), sc.group_count);
   } END
   OP(ReGroup) {
-    const int64_t k = R(2).i;
-    const std::string_view g = k >= 0 && static_cast<uint64_t>(k) < sc.group_count ? sc.groups[k] : std::string_view{};
+    const std::string_view g = match_group(sc, R(2).i);
     R(1).s = {reinterpret_cast<const uint8_t*>(g.data()), static_cast<uint32_t>(g.size())};
   } END
 
@@ -1029,18 +1028,10 @@ dispatch:
     sc.pending[ip[1]].s.assign(reinterpret_cast<const char*>(R(2).s.p), R(2).s.n);
   } END
   OP(Now) R(1).f = in.now; END
-  OP(OptI) {
-    const uint32_t o = ip[2];
-    R(1).i = o < session.options.size() && session.options[o].set ? session.options[o].i : m.options[o].int_default;
-  } END
-  OP(OptB) {
-    const uint32_t o = ip[2];
-    R(1).b = (o < session.options.size() && session.options[o].set ? session.options[o].i : m.options[o].int_default) != 0;
-  } END
+  OP(OptI) R(1).i = option_int(m, session, ip[2]); END
+  OP(OptB) R(1).b = option_int(m, session, ip[2]) != 0; END
   OP(OptS) {
-    const uint32_t o = ip[2];
-    const std::string& s = o < session.options.size() && session.options[o].set ? session.options[o].s
-                                                                                 : strings[m.options[o].str_default];
+    const std::string& s = option_str(m, session, ip[2]);
     R(1).s = {reinterpret_cast<const uint8_t*>(s.data()), static_cast<uint32_t>(s.size())};
   } END
 

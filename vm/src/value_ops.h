@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "runtime.h"
 
@@ -32,6 +34,21 @@ inline int64_t sign_extend(uint64_t v, uint32_t width) {
 // Whether two str or bytes registers hold the same bytes.
 inline bool same_bytes(const Value& a, const Value& b) {
   return a.s.n == b.s.n && (a.s.n == 0 || std::memcmp(a.s.p, b.s.p, a.s.n) == 0);
+}
+
+// re.group: group k of the last successful re.match; empty when it took no part or there is none.
+inline std::string_view match_group(const Scratch& sc, int64_t k) {
+  return k >= 0 && static_cast<uint64_t>(k) < sc.group_count ? sc.groups[k] : std::string_view{};
+}
+
+// opt.i and opt.b: option o as the session set it, else the module's default.
+inline int64_t option_int(const bc::Module& m, const SessionData& s, uint32_t o) {
+  return o < s.options.size() && s.options[o].set ? s.options[o].i : m.options[o].int_default;
+}
+
+// opt.s: the same for a str option.
+inline const std::string& option_str(const bc::Module& m, const SessionData& s, uint32_t o) {
+  return o < s.options.size() && s.options[o].set ? s.options[o].s : m.strings[m.options[o].str_default];
 }
 
 }  // namespace pvm::detail

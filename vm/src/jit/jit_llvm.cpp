@@ -101,6 +101,22 @@ extern "C" int32_t pvm_jit_same(const Value* a, const Value* b) {
   return same_bytes(*a, *b) ? 1 : 0;
 }
 
+void put_text(Value* out, std::string_view text) {
+  out->s = {reinterpret_cast<const uint8_t*>(text.data()), static_cast<uint32_t>(text.size())};
+}
+
+extern "C" void pvm_jit_group(const Scratch* sc, int64_t k, Value* out) {
+  put_text(out, match_group(*sc, k));
+}
+
+extern "C" int64_t pvm_jit_option_int(const RunInput* in, uint32_t o) {
+  return option_int(*in->module, *in->session, o);
+}
+
+extern "C" void pvm_jit_option_str(const RunInput* in, uint32_t o, Value* out) {
+  put_text(out, option_str(*in->module, *in->session, o));
+}
+
 std::string to_string(llvm::Error error) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -146,6 +162,7 @@ class FunctionBuilder {
     vc_ = field_ptr(i32_, offsetof(StepState, vc));
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
+    input_ = state(field_ptr(i8p_, offsetof(StepContext, in)), i8p_);
 
     // A block where a jump lands (an instruction start: the verifier saw to it) and after each
     // jump; the instructions between follow each other in one block, so that a function of
@@ -718,6 +735,21 @@ class FunctionBuilder {
         break;
       }
 
+      case Op::ReGroup:
+        call(reinterpret_cast<const void*>(&pvm_jit_group), b_.getVoidTy(),
+             {scratch_, get_i(ip[2]), reg_address(ip[1])});
+        break;
+      case Op::OptI:
+      case Op::OptB:
+        v = call(reinterpret_cast<const void*>(&pvm_jit_option_int), i64_, {input_, b_.getInt32(ip[2])});
+        if (op == Op::OptI) put(ip[1], v);
+        if (op == Op::OptB) put_b(ip[1], b_.CreateICmpNE(v, b_.getInt64(0)));
+        break;
+      case Op::OptS:
+        call(reinterpret_cast<const void*>(&pvm_jit_option_str), b_.getVoidTy(),
+             {input_, b_.getInt32(ip[2]), reg_address(ip[1])});
+        break;
+
       default:
         call_step(pc);
         return;
@@ -730,6 +762,7 @@ class FunctionBuilder {
   const ParamNames& names_;
   const bc::Function& fn_;
   llvm::Value* scratch_ = nullptr;  // ctx->scratch
+  llvm::Value* input_ = nullptr;    // ctx->in
   llvm::Function* f_ = nullptr;
   llvm::FunctionType* step_type_ = nullptr;
   llvm::IntegerType* i8_ = nullptr;
