@@ -2,26 +2,21 @@
 // as a UDP datagram and as a pre-cut frame, without crashing or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "pvm/compiler/compile.h"
 #include "pvm/vm.h"
+#include "stdlib_modules.h"
 
 namespace {
 
 std::vector<std::shared_ptr<const pvm::Program>> load_stdlib() {
   std::vector<std::shared_ptr<const pvm::Program>> out;
-  for (auto& entry : std::filesystem::directory_iterator(PVM_STDLIB_DIR)) {
-    if (entry.path().extension() != ".pvm") continue;
-    pvm::compiler::CompileOptions options;
-    auto result = pvm::compiler::compile_file(entry.path().string(), options);
-    if (!result.ok) continue;  // a library file (a table or functions) is no protocol
+  for (auto& module : pvm::fuzz::compile_stdlib()) {
     std::string error;
-    if (auto p = pvm::Program::load(std::move(result.module), error)) out.push_back(std::move(p));
+    if (auto p = pvm::Program::load(std::move(module), error)) out.push_back(std::move(p));
   }
   return out;
 }

@@ -6,15 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "pvm/compiler/compile.h"
 #include "pvm/vm.h"
+#include "stdlib_modules.h"
 
 namespace {
 
@@ -26,15 +25,11 @@ struct Pair {
 
 std::vector<Pair> load_stdlib() {
   std::vector<Pair> out;
-  for (auto& entry : std::filesystem::directory_iterator(PVM_STDLIB_DIR)) {
-    if (entry.path().extension() != ".pvm") continue;
-    pvm::compiler::CompileOptions options;
-    auto result = pvm::compiler::compile_file(entry.path().string(), options);
-    if (!result.ok) continue;  // a library file (a table or functions) is no protocol
+  for (auto& module : pvm::fuzz::compile_stdlib()) {
     std::string error;
     Pair pair;
-    pair.interpreter = pvm::Program::load(result.module, error, {pvm::Engine::Interpreter});
-    pair.jit = pvm::Program::load(std::move(result.module), error, {pvm::Engine::Jit});
+    pair.interpreter = pvm::Program::load(module, error, {pvm::Engine::Interpreter});
+    pair.jit = pvm::Program::load(std::move(module), error, {pvm::Engine::Jit});
     if (!pair.interpreter || !pair.jit) continue;
     // Both runs would be the interpreter's: nothing to compare.
     if (pair.jit->engine() != pvm::Engine::Jit) {
@@ -137,8 +132,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string compiled = transcript(pair.jit, bytes, split);
     if (interpreted == compiled) continue;
     const auto [a, b] = first_difference(interpreted, compiled);
-    std::fprintf(stderr, "jit_diff_fuzz: %s: the interpreter and the JIT differ\n  interpreter: %s\n  jit:         %s\n",
-                 std::string(pair.jit->protocol()).c_str(), a.c_str(), b.c_str());
+    std::fprintf(
+        stderr,
+        "jit_diff_fuzz: %s: the interpreter and the JIT differ\n  interpreter: %s\n  jit:         %s\n",
+        std::string(pair.jit->protocol()).c_str(), a.c_str(), b.c_str());
     __builtin_trap();
   }
   return 0;

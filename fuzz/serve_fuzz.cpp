@@ -7,31 +7,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "pvm/compiler/compile.h"
 #include "pvm/vm.h"
 #include "spool_format.h"
+#include "stdlib_modules.h"
 #include "topic.h"
 
 namespace {
 
 std::vector<std::shared_ptr<const pvm::Program>> load_stdlib() {
-  std::vector<std::filesystem::path> paths;
-  for (auto& entry : std::filesystem::directory_iterator(PVM_STDLIB_DIR))
-    if (entry.path().extension() == ".pvm") paths.push_back(entry.path());
-  std::sort(paths.begin(), paths.end());  // the first byte names the same protocol every run
   std::vector<std::shared_ptr<const pvm::Program>> out;
-  for (const auto& path : paths) {
-    pvm::compiler::CompileOptions options;
-    auto result = pvm::compiler::compile_file(path.string(), options);
-    if (!result.ok) continue;
+  for (auto& module : pvm::fuzz::compile_stdlib()) {
     std::string error;
-    if (auto p = pvm::Program::load(std::move(result.module), error)) out.push_back(std::move(p));
+    if (auto p = pvm::Program::load(std::move(module), error)) out.push_back(std::move(p));
   }
   return out;
 }
