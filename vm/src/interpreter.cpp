@@ -87,34 +87,6 @@ int64_t saturate(double f) {
   return static_cast<int64_t>(f);
 }
 
-std::string_view text(const Value& v) {
-  return {reinterpret_cast<const char*>(v.s.p), v.s.n};
-}
-
-// Registers are copied member by member, never as whole 16-byte values: reading a register
-// just written by two narrower stores as one 16-byte load stalls on store forwarding (it was
-// 12% of the time of a record loop that builds names with itos and cat.s).
-void copy_view(Value& to, const Value& from) {
-  to.s.p = from.s.p;
-  to.s.n = from.s.n;
-}
-
-// b + c for str and bytes alike; false when the arena is full. An empty side costs no copy.
-bool concat(Scratch& sc, Value& out, const Value& b, const Value& c) {
-  if (b.s.n == 0) {
-    copy_view(out, c);
-  } else if (c.s.n == 0) {
-    copy_view(out, b);
-  } else {
-    uint8_t* p = sc.arena.alloc(size_t{b.s.n} + c.s.n);
-    if (p == nullptr) return false;
-    std::memcpy(p, b.s.p, b.s.n);
-    std::memcpy(p + b.s.n, c.s.p, c.s.n);
-    out.s = {p, b.s.n + c.s.n};
-  }
-  return true;
-}
-
 // v[from..to] clamped to v, for str and bytes alike: a view, never a copy.
 void slice(Value& out, const Value& v, int64_t from, int64_t to) {
   const int64_t a = std::clamp<int64_t>(from, 0, v.s.n);
@@ -185,19 +157,6 @@ void mark_dirty(Scratch& sc, uint32_t slot) {
 
 const SlotValue& slot_value(const Scratch& sc, const SessionData& s, uint32_t slot) {
   return sc.dirty[slot] ? sc.pending[slot] : s.slots[slot];
-}
-
-// Copies n bytes into the arena as a register's view; false when the arena is full.
-bool to_arena(Scratch& sc, Value& dst, const void* src, size_t n) {
-  if (n == 0) {
-    dst.s = {nullptr, 0};
-    return true;
-  }
-  uint8_t* p = sc.arena.alloc(n);
-  if (p == nullptr) return false;
-  std::memcpy(p, src, n);
-  dst.s = {p, static_cast<uint32_t>(n)};
-  return true;
 }
 
 // False when the frame's memory cannot take the reply.
@@ -732,16 +691,8 @@ dispatch:
     if (k < 0 || k >= n) [[unlikely]] TRAP(Trap::Truncated, "byte " + std::to_string(k) + " of " + std::to_string(n));
     R(1).i = R(2).s.p[k];
   } END
-  OP(IToS) {
-    char buf[24];
-    const auto res = std::to_chars(buf, buf + sizeof buf, R(2).i);
-    ARENA(R(1), buf, static_cast<size_t>(res.ptr - buf));
-  } END
-  OP(UToS) {
-    char buf[24];
-    const auto res = std::to_chars(buf, buf + sizeof buf, R(2).u);
-    ARENA(R(1), buf, static_cast<size_t>(res.ptr - buf));
-  } END
+  OP(IToS) if (!decimal(sc, R(1), R(2).i)) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
+  OP(UToS) if (!decimal(sc, R(1), R(2).u)) [[unlikely]] TRAP(Trap::Limit, kArenaFull); END
   OP(FToS) {
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, R(2).f);

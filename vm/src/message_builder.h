@@ -114,8 +114,9 @@ inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted
   Slot& s = probe(name, h);
   if (s.stamp == stamp_) return &fields_[s.field];
   if (fields_.size() - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;
-  s = {stamp_, h, static_cast<uint32_t>(fields_.size())};
+  // The field first: should the heap fail, the index must not name a field that is not there.
   Field& f = fields_.emplace_back();
+  s = {stamp_, h, static_cast<uint32_t>(fields_.size() - 1)};
   f.name = name;
   f.name_quoted = quoted;
   return &f;

@@ -25,9 +25,11 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <vector>
 
+#include "../text_values.h"
 #include "../value_ops.h"
 #include "../work.h"
 #include "jit.h"
@@ -59,36 +61,69 @@ extern "C" int32_t pvm_jit_step(StepContext* ctx) {
 
 // The fast paths of frequent instructions, called without handing the state over. Each returns
 // 0 where the interpreter would trap, having changed nothing, and native code then runs the
-// instruction through step(), which traps as the interpreter does.
-
-// set.i, set.u, set.f, set.b, set.s and set.y of a constant name.
-extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, uint32_t type, const Value* v) {
-  if (!sc->builder.is_open()) return 0;
-  const auto t = static_cast<ValueType>(type);
-  if (t == ValueType::Float && !std::isfinite(v->f)) return 1;  // no JSON form: left unset
-  Field* f = sc->builder.set(*name);
-  if (f == nullptr) return 0;
-  f->s = {};
-  f->type = t;
-  switch (t) {
-    case ValueType::Int:
-      f->i = v->i;
-      break;
-    case ValueType::UInt:
-      f->u = v->u;
-      break;
-    case ValueType::Float:
-      f->f = v->f;
-      break;
-    case ValueType::Bool:
-      f->b = v->b;
-      break;
-    case ValueType::Str:
-    case ValueType::Bytes:
-      f->s = {reinterpret_cast<const char*>(v->s.p), v->s.n};
-      break;
+// instruction through step(), which traps as the interpreter does. The heap failing counts as
+// such a case: no exception may cross native frames, and step() turns it into the trap.
+template <typename F>
+int32_t guarded(F&& f) {
+  try {
+    return f() ? 1 : 0;
+  } catch (const std::bad_alloc&) {
+    return 0;
   }
-  sc->builder.add_raw(field_raw_size(*f));
+}
+
+// set.i, set.u, set.f, set.b, set.s and set.y of a constant name, and setd.* of a name in a
+// register (`name` null, `dynamic` the register).
+extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, const Value* dynamic, uint32_t type,
+                               const Value* v) {
+  return guarded([&] {
+    if (!sc->builder.is_open()) return false;
+    const auto t = static_cast<ValueType>(type);
+    if (t == ValueType::Float && !std::isfinite(v->f)) return true;  // no JSON form: left unset
+    Field* f = name != nullptr ? sc->builder.set(*name) : sc->builder.set(text(*dynamic));
+    if (f == nullptr) return false;
+    f->s = {};
+    f->type = t;
+    switch (t) {
+      case ValueType::Int:
+        f->i = v->i;
+        break;
+      case ValueType::UInt:
+        f->u = v->u;
+        break;
+      case ValueType::Float:
+        f->f = v->f;
+        break;
+      case ValueType::Bool:
+        f->b = v->b;
+        break;
+      case ValueType::Str:
+      case ValueType::Bytes:
+        f->s = text(*v);
+        break;
+    }
+    sc->builder.add_raw(field_raw_size(*f));
+    return true;
+  });
+}
+
+extern "C" int32_t pvm_jit_itos(Scratch* sc, int64_t v, Value* out) {
+  return guarded([&] { return decimal(*sc, *out, v); });
+}
+
+extern "C" int32_t pvm_jit_utos(Scratch* sc, uint64_t v, Value* out) {
+  return guarded([&] { return decimal(*sc, *out, v); });
+}
+
+extern "C" int32_t pvm_jit_cat(Scratch* sc, Value* out, const Value* b, const Value* c) {
+  return guarded([&] { return concat(*sc, *out, *b, *c); });
+}
+
+// stoi: the value, or 0 (out unchanged) for text that is not an integer.
+extern "C" int32_t pvm_jit_stoi(const Value* in, Value* out) {
+  int64_t v = 0;
+  if (!parse_int(text(*in), v)) return 0;
+  out->i = v;
   return 1;
 }
 
@@ -680,9 +715,53 @@ class FunctionBuilder {
                                : op == Op::SetS ? ValueType::Str
                                                 : ValueType::Bytes;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                               {scratch_, const_ptr(&names_.data()[ip[1]]),
+                               {scratch_, const_ptr(&names_.data()[ip[1]]), const_ptr(nullptr),
                                 b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::SetDI:
+      case Op::SetDU:
+      case Op::SetDF:
+      case Op::SetDB:
+      case Op::SetDS:
+      case Op::SetDY: {
+        const ValueType type = op == Op::SetDI   ? ValueType::Int
+                               : op == Op::SetDU ? ValueType::UInt
+                               : op == Op::SetDF ? ValueType::Float
+                               : op == Op::SetDB ? ValueType::Bool
+                               : op == Op::SetDS ? ValueType::Str
+                                                 : ValueType::Bytes;
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
+                               {scratch_, const_ptr(nullptr), reg_address(ip[1]),
+                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::IToS:
+      case Op::UToS: {
+        const void* helper = op == Op::IToS ? reinterpret_cast<const void*>(&pvm_jit_itos)
+                                            : reinterpret_cast<const void*>(&pvm_jit_utos);
+        llvm::Value* ok = call(helper, i32_, {scratch_, get_i(ip[2]), reg_address(ip[1])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::CatS:
+      case Op::CatY:
+      case Op::SToI: {
+        // Charged before the work, as the interpreter's CHARGE is; spent only once it is done,
+        // so that a slow path finds the fuel as the interpreter would.
+        llvm::Value* cost = b_.CreateZExt(get_n(ip[2]), i64_);
+        if (op != Op::SToI) cost = b_.CreateAdd(cost, b_.CreateZExt(get_n(ip[3]), i64_));
+        llvm::Value* fuel = state(fuel_, i64_);
+        slow_if(b_.CreateICmpUGT(cost, fuel), pc);
+        llvm::Value* ok = op == Op::SToI
+                              ? call(reinterpret_cast<const void*>(&pvm_jit_stoi), i32_,
+                                     {reg_address(ip[2]), reg_address(ip[1])})
+                              : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
+                                     {scratch_, reg_address(ip[1]), reg_address(ip[2]), reg_address(ip[3])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
       }
       case Op::RdUnBe:
