@@ -20,4 +20,4 @@ echo "sanitized build and fuzzing: $((SECONDS - started)) s"
 # The JIT's vector replays run in the plain build only: each is a process per vector that
 # compiles its protocol again (docs/testing.md).
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$(nproc)" -E '^jit[.]vectors[.]' 
+  ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$(nproc)" -E '^jit[.]vectors[.]'
