@@ -1,9 +1,9 @@
 // The optional LLVM JIT (Engine::Jit): every function of a verified module compiled to native
 // code when the program loads. Native code keeps the interpreter's guarantees by construction:
-// the simple instructions it compiles inline take their slow paths (a failed bounds check, a
-// zero divisor, fuel running out) by running that same instruction in the interpreter's step
-// build, and every other instruction always runs there, so traps, fuel and limits are the
-// interpreter's own.
+// the instructions it compiles (inline, or as calls of small helpers that share their code with
+// the interpreter) take their slow paths (a failed bounds check, a zero divisor, fuel running
+// out, a full message) by running that same instruction in the interpreter's step build, and
+// every other instruction always runs there, so traps, fuel and limits are the interpreter's own.
 #pragma once
 
 #include <memory>

@@ -2,12 +2,14 @@
 // `int32 f(StepContext* ctx, Value* regs)` that returns kStepDone or kStepTrapped.
 //
 // Control flow (jumps, conditional jumps, switch tables) and the instructions of the hot paths
-// (constants, moves, arithmetic, comparisons, fixed-width reads, slices) are compiled inline,
-// with the view and the fuel in SSA values and the registers in the Scratch's register file.
-// Every other instruction, and the slow path of an inline one (a read past the view, a zero
-// divisor, a backward jump without the fuel for it), stores the view and fuel into ctx->st and
-// calls step(), which runs that instruction in the interpreter: the trap it raises, with its
-// offset, reason and source position, is the interpreter's by construction.
+// (constants, moves, arithmetic, comparisons, reads, slices) are compiled inline; parameters,
+// numbers as text, concatenation, options and regex groups call the fast-path helpers below.
+// The view and the fuel stay in ctx->st, which LLVM keeps in machine registers between calls
+// (alias tags), and the registers in the Scratch's register file. Every other instruction, and
+// the slow path of a compiled one (a read past the view, a zero divisor, a backward jump without
+// the fuel for it, a full message or arena), calls step(), which runs that instruction in the
+// interpreter: the trap it raises, with its offset, reason and source position, is the
+// interpreter's by construction.
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
