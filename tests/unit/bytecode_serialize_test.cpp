@@ -71,7 +71,7 @@ Module sample() {
   f.params = {{5, 3}};
   f.code = {static_cast<uint32_t>(Op::LdK), 0, 0, static_cast<uint32_t>(Op::Switch), 0, 0,
             static_cast<uint32_t>(Op::Ret)};
-  f.tables = {{{{-3, 6}, {8, 6}}, 6}};
+  f.tables = {{{{-3, 6}, {8, 6}}, 6, 0, {}}};
   f.lines = {{0, 12, 5, 6, 0, 0}, {3, 13, 1, 7, 1, 2}};
   f.sites = {{0, 40, 3, 0}, {1, 7, 9, 1}};
   m.files = {5};
@@ -111,7 +111,7 @@ TEST_CASE("serialize writes the documented layout") {
   f.reg_count = {1, 2, 3, 4, 5, 6};
   f.params = {{1, 20}};
   f.code = {static_cast<uint32_t>(Op::Ret)};
-  f.tables = {{{{5, 0}}, 0}};
+  f.tables = {{{{5, 0}}, 0, 0, {}}};
   f.lines = {{0, 9, 3, 1, 1, 1}};
   f.sites = {{0, 4, 2, 0}};
   m.files = {0};

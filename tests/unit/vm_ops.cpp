@@ -300,6 +300,39 @@ No:
     CHECK(run(body, "01") == R"({"v":"one","flags":0})");
     CHECK(run(body, "05") == R"({"v":"five","flags":0})");
     CHECK(run(body, "03") == R"({"v":"other","flags":0})");
+    CHECK(run(body, "00") == R"({"v":"other","flags":0})");
+    CHECK(run(body, "ff") == R"({"v":"other","flags":0})");
+  }
+
+  // Close keys jump through an array, far-apart keys by search; either way a key between or
+  // beyond them takes the default.
+  TEST_CASE("switch over close and far-apart keys") {
+    for (const char* keys : {"-2: A, 0: B, 3: C", "-9000000000: A, 0: B, 70000: C"}) {
+      const std::string body = std::string(R"(
+    rd.i32be i0
+    msg.new
+    switch i0, {)") + keys + R"(, _: D}
+A:
+    lds s0, "a"
+    jmp Done
+B:
+    lds s0, "b"
+    jmp Done
+C:
+    lds s0, "c"
+    jmp Done
+D:
+    lds s0, "d"
+Done:
+    set.s "v", s0
+    ret)";
+      const bool close = keys[1] == '2';
+      CHECK(run(body, "00000000") == R"({"v":"b"})");
+      CHECK(run(body, close ? "00000003" : "00011170") == R"({"v":"c"})");
+      if (close) CHECK(run(body, "fffffffe") == R"({"v":"a"})");
+      for (const char* other : {"ffffffff", "00000001", "00000004", "7fffffff", "80000000"})
+        CHECK(run(body, other) == R"({"v":"d"})");
+    }
   }
 
   TEST_CASE("a loop with backward jumps") {
@@ -507,8 +540,8 @@ Loop:
     escape y3, y3, 0xe7
     set.y "empty", y3
     ret)",
-              "01 e601 e602 3e01 3e02 e6 03", delimited) ==
-          R"({"plain":"01e6e73e3de603","again":"01e601e6023e013e02e60103","empty":""})");
+              "01 e601 e602 3e01 3e02 e6 03",
+              delimited) == R"({"plain":"01e6e73e3de603","again":"01e601e6023e013e02e60103","empty":""})");
   }
 
   TEST_CASE("string and bytes operations") {
@@ -567,9 +600,11 @@ Loop:
     pack.le y0, i1, 8
     set.y "le8", y0
     ret)") == R"({"hex4":"001f","hex0":"1f","dec3":"-07","decmin":"-09223372036854775808",)"
-               R"("be3":"060708","le8":"0807060504030201"})");
-    CHECK(run("ldu u0, 1\nldk i0, 65\nhex.w s0, u0, i0\nret") == "error: offset 0: bad value: width 65 outside 0..64");
-    CHECK(run("ldk i1, 1\nldk i0, -1\ndec.w s0, i1, i0\nret") == "error: offset 0: bad value: width -1 outside 0..64");
+              R"("be3":"060708","le8":"0807060504030201"})");
+    CHECK(run("ldu u0, 1\nldk i0, 65\nhex.w s0, u0, i0\nret") ==
+          "error: offset 0: bad value: width 65 outside 0..64");
+    CHECK(run("ldk i1, 1\nldk i0, -1\ndec.w s0, i1, i0\nret") ==
+          "error: offset 0: bad value: width -1 outside 0..64");
     CHECK(run("ldk i1, 1\npack.be y0, i1, 9\nret") == "error: offset 0: bad value: width 9 outside 1..8");
     CHECK(run("ldk i1, 1\npack.le y0, i1, 0\nret") == "error: offset 0: bad value: width 0 outside 1..8");
   }
@@ -678,7 +713,11 @@ Loop:
     lds s0, "a\"b\n"
     ldk i1, 2
     setd.i s0, i1
-    ret)") == "{\"a\\\"b\\u000a\":2,\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\":1,\"caf\xc3\xa9 \\u00ff\":1}");
+    ret)") ==
+          "{\"a\\\"b\\u000a\":2,"
+          "\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnn\":1,\"caf\xc3\xa9 \\u00ff\":1}");
   }
 
   TEST_CASE("constant names carry their JSON key; names made at run time do not") {

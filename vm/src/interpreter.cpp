@@ -526,6 +526,8 @@ dispatch:
   OP(Switch) {
     const bc::SwitchTable& t = fn.tables[ip[2]];
     const int64_t key = R(1).i;
+    const uint64_t at = static_cast<uint64_t>(key) - static_cast<uint64_t>(t.dense_low);
+    if (!t.dense.empty()) JUMP(at < t.dense.size() ? t.dense[at] : t.default_target);
     const auto it = std::lower_bound(t.cases.begin(), t.cases.end(), key,
                                      [](const std::pair<int64_t, uint32_t>& c, int64_t k) { return c.first < k; });
     JUMP(it != t.cases.end() && it->first == key ? it->second : t.default_target);

@@ -14,7 +14,9 @@ Program::Program(bc::Module m)
     : module_(std::move(m)),
       patterns_(std::make_unique<detail::Patterns>()),
       names_(std::make_unique<detail::ParamNames>(module_)),
-      escapes_(std::make_unique<detail::Escapes>(module_)) {}
+      escapes_(std::make_unique<detail::Escapes>(module_)) {
+  bc::index_switches(module_);
+}
 Program::~Program() = default;
 
 std::string_view engine_name(Engine e) {

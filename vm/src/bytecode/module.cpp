@@ -247,4 +247,20 @@ void canonicalize(Module& m) {
   m.floats = floats.take();
 }
 
+void index_switches(Module& m) {
+  constexpr uint64_t kMaxDense = 4096;
+  for (Function& f : m.functions)
+    for (SwitchTable& t : f.tables) {
+      t.dense.clear();
+      if (t.cases.empty()) continue;
+      const int64_t low = t.cases.front().first;
+      const uint64_t span = static_cast<uint64_t>(t.cases.back().first) - static_cast<uint64_t>(low) + 1;
+      if (span == 0 || span > kMaxDense || span > std::max<uint64_t>(256, 4 * t.cases.size())) continue;
+      t.dense_low = low;
+      t.dense.assign(span, t.default_target);
+      for (const auto& [key, target] : t.cases)
+        t.dense[static_cast<uint64_t>(key) - static_cast<uint64_t>(low)] = target;
+    }
+}
+
 }  // namespace pvm::bc

@@ -106,6 +106,11 @@ inline constexpr uint32_t kMaxRegexGroups = 15;        // capturing groups of on
 struct SwitchTable {
   std::vector<std::pair<int64_t, uint32_t>> cases;  // key -> target word offset, keys ascending
   uint32_t default_target = 0;
+  // Derived when a program loads (index_switches), never serialized: the target of every key
+  // from dense_low on, when the keys are close enough for an array; empty otherwise (the
+  // interpreter then searches `cases`).
+  int64_t dense_low = 0;
+  std::vector<uint32_t> dense;
 };
 
 // Maps a code-word offset to the source position and what the code there does,
@@ -215,5 +220,8 @@ struct Module {
 // sites in order of first use by the line tables, drops unused entries, and sorts the delimited
 // declarations, so that any two texts describing the same program assemble to the same bytes.
 void canonicalize(Module& m);
+// Fills the dense arrays of the module's switch tables whose keys span at most 256 values or
+// four times their count, and 4,096 at most.
+void index_switches(Module& m);
 
 }  // namespace pvm::bc
