@@ -7,7 +7,7 @@ namespace pvm::compiler::code {
 namespace {
 
 bool ends_block(Op op) {
-  return bc::is_terminator(op) || op == Op::Jt || op == Op::Jf || op == Op::Switch;
+  return bc::is_terminator(op) || bc::is_branch(op) || op == Op::Switch;
 }
 
 }  // namespace
@@ -133,6 +133,7 @@ bool is_pure(Op op) {
     case Op::NotI:
     case Op::ShlI:
     case Op::ShrI:
+    case Op::AddK:
     case Op::AddU:
     case Op::SubU:
     case Op::MulU:

@@ -72,7 +72,7 @@ bool thread_jumps(Function& f) {
   for (size_t i = f.lines.size(); i-- > 0;) {
     const Line& ln = f.lines[i];
     if (ln.kind != Line::Instr) continue;
-    if (ln.op == Op::Jmp || ln.op == Op::Jt || ln.op == Op::Jf) {
+    if (ln.op == Op::Jmp || bc::is_branch(ln.op)) {
       const Label& l = std::get<Label>(ln.ops.back());
       if (next != kNone && at[l.id] == next) {
         gone[i] = any = true;
@@ -115,16 +115,25 @@ bool drop_dead(Function& f) {
 }
 
 void optimize(Function& f) {
+  const auto simplify = [&f] {
+    for (int round = 0; round < 8; ++round) {
+      bool changed = thread_jumps(f);
+      changed |= drop_unreachable(f);
+      changed |= coalesce_moves(f);
+      changed |= propagate_copies(f);
+      changed |= drop_dead(f);
+      changed |= hoist_constants(f);
+      if (!changed) break;
+    }
+  };
   drop_unreachable(f);
-  for (int round = 0; round < 8; ++round) {
-    bool changed = thread_jumps(f);
-    changed |= drop_unreachable(f);
-    changed |= coalesce_moves(f);
-    changed |= propagate_copies(f);
-    changed |= drop_dead(f);
-    changed |= hoist_constants(f);
-    if (!changed) break;
-  }
+  simplify();
+  // Once the code is as short as it gets: fewer instructions to dispatch for the same work, and
+  // the constant loads these leave unread go in a last round.
+  bool fused = fuse_compares(f);
+  fused |= use_immediates(f);
+  fused |= rotate_loops(f);
+  if (fused) simplify();
 }
 
 }  // namespace pvm::compiler::code

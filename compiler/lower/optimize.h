@@ -27,6 +27,14 @@ bool drop_dead(Function& f);
 // A constant load in a loop, into a register nothing else writes, moves before the loop; a load
 // of a constant an earlier load of the same block holds is read from that register.
 bool hoist_constants(Function& f);
+// `cmp b, x, y; jt/jf b, L` with b read nowhere else becomes one compare-and-jump (jlt.i x, y, L).
+bool fuse_compares(Function& f);
+// An add, subtract or compare-and-jump reading a register that holds a known int constant on
+// every path takes the constant as its operand instead (add.k, jlt.k).
+bool use_immediates(Function& f);
+// A backward `jmp L`, where L is a conditional jump, becomes the negated jump to the instruction
+// after L followed by a jump where L would have gone: one jump per pass of a loop instead of two.
+bool rotate_loops(Function& f);
 // A register number within its class for every virtual register the code uses (registers whose
 // values are never live at once share a number), and the count of each class. A register some
 // path reads before writing it (a variable assigned on some paths only) is live from the entry,

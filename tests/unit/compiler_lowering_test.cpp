@@ -25,8 +25,9 @@ std::string packet(const std::string& body, const std::string& decls = "") {
 }  // namespace
 
 TEST_CASE("lowering: the whole assembly of a small protocol") {
-  auto r = ctest::compile("protocol demo\nsession count: int\noption verbose: bool = true\noption name: str = \"x\"\n"
-                          "packet tcp {\n    emit { #custom.a = u8 }\n}\n");
+  auto r = ctest::compile(
+      "protocol demo\nsession count: int\noption verbose: bool = true\noption name: str = \"x\"\n"
+      "packet tcp {\n    emit { #custom.a = u8 }\n}\n");
   REQUIRE(r.ok);
   CHECK(r.asm_text ==
         "; PVM assembly of protocol demo\n"
@@ -50,7 +51,8 @@ TEST_CASE("lowering: the whole assembly of a small protocol") {
 }
 
 TEST_CASE("lowering: reads take the file's byte order unless a suffix says otherwise") {
-  const std::string body = "    $a = u16\n    $b = i32be\n    $c = f64\n    $d = unsigned(3)\n    $e = signed(2)";
+  const std::string body =
+      "    $a = u16\n    $b = i32be\n    $c = f64\n    $d = unsigned(3)\n    $e = signed(2)";
   // Values nobody reads share registers; the reads stay, as they move the cursor.
   CHECK(packet(body) ==
         ".regs i=2 u=1 f=1 b=0 s=0 y=0\n"
@@ -99,54 +101,49 @@ TEST_CASE("lowering: within pushes a sub-view and pops it") {
 }
 
 TEST_CASE("lowering: a return from inside `within` in an inlined function pops the sub-view") {
-  CHECK(packet("    $v = first()\n    emit { #custom.v = $v }",
-               "fn first() -> int {\n    within 2 {\n        if u8 == 1 { return 7 }\n    }\n    return 0\n}\n") ==
-        ".regs i=2 u=0 f=0 b=1 s=0 y=0\n"
-        "    ldk i0, 2\n"
-        "    view.push i0\n"
-        "    rd.u8 i0\n"
-        "    ldk i1, 1\n"
-        "    eq.i b0, i0, i1\n"
-        "    jf b0, L2\n"
-        "    ldk i0, 7\n"
-        "    view.pop\n"
-        "    jmp L0\n"
-        "L2:\n"
-        "    view.pop\n"
-        "    ldk i0, 0\n"
-        "L0:\n"
-        "    msg.new\n"
-        "    set.i \"custom.v\", i0\n"
-        "    msg.end\n"
-        "    ret\n");
+  CHECK(
+      packet(
+          "    $v = first()\n    emit { #custom.v = $v }",
+          "fn first() -> int {\n    within 2 {\n        if u8 == 1 { return 7 }\n    }\n    return 0\n}\n") ==
+      ".regs i=1 u=0 f=0 b=0 s=0 y=0\n"
+      "    ldk i0, 2\n"
+      "    view.push i0\n"
+      "    rd.u8 i0\n"
+      "    jne.k i0, 1, L2\n"
+      "    ldk i0, 7\n"
+      "    view.pop\n"
+      "    jmp L0\n"
+      "L2:\n"
+      "    view.pop\n"
+      "    ldk i0, 0\n"
+      "L0:\n"
+      "    msg.new\n"
+      "    set.i \"custom.v\", i0\n"
+      "    msg.end\n"
+      "    ret\n");
 }
 
 TEST_CASE("lowering: repeat counts up to its count; repeat until end checks that a pass read something") {
   CHECK(packet("    repeat 2 as $i { skip $i }") ==
-        ".regs i=3 u=0 f=0 b=1 s=0 y=0\n"
-        "    ldk i0, 2\n"
-        "    ldk i1, 0\n"
-        "    ldk i2, 1\n"
-        "L0:\n"
-        "    lt.i b0, i1, i0\n"
-        "    jf b0, L1\n"
-        "    skip i1\n"
-        "    add.i i1, i1, i2\n"
-        "    jmp L0\n"
+        ".regs i=1 u=0 f=0 b=0 s=0 y=0\n"
+        "    ldk i0, 0\n"
+        "    jge.k i0, 2, L1\n"
+        "L2:\n"
+        "    skip i0\n"
+        "    add.k i0, i0, 1\n"
+        "    jlt.k i0, 2, L2\n"
         "L1:\n"
         "    ret\n");
   CHECK(packet("    repeat until end { skip 1 }") ==
-        ".regs i=4 u=0 f=0 b=1 s=0 y=0\n"
-        "    ldk i0, 0\n"
-        "    ldk i1, 1\n"
+        ".regs i=3 u=0 f=0 b=1 s=0 y=0\n"
+        "    ldk i0, 1\n"
         "L0:\n"
-        "    remain i2\n"
-        "    lt.i b0, i0, i2\n"
-        "    jf b0, L1\n"
-        "    pos i3\n"
-        "    skip i1\n"
+        "    remain i1\n"
+        "    jle.k i1, 0, L1\n"
         "    pos i2\n"
-        "    ne.i b0, i3, i2\n"
+        "    skip i0\n"
+        "    pos i1\n"
+        "    ne.i b0, i2, i1\n"
         "    expect b0, \"repeat until end read nothing in one pass\"\n"
         "    jmp L0\n"
         "L1:\n"
@@ -194,15 +191,14 @@ TEST_CASE("lowering: an int match and a table become a switch; a str match compa
 TEST_CASE("lowering: an int and a uint compare by value") {
   // As uints; a negative int then decides alone. A constant int that is not negative needs no
   // fix, and is loaded as a uint directly.
-  CHECK(packet("    $u = u64\n    $i = i8\n    $lt = $i < $u\n    $gt = $u > 5\n    emit {\n        #custom.lt = $lt\n        #custom.gt = $gt\n    }") ==
-        ".regs i=2 u=2 f=0 b=2 s=0 y=0\n"
+  CHECK(packet("    $u = u64\n    $i = i8\n    $lt = $i < $u\n    $gt = $u > 5\n    emit {\n        "
+               "#custom.lt = $lt\n        #custom.gt = $gt\n    }") ==
+        ".regs i=1 u=2 f=0 b=2 s=0 y=0\n"
         "    rd.u64be u0\n"
         "    rd.i8 i0\n"
         "    i2u u1, i0\n"
         "    lt.u b0, u1, u0\n"
-        "    ldk i1, 0\n"
-        "    lt.i b1, i0, i1\n"
-        "    jf b1, L0\n"
+        "    jge.k i0, 0, L0\n"
         "    ldb b0, 1\n"
         "L0:\n"
         "    ldu u1, 5\n"
@@ -233,11 +229,10 @@ TEST_CASE("lowering: && and || skip their right side") {
 
 TEST_CASE("lowering: framing returns a length; commands write one output") {
   CHECK(code("protocol p\nframing tcp {\n    return u8 + 1\n}\npacket tcp { skip 1 }\n", "framing.tcp") ==
-        ".regs i=3 u=0 f=0 b=0 s=0 y=0\n"
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
         "    rd.u8 i0\n"
-        "    ldk i1, 1\n"
-        "    add.i i2, i0, i1\n"
-        "    ret.i i2\n");
+        "    add.k i1, i0, 1\n"
+        "    ret.i i1\n");
   CHECK(code("protocol p\ncommand c($n: int) {\n    u16le $n\n    bytes written(0)\n}\n", "command.c") ==
         ".regs i=1 u=0 f=0 b=0 s=0 y=1\n"
         ".param n i0\n"
@@ -251,12 +246,12 @@ TEST_CASE("lowering: framing returns a length; commands write one output") {
 }
 
 TEST_CASE("lowering: session variables, options and dynamic parameter names") {
-  CHECK(packet("    session.n = session.n + 1\n    emit { #din[u8] = option.on }", "session n: int\noption on: bool = false\n") ==
-        ".regs i=3 u=0 f=0 b=1 s=3 y=0\n"
+  CHECK(packet("    session.n = session.n + 1\n    emit { #din[u8] = option.on }",
+               "session n: int\noption on: bool = false\n") ==
+        ".regs i=2 u=0 f=0 b=1 s=3 y=0\n"
         "    sget.i i0, @n\n"
-        "    ldk i1, 1\n"
-        "    add.i i2, i0, i1\n"
-        "    sset.i @n, i2\n"
+        "    add.k i1, i0, 1\n"
+        "    sset.i @n, i1\n"
         "    msg.new\n"
         "    lds s0, \"din.\"\n"
         "    rd.u8 i0\n"

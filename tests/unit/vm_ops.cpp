@@ -335,6 +335,103 @@ Done:
     }
   }
 
+  // Each compare-and-jump against its compare: the flag stays 1 when it jumped.
+  TEST_CASE("compare-and-jump over two registers and against a constant; add.k") {
+    const std::string body = R"(
+    rd.i8 i0
+    rd.i8 i1
+    msg.new
+    ldb b0, 1
+    jeq.i i0, i1, R0
+    ldb b0, 0
+R0:
+    set.b "jeq.i", b0
+    ldb b0, 1
+    jne.i i0, i1, R1
+    ldb b0, 0
+R1:
+    set.b "jne.i", b0
+    ldb b0, 1
+    jlt.i i0, i1, R2
+    ldb b0, 0
+R2:
+    set.b "jlt.i", b0
+    ldb b0, 1
+    jge.i i0, i1, R3
+    ldb b0, 0
+R3:
+    set.b "jge.i", b0
+    ldb b0, 1
+    jle.i i0, i1, R4
+    ldb b0, 0
+R4:
+    set.b "jle.i", b0
+    ldb b0, 1
+    jgt.i i0, i1, R5
+    ldb b0, 0
+R5:
+    set.b "jgt.i", b0
+    ldb b0, 1
+    jeq.k i0, -2, K0
+    ldb b0, 0
+K0:
+    set.b "jeq.k", b0
+    ldb b0, 1
+    jne.k i0, -2, K1
+    ldb b0, 0
+K1:
+    set.b "jne.k", b0
+    ldb b0, 1
+    jlt.k i0, -2, K2
+    ldb b0, 0
+K2:
+    set.b "jlt.k", b0
+    ldb b0, 1
+    jge.k i0, -2, K3
+    ldb b0, 0
+K3:
+    set.b "jge.k", b0
+    ldb b0, 1
+    jle.k i0, -2, K4
+    ldb b0, 0
+K4:
+    set.b "jle.k", b0
+    ldb b0, 1
+    jgt.k i0, -2, K5
+    ldb b0, 0
+K5:
+    set.b "jgt.k", b0
+    add.k i2, i0, -3
+    set.i "add.k", i2
+    ret)";
+    const auto expect = [](int a, int b) {
+      std::string json = "{";
+      const bool r[] = {a == b, a != b, a<b, a >= b, a <= b, a> b};
+      const bool k[] = {a == -2, a != -2, a<-2, a >= -2, a <= -2, a> - 2};
+      const char* names[] = {"jeq", "jne", "jlt", "jge", "jle", "jgt"};
+      for (int n = 0; n < 6; ++n)
+        json += std::string("\"") + names[n] + ".i\":" + (r[n] ? "true," : "false,");
+      for (int n = 0; n < 6; ++n)
+        json += std::string("\"") + names[n] + ".k\":" + (k[n] ? "true," : "false,");
+      return json + "\"add.k\":" + std::to_string(a - 3) + "}";
+    };
+    CHECK(run(body, "fe05") == expect(-2, 5));
+    CHECK(run(body, "0505") == expect(5, 5));
+    CHECK(run(body, "80fe") == expect(-128, -2));
+    CHECK(run(body, "7f80") == expect(127, -128));
+  }
+
+  // The compare-and-jumps pay fuel for a backward jump as jmp does.
+  TEST_CASE("a backward compare-and-jump spends fuel like a jump") {
+    CHECK(run(R"(
+    ldk i0, 0
+Loop:
+    add.k i0, i0, 1
+    jlt.k i0, 1000000000000, Loop
+    ret)")
+              .find("fuel") != std::string::npos);
+  }
+
   TEST_CASE("a loop with backward jumps") {
     CHECK(run(R"(
     ldk i0, 0

@@ -457,6 +457,7 @@ dispatch:
     const int64_t b = R(2).i, c = R(3).i;
     R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;
   } END
+  OP(AddK) R(1).i = wrap(bits(R(2).i) + bits(ints[ip[3]])); END
 
   // ---- uint64 arithmetic
   OP(AddU) R(1).u = R(2).u + R(3).u; END
@@ -523,6 +524,18 @@ dispatch:
   OP(Jmp) JUMP(ip[1]); END
   OP(Jt) if (R(1).b) JUMP(ip[2]); END
   OP(Jf) if (!R(1).b) JUMP(ip[2]); END
+  OP(JeqI) if (R(1).i == R(2).i) JUMP(ip[3]); END
+  OP(JneI) if (R(1).i != R(2).i) JUMP(ip[3]); END
+  OP(JltI) if (R(1).i < R(2).i) JUMP(ip[3]); END
+  OP(JgeI) if (R(1).i >= R(2).i) JUMP(ip[3]); END
+  OP(JleI) if (R(1).i <= R(2).i) JUMP(ip[3]); END
+  OP(JgtI) if (R(1).i > R(2).i) JUMP(ip[3]); END
+  OP(JeqK) if (R(1).i == ints[ip[2]]) JUMP(ip[3]); END
+  OP(JneK) if (R(1).i != ints[ip[2]]) JUMP(ip[3]); END
+  OP(JltK) if (R(1).i < ints[ip[2]]) JUMP(ip[3]); END
+  OP(JgeK) if (R(1).i >= ints[ip[2]]) JUMP(ip[3]); END
+  OP(JleK) if (R(1).i <= ints[ip[2]]) JUMP(ip[3]); END
+  OP(JgtK) if (R(1).i > ints[ip[2]]) JUMP(ip[3]); END
   OP(Switch) {
     const bc::SwitchTable& t = fn.tables[ip[2]];
     const int64_t key = R(1).i;

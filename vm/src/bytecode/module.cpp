@@ -253,13 +253,15 @@ void index_switches(Module& m) {
     for (SwitchTable& t : f.tables) {
       t.dense.clear();
       if (t.cases.empty()) continue;
-      const int64_t low = t.cases.front().first;
-      const uint64_t span = static_cast<uint64_t>(t.cases.back().first) - static_cast<uint64_t>(low) + 1;
+      // The extremes of every key, not the first and last: this must hold for any table.
+      const auto [lo, hi] = std::minmax_element(t.cases.begin(), t.cases.end());
+      const uint64_t span = static_cast<uint64_t>(hi->first) - static_cast<uint64_t>(lo->first) + 1;
       if (span == 0 || span > kMaxDense || span > std::max<uint64_t>(256, 4 * t.cases.size())) continue;
-      t.dense_low = low;
+      t.dense_low = lo->first;
       t.dense.assign(span, t.default_target);
-      for (const auto& [key, target] : t.cases)
-        t.dense[static_cast<uint64_t>(key) - static_cast<uint64_t>(low)] = target;
+      // Backwards, so that of cases with one key (verified tables have none) the first wins.
+      for (auto c = t.cases.rbegin(); c != t.cases.rend(); ++c)
+        t.dense[static_cast<uint64_t>(c->first) - static_cast<uint64_t>(t.dense_low)] = c->second;
     }
 }
 

@@ -213,12 +213,12 @@ class FunctionBuilder {
       const uint32_t* ip = &fn_.code[pc];
       const auto op = static_cast<Op>(ip[0]);
       if (op == Op::Jmp) starts(ip[1]);
-      if (op == Op::Jt || op == Op::Jf) starts(ip[2]);
+      if (bc::is_branch(op)) starts(ip[words(ip[0]) - 1]);
       if (op == Op::Switch) {
         for (const auto& c : fn_.tables[ip[2]].cases) starts(c.second);
         starts(fn_.tables[ip[2]].default_target);
       }
-      if (op == Op::Jmp || op == Op::Jt || op == Op::Jf || op == Op::Switch) starts(pc + words(ip[0]));
+      if (op == Op::Jmp || bc::is_branch(op) || op == Op::Switch) starts(pc + words(ip[0]));
     }
     end_ = llvm::BasicBlock::Create(cx_, "end", f_);
     exit_ = llvm::BasicBlock::Create(cx_, "exit", f_);
@@ -364,6 +364,15 @@ class FunctionBuilder {
     b_.CreateBr(block(to));
   }
 
+  // The signed compare of a compare-and-jump, its row counted from `first` (jeq.i or jeq.k; both
+  // groups list ==, !=, <, >=, <=, > in that order).
+  static llvm::CmpInst::Predicate int_predicate(Op op, Op first) {
+    static constexpr llvm::CmpInst::Predicate kOrder[] = {llvm::CmpInst::ICMP_EQ,  llvm::CmpInst::ICMP_NE,
+                                                          llvm::CmpInst::ICMP_SLT, llvm::CmpInst::ICMP_SGE,
+                                                          llvm::CmpInst::ICMP_SLE, llvm::CmpInst::ICMP_SGT};
+    return kOrder[static_cast<int>(op) - static_cast<int>(first)];
+  }
+
   // A conditional jump: to `to` when `taken`, else to the next instruction.
   void branch(uint32_t pc, uint32_t len, llvm::Value* taken, uint32_t to) {
     auto* yes = llvm::BasicBlock::Create(cx_, "", f_);
@@ -427,6 +436,9 @@ class FunctionBuilder {
       case Op::AddI:
       case Op::AddU:
         put(ip[1], b_.CreateAdd(get_i(ip[2]), get_i(ip[3])));
+        break;
+      case Op::AddK:
+        put(ip[1], b_.CreateAdd(get_i(ip[2]), b_.getInt64(static_cast<uint64_t>(m_.ints[ip[3]]))));
         break;
       case Op::SubI:
       case Op::SubU:
@@ -581,6 +593,25 @@ class FunctionBuilder {
         return;
       case Op::Jf:
         branch(pc, len, b_.CreateNot(get_b(ip[1])), ip[2]);
+        return;
+      case Op::JeqI:
+      case Op::JneI:
+      case Op::JltI:
+      case Op::JgeI:
+      case Op::JleI:
+      case Op::JgtI:
+        branch(pc, len, b_.CreateICmp(int_predicate(op, Op::JeqI), get_i(ip[1]), get_i(ip[2])), ip[3]);
+        return;
+      case Op::JeqK:
+      case Op::JneK:
+      case Op::JltK:
+      case Op::JgeK:
+      case Op::JleK:
+      case Op::JgtK:
+        branch(pc, len,
+               b_.CreateICmp(int_predicate(op, Op::JeqK), get_i(ip[1]),
+                             b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))),
+               ip[3]);
         return;
       case Op::Switch: {
         const bc::SwitchTable& t = fn_.tables[ip[2]];

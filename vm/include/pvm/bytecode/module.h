@@ -30,12 +30,27 @@ constexpr bool is_terminator(Op op) {
   return op == Op::Jmp || op == Op::Ret || op == Op::RetI || op == Op::Fail || op == Op::FailS;
 }
 
+// The conditional jumps: the last operand is the target, and control may also go on to the next
+// instruction.
+constexpr bool is_branch(Op op) {
+  switch (op) {
+    case Op::Jt: case Op::Jf:
+    case Op::JeqI: case Op::JneI: case Op::JltI: case Op::JgeI: case Op::JleI: case Op::JgtI:
+    case Op::JeqK: case Op::JneK: case Op::JltK: case Op::JgeK: case Op::JleK: case Op::JgtK:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Whether the instruction writes its first register operand; every other register operand is
 // read. The exceptions to "the first register is the destination" (opcodes.def) are listed here,
 // for tools that follow values through registers (the compiler's optimizer).
 constexpr bool writes_register(Op op) {
   switch (op) {
-    case Op::Jt: case Op::Jf: case Op::Switch: case Op::RetI: case Op::Expect: case Op::Check:
+    case Op::Jt: case Op::Jf: case Op::JeqI: case Op::JneI: case Op::JltI: case Op::JgeI: case Op::JleI:
+    case Op::JgtI: case Op::JeqK: case Op::JneK: case Op::JltK: case Op::JgeK: case Op::JleK: case Op::JgtK:
+    case Op::Switch: case Op::RetI: case Op::Expect: case Op::Check:
     case Op::FailS: case Op::WarnS: case Op::Skip: case Op::Seek: case Op::ViewPush: case Op::ViewBytes:
     case Op::SetI: case Op::SetU: case Op::SetF: case Op::SetB: case Op::SetS: case Op::SetY:
     case Op::SetDI: case Op::SetDU: case Op::SetDF: case Op::SetDB: case Op::SetDS: case Op::SetDY:

@@ -1,0 +1,274 @@
+// Fewer, larger instructions for the interpreter to dispatch: a compare whose result only a jt or
+// jf reads becomes one compare-and-jump, a register that holds a known int constant becomes the
+// constant operand of an add or a compare-and-jump, and a loop's jump back to its test becomes
+// the test itself (per pass of `repeat`: add.k and jlt.i where there were add.i, jmp, lt.i, jf).
+#include <optional>
+
+#include "lower/flow.h"
+#include "lower/optimize.h"
+
+namespace pvm::compiler::code {
+
+namespace {
+
+struct Fused {
+  Op compare;
+  Op when_true;   // the jump a jt after the compare becomes
+  Op when_false;  // the jump a jf after it becomes
+};
+constexpr Fused kFused[] = {
+    {Op::EqI, Op::JeqI, Op::JneI},
+    {Op::NeI, Op::JneI, Op::JeqI},
+    {Op::LtI, Op::JltI, Op::JgeI},
+    {Op::LeI, Op::JleI, Op::JgtI},
+};
+
+// The jump taken exactly when `op` is not: a jump's negation.
+Op negated(Op op) {
+  switch (op) {
+    case Op::Jt:
+      return Op::Jf;
+    case Op::Jf:
+      return Op::Jt;
+    case Op::JeqI:
+      return Op::JneI;
+    case Op::JneI:
+      return Op::JeqI;
+    case Op::JltI:
+      return Op::JgeI;
+    case Op::JgeI:
+      return Op::JltI;
+    case Op::JleI:
+      return Op::JgtI;
+    case Op::JgtI:
+      return Op::JleI;
+    case Op::JeqK:
+      return Op::JneK;
+    case Op::JneK:
+      return Op::JeqK;
+    case Op::JltK:
+      return Op::JgeK;
+    case Op::JgeK:
+      return Op::JltK;
+    case Op::JleK:
+      return Op::JgtK;
+    default:
+      return Op::JleK;  // JgtK
+  }
+}
+
+// The same test with its two operands swapped (a < b is b > a).
+Op mirrored(Op op) {
+  switch (op) {
+    case Op::JltI:
+      return Op::JgtI;
+    case Op::JgtI:
+      return Op::JltI;
+    case Op::JleI:
+      return Op::JgeI;
+    case Op::JgeI:
+      return Op::JleI;
+    default:
+      return op;  // == and != read the same either way
+  }
+}
+
+// The compare-with-a-constant form of a compare-and-jump over two registers.
+Op with_constant(Op op) {
+  return static_cast<Op>(static_cast<int>(Op::JeqK) + (static_cast<int>(op) - static_cast<int>(Op::JeqI)));
+}
+static_assert(static_cast<int>(Op::JgtK) - static_cast<int>(Op::JeqK) ==
+                  static_cast<int>(Op::JgtI) - static_cast<int>(Op::JeqI),
+              "opcodes.def lists the .k jumps in the order of the register ones");
+
+bool register_jump(Op op) {
+  return op >= Op::JeqI && op <= Op::JgtI;
+}
+
+// The int constant each register holds wherever it is read, if it has one: every write of it is
+// an ldk of one value and one of them runs on every path to the read (so no read sees the zero
+// registers start with). Forward over the blocks: a register counts as written at a block's
+// entry when it is written on every path into it.
+class Constants {
+ public:
+  Constants(const Function& f, const Flow& flow) : flow_(flow), value_(f.regs.size()) {
+    std::vector<bool> other(f.regs.size(), false);
+    for (const auto& p : f.params) other[p.second.id] = true;
+    for (const Line& ln : f.lines) {
+      if (ln.kind != Line::Instr) continue;
+      const Reg* w = written(ln);
+      if (w == nullptr) continue;
+      const int64_t* k = ln.op == Op::LdK ? std::get_if<int64_t>(&ln.ops[1]) : nullptr;
+      if (k == nullptr || (value_[w->id] && *value_[w->id] != *k)) other[w->id] = true;
+      if (k != nullptr) value_[w->id] = *k;
+    }
+    for (size_t r = 0; r < other.size(); ++r)
+      if (other[r]) value_[r].reset();
+
+    const size_t nb = flow.blocks.size();
+    std::vector<std::vector<uint32_t>> preds(nb);
+    for (uint32_t b = 0; b < nb; ++b)
+      for (uint32_t s : flow.blocks[b].succ) preds[s].push_back(b);
+    in_.assign(nb, Bits(f.regs.size()));
+    std::vector<Bits> out(nb, Bits(f.regs.size()));
+    for (uint32_t b = 1; b < nb; ++b) in_[b].fill();
+    for (Bits& o : out) o.fill();
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (uint32_t b = 0; b < nb; ++b) {
+        Bits now = in_[b];
+        if (b > 0)
+          for (uint32_t p : preds[b]) now.intersect(out[p]);
+        if (b > 0 && preds[b].empty()) now = Bits(f.regs.size());  // unreachable: nothing known
+        in_[b] = now;
+        for (uint32_t i : flow.blocks[b].instrs)
+          if (const Reg* w = written(f.lines[i]); w != nullptr && value_[w->id]) now.add(w->id);
+        if (!(now == out[b])) {
+          out[b] = now;
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Walks block b's instructions in order; f(line index, known) where known(reg) is the constant
+  // the register holds before that instruction, if any.
+  template <typename F>
+  void walk(const Function& fn, uint32_t b, F&& f) const {
+    Bits now = in_[b];
+    for (uint32_t i : flow_.blocks[b].instrs) {
+      const auto known = [&](const Reg& r) -> std::optional<int64_t> {
+        if (r.cls == RegClass::Int && value_[r.id] && now.has(r.id)) return value_[r.id];
+        return std::nullopt;
+      };
+      f(i, known);
+      if (const Reg* w = written(fn.lines[i]); w != nullptr && value_[w->id]) now.add(w->id);
+    }
+  }
+
+ private:
+  const Flow& flow_;
+  std::vector<std::optional<int64_t>> value_;
+  std::vector<Bits> in_;
+};
+
+}  // namespace
+
+bool fuse_compares(Function& f) {
+  const Flow flow(f);
+  const Liveness live(f, flow);
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  for (uint32_t b = 0; b < flow.blocks.size(); ++b) {
+    const auto& instrs = flow.blocks[b].instrs;
+    if (instrs.size() < 2) continue;
+    Line& jump = f.lines[instrs.back()];
+    const Line& compare = f.lines[instrs[instrs.size() - 2]];
+    if (jump.op != Op::Jt && jump.op != Op::Jf) continue;
+    const uint32_t flag = std::get<Reg>(jump.ops[0]).id;
+    if (live.out[b].has(flag) || written(compare) == nullptr || written(compare)->id != flag) continue;
+    for (const Fused& fu : kFused) {
+      if (compare.op != fu.compare) continue;
+      jump.op = jump.op == Op::Jt ? fu.when_true : fu.when_false;
+      jump.ops = {compare.ops[1], compare.ops[2], jump.ops[1]};
+      gone[instrs[instrs.size() - 2]] = any = true;
+      break;
+    }
+  }
+  if (any) erase_lines(f, gone);
+  return any;
+}
+
+bool use_immediates(Function& f) {
+  const Flow flow(f);
+  const Constants constants(f, flow);
+  bool any = false;
+  for (uint32_t b = 0; b < flow.blocks.size(); ++b)
+    constants.walk(f, b, [&](uint32_t i, const auto& known) {
+      Line& ln = f.lines[i];
+      if (ln.op == Op::AddI || ln.op == Op::SubI) {
+        const Reg& x = std::get<Reg>(ln.ops[1]);
+        const Reg& y = std::get<Reg>(ln.ops[2]);
+        if (const auto k = known(y)) {
+          // Two's complement: b - K is b + (0 - K), wrapping alike.
+          const uint64_t bits = static_cast<uint64_t>(*k);
+          ln.ops = {ln.ops[0], x, static_cast<int64_t>(ln.op == Op::SubI ? 0 - bits : bits)};
+          ln.op = Op::AddK;
+          any = true;
+        } else if (const auto kx = known(x); kx && ln.op == Op::AddI) {
+          ln.ops = {ln.ops[0], y, *kx};
+          ln.op = Op::AddK;
+          any = true;
+        }
+      } else if (register_jump(ln.op)) {
+        const Reg& x = std::get<Reg>(ln.ops[0]);
+        const Reg& y = std::get<Reg>(ln.ops[1]);
+        if (const auto k = known(y)) {
+          ln.ops = {x, *k, ln.ops[2]};
+          ln.op = with_constant(ln.op);
+          any = true;
+        } else if (const auto kx = known(x)) {
+          ln.ops = {y, *kx, ln.ops[2]};
+          ln.op = with_constant(mirrored(ln.op));
+          any = true;
+        }
+      }
+    });
+  return any;
+}
+
+bool rotate_loops(Function& f) {
+  std::vector<Line> out;
+  out.reserve(f.lines.size());
+  // The first instruction line at or after each label, and the labels already in place.
+  std::vector<uint32_t> at(f.labels, UINT32_MAX);
+  for (uint32_t i = static_cast<uint32_t>(f.lines.size()), next = UINT32_MAX; i-- > 0;) {
+    if (f.lines[i].kind == Line::Instr) next = i;
+    if (f.lines[i].kind == Line::LabelDef) at[f.lines[i].label] = next;
+  }
+  // A label for the instruction after line t: one already there, or a new one placed after t.
+  std::vector<uint32_t> label_after(f.lines.size(), UINT32_MAX);
+  const auto after = [&](uint32_t t) {
+    for (uint32_t k = t + 1; k < f.lines.size() && f.lines[k].kind != Line::Instr; ++k)
+      if (f.lines[k].kind == Line::LabelDef) return f.lines[k].label;
+    if (label_after[t] == UINT32_MAX) label_after[t] = f.labels++;
+    return label_after[t];
+  };
+  std::vector<std::pair<uint32_t, std::vector<Line>>> rewrites;  // jmp line -> its replacement
+  for (uint32_t i = 0; i < f.lines.size(); ++i) {
+    const Line& ln = f.lines[i];
+    if (ln.kind != Line::Instr || ln.op != Op::Jmp) continue;
+    const uint32_t t = at[std::get<Label>(ln.ops[0]).id];
+    if (t == UINT32_MAX || t >= i || !bc::is_branch(f.lines[t].op)) continue;
+    bool has_next = false;  // the test must fall through to an instruction
+    for (uint32_t k = t + 1; k < f.lines.size() && !has_next; ++k) has_next = f.lines[k].kind == Line::Instr;
+    if (!has_next) continue;
+    const Line& test = f.lines[t];
+    Line back = test;
+    back.op = negated(test.op);
+    back.ops.back() = Label{after(t)};
+    Line exit = ln;
+    exit.ops = {test.ops.back()};
+    rewrites.push_back({i, {back, exit}});
+  }
+  if (rewrites.empty()) return false;
+  size_t r = 0;
+  for (uint32_t i = 0; i < f.lines.size(); ++i) {
+    if (r < rewrites.size() && rewrites[r].first == i) {
+      for (Line& l : rewrites[r].second) out.push_back(std::move(l));
+      ++r;
+    } else {
+      out.push_back(f.lines[i]);
+    }
+    if (label_after[i] != UINT32_MAX) {
+      Line def{};
+      def.kind = Line::LabelDef;
+      def.label = label_after[i];
+      out.push_back(std::move(def));
+    }
+  }
+  f.lines = std::move(out);
+  return true;
+}
+
+}  // namespace pvm::compiler::code
