@@ -271,4 +271,70 @@ bool rotate_loops(Function& f) {
   return true;
 }
 
+bool copy_loop_tails(Function& f) {
+  std::vector<uint32_t> at(f.labels, UINT32_MAX);
+  for (uint32_t i = static_cast<uint32_t>(f.lines.size()), next = UINT32_MAX; i-- > 0;) {
+    if (f.lines[i].kind == Line::Instr) next = i;
+    if (f.lines[i].kind == Line::LabelDef) at[f.lines[i].label] = next;
+  }
+  // The instruction line after line i, or UINT32_MAX.
+  const auto next_instr = [&](uint32_t i) {
+    for (uint32_t k = i + 1; k < f.lines.size(); ++k)
+      if (f.lines[k].kind == Line::Instr) return k;
+    return UINT32_MAX;
+  };
+  // The .loc in force at line i, if any.
+  const auto loc_at = [&](uint32_t i) -> const Line* {
+    for (uint32_t k = i + 1; k-- > 0;)
+      if (f.lines[k].kind == Line::Loc) return &f.lines[k];
+    return nullptr;
+  };
+  std::vector<uint32_t> new_label(f.lines.size(), UINT32_MAX);  // to place after the line
+  std::vector<std::vector<Line>> copy(f.lines.size());          // to stand for the line
+  // A label for the instruction after line b: one already there, or a new one.
+  const auto label_after = [&](uint32_t b) {
+    for (uint32_t k = b + 1; k < f.lines.size() && f.lines[k].kind != Line::Instr; ++k)
+      if (f.lines[k].kind == Line::LabelDef) return f.lines[k].label;
+    if (new_label[b] == UINT32_MAX) new_label[b] = f.labels++;
+    return new_label[b];
+  };
+  bool any = false;
+  for (uint32_t i = 0; i < f.lines.size(); ++i) {
+    const Line& jmp = f.lines[i];
+    if (jmp.kind != Line::Instr || jmp.op != Op::Jmp) continue;
+    const uint32_t a = at[std::get<Label>(jmp.ops[0]).id];
+    if (a == UINT32_MAX || a <= i) continue;
+    const uint32_t b = bc::is_branch(f.lines[a].op) ? a : is_pure(f.lines[a].op) ? next_instr(a) : UINT32_MAX;
+    if (b == UINT32_MAX || !bc::is_branch(f.lines[b].op)) continue;
+    const uint32_t back = at[std::get<Label>(f.lines[b].ops.back()).id];
+    if (back == UINT32_MAX || back > a || next_instr(b) == UINT32_MAX) continue;
+    // Lines a..b under their .loc, then the jump to where b falls through under the .loc that
+    // held at the jmp again: every instruction keeps its source position.
+    std::vector<Line>& out = copy[i];
+    if (const Line* loc = loc_at(a)) out.push_back(*loc);
+    for (uint32_t k = a; k <= b; ++k)
+      if (f.lines[k].kind != Line::LabelDef) out.push_back(f.lines[k]);
+    if (const Line* loc = loc_at(i)) out.push_back(*loc);
+    Line exit = jmp;
+    exit.ops = {Label{label_after(b)}};
+    out.push_back(std::move(exit));
+    any = true;
+  }
+  if (!any) return false;
+  std::vector<Line> out;
+  out.reserve(f.lines.size());
+  for (uint32_t i = 0; i < f.lines.size(); ++i) {
+    if (copy[i].empty()) out.push_back(f.lines[i]);
+    for (Line& l : copy[i]) out.push_back(std::move(l));
+    if (new_label[i] != UINT32_MAX) {
+      Line def{};
+      def.kind = Line::LabelDef;
+      def.label = new_label[i];
+      out.push_back(std::move(def));
+    }
+  }
+  f.lines = std::move(out);
+  return true;
+}
+
 }  // namespace pvm::compiler::code

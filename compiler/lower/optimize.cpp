@@ -133,6 +133,7 @@ void optimize(Function& f) {
   bool fused = fuse_compares(f);
   fused |= use_immediates(f);
   fused |= rotate_loops(f);
+  fused |= copy_loop_tails(f);
   if (fused) simplify();
 }
 

@@ -35,6 +35,10 @@ bool use_immediates(Function& f);
 // A backward `jmp L`, where L is a conditional jump, becomes the negated jump to the instruction
 // after L followed by a jump where L would have gone: one jump per pass of a loop instead of two.
 bool rotate_loops(Function& f);
+// A forward `jmp L`, where L is a loop's latch (a conditional jump back, or one pure instruction
+// and then it), becomes a copy of the latch and a jump to where the latch falls through: the
+// cases of a `match` inside a loop go back to the top without a jump to the latch first.
+bool copy_loop_tails(Function& f);
 // A register number within its class for every virtual register the code uses (registers whose
 // values are never live at once share a number), and the count of each class. A register some
 // path reads before writing it (a variable assigned on some paths only) is live from the entry,

@@ -188,6 +188,39 @@ TEST_CASE("lowering: an int match and a table become a switch; a str match compa
         "    ret\n");
 }
 
+// Each arm of a match in a loop ends with its own copy of the loop's latch (add.k, jlt.k)
+// instead of a jump to it; the compare of the loop test is fused with its jump.
+TEST_CASE("lowering: the arms of a match in a loop go back to the top themselves") {
+  CHECK(
+      packet("    repeat 3 {\n        match u8 {\n            1 => { skip 1 }\n            2 => { skip 2 }\n"
+             "            _ => { skip 3 }\n        }\n    }") ==
+      ".regs i=5 u=0 f=0 b=0 s=0 y=0\n"
+      "    ldk i0, 3\n"
+      "    ldk i1, 0\n"
+      "    ldk i2, 1\n"
+      "    ldk i3, 2\n"
+      "    jge.k i1, 3, L1\n"
+      "L6:\n"
+      "    rd.u8 i4\n"
+      "    switch i4, {1: L3, 2: L4, _: L5}\n"
+      "L3:\n"
+      "    skip i2\n"
+      "    add.k i1, i1, 1\n"
+      "    jlt.k i1, 3, L6\n"
+      "    jmp L1\n"
+      "L4:\n"
+      "    skip i3\n"
+      "    add.k i1, i1, 1\n"
+      "    jlt.k i1, 3, L6\n"
+      "    jmp L1\n"
+      "L5:\n"
+      "    skip i0\n"
+      "    add.k i1, i1, 1\n"
+      "    jlt.k i1, 3, L6\n"
+      "L1:\n"
+      "    ret\n");
+}
+
 TEST_CASE("lowering: an int and a uint compare by value") {
   // As uints; a negative int then decides alone. A constant int that is not negative needs no
   // fix, and is loaded as a uint directly.

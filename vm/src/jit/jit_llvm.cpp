@@ -24,6 +24,7 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
+#include <bit>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -74,8 +75,8 @@ int32_t guarded(F&& f) {
   }
 }
 
-// set.i, set.u, set.f, set.b, set.s and set.y of a constant name, and setd.* of a name in a
-// register (`name` null, `dynamic` the register).
+// set.s and set.y of a constant name, and setd.* of a name in a register (`name` null,
+// `dynamic` the register).
 extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, const Value* dynamic, uint32_t type,
                                const Value* v) {
   return guarded([&] {
@@ -107,6 +108,39 @@ extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, const Value* 
     sc->builder.add_raw(field_raw_size(*f));
     return true;
   });
+}
+
+// set.i, set.u, set.f and set.b of a constant name, the value passed in a machine register: no
+// type switch, and native code need not store the value to the register file for the call.
+template <ValueType T>
+int32_t set_scalar(Scratch* sc, const ParamName* name, uint64_t bits) {
+  return guarded([&] {
+    if (!sc->builder.is_open()) return false;
+    if constexpr (T == ValueType::Float)
+      if (!std::isfinite(std::bit_cast<double>(bits))) return true;  // no JSON form: left unset
+    Field* f = sc->builder.set(*name);
+    if (f == nullptr) return false;
+    f->s = {};
+    f->type = T;
+    if constexpr (T == ValueType::Bool)
+      f->b = bits != 0;
+    else
+      f->u = bits;
+    sc->builder.add_raw(field_raw_size(*f));
+    return true;
+  });
+}
+extern "C" int32_t pvm_jit_set_int(Scratch* sc, const ParamName* name, uint64_t bits) {
+  return set_scalar<ValueType::Int>(sc, name, bits);
+}
+extern "C" int32_t pvm_jit_set_uint(Scratch* sc, const ParamName* name, uint64_t bits) {
+  return set_scalar<ValueType::UInt>(sc, name, bits);
+}
+extern "C" int32_t pvm_jit_set_float(Scratch* sc, const ParamName* name, uint64_t bits) {
+  return set_scalar<ValueType::Float>(sc, name, bits);
+}
+extern "C" int32_t pvm_jit_set_bool(Scratch* sc, const ParamName* name, uint64_t bits) {
+  return set_scalar<ValueType::Bool>(sc, name, bits);
 }
 
 extern "C" int32_t pvm_jit_itos(Scratch* sc, int64_t v, Value* out) {
@@ -738,15 +772,21 @@ class FunctionBuilder {
       case Op::SetI:
       case Op::SetU:
       case Op::SetF:
-      case Op::SetB:
+      case Op::SetB: {
+        const void* helper = op == Op::SetI   ? reinterpret_cast<const void*>(&pvm_jit_set_int)
+                             : op == Op::SetU ? reinterpret_cast<const void*>(&pvm_jit_set_uint)
+                             : op == Op::SetF ? reinterpret_cast<const void*>(&pvm_jit_set_float)
+                                              : reinterpret_cast<const void*>(&pvm_jit_set_bool);
+        llvm::Value* bits = op == Op::SetF   ? b_.CreateBitCast(get_f(ip[2]), i64_)
+                            : op == Op::SetB ? b_.CreateZExt(get_b(ip[2]), i64_)
+                                             : get_i(ip[2]);
+        llvm::Value* ok = call(helper, i32_, {scratch_, const_ptr(&names_.data()[ip[1]]), bits});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
       case Op::SetS:
       case Op::SetY: {
-        const ValueType type = op == Op::SetI   ? ValueType::Int
-                               : op == Op::SetU ? ValueType::UInt
-                               : op == Op::SetF ? ValueType::Float
-                               : op == Op::SetB ? ValueType::Bool
-                               : op == Op::SetS ? ValueType::Str
-                                                : ValueType::Bytes;
+        const ValueType type = op == Op::SetS ? ValueType::Str : ValueType::Bytes;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
                                {scratch_, const_ptr(&names_.data()[ip[1]]), const_ptr(nullptr),
                                 b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
