@@ -188,6 +188,13 @@ Loop:
     CHECK_FALSE(decode(edge, pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxMessageBytes - 30)).failed);
     CHECK(vmtest::outcome(decode(edge, pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxMessageBytes - 29))) ==
           "error: offset 1048547: limit: message longer than 1048576 bytes of JSON");
+    // The same checks when msg.new or msg.end stores the message (both engines run these).
+    for (const char* store : {"msg.new\nret", "msg.end\nret"}) {
+      const std::string stored = std::string(kReadAll) + "msg.new\nset.s \"p\", s0\n" + store;
+      CHECK_FALSE(decode(stored, pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxMessageBytes - 30)).failed);
+      CHECK(vmtest::outcome(decode(stored, pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxMessageBytes - 29))) ==
+            "error: offset 1048547: limit: message longer than 1048576 bytes of JSON");
+    }
   }
 
   TEST_CASE("the messages of a frame count against its memory") {

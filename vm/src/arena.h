@@ -19,10 +19,11 @@ class Arena {
   uint8_t* alloc(size_t n);
   // Counts n bytes the frame makes outside the arena; false (nothing counted) beyond the limit.
   bool account(size_t n) {
-    if (n > bc::kMaxFrameMemory - total_) return false;
+    if (!can_account(n)) return false;
     total_ += n;
     return true;
   }
+  bool can_account(size_t n) const { return n <= bc::kMaxFrameMemory - total_; }
   // Frees everything at once, keeping the chunks for the next frame.
   void reset() {
     current_ = 0;

@@ -29,7 +29,7 @@ bool MessageBuilder::begin() {
 
 bool MessageBuilder::fits(uint64_t& scanned) const {
   scanned = 0;
-  if (open_raw_ * kJsonPerRawByte + 2 <= bc::kMaxMessageBytes) return true;
+  if (fits_quickly()) return true;
   size_t json = 2;  // {}
   for (size_t k = open_begin_; k < fields_.size(); ++k) {
     json += field_json_bound(fields_[k]);

@@ -12,6 +12,7 @@
 
 #include "param_names.h"
 #include "pvm/vm.h"
+#include "work.h"
 
 namespace pvm::detail {
 
@@ -33,6 +34,16 @@ class MessageBuilder {
   const Field* find(std::string_view name) const;
   // Counts a field set in the open message (work.h's field_raw_size).
   void add_raw(size_t n) { open_raw_ += n; }
+  // Whether begin() can start another message in this frame.
+  bool can_begin() const { return messages_.size() + (open_ ? 1 : 0) < bc::kMaxMessagesPerFrame; }
+  // Room for `fields` more fields and one more message, so that adding them cannot fail.
+  void reserve(size_t fields) {
+    fields_.reserve(fields_.size() + fields);
+    messages_.reserve(messages_.size() + 1);
+  }
+  // Whether the open message's JSON stays within kMaxMessageBytes by its raw size alone (then
+  // fits() looks at no field).
+  bool fits_quickly() const { return open_raw_ * kJsonPerRawByte + 2 <= bc::kMaxMessageBytes; }
   // Whether the open message's JSON stays within kMaxMessageBytes. Looks at the fields' bytes
   // only when their raw size could escape beyond it; `scanned` says how many it looked at.
   bool fits(uint64_t& scanned) const;

@@ -143,6 +143,42 @@ extern "C" int32_t pvm_jit_set_bool(Scratch* sc, const ParamName* name, uint64_t
   return set_scalar<ValueType::Bool>(sc, name, bits);
 }
 
+// msg.new when nothing in it can trap: the open message, if any, fits by its raw size and the
+// frame's memory; the frame may have another message; the session's ident is copied for this
+// frame already. Room is reserved before anything changes, so that a failing heap leaves all
+// as it was for the interpreter's trap.
+extern "C" int32_t pvm_jit_msg_new(Scratch* sc, const std::string* protocol, int32_t has_session) {
+  return guarded([&] {
+    MessageBuilder& mb = sc->builder;
+    if (mb.is_open() && !(mb.fits_quickly() && sc->arena.can_account(mb.open_memory()))) return false;
+    if (!mb.can_begin() || (has_session != 0 && !sc->ident_fresh)) return false;
+    mb.reserve(2);
+    if (mb.is_open()) sc->arena.account(mb.open_memory());
+    mb.begin();
+    const auto add = [&](const ParamName& name, std::string_view value) {
+      Field* f = mb.set(name);
+      f->type = ValueType::Str;
+      f->s = value;
+      mb.add_raw(field_raw_size(*f));
+    };
+    if (has_session != 0 && !sc->ident.empty()) add(mb.ident, sc->ident);
+    add(mb.protocol_id, *protocol);
+    return true;
+  });
+}
+
+// msg.end of a message that fits by its raw size and the frame's memory.
+extern "C" int32_t pvm_jit_msg_end(Scratch* sc) {
+  return guarded([&] {
+    MessageBuilder& mb = sc->builder;
+    if (!mb.is_open() || !mb.fits_quickly() || !sc->arena.can_account(mb.open_memory())) return false;
+    mb.reserve(0);
+    sc->arena.account(mb.open_memory());
+    mb.end();
+    return true;
+  });
+}
+
 extern "C" int32_t pvm_jit_itos(Scratch* sc, int64_t v, Value* out) {
   return guarded([&] { return decimal(*sc, *out, v); });
 }
@@ -769,6 +805,18 @@ class FunctionBuilder {
         break;
       }
 
+      case Op::MsgNew: {
+        llvm::Value* ok =
+            call(reinterpret_cast<const void*>(&pvm_jit_msg_new), i32_,
+                 {scratch_, const_ptr(&m_.strings[m_.protocol]), b_.getInt32(m_.session.empty() ? 0 : 1)});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::MsgEnd: {
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_msg_end), i32_, {scratch_});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
       case Op::SetI:
       case Op::SetU:
       case Op::SetF:
@@ -984,7 +1032,8 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const ParamNames&
   auto mod = std::make_unique<llvm::Module>("pvm", *cx);
   std::vector<std::string> names;
   for (size_t k = 0; k < m.functions.size(); ++k) {
-    names.push_back("f" + std::to_string(k));
+    names.push_back(std::to_string(k));
+    names.back().insert(0, 1, 'f');  // not "f" + ...: GCC 12 -O3 warns falsely (-Wrestrict) of that
     FunctionBuilder(*cx, *mod, m, param_names, m.functions[k]).build(names.back());
   }
   std::string broken;
