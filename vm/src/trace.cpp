@@ -205,8 +205,8 @@ void Tracer::handle(const TraceStep& s, const Value* value, bool at) {
         target_ = "#" + m.strings[s.ip[1]];
       } else {
         const Value& name = s.regs[s.ip[1]];
-        target_ = "#";
-        target_.append(reinterpret_cast<const char*>(name.s.p), name.s.n);
+        target_.assign(1, '#');
+        target_ += std::string_view(reinterpret_cast<const char*>(name.s.p), name.s.n);
       }
       e.value.name = target_;
       break;
