@@ -121,7 +121,7 @@ inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32
   }
 }
 
-inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
+[[gnu::always_inline]] inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
   Slot& s = probe(name, h);
   if (s.stamp == stamp_) return &fields_[s.field];
   if (fields_.size() - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;

@@ -422,6 +422,33 @@ class FunctionBuilder {
     return bits;
   }
 
+  // The n32 bytes (0..8, all in the view) at the cursor as an unsigned integer: widths 1, 2, 4
+  // and 8 by one load each, others through pvm_jit_load.
+  llvm::Value* load_width(llvm::Value* n32, bool big) {
+    llvm::Value* at = at_cursor();
+    auto* done = llvm::BasicBlock::Create(cx_, "", f_);
+    auto* other = llvm::BasicBlock::Create(cx_, "", f_);
+    auto* sw = b_.CreateSwitch(n32, other, 4);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* v = b_.CreatePHI(i64_, 5);
+    for (const unsigned bytes : {1u, 2u, 4u, 8u}) {
+      auto* arm = llvm::BasicBlock::Create(cx_, "", f_);
+      sw->addCase(b_.getInt32(bytes), arm);
+      b_.SetInsertPoint(arm);
+      llvm::Type* t = b_.getIntNTy(8 * bytes);
+      llvm::Value* bits = load(t, b_.CreateBitCast(at, t->getPointerTo()), bytes_tag_, 1);
+      if (bytes > 1 && big) bits = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, bits);
+      v->addIncoming(b_.CreateZExt(bits, i64_), arm);
+      b_.CreateBr(done);
+    }
+    b_.SetInsertPoint(other);
+    llvm::Value* loaded = call(reinterpret_cast<const void*>(&pvm_jit_load), i64_, {at, n32, b_.getInt32(big ? 1 : 0)});
+    v->addIncoming(loaded, b_.GetInsertBlock());
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    return v;
+  }
+
   // A jump from pc (an instruction of `len` words) to `to`: a backward one first pays for the
   // code words it loops over, as the interpreter's JUMP does.
   void jump(uint32_t pc, uint32_t len, uint32_t to) {
@@ -898,8 +925,7 @@ class FunctionBuilder {
         slow_if(bad, pc);
         llvm::Value* n32 = b_.CreateTrunc(w, i32_);
         const bool big = op == Op::RdUnBe || op == Op::RdSnBe;
-        v = call(reinterpret_cast<const void*>(&pvm_jit_load), i64_,
-                 {at_cursor(), n32, b_.getInt32(big ? 1 : 0)});
+        v = load_width(n32, big);
         if (is_signed) {
           llvm::Value* shift = b_.CreateSub(b_.getInt64(64), b_.CreateMul(w, b_.getInt64(8)));
           v = b_.CreateAShr(b_.CreateShl(v, shift), shift);
