@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "param_names.h"
 #include "pvm/printable.h"
 #include "pvm/vm.h"
 
@@ -250,7 +251,14 @@ void append_json(std::string& result, const Message& message) {
     if (!first) out.put(',');
     first = false;
     if (f.name_quoted) {
-      out.put(f.name.data() - 1, f.name.size() + 3);
+      const size_t n = f.name.size() + 3;
+      if (n <= detail::kKeyPadding) {  // one fixed-size move, the padding after the key read too
+        char* p = out.room();
+        std::memcpy(p, f.name.data() - 1, detail::kKeyPadding);
+        out.commit(p + n);
+      } else {
+        out.put(f.name.data() - 1, n);
+      }
     } else {
       put_escaped(out, f.name);
       out.put(':');

@@ -55,8 +55,8 @@ class MessageBuilder {
   static uint32_t hash(std::string_view name);
 
   // The names the VM gives every message.
-  const ParamName ident = param_name_from_key("\"ident\":");
-  const ParamName protocol_id = param_name_from_key("\"protocol.id\":");
+  const ParamName ident = ident_param();
+  const ParamName protocol_id = protocol_id_param();
 
  private:
   // Twice the most fields a message may hold, so linear probing stays short.

@@ -12,15 +12,21 @@
 
 namespace pvm::detail {
 
+// Every quoted name's key is followed by at least this many readable bytes, so that the JSON
+// writer copies a key that short with one fixed-size move.
+inline constexpr size_t kKeyPadding = 32;
+
 struct ParamName {
-  // When quoted, `name` is the middle of its JSON key: '"' precedes it and '":' follows.
+  // When quoted, `name` is the middle of its JSON key: '"' precedes it, '":' and then at least
+  // kKeyPadding readable bytes follow.
   std::string_view name;
   uint32_t hash = 0;
   bool quoted = false;  // false when JSON must escape the name, or it is too long to keep twice
 };
 
-// The entry for `key`, the JSON key '"NAME":' of a name that needs no escaping.
-ParamName param_name_from_key(std::string_view key);
+// The entries of "ident" and "protocol.id", the names the VM gives every message.
+ParamName ident_param();
+ParamName protocol_id_param();
 
 class ParamNames {
  public:

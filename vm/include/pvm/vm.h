@@ -33,7 +33,8 @@ struct Field {
   std::string_view name;
   ValueType type = ValueType::Int;
   // Set by the VM for names that are constants of the module: `name` is stored between '"' and
-  // '":' and needs no escaping, so append_json copies the key whole. Hosts leave it false.
+  // '":', needs no escaping, and is followed by padding the VM keeps, so append_json copies the
+  // key whole in one move. Hosts leave it false.
   bool name_quoted = false;
   union {
     int64_t i;
