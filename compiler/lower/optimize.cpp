@@ -128,13 +128,17 @@ void optimize(Function& f) {
   };
   drop_unreachable(f);
   simplify();
-  // Once the code is as short as it gets: fewer instructions to dispatch for the same work, and
-  // the constant loads these leave unread go in a last round.
+  // Once the code is as short as it gets: fewer instructions to dispatch for the same work. The
+  // constant loads these leave unread, and jumps to the next instruction, go in a last round
+  // (liveness is most of the compile time of a large function: no other pass runs again).
   bool fused = fuse_compares(f);
   fused |= use_immediates(f);
   fused |= rotate_loops(f);
   fused |= copy_loop_tails(f);
-  if (fused) simplify();
+  if (fused) {
+    thread_jumps(f);
+    drop_dead(f);
+  }
 }
 
 }  // namespace pvm::compiler::code
