@@ -155,6 +155,17 @@ def jit_decode_args(pvm):
     return ["--jit"] if "--jit" in text else None
 
 
+def jit_serve(pvm):
+    """Whether `pvm serve --jit` of this build runs native code: it takes the flag, and loading
+    the protocol with the JIT does not fall back to the interpreter."""
+    help_text = subprocess.run([pvm, "serve", "--help"], capture_output=True, text=True).stdout
+    if "--jit" not in help_text:
+        return False
+    probe = subprocess.run([pvm, "decode", "--jit", "-p", "teltonika", "--output", "none", os.devnull],
+                           capture_output=True, text=True)
+    return probe.returncode == 0 and "the JIT is not used" not in probe.stderr
+
+
 def process(args):
     t = tools(args.build)
     engines = [("interpreter", [])]
@@ -207,9 +218,11 @@ class Server:
         t = tools(args.build)
         self.port = free_port()
         self.out = os.path.join(work, f"{kind}-{self.port}.jsonl")
-        if kind == "pvm":
+        if kind in ("pvm", "pvm-jit"):
             cmd = [t["pvm"], "serve", "--listen", f"teltonika@tcp://127.0.0.1:{self.port}",
                    "--sink", sink or f"jsonl:{self.out}", "--workers", str(args.workers), "--log-level", "warn"]
+            if kind == "pvm-jit":
+                cmd.append("--jit")
         else:
             cmd = [t["gateway"], "--port", str(self.port), "--out", self.out, "--threads", str(args.workers)]
         self.log = open(os.path.join(work, f"{kind}-{self.port}.log"), "wb")
@@ -250,7 +263,9 @@ def scratch_dir(prefix):
 def gateway(args):
     work = scratch_dir("pvm-bench-gateway-")
     stream = os.path.join(args.streams, "teltonika.bin")
-    kinds = ["pvm", "epoll"]
+    # pvm serve on either engine (the JIT when this build has it) and the epoll gateway.
+    jit = jit_serve(tools(args.build)["pvm"])
+    kinds = ["pvm", "pvm-jit", "epoll"] if jit else ["pvm", "epoll"]
     measured = {k: {} for k in kinds}
     try:
         phases = [
@@ -262,17 +277,19 @@ def gateway(args):
         ]
         for n, (phase, extra) in enumerate(phases):
             rounds = 1 if phase == "idle" else args.rounds
-            runs = {k: [] for k in kinds}
+            # The engine does not change what an idle connection holds.
+            phase_kinds = [k for k in kinds if phase != "idle" or k != "pvm-jit"]
+            runs = {k: [] for k in phase_kinds}
             for round_ in range(rounds):
-                # Each server first in every other round: neither always inherits the other's wake.
-                for kind in (kinds if (n + round_) % 2 == 0 else kinds[::-1]):
+                # Order reversed every other round: no server always inherits another's wake.
+                for kind in (phase_kinds if (n + round_) % 2 == 0 else phase_kinds[::-1]):
                     server = Server(kind, args, work)
                     try:
                         runs[kind].append(load(args, server, extra))
                     finally:
                         server.close()
                     print(f"  {phase:10} {kind:5} {json.dumps(runs[kind][-1])}", file=sys.stderr)
-            for kind in kinds:  # the median of every number over the rounds
+            for kind in phase_kinds:  # the median of every number over the rounds
                 measured[kind][phase] = {key: statistics.median(r[key] for r in runs[kind]) for key in runs[kind][0]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -287,9 +304,24 @@ def gateway(args):
          "pvm": {q: p["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
          "hand": {q: e["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
          "ratio": e["latency"]["p99_ms"] / p["latency"]["p99_ms"] if p["latency"]["p99_ms"] else 0},
+    ]
+    if jit:
+        j = measured["pvm-jit"]
+        rows += [
+            {"part": "gateway", "kind": "gateway", "engine": "jit", "connections": args.connections,
+             "rounds": args.rounds,
+             "pvm": j["throughput"]["records_per_cpu_second"], "hand": e["throughput"]["records_per_cpu_second"],
+             "ratio": j["throughput"]["records_per_cpu_second"] / e["throughput"]["records_per_cpu_second"]},
+            {"part": "gateway", "kind": "latency", "engine": "jit", "connections": args.connections,
+             "interval_ms": args.interval_ms,
+             "pvm": {q: j["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
+             "hand": {q: e["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
+             "ratio": e["latency"]["p99_ms"] / j["latency"]["p99_ms"] if j["latency"]["p99_ms"] else 0},
+        ]
+    rows += [
         {"part": "gateway", "kind": "idle", "engine": None, "connections": args.idle,
          "pvm": p["idle"]["bytes_per_connection"], "hand": e["idle"]["bytes_per_connection"]},
-        {"part": "gateway", "kind": "raw", "pvm": p, "hand": e},
+        {"part": "gateway", "kind": "raw", "pvm": p, "hand": e, "jit": measured.get("pvm-jit")},
     ]
     save(args.results, "gateway", rows)
 
