@@ -28,9 +28,9 @@ class MessageBuilder {
   void end();
   // The field named `name` in the open message, added at the end when new; null when the
   // message already has kMaxParamsPerMessage fields. The caller fills type and value.
-  Field* set(std::string_view name) { return set(name, hash(name), false); }
+  [[gnu::always_inline]] Field* set(std::string_view name) { return set(name, hash(name), false); }
   // The same for a name prepared in advance (a constant of the module, or one below).
-  Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
+  [[gnu::always_inline]] Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
   const Field* find(std::string_view name) const;
   // Counts a field set in the open message (work.h's field_raw_size).
   void add_raw(size_t n) { open_raw_ += n; }
