@@ -3,7 +3,7 @@
 # runs PVM side by side with its hand-written counterparts and prints one table of ratios
 # (hand-written time / PVM time: higher is better, 1.0 = as fast). See docs/performance.md.
 #
-#   bench/run.sh                 everything (about 6 minutes on 2 CPUs)
+#   bench/run.sh                 everything (about 10 minutes on 2 CPUs)
 #   bench/run.sh --inprocess     Google Benchmark: the VM and the decoders in one process
 #   bench/run.sh --process       pvm decode against pvm_baseline_decode, whole processes
 #   bench/run.sh --gateway       pvm serve against pvm_epoll_gateway under pvm_gateway_load
