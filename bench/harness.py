@@ -294,30 +294,21 @@ def gateway(args):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     p, e = measured["pvm"], measured["epoll"]
-    rows = [
-        {"part": "gateway", "kind": "gateway", "engine": "interpreter", "connections": args.connections,
-         "rounds": args.rounds,
-         "pvm": p["throughput"]["records_per_cpu_second"], "hand": e["throughput"]["records_per_cpu_second"],
-         "ratio": p["throughput"]["records_per_cpu_second"] / e["throughput"]["records_per_cpu_second"]},
-        {"part": "gateway", "kind": "latency", "engine": "interpreter", "connections": args.connections,
-         "interval_ms": args.interval_ms,
-         "pvm": {q: p["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
-         "hand": {q: e["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
-         "ratio": e["latency"]["p99_ms"] / p["latency"]["p99_ms"] if p["latency"]["p99_ms"] else 0},
-    ]
-    if jit:
-        j = measured["pvm-jit"]
-        rows += [
-            {"part": "gateway", "kind": "gateway", "engine": "jit", "connections": args.connections,
+
+    def engine_rows(engine, m):
+        return [
+            {"part": "gateway", "kind": "gateway", "engine": engine, "connections": args.connections,
              "rounds": args.rounds,
-             "pvm": j["throughput"]["records_per_cpu_second"], "hand": e["throughput"]["records_per_cpu_second"],
-             "ratio": j["throughput"]["records_per_cpu_second"] / e["throughput"]["records_per_cpu_second"]},
-            {"part": "gateway", "kind": "latency", "engine": "jit", "connections": args.connections,
+             "pvm": m["throughput"]["records_per_cpu_second"], "hand": e["throughput"]["records_per_cpu_second"],
+             "ratio": m["throughput"]["records_per_cpu_second"] / e["throughput"]["records_per_cpu_second"]},
+            {"part": "gateway", "kind": "latency", "engine": engine, "connections": args.connections,
              "interval_ms": args.interval_ms,
-             "pvm": {q: j["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
+             "pvm": {q: m["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
              "hand": {q: e["latency"][q] for q in ["p50_ms", "p99_ms", "p999_ms"]},
-             "ratio": e["latency"]["p99_ms"] / j["latency"]["p99_ms"] if j["latency"]["p99_ms"] else 0},
+             "ratio": e["latency"]["p99_ms"] / m["latency"]["p99_ms"] if m["latency"]["p99_ms"] else 0},
         ]
+
+    rows = engine_rows("interpreter", p) + (engine_rows("jit", measured["pvm-jit"]) if jit else [])
     rows += [
         {"part": "gateway", "kind": "idle", "engine": None, "connections": args.idle,
          "pvm": p["idle"]["bytes_per_connection"], "hand": e["idle"]["bytes_per_connection"]},

@@ -48,6 +48,19 @@ Flow::Flow(const Function& f) {
   }
 }
 
+std::vector<uint32_t> label_targets(const Function& f) {
+  std::vector<uint32_t> at(f.labels, kNoLine);
+  uint32_t next = kNoLine;
+  for (size_t i = f.lines.size(); i-- > 0;) {
+    const Line& ln = f.lines[i];
+    if (ln.kind == Line::Instr)
+      next = static_cast<uint32_t>(i);
+    else if (ln.kind == Line::LabelDef)
+      at[ln.label] = next;
+  }
+  return at;
+}
+
 std::vector<bool> Flow::reachable() const {
   std::vector<bool> seen(blocks.size(), false);
   std::vector<uint32_t> work;

@@ -72,6 +72,11 @@ struct Liveness {
   Liveness(const Function& f, const Flow& flow);
 };
 
+inline constexpr uint32_t kNoLine = UINT32_MAX;
+
+// The index of the first instruction line at or after each label (kNoLine at the end).
+std::vector<uint32_t> label_targets(const Function& f);
+
 // Removes the lines marked in `gone`.
 void erase_lines(Function& f, const std::vector<bool>& gone);
 

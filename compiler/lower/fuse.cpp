@@ -152,6 +152,49 @@ class Constants {
   std::vector<Bits> in_;
 };
 
+// Lines that stand for other lines, and labels placed after lines, applied at once.
+struct LineEdits {
+  explicit LineEdits(Function& fn) : f(fn), replace(fn.lines.size()), new_label(fn.lines.size(), kNoLine) {}
+
+  // The instruction line after line i, or kNoLine.
+  uint32_t next_instr(uint32_t i) const {
+    for (uint32_t k = i + 1; k < f.lines.size(); ++k)
+      if (f.lines[k].kind == Line::Instr) return k;
+    return kNoLine;
+  }
+  // A label for the instruction after line i: one already there, or a new one placed after i.
+  uint32_t label_after(uint32_t i) {
+    for (uint32_t k = i + 1; k < f.lines.size() && f.lines[k].kind != Line::Instr; ++k)
+      if (f.lines[k].kind == Line::LabelDef) return f.lines[k].label;
+    if (new_label[i] == kNoLine) new_label[i] = f.labels++;
+    return new_label[i];
+  }
+  // False when there was nothing to do.
+  bool apply() {
+    bool any = false;
+    for (const auto& r : replace) any = any || !r.empty();
+    if (!any) return false;
+    std::vector<Line> out;
+    out.reserve(f.lines.size());
+    for (uint32_t i = 0; i < f.lines.size(); ++i) {
+      if (replace[i].empty()) out.push_back(std::move(f.lines[i]));
+      for (Line& l : replace[i]) out.push_back(std::move(l));
+      if (new_label[i] != kNoLine) {
+        Line def{};
+        def.kind = Line::LabelDef;
+        def.label = new_label[i];
+        out.push_back(std::move(def));
+      }
+    }
+    f.lines = std::move(out);
+    return true;
+  }
+
+  Function& f;
+  std::vector<std::vector<Line>> replace;  // when not empty, these lines stand for the line
+  std::vector<uint32_t> new_label;         // a label to place after the line
+};
+
 }  // namespace
 
 bool fuse_compares(Function& f) {
@@ -218,123 +261,56 @@ bool use_immediates(Function& f) {
 }
 
 bool rotate_loops(Function& f) {
-  std::vector<Line> out;
-  out.reserve(f.lines.size());
-  // The first instruction line at or after each label, and the labels already in place.
-  std::vector<uint32_t> at(f.labels, UINT32_MAX);
-  for (uint32_t i = static_cast<uint32_t>(f.lines.size()), next = UINT32_MAX; i-- > 0;) {
-    if (f.lines[i].kind == Line::Instr) next = i;
-    if (f.lines[i].kind == Line::LabelDef) at[f.lines[i].label] = next;
-  }
-  // A label for the instruction after line t: one already there, or a new one placed after t.
-  std::vector<uint32_t> label_after(f.lines.size(), UINT32_MAX);
-  const auto after = [&](uint32_t t) {
-    for (uint32_t k = t + 1; k < f.lines.size() && f.lines[k].kind != Line::Instr; ++k)
-      if (f.lines[k].kind == Line::LabelDef) return f.lines[k].label;
-    if (label_after[t] == UINT32_MAX) label_after[t] = f.labels++;
-    return label_after[t];
-  };
-  std::vector<std::pair<uint32_t, std::vector<Line>>> rewrites;  // jmp line -> its replacement
+  const std::vector<uint32_t> at = label_targets(f);
+  LineEdits edits(f);
   for (uint32_t i = 0; i < f.lines.size(); ++i) {
-    const Line& ln = f.lines[i];
-    if (ln.kind != Line::Instr || ln.op != Op::Jmp) continue;
-    const uint32_t t = at[std::get<Label>(ln.ops[0]).id];
-    if (t == UINT32_MAX || t >= i || !bc::is_branch(f.lines[t].op)) continue;
-    bool has_next = false;  // the test must fall through to an instruction
-    for (uint32_t k = t + 1; k < f.lines.size() && !has_next; ++k) has_next = f.lines[k].kind == Line::Instr;
-    if (!has_next) continue;
-    const Line& test = f.lines[t];
-    Line back = test;
-    back.op = negated(test.op);
-    back.ops.back() = Label{after(t)};
-    Line exit = ln;
-    exit.ops = {test.ops.back()};
-    rewrites.push_back({i, {back, exit}});
+    const Line& jmp = f.lines[i];
+    if (jmp.kind != Line::Instr || jmp.op != Op::Jmp) continue;
+    const uint32_t t = at[std::get<Label>(jmp.ops[0]).id];
+    // A test before the jump that falls through to an instruction.
+    if (t == kNoLine || t >= i || !bc::is_branch(f.lines[t].op) || edits.next_instr(t) == kNoLine) continue;
+    Line back = f.lines[t];
+    back.op = negated(back.op);
+    back.ops.back() = Label{edits.label_after(t)};
+    Line exit = jmp;
+    exit.ops = {f.lines[t].ops.back()};
+    edits.replace[i] = {std::move(back), std::move(exit)};
   }
-  if (rewrites.empty()) return false;
-  size_t r = 0;
-  for (uint32_t i = 0; i < f.lines.size(); ++i) {
-    if (r < rewrites.size() && rewrites[r].first == i) {
-      for (Line& l : rewrites[r].second) out.push_back(std::move(l));
-      ++r;
-    } else {
-      out.push_back(f.lines[i]);
-    }
-    if (label_after[i] != UINT32_MAX) {
-      Line def{};
-      def.kind = Line::LabelDef;
-      def.label = label_after[i];
-      out.push_back(std::move(def));
-    }
-  }
-  f.lines = std::move(out);
-  return true;
+  return edits.apply();
 }
 
 bool copy_loop_tails(Function& f) {
-  std::vector<uint32_t> at(f.labels, UINT32_MAX);
-  for (uint32_t i = static_cast<uint32_t>(f.lines.size()), next = UINT32_MAX; i-- > 0;) {
-    if (f.lines[i].kind == Line::Instr) next = i;
-    if (f.lines[i].kind == Line::LabelDef) at[f.lines[i].label] = next;
-  }
-  // The instruction line after line i, or UINT32_MAX.
-  const auto next_instr = [&](uint32_t i) {
-    for (uint32_t k = i + 1; k < f.lines.size(); ++k)
-      if (f.lines[k].kind == Line::Instr) return k;
-    return UINT32_MAX;
-  };
+  const std::vector<uint32_t> at = label_targets(f);
+  LineEdits edits(f);
   // The .loc in force at line i, if any.
   const auto loc_at = [&](uint32_t i) -> const Line* {
     for (uint32_t k = i + 1; k-- > 0;)
       if (f.lines[k].kind == Line::Loc) return &f.lines[k];
     return nullptr;
   };
-  std::vector<uint32_t> new_label(f.lines.size(), UINT32_MAX);  // to place after the line
-  std::vector<std::vector<Line>> copy(f.lines.size());          // to stand for the line
-  // A label for the instruction after line b: one already there, or a new one.
-  const auto label_after = [&](uint32_t b) {
-    for (uint32_t k = b + 1; k < f.lines.size() && f.lines[k].kind != Line::Instr; ++k)
-      if (f.lines[k].kind == Line::LabelDef) return f.lines[k].label;
-    if (new_label[b] == UINT32_MAX) new_label[b] = f.labels++;
-    return new_label[b];
-  };
-  bool any = false;
   for (uint32_t i = 0; i < f.lines.size(); ++i) {
     const Line& jmp = f.lines[i];
     if (jmp.kind != Line::Instr || jmp.op != Op::Jmp) continue;
     const uint32_t a = at[std::get<Label>(jmp.ops[0]).id];
-    if (a == UINT32_MAX || a <= i) continue;
-    const uint32_t b = bc::is_branch(f.lines[a].op) ? a : is_pure(f.lines[a].op) ? next_instr(a) : UINT32_MAX;
-    if (b == UINT32_MAX || !bc::is_branch(f.lines[b].op)) continue;
+    if (a == kNoLine || a <= i) continue;
+    const uint32_t b = bc::is_branch(f.lines[a].op) ? a
+                       : is_pure(f.lines[a].op)     ? edits.next_instr(a)
+                                                    : kNoLine;
+    if (b == kNoLine || !bc::is_branch(f.lines[b].op)) continue;
     const uint32_t back = at[std::get<Label>(f.lines[b].ops.back()).id];
-    if (back == UINT32_MAX || back > a || next_instr(b) == UINT32_MAX) continue;
+    if (back == kNoLine || back > a || edits.next_instr(b) == kNoLine) continue;
     // Lines a..b under their .loc, then the jump to where b falls through under the .loc that
     // held at the jmp again: every instruction keeps its source position.
-    std::vector<Line>& out = copy[i];
+    std::vector<Line>& out = edits.replace[i];
     if (const Line* loc = loc_at(a)) out.push_back(*loc);
     for (uint32_t k = a; k <= b; ++k)
       if (f.lines[k].kind != Line::LabelDef) out.push_back(f.lines[k]);
     if (const Line* loc = loc_at(i)) out.push_back(*loc);
     Line exit = jmp;
-    exit.ops = {Label{label_after(b)}};
+    exit.ops = {Label{edits.label_after(b)}};
     out.push_back(std::move(exit));
-    any = true;
   }
-  if (!any) return false;
-  std::vector<Line> out;
-  out.reserve(f.lines.size());
-  for (uint32_t i = 0; i < f.lines.size(); ++i) {
-    if (copy[i].empty()) out.push_back(f.lines[i]);
-    for (Line& l : copy[i]) out.push_back(std::move(l));
-    if (new_label[i] != UINT32_MAX) {
-      Line def{};
-      def.kind = Line::LabelDef;
-      def.label = new_label[i];
-      out.push_back(std::move(def));
-    }
-  }
-  f.lines = std::move(out);
-  return true;
+  return edits.apply();
 }
 
 }  // namespace pvm::compiler::code

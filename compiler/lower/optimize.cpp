@@ -4,26 +4,6 @@
 
 namespace pvm::compiler::code {
 
-namespace {
-
-constexpr uint32_t kNone = UINT32_MAX;
-
-// The index of the first instruction line at or after each label (kNone at the end).
-std::vector<uint32_t> label_targets(const Function& f) {
-  std::vector<uint32_t> at(f.labels, kNone);
-  uint32_t next = kNone;
-  for (size_t i = f.lines.size(); i-- > 0;) {
-    const Line& ln = f.lines[i];
-    if (ln.kind == Line::Instr)
-      next = static_cast<uint32_t>(i);
-    else if (ln.kind == Line::LabelDef)
-      at[ln.label] = next;
-  }
-  return at;
-}
-
-}  // namespace
-
 bool drop_unreachable(Function& f) {
   const Flow flow(f);
   const std::vector<bool> seen = flow.reachable();
@@ -42,7 +22,7 @@ bool thread_jumps(Function& f) {
   const auto final_label = [&](uint32_t l) {
     for (int step = 0; step < 16; ++step) {
       const uint32_t i = at[l];
-      if (i == kNone || f.lines[i].op != Op::Jmp) break;
+      if (i == kNoLine || f.lines[i].op != Op::Jmp) break;
       const uint32_t next = std::get<Label>(f.lines[i].ops[0]).id;
       if (next == l) break;
       l = next;
@@ -68,13 +48,13 @@ bool thread_jumps(Function& f) {
   // A jump or branch to the instruction after it does nothing (a branch's condition has no effect).
   std::vector<bool> gone(f.lines.size(), false);
   bool any = false;
-  uint32_t next = kNone;
+  uint32_t next = kNoLine;
   for (size_t i = f.lines.size(); i-- > 0;) {
     const Line& ln = f.lines[i];
     if (ln.kind != Line::Instr) continue;
     if (ln.op == Op::Jmp || bc::is_branch(ln.op)) {
       const Label& l = std::get<Label>(ln.ops.back());
-      if (next != kNone && at[l.id] == next) {
+      if (next != kNoLine && at[l.id] == next) {
         gone[i] = any = true;
         continue;
       }
