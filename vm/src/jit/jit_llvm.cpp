@@ -179,6 +179,14 @@ extern "C" int32_t pvm_jit_msg_end(Scratch* sc) {
   });
 }
 
+// crc: guarded because the first use of an algorithm builds its tables.
+extern "C" int32_t pvm_jit_crc(uint32_t algorithm, const Value* bytes, Value* out) {
+  return guarded([&] {
+    out->i = static_cast<int64_t>(bc::crc_compute(static_cast<bc::Crc>(algorithm), bytes->s.p, bytes->s.n));
+    return true;
+  });
+}
+
 extern "C" int32_t pvm_jit_itos(Scratch* sc, int64_t v, Value* out) {
   return guarded([&] { return decimal(*sc, *out, v); });
 }
@@ -442,7 +450,8 @@ class FunctionBuilder {
       b_.CreateBr(done);
     }
     b_.SetInsertPoint(other);
-    llvm::Value* loaded = call(reinterpret_cast<const void*>(&pvm_jit_load), i64_, {at, n32, b_.getInt32(big ? 1 : 0)});
+    llvm::Value* loaded =
+        call(reinterpret_cast<const void*>(&pvm_jit_load), i64_, {at, n32, b_.getInt32(big ? 1 : 0)});
     v->addIncoming(loaded, b_.GetInsertBlock());
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
@@ -908,6 +917,17 @@ class FunctionBuilder {
                                      {reg_address(ip[2]), reg_address(ip[1])})
                               : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
                                      {scratch_, reg_address(ip[1]), reg_address(ip[2]), reg_address(ip[3])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        set_state(fuel_, b_.CreateSub(fuel, cost));
+        break;
+      }
+      case Op::Crc: {
+        // Charged per byte before the work, as the interpreter's CHARGE is.
+        llvm::Value* cost = b_.CreateZExt(get_n(ip[2]), i64_);
+        llvm::Value* fuel = state(fuel_, i64_);
+        slow_if(b_.CreateICmpUGT(cost, fuel), pc);
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_crc), i32_,
+                               {b_.getInt32(ip[3]), reg_address(ip[2]), reg_address(ip[1])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
