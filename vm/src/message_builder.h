@@ -36,10 +36,11 @@ class MessageBuilder {
   void add_raw(size_t n) { open_raw_ += n; }
   // Whether begin() can start another message in this frame.
   bool can_begin() const { return messages_.size() + (open_ ? 1 : 0) < bc::kMaxMessagesPerFrame; }
-  // Room for `fields` more fields and one more message, so that adding them cannot fail.
+  // Room for `fields` more fields and one more message, so that adding them cannot fail. Grows
+  // geometrically: reserving just enough would copy both vectors again for every message.
   void reserve(size_t fields) {
-    fields_.reserve(fields_.size() + fields);
-    messages_.reserve(messages_.size() + 1);
+    if (fields_.capacity() - fields_.size() < fields) fields_.reserve(2 * fields_.size() + fields);
+    if (messages_.capacity() == messages_.size()) messages_.reserve(2 * messages_.size() + 1);
   }
   // Whether the open message's JSON stays within kMaxMessageBytes by its raw size alone (then
   // fits() looks at no field).
