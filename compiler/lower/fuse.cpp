@@ -1,7 +1,8 @@
 // Fewer, larger instructions for the interpreter to dispatch: a compare whose result only a jt or
 // jf reads becomes one compare-and-jump, a register that holds a known int constant becomes the
 // constant operand of an add or a compare-and-jump, and a loop's jump back to its test becomes
-// the test itself (per pass of `repeat`: add.k and jlt.i where there were add.i, jmp, lt.i, jf).
+// the test itself (per pass of `repeat`: add.k and jlt.i where there were add.i, jmp, lt.i, jf),
+// and a value read or scaled straight into a parameter is one instruction (rdset.*, setdiv.*).
 #include <optional>
 
 #include "lower/flow.h"
@@ -311,6 +312,59 @@ bool copy_loop_tails(Function& f) {
     out.push_back(std::move(exit));
   }
   return edits.apply();
+}
+
+bool fuse_sets(Function& f) {
+  // How often each register is read: a register read once, by the next instruction, is a
+  // temporary nothing else needs.
+  std::vector<uint32_t> reads(f.regs.size(), 0);
+  for (const Line& ln : f.lines)
+    if (ln.kind == Line::Instr) for_each_read(ln, [&](const Reg& r) { ++reads[r.id]; });
+  const auto sets = [](const Line& ln, Op set, const Reg& value) {
+    return ln.kind == Line::Instr && ln.op == set && std::get<Reg>(ln.ops[1]) == value;
+  };
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  // Only instructions that follow each other with no label or .loc between them: nothing jumps
+  // into the sequence, and an error in any part of it has the same source position.
+  for (size_t i = 0; i + 1 < f.lines.size(); ++i) {
+    Line& ln = f.lines[i];
+    if (ln.kind != Line::Instr) continue;
+    if (bc::is_fixed_read(ln.op)) {
+      const Op fused = bc::read_set_of(ln.op);
+      const Reg value = std::get<Reg>(ln.ops[0]);
+      Line& set = f.lines[i + 1];
+      if (!sets(set, bc::set_of(fused), value)) continue;
+      ln.op = fused;
+      ln.ops = {value, set.ops[0]};
+      gone[i + 1] = any = true;
+      ++i;
+    } else if (ln.op == Op::I2F || ln.op == Op::U2F) {
+      // i2f t, x; div.f q, t, d; set.f S, q with t and q read nowhere else; the load of a
+      // constant divisor may stand between the first two.
+      const Reg t = std::get<Reg>(ln.ops[0]);
+      size_t k = i + 1;
+      const bool load = k < f.lines.size() && f.lines[k].kind == Line::Instr && f.lines[k].op == Op::LdD &&
+                        !(std::get<Reg>(f.lines[k].ops[0]) == t);
+      k += load ? 1 : 0;
+      if (k + 1 >= f.lines.size()) continue;
+      const Line& div = f.lines[k];
+      if (div.kind != Line::Instr || div.op != Op::DivF || !(std::get<Reg>(div.ops[1]) == t) ||
+          reads[t.id] != 1)
+        continue;
+      const Reg q = std::get<Reg>(div.ops[0]);
+      if (!sets(f.lines[k + 1], Op::SetF, q) || reads[q.id] != 1) continue;
+      // The setdiv takes the divide's place, after the load if there is one.
+      Operand divisor = div.ops[2];
+      Line& fused = f.lines[k];
+      fused.ops = {f.lines[k + 1].ops[0], ln.ops[1], std::move(divisor)};
+      fused.op = ln.op == Op::I2F ? Op::SetDivI : Op::SetDivU;
+      gone[i] = gone[k + 1] = any = true;
+      i = k + 1;
+    }
+  }
+  if (any) erase_lines(f, gone);
+  return any;
 }
 
 }  // namespace pvm::compiler::code

@@ -115,6 +115,7 @@ void optimize(Function& f) {
   fused |= use_immediates(f);
   fused |= rotate_loops(f);
   fused |= copy_loop_tails(f);
+  fused |= fuse_sets(f);
   if (fused) {
     thread_jumps(f);
     drop_dead(f);

@@ -39,6 +39,9 @@ bool rotate_loops(Function& f);
 // and then it), becomes a copy of the latch and a jump to where the latch falls through: the
 // cases of a `match` inside a loop go back to the top without a jump to the latch first.
 bool copy_loop_tails(Function& f);
+// `rd.X r; set S, r` becomes `rdset.X r, S`, and `i2f t, x; div.f q, t, d; set.f S, q` (or u2f),
+// with t and q read nowhere else, becomes `setdiv.i S, x, d` (setdiv.u): one dispatch each.
+bool fuse_sets(Function& f);
 // A register number within its class for every virtual register the code uses (registers whose
 // values are never live at once share a number), and the count of each class. A register some
 // path reads before writing it (a variable assigned on some paths only) is live from the entry,

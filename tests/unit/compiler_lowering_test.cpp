@@ -43,8 +43,7 @@ TEST_CASE("lowering: the whole assembly of a small protocol") {
         ".loc 6 5 \"emit { #custom.a = u8 }\"\n"
         "    msg.new\n"
         ".loc 6 12 \"emit { #custom.a = u8 }\"\n"
-        "    rd.u8 i0\n"
-        "    set.i \"custom.a\", i0\n"
+        "    rdset.u8 i0, \"custom.a\"\n"
         "    msg.end\n"
         "    ret\n"
         ".end\n");
@@ -185,6 +184,25 @@ TEST_CASE("lowering: an int match and a table become a switch; a str match compa
         "    ldk i0, 1\n"
         "    skip i0\n"
         "L1:\n"
+        "    ret\n");
+}
+
+// A read whose value only goes to a parameter is one rdset; a number converted and divided only
+// to be set is one setdiv; where the value is also kept (a variable), the register still holds it.
+TEST_CASE("lowering: a value read or scaled straight into a parameter is one instruction") {
+  CHECK(packet("    emit {\n        #custom.a = u16\n        #custom.b = i32 / 1000\n"
+               "        u8 ==> $s ==> #custom.c\n        #custom.d = $s != 0\n    }") ==
+        ".regs i=2 u=0 f=1 b=1 s=0 y=0\n"
+        "    msg.new\n"
+        "    rdset.u16be i0, \"custom.a\"\n"
+        "    rd.i32be i0\n"
+        "    ldd f0, 1000.0\n"
+        "    setdiv.i \"custom.b\", i0, f0\n"
+        "    rdset.u8 i0, \"custom.c\"\n"
+        "    ldk i1, 0\n"
+        "    ne.i b0, i0, i1\n"
+        "    set.b \"custom.d\", b0\n"
+        "    msg.end\n"
         "    ret\n");
 }
 

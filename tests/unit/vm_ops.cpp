@@ -517,6 +517,75 @@ Loop:
           R"({"f32be":1.5,"f32le":1.5,"f64be":23.08,"f64le":23.08})");
   }
 
+  TEST_CASE("rdset.* reads and sets in one instruction what rd.* and set.* do in two") {
+    CHECK(run(R"(
+    msg.new
+    rdset.u8 i0, "u8"
+    rdset.u16be i0, "u16be"
+    rdset.u16le i0, "u16le"
+    rdset.u32be i0, "u32be"
+    rdset.u32le i0, "u32le"
+    rdset.u64be u0, "u64be"
+    rdset.u64le u0, "u64le"
+    ret)",
+              "ff 0102 0102 fffffffe fffffffe ffffffffffffffff 0100000000000000") ==
+          R"({"u8":255,"u16be":258,"u16le":513,"u32be":4294967294,"u32le":4278190079,)"
+          R"("u64be":18446744073709551615,"u64le":1})");
+    CHECK(run(R"(
+    msg.new
+    rdset.i8 i0, "i8"
+    rdset.i16be i0, "i16be"
+    rdset.i16le i0, "i16le"
+    rdset.i32be i0, "i32be"
+    rdset.i32le i0, "i32le"
+    rdset.i64be i0, "i64be"
+    rdset.i64le i0, "i64le"
+    ret)",
+              "ff fffe feff fffffffe feffffff fffffffffffffffd fdffffffffffffff") ==
+          R"({"i8":-1,"i16be":-2,"i16le":-2,"i32be":-2,"i32le":-2,"i64be":-3,"i64le":-3})");
+    CHECK(run(R"(
+    msg.new
+    rdset.f32be f0, "f32be"
+    rdset.f32le f0, "f32le"
+    rdset.f64be f0, "f64be"
+    rdset.f64le f0, "f64le"
+    ret)",
+              "3fc00000 0000c03f 4037147ae147ae14 14ae47e17a143740") ==
+          R"({"f32be":1.5,"f32le":1.5,"f64be":23.08,"f64le":23.08})");
+    // The register keeps the value read; a non-finite float is left unset, as set.f leaves it.
+    CHECK(run(R"(
+    msg.new
+    rdset.u8 i0, "a"
+    add.k i1, i0, 1
+    set.i "b", i1
+    rdset.f32be f0, "inf"
+    ret)",
+              "07 7f800000") == R"({"a":7,"b":8})");
+  }
+
+  TEST_CASE("rdset.* traps at its read as rd.* does, and at its set as set.* does") {
+    CHECK(run("msg.new\nrd.u8 i0\nrdset.u16be i0, \"x\"\nret", "01 02") ==
+          "error: offset 1: truncated: need 2 bytes, 1 left");
+    CHECK(run("rdset.u8 i0, \"x\"\nret", "01") ==
+          "error: offset 1: rejected: parameter set outside a message");
+  }
+
+  TEST_CASE("setdiv.i and setdiv.u set a parameter to a number divided by a float") {
+    CHECK(run(R"(
+    ldk i0, -5
+    ldu u0, -1
+    ldd f0, 2.0
+    ldd f1, 0.0
+    msg.new
+    setdiv.i "i", i0, f0
+    setdiv.u "u", u0, f0
+    setdiv.i "inf", i0, f1
+    setdiv.u "nan", u1, f1
+    ret)") == R"({"i":-2.5,"u":9223372036854776000})");
+    CHECK(run("ldd f0, 2.0\nsetdiv.i \"x\", i0, f0\nret") ==
+          "error: offset 0: rejected: parameter set outside a message");
+  }
+
   TEST_CASE("variable-width reads") {
     CHECK(run(R"(
     msg.new

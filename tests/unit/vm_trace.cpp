@@ -164,6 +164,44 @@ TEST_SUITE("vm trace") {
     CHECK(a.frames.size() == 2);
   }
 
+  TEST_CASE("rdset and setdiv trace as the instructions they stand for") {
+    const auto body = [](std::string_view code) {
+      return ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=1 u=0 f=2 b=0 s=0 y=0\n"
+             ".loc 3 5 \"emit\"\n    msg.new\n" +
+             std::string(code) + "    ret\n.end\n";
+    };
+    const auto trace = [](const std::string& module) {
+      pvm::Session session(vmtest::load(module), {});
+      Events events;
+      session.set_trace(events.callback());
+      Collector c;
+      session.feed_frame(hex("07 fff6 01"), c.callback());
+      REQUIRE(c.frames.size() == 1);
+      events.lines.push_back(vmtest::outcome(c.frames[0]));
+      return events.lines;
+    };
+    const auto fused = trace(
+        body(".loc 4 5 \"#kind = u8\"\n    rdset.u8 i0, \"kind\"\n"
+             ".loc 5 5 \"#t = i16 / 10\"\n    rd.i16be i0\n    ldd f1, 10.0\n    setdiv.i \"t\", i0, f1\n"
+             ".loc 6 5 \"#n = u8\"\n    rdset.u8 i0, \"n\"\n"));
+    CHECK(fused ==
+          trace(body(".loc 4 5 \"#kind = u8\"\n    rd.u8 i0\n    set.i \"kind\", i0\n"
+                     ".loc 5 5 \"#t = i16 / 10\"\n    rd.i16be i0\n    ldd f1, 10.0\n    i2f f0, i0\n"
+                     "    div.f f0, f0, f1\n    set.f \"t\", f0\n"
+                     ".loc 6 5 \"#n = u8\"\n    rd.u8 i0\n    set.i \"n\", i0\n")));
+    CHECK(fused == std::vector<std::string>{
+                       "begin 0 0+4 07fff601 0:0 packet.tcp",
+                       "read 0 0+1 07 4:5 = 7",
+                       "store 0 1+0  4:5 = 7 #kind",
+                       "read 0 1+2 fff6 5:5 = -10",
+                       "store 0 3+0  5:5 = -1 #t",
+                       "read 0 3+1 01 6:5 = 1",
+                       "store 0 4+0  6:5 = 1 #n",
+                       "end 0 4+0  0:0",
+                       R"({"kind":7,"t":-1,"n":1})",
+                   });
+  }
+
   TEST_CASE("a delimited frame: offsets, lengths and a trap on the wire, bytes unescaped") {
     pvm::Session session(vmtest::load(kDelimited), {});
     Events events;

@@ -377,6 +377,47 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
       sc.out.push_back(static_cast<uint8_t>(x >> (8 * (big ? sizeof(T) - 1 - k : k)))); \
   }
 
+  // A float parameter; a non-finite one has no JSON form and is left unset rather than null.
+#define SET_FLOAT(k, v)                                                                            \
+  if (std::isfinite(v)) {                                                                          \
+    FIELD(names[ip[k]]);                                                                           \
+    f->type = ValueType::Float;                                                                    \
+    f->f = (v);                                                                                    \
+    FIELD_DONE(f);                                                                                 \
+  } else if (!sc.builder.is_open()) [[unlikely]] {                                                 \
+    TRAP(Trap::Rejected, "parameter set outside a message");                                      \
+  }
+  // In the traced build, reports instruction `op` with operand words `...` over the registers
+  // `regs`, the cursor having gone from `from` to vc: what a superinstruction stands for.
+#define TRACE_AS(op, regs, from, ...)                                                              \
+  if constexpr (kTrace) {                                                                          \
+    const uint32_t words[] = {static_cast<uint32_t>(op), __VA_ARGS__};                             \
+    trace_step(*sc.tracer, TraceStep{op, words, PC, regs, data, from, vc, depth, sc.origin});      \
+  }
+  // The second half of rdset.X, after its read: the read reported, then set S (ip[2]) to R(1).
+#define READ_SET_I()                                                                               \
+  TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
+  {                                                                                                \
+    FIELD(names[ip[2]]);                                                                           \
+    f->type = ValueType::Int;                                                                      \
+    f->i = R(1).i;                                                                                 \
+    FIELD_DONE(f);                                                                                 \
+  }                                                                                                \
+  TRACE_AS(Op::SetI, r, vc, ip[2], ip[1])
+#define READ_SET_U()                                                                               \
+  TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
+  {                                                                                                \
+    FIELD(names[ip[2]]);                                                                           \
+    f->type = ValueType::UInt;                                                                     \
+    f->u = R(1).u;                                                                                 \
+    FIELD_DONE(f);                                                                                 \
+  }                                                                                                \
+  TRACE_AS(Op::SetU, r, vc, ip[2], ip[1])
+#define READ_SET_F()                                                                               \
+  TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
+  SET_FLOAT(2, R(1).f);                                                                            \
+  TRACE_AS(Op::SetF, r, vc, ip[2], ip[1])
+
 #if PVM_THREADED
   static const void* const kHandlers[] = {
 #define X(name, mnemonic, operands, doc) &&op_##name,
@@ -934,11 +975,7 @@ dispatch:
   } END
   OP(SetI) { FIELD(names[ip[1]]); f->type = ValueType::Int; f->i = R(2).i; FIELD_DONE(f); } END
   OP(SetU) { FIELD(names[ip[1]]); f->type = ValueType::UInt; f->u = R(2).u; FIELD_DONE(f); } END
-  OP(SetF) {
-    // A non-finite float has no JSON form: the parameter is left unset rather than null.
-    if (std::isfinite(R(2).f)) { FIELD(names[ip[1]]); f->type = ValueType::Float; f->f = R(2).f; FIELD_DONE(f); }
-    else if (!sc.builder.is_open()) [[unlikely]] TRAP(Trap::Rejected, "parameter set outside a message");
-  } END
+  OP(SetF) SET_FLOAT(1, R(2).f); END
   OP(SetB) { FIELD(names[ip[1]]); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
   OP(SetS) { FIELD(names[ip[1]]); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
   OP(SetY) { FIELD(names[ip[1]]); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
@@ -951,6 +988,28 @@ dispatch:
   OP(SetDB) { FIELD(text(R(1))); f->type = ValueType::Bool; f->b = R(2).b; FIELD_DONE(f); } END
   OP(SetDS) { FIELD(text(R(1))); f->type = ValueType::Str; f->s = text(R(2)); FIELD_DONE(f); } END
   OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
+  // Superinstructions: the instructions each stands for, one after the other as their own handlers
+  // run them; the traced build reports those instructions.
+  OP(RdSetU8) { NEED(1); R(1).i = data[vc]; vc += 1; READ_SET_I(); } END
+  OP(RdSetU16Be) { INT_READ(uint16_t, true); READ_SET_I(); } END
+  OP(RdSetU16Le) { INT_READ(uint16_t, false); READ_SET_I(); } END
+  OP(RdSetU32Be) { INT_READ(uint32_t, true); READ_SET_I(); } END
+  OP(RdSetU32Le) { INT_READ(uint32_t, false); READ_SET_I(); } END
+  OP(RdSetU64Be) { NEED(8); R(1).u = load<uint64_t>(data + vc, true); vc += 8; READ_SET_U(); } END
+  OP(RdSetU64Le) { NEED(8); R(1).u = load<uint64_t>(data + vc, false); vc += 8; READ_SET_U(); } END
+  OP(RdSetI8) { NEED(1); R(1).i = static_cast<int8_t>(data[vc]); vc += 1; READ_SET_I(); } END
+  OP(RdSetI16Be) { INT_READ(int16_t, true); READ_SET_I(); } END
+  OP(RdSetI16Le) { INT_READ(int16_t, false); READ_SET_I(); } END
+  OP(RdSetI32Be) { INT_READ(int32_t, true); READ_SET_I(); } END
+  OP(RdSetI32Le) { INT_READ(int32_t, false); READ_SET_I(); } END
+  OP(RdSetI64Be) { INT_READ(int64_t, true); READ_SET_I(); } END
+  OP(RdSetI64Le) { INT_READ(int64_t, false); READ_SET_I(); } END
+  OP(RdSetF32Be) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, true)); vc += 4; READ_SET_F(); } END
+  OP(RdSetF32Le) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, false)); vc += 4; READ_SET_F(); } END
+  OP(RdSetF64Be) { NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, true)); vc += 8; READ_SET_F(); } END
+  OP(RdSetF64Le) { NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, false)); vc += 8; READ_SET_F(); } END
+  OP(SetDivI) { Value q; q.f = static_cast<double>(R(2).i) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
+  OP(SetDivU) { Value q; q.f = static_cast<double>(R(2).u) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
   OP(GetI) {
     const Field* f = sc.builder.find(STR(2));
     int64_t v = 0;
@@ -1113,6 +1172,11 @@ trapped:
 #undef WRITE
 #undef SLOT_BYTES
 #undef WRITE_INT
+#undef SET_FLOAT
+#undef TRACE_AS
+#undef READ_SET_I
+#undef READ_SET_U
+#undef READ_SET_F
 #undef DISPATCH
 #undef OP
 #undef OP_BODY

@@ -458,6 +458,52 @@ class FunctionBuilder {
     return v;
   }
 
+  // The value of a fixed-width read (rd.u8 .. rd.f64le) as its register holds it, the cursor
+  // moved past it.
+  llvm::Value* fixed_read(uint32_t pc, Op op) {
+    switch (op) {
+      case Op::RdU8:
+        return b_.CreateZExt(read_bits(pc, 1, true), i64_);
+      case Op::RdI8:
+        return b_.CreateSExt(read_bits(pc, 1, true), i64_);
+      case Op::RdU16Be:
+      case Op::RdU16Le:
+        return b_.CreateZExt(read_bits(pc, 2, op == Op::RdU16Be), i64_);
+      case Op::RdU32Be:
+      case Op::RdU32Le:
+        return b_.CreateZExt(read_bits(pc, 4, op == Op::RdU32Be), i64_);
+      case Op::RdI16Be:
+      case Op::RdI16Le:
+        return b_.CreateSExt(read_bits(pc, 2, op == Op::RdI16Be), i64_);
+      case Op::RdI32Be:
+      case Op::RdI32Le:
+        return b_.CreateSExt(read_bits(pc, 4, op == Op::RdI32Be), i64_);
+      case Op::RdU64Be:
+      case Op::RdI64Be:
+      case Op::RdU64Le:
+      case Op::RdI64Le:
+        return read_bits(pc, 8, op == Op::RdU64Be || op == Op::RdI64Be);
+      case Op::RdF32Be:
+      case Op::RdF32Le:
+        return b_.CreateFPExt(b_.CreateBitCast(read_bits(pc, 4, op == Op::RdF32Be), b_.getFloatTy()), f64_);
+      default:  // rd.f64be, rd.f64le
+        return b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be), f64_);
+    }
+  }
+
+  // Calls the helper of set.i, set.u, set.f or set.b for constant name `name` with `value` (an
+  // i64, an f64, or an i1 for set.b); what it returns is 0 where the interpreter would trap.
+  llvm::Value* set_scalar(Op set, uint32_t name, llvm::Value* value) {
+    const void* helper = set == Op::SetI   ? reinterpret_cast<const void*>(&pvm_jit_set_int)
+                         : set == Op::SetU ? reinterpret_cast<const void*>(&pvm_jit_set_uint)
+                         : set == Op::SetF ? reinterpret_cast<const void*>(&pvm_jit_set_float)
+                                           : reinterpret_cast<const void*>(&pvm_jit_set_bool);
+    llvm::Value* bits = set == Op::SetF   ? b_.CreateBitCast(value, i64_)
+                        : set == Op::SetB ? b_.CreateZExt(value, i64_)
+                                          : value;
+    return call(helper, i32_, {scratch_, const_ptr(&names_.data()[name]), bits});
+  }
+
   // A jump from pc (an instruction of `len` words) to `to`: a backward one first pays for the
   // code words it loops over, as the interpreter's JUMP does.
   void jump(uint32_t pc, uint32_t len, uint32_t to) {
@@ -743,51 +789,24 @@ class FunctionBuilder {
       }
 
       case Op::RdU8:
-        put(ip[1], b_.CreateZExt(read_bits(pc, 1, true), i64_));
-        break;
       case Op::RdI8:
-        put(ip[1], b_.CreateSExt(read_bits(pc, 1, true), i64_));
-        break;
       case Op::RdU16Be:
-        put(ip[1], b_.CreateZExt(read_bits(pc, 2, true), i64_));
-        break;
       case Op::RdU16Le:
-        put(ip[1], b_.CreateZExt(read_bits(pc, 2, false), i64_));
-        break;
       case Op::RdU32Be:
-        put(ip[1], b_.CreateZExt(read_bits(pc, 4, true), i64_));
-        break;
       case Op::RdU32Le:
-        put(ip[1], b_.CreateZExt(read_bits(pc, 4, false), i64_));
-        break;
       case Op::RdI16Be:
-        put(ip[1], b_.CreateSExt(read_bits(pc, 2, true), i64_));
-        break;
       case Op::RdI16Le:
-        put(ip[1], b_.CreateSExt(read_bits(pc, 2, false), i64_));
-        break;
       case Op::RdI32Be:
-        put(ip[1], b_.CreateSExt(read_bits(pc, 4, true), i64_));
-        break;
       case Op::RdI32Le:
-        put(ip[1], b_.CreateSExt(read_bits(pc, 4, false), i64_));
-        break;
       case Op::RdU64Be:
       case Op::RdI64Be:
-        put(ip[1], read_bits(pc, 8, true));
-        break;
       case Op::RdU64Le:
       case Op::RdI64Le:
-        put(ip[1], read_bits(pc, 8, false));
-        break;
       case Op::RdF32Be:
       case Op::RdF32Le:
-        v = b_.CreateBitCast(read_bits(pc, 4, op == Op::RdF32Be), b_.getFloatTy());
-        put(ip[1], b_.CreateFPExt(v, f64_));
-        break;
       case Op::RdF64Be:
       case Op::RdF64Le:
-        put(ip[1], b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be), f64_));
+        put(ip[1], fixed_read(pc, op));
         break;
       case Op::RdBytes:
       case Op::RdStr:
@@ -856,16 +875,53 @@ class FunctionBuilder {
       case Op::SetI:
       case Op::SetU:
       case Op::SetF:
-      case Op::SetB: {
-        const void* helper = op == Op::SetI   ? reinterpret_cast<const void*>(&pvm_jit_set_int)
-                             : op == Op::SetU ? reinterpret_cast<const void*>(&pvm_jit_set_uint)
-                             : op == Op::SetF ? reinterpret_cast<const void*>(&pvm_jit_set_float)
-                                              : reinterpret_cast<const void*>(&pvm_jit_set_bool);
-        llvm::Value* bits = op == Op::SetF   ? b_.CreateBitCast(get_f(ip[2]), i64_)
-                            : op == Op::SetB ? b_.CreateZExt(get_b(ip[2]), i64_)
-                                             : get_i(ip[2]);
-        llvm::Value* ok = call(helper, i32_, {scratch_, const_ptr(&names_.data()[ip[1]]), bits});
+      case Op::SetB:
+        slow_if(b_.CreateICmpEQ(set_scalar(op, ip[1],
+                                           op == Op::SetB   ? get_b(ip[2])
+                                           : op == Op::SetF ? get_f(ip[2])
+                                                            : get_i(ip[2])),
+                                b_.getInt32(0)),
+                pc);
+        break;
+      case Op::SetDivI:
+      case Op::SetDivU: {
+        llvm::Value* x = get_i(ip[2]);
+        x = op == Op::SetDivI ? b_.CreateSIToFP(x, f64_) : b_.CreateUIToFP(x, f64_);
+        llvm::Value* ok = set_scalar(Op::SetF, ip[1], b_.CreateFDiv(x, get_f(ip[3])));
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::RdSetU8:
+      case Op::RdSetU16Be:
+      case Op::RdSetU16Le:
+      case Op::RdSetU32Be:
+      case Op::RdSetU32Le:
+      case Op::RdSetU64Be:
+      case Op::RdSetU64Le:
+      case Op::RdSetI8:
+      case Op::RdSetI16Be:
+      case Op::RdSetI16Le:
+      case Op::RdSetI32Be:
+      case Op::RdSetI32Le:
+      case Op::RdSetI64Be:
+      case Op::RdSetI64Le:
+      case Op::RdSetF32Be:
+      case Op::RdSetF32Le:
+      case Op::RdSetF64Be:
+      case Op::RdSetF64Le: {
+        // The read as rd.X runs it (its slow path runs all of rdset in the interpreter), then the
+        // set's helper; should that fail, the cursor goes back and the interpreter runs it all.
+        llvm::Value* from = vc();
+        v = fixed_read(pc, bc::read_of(op));
+        put(ip[1], v);
+        llvm::Value* ok = set_scalar(bc::set_of(op), ip[2], v);
+        auto* slow = llvm::BasicBlock::Create(cx_, "slow", f_);
+        auto* fast = llvm::BasicBlock::Create(cx_, "", f_);
+        b_.CreateCondBr(b_.CreateICmpEQ(ok, b_.getInt32(0)), slow, fast);
+        b_.SetInsertPoint(slow);
+        set_state(vc_, from);
+        call_step(pc);
+        b_.SetInsertPoint(fast);
         break;
       }
       case Op::SetS:

@@ -54,6 +54,7 @@ constexpr bool writes_register(Op op) {
     case Op::FailS: case Op::WarnS: case Op::Skip: case Op::Seek: case Op::ViewPush: case Op::ViewBytes:
     case Op::SetI: case Op::SetU: case Op::SetF: case Op::SetB: case Op::SetS: case Op::SetY:
     case Op::SetDI: case Op::SetDU: case Op::SetDF: case Op::SetDB: case Op::SetDS: case Op::SetDY:
+    case Op::SetDivI: case Op::SetDivU:
     case Op::SSetI: case Op::SSetS: case Op::SSetY:
     case Op::WrU8: case Op::WrU16Be: case Op::WrU16Le: case Op::WrU32Be: case Op::WrU32Le:
     case Op::WrU64Be: case Op::WrU64Le: case Op::WrBytes: case Op::WrStr:
@@ -61,6 +62,28 @@ constexpr bool writes_register(Op op) {
     default:
       return true;
   }
+}
+
+// rdset.X: rd.X into its register, then the set of that register's class (opcodes.def lists
+// both groups in the same order).
+constexpr bool is_read_set(Op op) {
+  return op >= Op::RdSetU8 && op <= Op::RdSetF64Le;
+}
+constexpr Op read_of(Op read_set) {
+  return static_cast<Op>(static_cast<int>(Op::RdU8) + (static_cast<int>(read_set) - static_cast<int>(Op::RdSetU8)));
+}
+static_assert(static_cast<int>(Op::RdF64Le) - static_cast<int>(Op::RdU8) ==
+              static_cast<int>(Op::RdSetF64Le) - static_cast<int>(Op::RdSetU8));
+constexpr bool is_fixed_read(Op op) {
+  return op >= Op::RdU8 && op <= Op::RdF64Le;
+}
+constexpr Op read_set_of(Op fixed_read) {
+  return static_cast<Op>(static_cast<int>(Op::RdSetU8) + (static_cast<int>(fixed_read) - static_cast<int>(Op::RdU8)));
+}
+constexpr Op set_of(Op read_set) {
+  if (read_set == Op::RdSetU64Be || read_set == Op::RdSetU64Le) return Op::SetU;
+  if (read_set >= Op::RdSetF32Be) return Op::SetF;
+  return Op::SetI;
 }
 
 struct OpInfo {
