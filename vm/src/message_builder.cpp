@@ -9,7 +9,7 @@ namespace pvm::detail {
 MessageBuilder::MessageBuilder() : index_(kIndexSize) {}
 
 void MessageBuilder::reset() {
-  fields_.clear();
+  count_ = 0;
   messages_.clear();
   open_ = false;
 }
@@ -22,7 +22,7 @@ bool MessageBuilder::begin() {
     stamp_ = 1;
   }
   open_ = true;
-  open_begin_ = static_cast<uint32_t>(fields_.size());
+  open_begin_ = count_;
   open_raw_ = 0;
   return true;
 }
@@ -31,7 +31,7 @@ bool MessageBuilder::fits(uint64_t& scanned) const {
   scanned = 0;
   if (fits_quickly()) return true;
   size_t json = 2;  // {}
-  for (size_t k = open_begin_; k < fields_.size(); ++k) {
+  for (size_t k = open_begin_; k < count_; ++k) {
     json += field_json_bound(fields_[k]);
     scanned += fields_[k].name.size() + fields_[k].s.size();
   }
@@ -39,8 +39,12 @@ bool MessageBuilder::fits(uint64_t& scanned) const {
 }
 
 void MessageBuilder::end() {
-  messages_.push_back({open_begin_, static_cast<uint32_t>(fields_.size()) - open_begin_});
+  messages_.push_back({open_begin_, count_ - open_begin_});
   open_ = false;
+}
+
+void MessageBuilder::grow(size_t n) {
+  fields_.resize(std::max(n, 2 * fields_.size() + 16));
 }
 
 void MessageBuilder::publish(std::vector<Message>& out) const {

@@ -39,7 +39,7 @@ class MessageBuilder {
   // Room for `fields` more fields and one more message, so that adding them cannot fail. Grows
   // geometrically: reserving just enough would copy both vectors again for every message.
   void reserve(size_t fields) {
-    if (fields_.capacity() - fields_.size() < fields) fields_.reserve(2 * fields_.size() + fields);
+    if (fields_.size() - count_ < fields) grow(count_ + fields);
     if (messages_.capacity() == messages_.size()) messages_.reserve(2 * messages_.size() + 1);
   }
   // Whether the open message's JSON stays within kMaxMessageBytes by its raw size alone (then
@@ -49,7 +49,7 @@ class MessageBuilder {
   // only when their raw size could escape beyond it; `scanned` says how many it looked at.
   bool fits(uint64_t& scanned) const;
   // What the open message holds for the frame's memory account: its fields and their bytes.
-  size_t open_memory() const { return open_raw_ + (fields_.size() - open_begin_) * sizeof(Field); }
+  size_t open_memory() const { return open_raw_ + (count_ - open_begin_) * sizeof(Field); }
   // Spans over the stored messages; valid until the next reset().
   void publish(std::vector<Message>& out) const;
 
@@ -68,10 +68,15 @@ class MessageBuilder {
     uint32_t field = 0;
   };
   Field* set(std::string_view name, uint32_t h, bool quoted);
+  // Room for at least n fields in all; out of line, so that set() stays small.
+  [[gnu::cold, gnu::noinline]] void grow(size_t n);
   // The slot holding `name`, or the empty slot where it would go.
   Slot& probe(std::string_view name, uint32_t h) const;
 
+  // Every field of the frame's messages: the first count_ are in use, the rest is room kept from
+  // frame to frame (a field is added with a store, not a call to vector growth).
   std::vector<Field> fields_;
+  uint32_t count_ = 0;
   struct Range {
     uint32_t begin;
     uint32_t count;
@@ -125,10 +130,13 @@ inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32
 [[gnu::always_inline]] inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
   Slot& s = probe(name, h);
   if (s.stamp == stamp_) return &fields_[s.field];
-  if (fields_.size() - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;
+  if (count_ - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;
   // The field first: should the heap fail, the index must not name a field that is not there.
-  Field& f = fields_.emplace_back();
-  s = {stamp_, h, static_cast<uint32_t>(fields_.size() - 1)};
+  if (count_ == fields_.size()) [[unlikely]]
+    grow(count_ + 1);
+  Field& f = fields_[count_];
+  f = Field();
+  s = {stamp_, h, count_++};
   f.name = name;
   f.name_quoted = quoted;
   return &f;

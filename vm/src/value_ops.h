@@ -2,6 +2,7 @@
 // share, so that both engines compute them with the same code.
 #pragma once
 
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -12,8 +13,21 @@
 
 namespace pvm::detail {
 
-// An unsigned integer of n bytes (0..8), most significant first.
+// An unsigned integer of n bytes (0..8), most significant first. Widths of 1, 2, 4 and 8 bytes,
+// nearly all of them, are one load each: a byte loop was 5% of Teltonika's decode time.
 inline uint64_t load_be(const uint8_t* p, uint32_t n) {
+  if (n == 1) return p[0];
+  if (n == 2) return static_cast<uint64_t>(p[0]) << 8 | p[1];
+  if (n == 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return std::endian::native == std::endian::little ? __builtin_bswap32(v) : v;
+  }
+  if (n == 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return std::endian::native == std::endian::little ? __builtin_bswap64(v) : v;
+  }
   uint64_t v = 0;
   for (uint32_t k = 0; k < n; ++k) v = v << 8 | p[k];
   return v;
@@ -21,6 +35,18 @@ inline uint64_t load_be(const uint8_t* p, uint32_t n) {
 
 // An unsigned integer of n bytes (0..8), least significant first.
 inline uint64_t load_le(const uint8_t* p, uint32_t n) {
+  if (n == 1) return p[0];
+  if (n == 2) return static_cast<uint64_t>(p[1]) << 8 | p[0];
+  if (n == 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return std::endian::native == std::endian::little ? v : __builtin_bswap32(v);
+  }
+  if (n == 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return std::endian::native == std::endian::little ? v : __builtin_bswap64(v);
+  }
   uint64_t v = 0;
   for (uint32_t k = n; k > 0; --k) v = v << 8 | p[k - 1];
   return v;
