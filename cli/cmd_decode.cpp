@@ -34,6 +34,8 @@ struct DecodeArgs {
   bool no_server_fields = false;
   std::string trace;  // "" off, "text" (a bare --trace) or "json"
   bool jit = false;
+  std::string jit_cache = default_jit_cache();
+  bool no_jit_cache = false;
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -125,7 +127,8 @@ int run_decode_command(const DecodeArgs& args) {
 
   std::string path, error;
   if (!resolve_protocol(args.protocol, "", path, error)) return fail(error);
-  const LoadOptions load{args.jit ? Engine::Jit : Engine::Interpreter};
+  const LoadOptions load{args.jit ? Engine::Jit : Engine::Interpreter,
+                         args.no_jit_cache ? "" : args.jit_cache};
   std::shared_ptr<const Program> program = load_program(path, std::cerr, error, load);
   if (!program) return fail(error);
   if (std::string note = jit_fallback_line(*program, load); !note.empty()) std::cerr << note << "\n";
@@ -245,6 +248,7 @@ void add_decode_command(CLI::App& app, int& status) {
                 "Run the protocol as native code, compiled once when it loads (same output as the\n"
                 "interpreter); where this pvm has no JIT or it cannot compile the protocol, a line on\n"
                 "standard error says why and the interpreter runs");
+  add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
   cmd->add_option("--port", args->port,
                   "pcap: the port the protocol's server listens on (default: its customary port); in a\n"
                   "connection captured without its SYN, the other side is the device")

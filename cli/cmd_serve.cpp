@@ -37,6 +37,8 @@ struct ServeArgs {
   std::string log_level;
   bool no_server_fields = false;
   bool jit = false;
+  std::string jit_cache;  // empty: not given
+  bool no_jit_cache = false;
   std::string tls_cert;
   std::string tls_key;
   std::string mqtt_ca_file;
@@ -105,6 +107,12 @@ int run_serve(const ServeArgs& args) {
   if (!args.log_level.empty()) gateway::parse_log_level(args.log_level, config.log_level);
   if (args.no_server_fields) config.server_fields = false;
   if (args.jit) config.jit = true;
+  if (args.no_jit_cache)
+    config.jit_cache = "";
+  else if (!args.jit_cache.empty())
+    config.jit_cache = args.jit_cache;
+  else if (!config.jit_cache)
+    config.jit_cache = default_jit_cache();
   if (!args.tls_cert.empty()) config.tls.cert_file = args.tls_cert;
   if (!args.tls_key.empty()) config.tls.key_file = args.tls_key;
   if (!args.mqtt_ca_file.empty()) config.mqtt.ca_file = args.mqtt_ca_file;
@@ -192,6 +200,7 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_flag("--jit", args->jit,
                 "Run the protocols as native code, compiled once per load and shared by every session;\n"
                 "one this pvm cannot compile runs in the interpreter, and a warning in the log says why");
+  add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
   cmd->add_option("--frame-timeout", args->frame_timeout,
                   "Seconds a device has to finish a frame it began (default 30)");
   cmd->add_option("--max-buffered-bytes", args->max_buffered_bytes,

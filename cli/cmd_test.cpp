@@ -12,6 +12,8 @@ struct TestArgs {
   bool update = false;
   bool jit = false;
   bool compare_engines = false;
+  std::string jit_cache = default_jit_cache();
+  bool no_jit_cache = false;
   std::vector<std::string> paths;
 };
 
@@ -26,6 +28,7 @@ int run_tests(const TestArgs& args) {
   options.update = args.update;
   options.engine = args.jit ? Engine::Jit : Engine::Interpreter;
   options.compare_engines = args.compare_engines;
+  if (!args.no_jit_cache) options.jit_cache = args.jit_cache;
   GoldenRunner runner(options);
   size_t passed = 0, failed = 0;
   for (const auto& file : files) {
@@ -60,6 +63,7 @@ void add_test_command(CLI::App& app, int& status) {
                 "unless both give the same messages, replies, errors and warnings, frame by frame")
       ->excludes(update)
       ->excludes(jit);
+  add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
   cmd->add_option("paths", args->paths, "Test files or folders")->type_name("FILE.pvmtest|DIR")->required();
   cmd->footer(
       "Prints PASS or FAIL per test (with a diff of each differing section), then 'N passed, N failed'.\n"

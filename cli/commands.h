@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace pvm::cli {
 
@@ -10,6 +11,13 @@ namespace pvm::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // compile errors, rejected frames, failing tests
 inline constexpr int kExitUsage = 2;   // bad arguments, unknown protocol, unreadable input
+
+// --jit-cache DIR and --no-jit-cache on a command with --jit: where the JIT keeps compiled code
+// between runs. `dir` ends as the directory given, "" with --no-jit-cache, and stays as the
+// caller set it (default_jit_cache(), or "" to mean "not given") otherwise.
+void add_jit_cache_options(CLI::App& cmd, std::string& dir, bool& off);
+// $XDG_CACHE_HOME/pvm/jit, else $HOME/.cache/pvm/jit; "" when neither is set.
+std::string default_jit_cache();
 
 void add_compile_command(CLI::App& app, int& status);
 void add_asm_commands(CLI::App& app, int& status);  // asm and disasm

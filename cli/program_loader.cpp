@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "commands.h"
 #include "file_io.h"
 #include "pvm/bytecode/serialize.h"
 
@@ -115,7 +116,12 @@ std::shared_ptr<const Program> load_program(const std::string& path, std::ostrea
 }
 
 std::string jit_fallback_line(const Program& program, const LoadOptions& options) {
-  if (options.engine != Engine::Jit || program.engine() == Engine::Jit) return "";
+  if (options.engine != Engine::Jit) return "";
+  if (program.engine() == Engine::Jit)
+    return program.jit_cache_note().empty()
+               ? ""
+               : "pvm: the JIT cache is not used for " + std::string(program.protocol()) + ": " +
+                     program.jit_cache_note();
   return "pvm: the JIT is not used for " + std::string(program.protocol()) + ": " + program.jit_note() +
          "; the interpreter runs";
 }
@@ -127,6 +133,28 @@ std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {
     if (out.empty() || out.back() != '\n') out += '\n';
   }
   return out;
+}
+
+}  // namespace pvm::cli
+
+namespace pvm::cli {
+
+std::string default_jit_cache() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')
+    return std::string(xdg) + "/pvm/jit";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/')
+    return std::string(home) + "/.cache/pvm/jit";
+  return "";
+}
+
+void add_jit_cache_options(CLI::App& cmd, std::string& dir, bool& off) {
+  CLI::Option* cache =
+      cmd.add_option("--jit-cache", dir,
+                     "With --jit: the folder where compiled code is kept and found again, so that a\n"
+                     "protocol compiled before loads in milliseconds (default: $XDG_CACHE_HOME/pvm/jit or\n"
+                     "~/.cache/pvm/jit; created mode 0700, used only when it is yours alone)")
+          ->type_name("DIR");
+  cmd.add_flag("--no-jit-cache", off, "With --jit: compile every time, keeping nothing")->excludes(cache);
 }
 
 }  // namespace pvm::cli

@@ -35,7 +35,8 @@ std::shared_ptr<const Program> load_program(const std::string& path, std::ostrea
                                             std::string& error, const LoadOptions& options = {});
 
 // When `options` asked for the JIT and the interpreter runs all the same, the line that says
-// why ("pvm: the JIT is not used for teltonika: ...; the interpreter runs"); else empty.
+// why ("pvm: the JIT is not used for teltonika: ...; the interpreter runs"); when the JIT runs
+// but its cache could not be used, the line that says why; else empty.
 std::string jit_fallback_line(const Program& program, const LoadOptions& options);
 
 // Renders every diagnostic, each ending in a newline.

@@ -53,7 +53,8 @@ void decode_input(const PvmTestFile& test, const PvmTestSection& input, const st
   }
   std::string error;
   stream.origin = ChunkOrigin::Line;
-  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, stream.times, error, &stream.origins))
+  if (!parse_hex_lines(join_lines(input.lines), name, input.first_line, stream.chunks, stream.times, error,
+                       &stream.origins))
     problems.push_back(error);
   if (!problems.empty()) return;
 
@@ -128,7 +129,7 @@ GoldenRunner::Built GoldenRunner::build_source(const std::string& file_name, con
   built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
   if (!result.ok) return built;
   built.asm_lines = split_lines(result.asm_text);
-  built.program = Program::load(std::move(result.module), built.error, {options_.engine});
+  built.program = Program::load(std::move(result.module), built.error, {options_.engine, options_.jit_cache});
   if (!built.program) built.error = "compiled module does not verify: " + built.error;
   loaded(built);
   return built;
@@ -140,7 +141,7 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
   Built built;
   if (ends_with(path, ".pvmc")) {
     std::ostringstream unused;
-    built.program = load_program(path, unused, built.error, {options_.engine});
+    built.program = load_program(path, unused, built.error, {options_.engine, options_.jit_cache});
   } else {
     std::string source;
     if (read_file(path, source, built.error)) {
@@ -149,7 +150,8 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
       built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
       if (result.ok) {
         built.asm_lines = split_lines(result.asm_text);
-        built.program = Program::load(std::move(result.module), built.error, {options_.engine});
+        built.program =
+            Program::load(std::move(result.module), built.error, {options_.engine, options_.jit_cache});
         if (!built.program) built.error = path + ": compiled module does not verify: " + built.error;
       }
     }
@@ -162,9 +164,9 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
 // once more for the JIT.
 void GoldenRunner::loaded(Built& built) {
   if (!built.program) return;
-  note_engine(*built.program, {options_.engine});
+  note_engine(*built.program, {options_.engine, options_.jit_cache});
   if (!options_.compare_engines) return;
-  const LoadOptions jit{Engine::Jit};
+  const LoadOptions jit{Engine::Jit, options_.jit_cache};
   built.jit = Program::load(bc::Module(built.program->module()), built.error, jit);
   if (built.jit) note_engine(*built.jit, jit);
 }

@@ -32,6 +32,7 @@ struct GoldenOptions {
   // test passes unless it could not run at all.
   bool update = false;
   Engine engine = Engine::Interpreter;  // what runs the programs (pvm test --jit)
+  std::string jit_cache;                // LoadOptions::jit_cache
   // Every test also runs on the JIT, and fails unless both engines give the same output.
   bool compare_engines = false;
 };

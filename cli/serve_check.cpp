@@ -33,7 +33,7 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
   if (!gateway::validate(config, error)) return false;
   std::map<std::string, std::string> protocols;  // as given -> the name the program declares
   std::map<std::string, std::string> jit_notes;  // declared name -> why the JIT does not run it
-  const LoadOptions options{config.jit ? Engine::Jit : Engine::Interpreter};
+  const LoadOptions options{config.jit ? Engine::Jit : Engine::Interpreter, config.jit_cache.value_or("")};
   for (const auto& l : config.listeners) {
     if (protocols.count(l.protocol)) continue;
     std::string why;

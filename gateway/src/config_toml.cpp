@@ -135,13 +135,18 @@ bool read_tls(Reader& r, const toml::table& t, TlsOptions& tls) {
 }
 
 bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
-  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "jit", "listen", "sinks",
-                           "limits", "mqtt", "spool", "jsonl", "tls"}))
+  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "jit", "jit_cache", "listen",
+                           "sinks", "limits", "mqtt", "spool", "jsonl", "tls"}))
     return false;
   std::vector<ListenSpec> listeners;
   std::vector<SinkSpec> sinks;
   std::string level;
   if (!r.get(root, "log_level", level)) return false;
+  if (root.contains("jit_cache")) {
+    std::string dir;
+    if (!r.get(root, "jit_cache", dir)) return false;
+    c.jit_cache = dir;
+  }
   if (!level.empty() && !parse_log_level(level, c.log_level))
     return r.fail(*root.get("log_level"), "log_level", "must be debug, info, warn or error");
   if (!r.get(root, "workers", c.workers, 0, 1024) || !r.get(root, "http", c.http) ||
@@ -189,9 +194,11 @@ bool load_config_file(const std::string& path, GatewayConfig& config, std::strin
   Reader reader(path, error);
   if (!read_root(reader, root, config)) return false;
   config.base_dir = std::filesystem::path(path).parent_path().string();
-  // Certificate files named in the file are relative to it, as protocol paths are.
+  // Certificate files and the JIT cache named in the file are relative to it, as protocol paths are.
+  std::string unset;
+  std::string* jit_cache = config.jit_cache ? &*config.jit_cache : &unset;
   for (std::string* file : {&config.tls.cert_file, &config.tls.key_file, &config.mqtt.ca_file,
-                            &config.mqtt.cert_file, &config.mqtt.key_file})
+                            &config.mqtt.cert_file, &config.mqtt.key_file, jit_cache})
     if (!file->empty() && std::filesystem::path(*file).is_relative() && !config.base_dir.empty())
       *file = (std::filesystem::path(config.base_dir) / *file).string();
   return true;

@@ -104,12 +104,17 @@ class Gateway {
   // Loads a listener's protocol for the configured engine; a warning says why the JIT does not
   // run it when it was asked for.
   std::shared_ptr<const Program> load(const std::string& protocol, std::string& error) const {
-    const LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter};
+    const LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter,
+                              config_.jit_cache.value_or("")};
     auto program = loader_(protocol, config_.base_dir, options, error);
     if (program && config_.jit && program->engine() != Engine::Jit)
       LogLine(Level::Warn, "jit not used, the interpreter runs")
           .str("protocol", program->protocol())
           .str("reason", program->jit_note());
+    if (program && !program->jit_cache_note().empty())
+      LogLine(Level::Warn, "jit cache not used")
+          .str("protocol", program->protocol())
+          .str("reason", program->jit_cache_note());
     return program;
   }
 

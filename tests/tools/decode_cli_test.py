@@ -287,6 +287,33 @@ def run_checks(c):
     c.check("hex: now is set by @ lines", [m.get("custom.t") for m in json_lines(r.stdout)] ==
             [1700000000.25, 1700000100.0], r.stdout + r.stderr)
 
+    # --jit keeps the code it compiles in --jit-cache and the next run loads it (the file is
+    # not written again); the output is the interpreter's.
+    cache = c.path("jit-cache")
+    plain = c.decode("-p", "teltonika", CAPTURE)
+    first = c.decode("-p", "teltonika", "--jit", "--jit-cache", cache, CAPTURE)
+    if "the JIT is not used" not in first.stderr:
+        files = os.listdir(cache) if os.path.isdir(cache) else []
+        c.check("jit cache: one file, the directory mode 0700",
+                len(files) == 1 and files[0].endswith(".pvmjit") and os.stat(cache).st_mode & 0o777 == 0o700, files)
+        inode = os.stat(os.path.join(cache, files[0])).st_ino if files else None
+        second = c.decode("-p", "teltonika", "--jit", "--jit-cache", cache, CAPTURE)
+        c.check("jit cache: same output as the interpreter, compiled and loaded",
+                first.stdout == plain.stdout and second.stdout == plain.stdout and second.stderr == "",
+                second.stderr)
+        c.check("jit cache: the second run loads the file, not a new one",
+                os.listdir(cache) == files and os.stat(os.path.join(cache, files[0])).st_ino == inode)
+        os.chmod(cache, 0o777)
+        third = c.decode("-p", "teltonika", "--jit", "--jit-cache", cache, CAPTURE)
+        c.check("jit cache: a folder others can write to is not used, and a line says so",
+                third.stdout == plain.stdout and "the JIT cache is not used for teltonika" in third.stderr
+                and "others can write to it" in third.stderr, third.stderr)
+        none = c.path("unused-cache")
+        r = c.decode("-p", "teltonika", "--jit", "--jit-cache", none, "--no-jit-cache", CAPTURE)
+        c.check("jit cache: --jit-cache and --no-jit-cache exclude each other", r.returncode == 2, r.stderr)
+        r = c.decode("-p", "teltonika", "--jit", "--no-jit-cache", CAPTURE)
+        c.check("jit cache: --no-jit-cache", r.returncode == 0 and r.stdout == plain.stdout, r.stderr)
+
     # Usage errors exit 2 and say what is wrong.
     r = c.decode("-p", "no_such_protocol", CAPTURE)
     c.check("unknown protocol: exit 2", r.returncode == 2 and "no_such_protocol" in r.stderr, r.stderr)

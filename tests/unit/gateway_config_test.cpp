@@ -1,5 +1,9 @@
 // The gateway's configuration: listener and sink specs, gateway.toml, defaults, validation.
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "pvm/gateway/config.h"
 
@@ -93,7 +97,20 @@ max_sink_queue = 65534
   CHECK(c.limits.idle_timeout == 60);
   CHECK(c.limits.max_sink_queue == kMaxMqttPacketIds - 1);  // the most packet ids in flight
   CHECK(c.limits.max_frame == kDefaultMaxFrame);            // untouched keys keep their defaults
+  CHECK_FALSE(c.jit_cache);                                 // unset: pvm serve picks its default
   CHECK(validate(c, error));
+
+  // jit_cache, like the other paths in a config file, is relative to the file.
+  const auto dir = std::filesystem::temp_directory_path() / ("pvm-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "gateway.toml") << "jit = true\njit_cache = \"cache/jit\"\n";
+  GatewayConfig cached;
+  CHECK(load_config_file((dir / "gateway.toml").string(), cached, error));
+  CHECK(cached.jit_cache == (dir / "cache/jit").string());
+  std::filesystem::remove_all(dir);
+  GatewayConfig off;
+  REQUIRE(load_config_text("jit_cache = \"\"\n", "gateway.toml", off, error));
+  CHECK(off.jit_cache == "");
 }
 
 TEST_CASE("gateway: gateway.toml errors name the line and key") {

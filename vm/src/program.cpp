@@ -30,8 +30,12 @@ std::shared_ptr<const Program> Program::load(bc::Module module, std::string& err
   if (!program->patterns_->compile(program->module_, error)) return nullptr;
   if (options.engine == Engine::Jit) {
     // Compiled from the module as the program holds it: the code refers to its pools.
-    program->jit_ = detail::JitCode::compile(program->module_, *program->names_, program->jit_note_);
-    if (program->jit_) program->jit_note_.clear();
+    program->jit_ = detail::JitCode::compile(program->module_, options.jit_cache, program->jit_note_);
+    if (program->jit_) {
+      program->jit_note_.clear();
+      program->jit_cached_ = program->jit_->from_cache();
+      program->jit_cache_note_ = program->jit_->cache_note();
+    }
   }
   return program;
 }

@@ -15,11 +15,17 @@ namespace pvm::detail {
 
 class JitCode {
  public:
-  // Compiles every function of `module`, whose strings are `names`; both must stay alive and
-  // unmoved as long as the code. Null with the reason when it cannot (a build without LLVM says so).
-  static std::unique_ptr<JitCode> compile(const bc::Module& module, const ParamNames& names,
+  // Compiles every function of `module`, which must stay alive and unmoved as long as the code,
+  // or loads the code compiled for it before from `cache_dir` (jit_cache.h; empty: no cache),
+  // storing what it compiles there. Null with the reason when it cannot (a build without LLVM
+  // says so).
+  static std::unique_ptr<JitCode> compile(const bc::Module& module, const std::string& cache_dir,
                                           std::string& error);
   ~JitCode();
+
+  // Whether the code came from the cache; why the cache was not used or not written, if so.
+  bool from_cache() const;
+  const std::string& cache_note() const;
 
   // Runs in.function as detail::run does, with the same results.
   bool run(const RunInput& in, Scratch& scratch, RunOutput& out) const;

@@ -14,9 +14,18 @@ struct JitCode::Impl {};
 JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitCode::~JitCode() = default;
 
-std::unique_ptr<JitCode> JitCode::compile(const bc::Module&, const ParamNames&, std::string& error) {
+std::unique_ptr<JitCode> JitCode::compile(const bc::Module&, const std::string&, std::string& error) {
   error = "this pvm was built without the JIT (LLVM was not found when it was configured)";
   return nullptr;
+}
+
+bool JitCode::from_cache() const {
+  return false;
+}
+
+const std::string& JitCode::cache_note() const {
+  static const std::string kNone;
+  return kNone;
 }
 
 bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {

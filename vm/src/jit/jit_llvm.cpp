@@ -10,6 +10,8 @@
 // the fuel for it, a full message or arena), calls step(), which runs that instruction in the
 // interpreter: the trap it raises, with its offset, reason and source position, is the
 // interpreter's by construction.
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
@@ -29,6 +31,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -36,6 +39,7 @@
 #include "../value_ops.h"
 #include "../work.h"
 #include "jit.h"
+#include "jit_cache.h"
 #include "step.h"
 
 namespace pvm {
@@ -232,6 +236,20 @@ extern "C" void pvm_jit_option_str(const RunInput* in, uint32_t o, Value* out) {
   put_text(out, option_str(*in->module, *in->session, o));
 }
 
+// Every function native code calls, by number: code calls helper k through the context's table
+// (StepContext::helpers), so that no address of this process is part of it.
+const void* const kHelpers[] = {
+    reinterpret_cast<const void*>(&pvm_jit_step),       reinterpret_cast<const void*>(&pvm_jit_set),
+    reinterpret_cast<const void*>(&pvm_jit_set_int),    reinterpret_cast<const void*>(&pvm_jit_set_uint),
+    reinterpret_cast<const void*>(&pvm_jit_set_float),  reinterpret_cast<const void*>(&pvm_jit_set_bool),
+    reinterpret_cast<const void*>(&pvm_jit_msg_new),    reinterpret_cast<const void*>(&pvm_jit_msg_end),
+    reinterpret_cast<const void*>(&pvm_jit_crc),        reinterpret_cast<const void*>(&pvm_jit_itos),
+    reinterpret_cast<const void*>(&pvm_jit_utos),       reinterpret_cast<const void*>(&pvm_jit_cat),
+    reinterpret_cast<const void*>(&pvm_jit_stoi),       reinterpret_cast<const void*>(&pvm_jit_load),
+    reinterpret_cast<const void*>(&pvm_jit_same),       reinterpret_cast<const void*>(&pvm_jit_group),
+    reinterpret_cast<const void*>(&pvm_jit_option_int), reinterpret_cast<const void*>(&pvm_jit_option_str),
+};
+
 std::string to_string(llvm::Error error) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -242,9 +260,8 @@ std::string to_string(llvm::Error error) {
 // Builds one native function from one bytecode function.
 class FunctionBuilder {
  public:
-  FunctionBuilder(llvm::LLVMContext& cx, llvm::Module& mod, const bc::Module& m, const ParamNames& names,
-                  const bc::Function& fn)
-      : cx_(cx), b_(cx), m_(m), names_(names), fn_(fn) {
+  FunctionBuilder(llvm::LLVMContext& cx, llvm::Module& mod, const bc::Module& m, const bc::Function& fn)
+      : cx_(cx), b_(cx), m_(m), fn_(fn) {
     i8_ = b_.getInt8Ty();
     i32_ = b_.getInt32Ty();
     i64_ = b_.getInt64Ty();
@@ -253,7 +270,6 @@ class FunctionBuilder {
     auto* type = llvm::FunctionType::get(i32_, {i8p_, i8p_}, false);
     f_ = llvm::Function::Create(type, llvm::Function::ExternalLinkage, "", mod);
     f_->addFnAttr(llvm::Attribute::NoUnwind);
-    step_type_ = llvm::FunctionType::get(i32_, {i8p_}, false);
     llvm::MDBuilder md(cx);
     llvm::MDNode* root = md.createTBAARoot("pvm");
     const auto tag = [&](const char* name) {
@@ -278,6 +294,10 @@ class FunctionBuilder {
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
     input_ = state(field_ptr(i8p_, offsetof(StepContext, in)), i8p_);
+    helpers_ = state(field_ptr(i8p_, offsetof(StepContext, helpers)), i8p_);
+    names_base_ = state(field_ptr(i8p_, offsetof(StepContext, names)), i8p_);
+    strings_base_ = state(field_ptr(i8p_, offsetof(StepContext, strings)), i8p_);
+    text_base_ = state(field_ptr(i8p_, offsetof(StepContext, text)), i8p_);
 
     // A block where a jump lands (an instruction start: the verifier saw to it) and after each
     // jump; the instructions between follow each other in one block, so that a function of
@@ -352,9 +372,7 @@ class FunctionBuilder {
   // which is always out of fuel: the interpreter tests what native code tested) it leaves.
   void call_step(uint32_t pc, bool go_on = true) {
     save(pc);
-    auto* callee = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(&pvm_jit_step)),
-                                     step_type_->getPointerTo());
-    llvm::Value* rc = b_.CreateCall(step_type_, callee, {ctx_});
+    llvm::Value* rc = call(reinterpret_cast<const void*>(&pvm_jit_step), i32_, {ctx_});
     result_->addIncoming(rc, b_.GetInsertBlock());
     if (!go_on) {
       b_.CreateBr(exit_);
@@ -368,7 +386,12 @@ class FunctionBuilder {
     std::vector<llvm::Type*> types;
     for (llvm::Value* a : args) types.push_back(a->getType());
     auto* type = llvm::FunctionType::get(result, types, false);
-    auto* callee = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(helper)), type->getPointerTo());
+    const auto k =
+        static_cast<uint64_t>(std::find(std::begin(kHelpers), std::end(kHelpers), helper) - kHelpers);
+    llvm::Value* at = b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8p_, helpers_, k),
+                                       type->getPointerTo()->getPointerTo());
+    auto* callee = b_.CreateLoad(type->getPointerTo(), at);
+    callee->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
     return b_.CreateCall(type, callee, args);
   }
   llvm::Value* reg_address(uint32_t reg) {
@@ -405,9 +428,19 @@ class FunctionBuilder {
     store(p, pp, reg_tag_);
     store(n, np, reg_tag_);
   }
-  llvm::Value* const_ptr(const void* p) {
-    return b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(p)), i8p_);
+  // The address of parameter name k, of module string k, and of that string's bytes.
+  llvm::Value* name_ptr(uint32_t k) {
+    return b_.CreateConstInBoundsGEP1_64(i8_, names_base_, uint64_t{k} * sizeof(ParamName));
   }
+  llvm::Value* string_ptr(uint32_t k) {
+    return b_.CreateConstInBoundsGEP1_64(i8_, strings_base_, uint64_t{k} * sizeof(std::string));
+  }
+  llvm::Value* text_ptr(uint32_t k) {
+    auto* v = b_.CreateLoad(i8p_, b_.CreateConstInBoundsGEP1_64(i8p_, text_base_, k));
+    v->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
+    return v;
+  }
+  llvm::Value* null_ptr() { return llvm::ConstantPointerNull::get(i8p_); }
 
   // ---- the view
   llvm::Value* vc() { return state(vc_, i32_); }
@@ -501,7 +534,7 @@ class FunctionBuilder {
     llvm::Value* bits = set == Op::SetF   ? b_.CreateBitCast(value, i64_)
                         : set == Op::SetB ? b_.CreateZExt(value, i64_)
                                           : value;
-    return call(helper, i32_, {scratch_, const_ptr(&names_.data()[name]), bits});
+    return call(helper, i32_, {scratch_, name_ptr(name), bits});
   }
 
   // A jump from pc (an instruction of `len` words) to `to`: a backward one first pays for the
@@ -567,7 +600,7 @@ class FunctionBuilder {
         break;
       case Op::LdS:
       case Op::LdY:
-        put_s(ip[1], const_ptr(text(ip[2]).data()), b_.getInt32(static_cast<uint32_t>(text(ip[2]).size())));
+        put_s(ip[1], text_ptr(ip[2]), b_.getInt32(static_cast<uint32_t>(text(ip[2]).size())));
         break;
       case Op::MovI:
       case Op::MovU:
@@ -861,9 +894,8 @@ class FunctionBuilder {
       }
 
       case Op::MsgNew: {
-        llvm::Value* ok =
-            call(reinterpret_cast<const void*>(&pvm_jit_msg_new), i32_,
-                 {scratch_, const_ptr(&m_.strings[m_.protocol]), b_.getInt32(m_.session.empty() ? 0 : 1)});
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_msg_new), i32_,
+                               {scratch_, string_ptr(m_.protocol), b_.getInt32(m_.session.empty() ? 0 : 1)});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
@@ -928,7 +960,7 @@ class FunctionBuilder {
       case Op::SetY: {
         const ValueType type = op == Op::SetS ? ValueType::Str : ValueType::Bytes;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                               {scratch_, const_ptr(&names_.data()[ip[1]]), const_ptr(nullptr),
+                               {scratch_, name_ptr(ip[1]), null_ptr(),
                                 b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
@@ -946,7 +978,7 @@ class FunctionBuilder {
                                : op == Op::SetDS ? ValueType::Str
                                                  : ValueType::Bytes;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                               {scratch_, const_ptr(nullptr), reg_address(ip[1]),
+                               {scratch_, null_ptr(), reg_address(ip[1]),
                                 b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
@@ -1061,12 +1093,14 @@ class FunctionBuilder {
   llvm::LLVMContext& cx_;
   llvm::IRBuilder<> b_;
   const bc::Module& m_;
-  const ParamNames& names_;
   const bc::Function& fn_;
   llvm::Value* scratch_ = nullptr;  // ctx->scratch
   llvm::Value* input_ = nullptr;    // ctx->in
+  llvm::Value* helpers_ = nullptr;  // ctx->helpers, names, strings, text
+  llvm::Value* names_base_ = nullptr;
+  llvm::Value* strings_base_ = nullptr;
+  llvm::Value* text_base_ = nullptr;
   llvm::Function* f_ = nullptr;
-  llvm::FunctionType* step_type_ = nullptr;
   llvm::IntegerType* i8_ = nullptr;
   llvm::IntegerType* i32_ = nullptr;
   llvm::IntegerType* i64_ = nullptr;
@@ -1089,6 +1123,10 @@ class FunctionBuilder {
   llvm::BasicBlock* exit_ = nullptr;   // returns result_
   llvm::PHINode* result_ = nullptr;
 };
+
+// What turns a module's IR into code, as part of the cache's keys: to be changed with optimize()
+// or the code generation level below, so that code compiled the old way is not reused.
+constexpr std::string_view kCodeGeneration = "early-cse,instcombine,simplifycfg; codegen default";
 
 // A short pipeline, linear in the code: loads of the state and registers in one straight
 // stretch forwarded, instructions combined, the branches tidied. The whole O2
@@ -1118,12 +1156,33 @@ void optimize(llvm::Module& mod) {
 struct JitCode::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::vector<NativeFn> functions;  // by function index
+  std::vector<const char*> text;    // the bytes of the module's strings, for StepContext::text
+  bool cached = false;              // the code came from the cache
+  std::string cache_note;           // why the cache was not used, if it was asked for
 };
 
 JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitCode::~JitCode() = default;
 
-std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const ParamNames& param_names,
+namespace {
+
+// Names everything the native code of `mod` is made from: its IR (which holds every address it
+// uses as an offset from the context, none of this process's), the LLVM and PVM that compile it
+// and the machine it is for. The same module compiles to the same code wherever these agree.
+std::string cache_key(const llvm::Module& mod, const llvm::orc::JITTargetMachineBuilder& machine) {
+  std::string text = "pvm " PVM_VERSION_TEXT " llvm " LLVM_VERSION_STRING "\n";
+  text += kCodeGeneration;
+  text += "\n";
+  text += machine.getTargetTriple().str() + "\n" + machine.getCPU() + "\n" +
+          machine.getFeatures().getString() + "\n";
+  llvm::raw_string_ostream os(text);
+  mod.print(os, nullptr);
+  return JitCache::digest(os.str());
+}
+
+}  // namespace
+
+std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string& cache_dir,
                                           std::string& error) {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -1136,7 +1195,7 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const ParamNames&
   for (size_t k = 0; k < m.functions.size(); ++k) {
     names.push_back(std::to_string(k));
     names.back().insert(0, 1, 'f');  // not "f" + ...: GCC 12 -O3 warns falsely (-Wrestrict) of that
-    FunctionBuilder(*cx, *mod, m, param_names, m.functions[k]).build(names.back());
+    FunctionBuilder(*cx, *mod, m, m.functions[k]).build(names.back());
   }
   std::string broken;
   llvm::raw_string_ostream os(broken);
@@ -1150,28 +1209,66 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const ParamNames&
     return nullptr;
   }
   machine->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  auto target = machine->createTargetMachine();
+  if (!target) {
+    error = "the JIT cannot start: " + to_string(target.takeError());
+    return nullptr;
+  }
+  mod->setDataLayout((*target)->createDataLayout());
+  mod->setTargetTriple(machine->getTargetTriple().str());
+
+  auto impl = std::make_unique<Impl>();
+  // Code compiled before from the same IR for the same machine, or compiled now (and kept).
+  std::optional<JitCache> cache;
+  std::string key;
+  if (!cache_dir.empty()) {
+    cache.emplace(cache_dir);
+    if (cache->open(impl->cache_note)) {
+      key = cache_key(*mod, *machine);
+    } else {
+      cache.reset();
+    }
+  }
+  std::optional<std::string> code = cache ? cache->load(key) : std::nullopt;
+  impl->cached = code.has_value();
+  if (!code) {
+    optimize(*mod);
+    auto object = llvm::orc::SimpleCompiler(**target)(*mod);
+    if (!object) {
+      error = "the JIT cannot compile: " + to_string(object.takeError());
+      return nullptr;
+    }
+    code = (*object)->getBuffer().str();
+    if (cache) cache->store(key, *code, impl->cache_note);
+  }
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*machine)).create();
   if (!jit) {
     error = "the JIT cannot start: " + to_string(jit.takeError());
     return nullptr;
   }
-  mod->setDataLayout((*jit)->getDataLayout());
-  optimize(*mod);
-  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(cx)))) {
-    error = "the JIT cannot compile: " + to_string(std::move(e));
+  if (auto e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(*code, "pvm"))) {
+    error = "the JIT cannot load its code: " + to_string(std::move(e));
     return nullptr;
   }
-  auto impl = std::make_unique<Impl>();
+  for (const std::string& s : m.strings) impl->text.push_back(s.data());
   for (const std::string& name : names) {
     auto symbol = (*jit)->lookup(name);
     if (!symbol) {
-      error = "the JIT cannot compile: " + to_string(symbol.takeError());
+      error = "the JIT cannot load its code: " + to_string(symbol.takeError());
       return nullptr;
     }
     impl->functions.push_back(reinterpret_cast<NativeFn>(symbol->getAddress()));
   }
   impl->jit = std::move(*jit);
   return std::unique_ptr<JitCode>(new JitCode(std::move(impl)));
+}
+
+bool JitCode::from_cache() const {
+  return impl_->cached;
+}
+
+const std::string& JitCode::cache_note() const {
+  return impl_->cache_note;
 }
 
 // UBSan's function-type check reads a signature before the callee, which native code lacks.
@@ -1183,6 +1280,10 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   ctx.in = &in;
   ctx.scratch = &scratch;
   ctx.out = &out;
+  ctx.helpers = kHelpers;
+  ctx.names = in.names->data();
+  ctx.strings = in.module->strings.data();
+  ctx.text = impl_->text.data();
   if (!step_begin(in, scratch, ctx.st)) return false;
   const auto index = static_cast<size_t>(in.function - in.module->functions.data());
   return impl_->functions[index](&ctx, scratch.regs.data()) == kStepDone;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "../runtime.h"
 
@@ -23,11 +24,18 @@ struct StepState {
 };
 
 // What native code is called with; `st` first, so that its fields' offsets are the context's.
+// Native code finds every address it uses here (the helpers it calls, the module's names and
+// strings), never as a constant: the same module compiles to the same bytes in every process,
+// so that compiled code can be kept on disk (jit_cache.h).
 struct StepContext {
   StepState st;
   const RunInput* in = nullptr;
   Scratch* scratch = nullptr;
   RunOutput* out = nullptr;
+  const void* const* helpers = nullptr;  // the JIT's helper functions, by number
+  const ParamName* names = nullptr;      // in.names
+  const std::string* strings = nullptr;  // the module's strings
+  const char* const* text = nullptr;     // and their bytes
 };
 static_assert(offsetof(StepContext, st) == 0);
 

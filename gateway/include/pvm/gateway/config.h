@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,7 +98,10 @@ struct GatewayConfig {
   // The protocols run as native code (Engine::Jit), compiled once per load and shared by every
   // session; one the JIT cannot compile runs in the interpreter, and a warning says why.
   bool jit = false;
-  unsigned workers = 0;       // 0: one per CPU
+  // Where the JIT keeps compiled code between runs (LoadOptions::jit_cache); unset: nowhere
+  // (`pvm serve` then takes the user's cache directory).
+  std::optional<std::string> jit_cache;
+  unsigned workers = 0;  // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;
   std::string base_dir;  // relative protocol paths in a config file are relative to the file
