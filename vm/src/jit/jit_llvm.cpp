@@ -40,6 +40,8 @@
 #include "../work.h"
 #include "jit.h"
 #include "jit_cache.h"
+#include "jit_sources_digest.h"
+#include "pvm/bytecode/serialize.h"
 #include "step.h"
 
 namespace pvm {
@@ -1124,10 +1126,6 @@ class FunctionBuilder {
   llvm::PHINode* result_ = nullptr;
 };
 
-// What turns a module's IR into code, as part of the cache's keys: to be changed with optimize()
-// or the code generation level below, so that code compiled the old way is not reused.
-constexpr std::string_view kCodeGeneration = "early-cse,instcombine,simplifycfg; codegen default";
-
 // A short pipeline, linear in the code: loads of the state and registers in one straight
 // stretch forwarded, instructions combined, the branches tidied. The whole O2
 // pipeline took seconds for a large protocol and gave little more.
@@ -1166,18 +1164,53 @@ JitCode::~JitCode() = default;
 
 namespace {
 
-// Names everything the native code of `mod` is made from: its IR (which holds every address it
-// uses as an offset from the context, none of this process's), the LLVM and PVM that compile it
-// and the machine it is for. The same module compiles to the same code wherever these agree.
-std::string cache_key(const llvm::Module& mod, const llvm::orc::JITTargetMachineBuilder& machine) {
-  std::string text = "pvm " PVM_VERSION_TEXT " llvm " LLVM_VERSION_STRING "\n";
-  text += kCodeGeneration;
-  text += "\n";
+// Names everything the native code of module `m` is made from: the module's bytes, the sources of
+// this JIT (which decide what IR it makes of them, and how that IR is optimized), the LLVM that
+// compiles it and the machine it is for. The code holds no address of the process that made it
+// (StepContext), so the same key gives code that runs the same anywhere.
+std::string cache_key(const bc::Module& m, const llvm::orc::JITTargetMachineBuilder& machine) {
+  std::string text = "pvm jit " PVM_JIT_SOURCES " llvm " LLVM_VERSION_STRING "\n";
   text += machine.getTargetTriple().str() + "\n" + machine.getCPU() + "\n" +
           machine.getFeatures().getString() + "\n";
-  llvm::raw_string_ostream os(text);
-  mod.print(os, nullptr);
-  return JitCache::digest(os.str());
+  const std::vector<uint8_t> bytes = bc::serialize(m);
+  text.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return JitCache::digest(text);
+}
+
+// The function names of the object code: f0, f1, ... by function index.
+std::string function_name(size_t k) {
+  std::string name = std::to_string(k);
+  name.insert(0, 1, 'f');  // not "f" + ...: GCC 12 -O3 warns falsely (-Wrestrict) of that
+  return name;
+}
+
+// Compiles every function of `m` to an object file; empty with the reason when it cannot.
+std::string compile_object(const bc::Module& m, llvm::orc::JITTargetMachineBuilder& machine,
+                           std::string& error) {
+  auto cx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("pvm", *cx);
+  for (size_t k = 0; k < m.functions.size(); ++k)
+    FunctionBuilder(*cx, *mod, m, m.functions[k]).build(function_name(k));
+  std::string broken;
+  llvm::raw_string_ostream os(broken);
+  if (llvm::verifyModule(*mod, &os)) {
+    error = "the JIT built invalid code: " + os.str();
+    return "";
+  }
+  auto target = machine.createTargetMachine();
+  if (!target) {
+    error = "the JIT cannot start: " + to_string(target.takeError());
+    return "";
+  }
+  mod->setDataLayout((*target)->createDataLayout());
+  mod->setTargetTriple(machine.getTargetTriple().str());
+  optimize(*mod);
+  auto object = llvm::orc::SimpleCompiler(**target)(*mod);
+  if (!object) {
+    error = "the JIT cannot compile: " + to_string(object.takeError());
+    return "";
+  }
+  return (*object)->getBuffer().str();
 }
 
 }  // namespace
@@ -1189,56 +1222,29 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
-  auto cx = std::make_unique<llvm::LLVMContext>();
-  auto mod = std::make_unique<llvm::Module>("pvm", *cx);
-  std::vector<std::string> names;
-  for (size_t k = 0; k < m.functions.size(); ++k) {
-    names.push_back(std::to_string(k));
-    names.back().insert(0, 1, 'f');  // not "f" + ...: GCC 12 -O3 warns falsely (-Wrestrict) of that
-    FunctionBuilder(*cx, *mod, m, m.functions[k]).build(names.back());
-  }
-  std::string broken;
-  llvm::raw_string_ostream os(broken);
-  if (llvm::verifyModule(*mod, &os)) {
-    error = "the JIT built invalid code: " + os.str();
-    return nullptr;
-  }
   auto machine = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!machine) {
     error = "the JIT cannot start: " + to_string(machine.takeError());
     return nullptr;
   }
   machine->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-  auto target = machine->createTargetMachine();
-  if (!target) {
-    error = "the JIT cannot start: " + to_string(target.takeError());
-    return nullptr;
-  }
-  mod->setDataLayout((*target)->createDataLayout());
-  mod->setTargetTriple(machine->getTargetTriple().str());
 
   auto impl = std::make_unique<Impl>();
-  // Code compiled before from the same IR for the same machine, or compiled now (and kept).
+  // Code compiled before for the same module and machine, or compiled now (and kept).
   std::optional<JitCache> cache;
   std::string key;
   if (!cache_dir.empty()) {
     cache.emplace(cache_dir);
-    if (cache->open(impl->cache_note)) {
-      key = cache_key(*mod, *machine);
-    } else {
+    if (cache->open(impl->cache_note))
+      key = cache_key(m, *machine);
+    else
       cache.reset();
-    }
   }
   std::optional<std::string> code = cache ? cache->load(key) : std::nullopt;
   impl->cached = code.has_value();
   if (!code) {
-    optimize(*mod);
-    auto object = llvm::orc::SimpleCompiler(**target)(*mod);
-    if (!object) {
-      error = "the JIT cannot compile: " + to_string(object.takeError());
-      return nullptr;
-    }
-    code = (*object)->getBuffer().str();
+    code = compile_object(m, *machine, error);
+    if (code->empty()) return nullptr;
     if (cache) cache->store(key, *code, impl->cache_note);
   }
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*machine)).create();
@@ -1251,8 +1257,8 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string
     return nullptr;
   }
   for (const std::string& s : m.strings) impl->text.push_back(s.data());
-  for (const std::string& name : names) {
-    auto symbol = (*jit)->lookup(name);
+  for (size_t k = 0; k < m.functions.size(); ++k) {
+    auto symbol = (*jit)->lookup(function_name(k));
     if (!symbol) {
       error = "the JIT cannot load its code: " + to_string(symbol.takeError());
       return nullptr;

@@ -1,0 +1,16 @@
+# Writes OUTPUT: the SHA-256 of the files in SOURCES (separated by '|'), as PVM_JIT_SOURCES. The
+# JIT cache's keys include it, so that code compiled by a JIT built from other sources is not reused.
+string(REPLACE "|" ";" files "${SOURCES}")
+set(all "")
+foreach(file IN LISTS files)
+  file(SHA256 "${file}" one)
+  string(APPEND all "${one}")
+endforeach()
+string(SHA256 digest "${all}")
+set(text "#define PVM_JIT_SOURCES \"${digest}\"\n")
+if(EXISTS "${OUTPUT}")
+  file(READ "${OUTPUT}" old)
+endif()
+if(NOT old STREQUAL text)
+  file(WRITE "${OUTPUT}" "${text}")
+endif()
