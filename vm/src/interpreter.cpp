@@ -394,25 +394,17 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     const uint32_t words[] = {static_cast<uint32_t>(op), __VA_ARGS__};                             \
     trace_step(*sc.tracer, TraceStep{op, words, PC, regs, data, from, vc, depth, sc.origin});      \
   }
-  // The second half of rdset.X, after its read: the read reported, then set S (ip[2]) to R(1).
-#define READ_SET_I()                                                                               \
+  // The second half of rdset.X, after its read: the read reported, then set S (ip[2]) to R(1)
+  // as a field of type T (the register's member m), reported as the instruction `set`.
+#define READ_SET(T, m, set)                                                                        \
   TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
   {                                                                                                \
     FIELD(names[ip[2]]);                                                                           \
-    f->type = ValueType::Int;                                                                      \
-    f->i = R(1).i;                                                                                 \
+    f->type = ValueType::T;                                                                        \
+    f->m = R(1).m;                                                                                 \
     FIELD_DONE(f);                                                                                 \
   }                                                                                                \
-  TRACE_AS(Op::SetI, r, vc, ip[2], ip[1])
-#define READ_SET_U()                                                                               \
-  TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
-  {                                                                                                \
-    FIELD(names[ip[2]]);                                                                           \
-    f->type = ValueType::UInt;                                                                     \
-    f->u = R(1).u;                                                                                 \
-    FIELD_DONE(f);                                                                                 \
-  }                                                                                                \
-  TRACE_AS(Op::SetU, r, vc, ip[2], ip[1])
+  TRACE_AS(Op::set, r, vc, ip[2], ip[1])
 #define READ_SET_F()                                                                               \
   TRACE_AS(bc::read_of(kOp), r, traced_from, ip[1]);                                               \
   SET_FLOAT(2, R(1).f);                                                                            \
@@ -990,20 +982,20 @@ dispatch:
   OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
   // Superinstructions: the instructions each stands for, one after the other as their own handlers
   // run them; the traced build reports those instructions.
-  OP(RdSetU8) { NEED(1); R(1).i = data[vc]; vc += 1; READ_SET_I(); } END
-  OP(RdSetU16Be) { INT_READ(uint16_t, true); READ_SET_I(); } END
-  OP(RdSetU16Le) { INT_READ(uint16_t, false); READ_SET_I(); } END
-  OP(RdSetU32Be) { INT_READ(uint32_t, true); READ_SET_I(); } END
-  OP(RdSetU32Le) { INT_READ(uint32_t, false); READ_SET_I(); } END
-  OP(RdSetU64Be) { NEED(8); R(1).u = load<uint64_t>(data + vc, true); vc += 8; READ_SET_U(); } END
-  OP(RdSetU64Le) { NEED(8); R(1).u = load<uint64_t>(data + vc, false); vc += 8; READ_SET_U(); } END
-  OP(RdSetI8) { NEED(1); R(1).i = static_cast<int8_t>(data[vc]); vc += 1; READ_SET_I(); } END
-  OP(RdSetI16Be) { INT_READ(int16_t, true); READ_SET_I(); } END
-  OP(RdSetI16Le) { INT_READ(int16_t, false); READ_SET_I(); } END
-  OP(RdSetI32Be) { INT_READ(int32_t, true); READ_SET_I(); } END
-  OP(RdSetI32Le) { INT_READ(int32_t, false); READ_SET_I(); } END
-  OP(RdSetI64Be) { INT_READ(int64_t, true); READ_SET_I(); } END
-  OP(RdSetI64Le) { INT_READ(int64_t, false); READ_SET_I(); } END
+  OP(RdSetU8) { NEED(1); R(1).i = data[vc]; vc += 1; READ_SET(Int, i, SetI); } END
+  OP(RdSetU16Be) { INT_READ(uint16_t, true); READ_SET(Int, i, SetI); } END
+  OP(RdSetU16Le) { INT_READ(uint16_t, false); READ_SET(Int, i, SetI); } END
+  OP(RdSetU32Be) { INT_READ(uint32_t, true); READ_SET(Int, i, SetI); } END
+  OP(RdSetU32Le) { INT_READ(uint32_t, false); READ_SET(Int, i, SetI); } END
+  OP(RdSetU64Be) { NEED(8); R(1).u = load<uint64_t>(data + vc, true); vc += 8; READ_SET(UInt, u, SetU); } END
+  OP(RdSetU64Le) { NEED(8); R(1).u = load<uint64_t>(data + vc, false); vc += 8; READ_SET(UInt, u, SetU); } END
+  OP(RdSetI8) { NEED(1); R(1).i = static_cast<int8_t>(data[vc]); vc += 1; READ_SET(Int, i, SetI); } END
+  OP(RdSetI16Be) { INT_READ(int16_t, true); READ_SET(Int, i, SetI); } END
+  OP(RdSetI16Le) { INT_READ(int16_t, false); READ_SET(Int, i, SetI); } END
+  OP(RdSetI32Be) { INT_READ(int32_t, true); READ_SET(Int, i, SetI); } END
+  OP(RdSetI32Le) { INT_READ(int32_t, false); READ_SET(Int, i, SetI); } END
+  OP(RdSetI64Be) { INT_READ(int64_t, true); READ_SET(Int, i, SetI); } END
+  OP(RdSetI64Le) { INT_READ(int64_t, false); READ_SET(Int, i, SetI); } END
   OP(RdSetF32Be) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, true)); vc += 4; READ_SET_F(); } END
   OP(RdSetF32Le) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, false)); vc += 4; READ_SET_F(); } END
   OP(RdSetF64Be) { NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, true)); vc += 8; READ_SET_F(); } END
@@ -1174,8 +1166,7 @@ trapped:
 #undef WRITE_INT
 #undef SET_FLOAT
 #undef TRACE_AS
-#undef READ_SET_I
-#undef READ_SET_U
+#undef READ_SET
 #undef READ_SET_F
 #undef DISPATCH
 #undef OP
