@@ -17,7 +17,7 @@ CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build-asan
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz.sh
 echo "sanitized build and fuzzing: $((SECONDS - started)) s"
-# The JIT's vector replays run in the plain build only: each is a process per vector that
-# compiles its protocol again (docs/testing.md).
+# The JIT's vector replays run in the plain build only: a process per vector, minutes of CPU
+# under the sanitizers (docs/testing.md).
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$(nproc)" -E '^jit[.]vectors[.]'
