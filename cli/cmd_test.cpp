@@ -26,9 +26,9 @@ int run_tests(const TestArgs& args) {
   }
   GoldenOptions options;
   options.update = args.update;
-  options.engine = args.jit ? Engine::Jit : Engine::Interpreter;
+  options.load.engine = args.jit ? Engine::Jit : Engine::Interpreter;
   options.compare_engines = args.compare_engines;
-  if (!args.no_jit_cache) options.jit_cache = args.jit_cache;
+  if (!args.no_jit_cache) options.load.jit_cache = args.jit_cache;
   GoldenRunner runner(options);
   size_t passed = 0, failed = 0;
   for (const auto& file : files) {

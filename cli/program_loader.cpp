@@ -135,10 +135,6 @@ std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {
   return out;
 }
 
-}  // namespace pvm::cli
-
-namespace pvm::cli {
-
 std::string default_jit_cache() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')
     return std::string(xdg) + "/pvm/jit";

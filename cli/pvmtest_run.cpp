@@ -129,7 +129,7 @@ GoldenRunner::Built GoldenRunner::build_source(const std::string& file_name, con
   built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
   if (!result.ok) return built;
   built.asm_lines = split_lines(result.asm_text);
-  built.program = Program::load(std::move(result.module), built.error, {options_.engine, options_.jit_cache});
+  built.program = Program::load(std::move(result.module), built.error, options_.load);
   if (!built.program) built.error = "compiled module does not verify: " + built.error;
   loaded(built);
   return built;
@@ -141,7 +141,7 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
   Built built;
   if (ends_with(path, ".pvmc")) {
     std::ostringstream unused;
-    built.program = load_program(path, unused, built.error, {options_.engine, options_.jit_cache});
+    built.program = load_program(path, unused, built.error, options_.load);
   } else {
     std::string source;
     if (read_file(path, source, built.error)) {
@@ -150,8 +150,7 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
       built.diagnostics = split_lines(render_diagnostics(result.diagnostics));
       if (result.ok) {
         built.asm_lines = split_lines(result.asm_text);
-        built.program =
-            Program::load(std::move(result.module), built.error, {options_.engine, options_.jit_cache});
+        built.program = Program::load(std::move(result.module), built.error, options_.load);
         if (!built.program) built.error = path + ": compiled module does not verify: " + built.error;
       }
     }
@@ -164,9 +163,10 @@ const GoldenRunner::Built& GoldenRunner::build_path(const std::string& path) {
 // once more for the JIT.
 void GoldenRunner::loaded(Built& built) {
   if (!built.program) return;
-  note_engine(*built.program, {options_.engine, options_.jit_cache});
+  note_engine(*built.program, options_.load);
   if (!options_.compare_engines) return;
-  const LoadOptions jit{Engine::Jit, options_.jit_cache};
+  LoadOptions jit = options_.load;
+  jit.engine = Engine::Jit;
   built.jit = Program::load(bc::Module(built.program->module()), built.error, jit);
   if (built.jit) note_engine(*built.jit, jit);
 }

@@ -31,8 +31,7 @@ struct GoldenOptions {
   // The expected sections are rewritten with the actual output (missing ones are added) and the
   // test passes unless it could not run at all.
   bool update = false;
-  Engine engine = Engine::Interpreter;  // what runs the programs (pvm test --jit)
-  std::string jit_cache;                // LoadOptions::jit_cache
+  LoadOptions load;  // the engine that runs the programs (pvm test --jit), the JIT's cache
   // Every test also runs on the JIT, and fails unless both engines give the same output.
   bool compare_engines = false;
 };

@@ -67,19 +67,6 @@ uint64_t bits(int64_t v) {
   return static_cast<uint64_t>(v);
 }
 
-// Fixed widths load with one memcpy and a byte swap, which compilers turn into one instruction.
-template <typename T>
-T load(const uint8_t* p, bool big) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  if ((std::endian::native == std::endian::big) != big) {
-    if constexpr (sizeof(T) == 2) v = static_cast<T>(__builtin_bswap16(v));
-    if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
-    if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
-  }
-  return v;
-}
-
 int64_t saturate(double f) {
   if (std::isnan(f)) return 0;
   if (f >= 9223372036854775808.0) return std::numeric_limits<int64_t>::max();
@@ -334,10 +321,16 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
       if (!sc.arena.account(sc.builder.open_memory())) [[unlikely]] TRAP(Trap::Limit, kArenaFull); \
     }                                                                                         \
   } while (0)
+  // A fixed-width integer, sign- or zero-extended to 64 bits (a uint64 keeps its bits).
 #define INT_READ(T, big)                                 \
   NEED(sizeof(T));                                       \
   R(1).i = static_cast<T>(load<std::make_unsigned_t<T>>(data + vc, big)); \
   vc += sizeof(T)
+  // An IEEE float F stored as the integer U.
+#define FLOAT_READ(F, U, big)                                      \
+  NEED(sizeof(U));                                                 \
+  R(1).f = std::bit_cast<F>(load<U>(data + vc, big));              \
+  vc += sizeof(U)
   // An integer of R(2) bytes, from `least` to 8; `store` sees the width as n.
 #define VAR_READ(least, store)                                                                      \
   const int64_t w = R(2).i;                                                                         \
@@ -593,28 +586,28 @@ dispatch:
   OP(WarnS) CHARGE(R(1).s.n); warn(site, Trap::None, vc, PC, std::string(text(R(1)))); END
 
   // ---- reads
-  OP(RdU8) NEED(1); R(1).i = data[vc]; vc += 1; END
+  OP(RdU8) INT_READ(uint8_t, true); END
   OP(RdU16Be) INT_READ(uint16_t, true); END
   OP(RdU16Le) INT_READ(uint16_t, false); END
   OP(RdU32Be) INT_READ(uint32_t, true); END
   OP(RdU32Le) INT_READ(uint32_t, false); END
-  OP(RdU64Be) NEED(8); R(1).u = load<uint64_t>(data + vc, true); vc += 8; END
-  OP(RdU64Le) NEED(8); R(1).u = load<uint64_t>(data + vc, false); vc += 8; END
-  OP(RdI8) NEED(1); R(1).i = static_cast<int8_t>(data[vc]); vc += 1; END
+  OP(RdU64Be) INT_READ(uint64_t, true); END
+  OP(RdU64Le) INT_READ(uint64_t, false); END
+  OP(RdI8) INT_READ(int8_t, true); END
   OP(RdI16Be) INT_READ(int16_t, true); END
   OP(RdI16Le) INT_READ(int16_t, false); END
   OP(RdI32Be) INT_READ(int32_t, true); END
   OP(RdI32Le) INT_READ(int32_t, false); END
   OP(RdI64Be) INT_READ(int64_t, true); END
   OP(RdI64Le) INT_READ(int64_t, false); END
-  OP(RdF32Be) NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, true)); vc += 4; END
-  OP(RdF32Le) NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, false)); vc += 4; END
-  OP(RdF64Be) NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, true)); vc += 8; END
-  OP(RdF64Le) NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, false)); vc += 8; END
-  OP(RdUnBe) { VAR_READ(0, R(1).u = load_be(data + vc, n)); } END
-  OP(RdUnLe) { VAR_READ(0, R(1).u = load_le(data + vc, n)); } END
-  OP(RdSnBe) { VAR_READ(1, R(1).i = sign_extend(load_be(data + vc, n), n)); } END
-  OP(RdSnLe) { VAR_READ(1, R(1).i = sign_extend(load_le(data + vc, n), n)); } END
+  OP(RdF32Be) FLOAT_READ(float, uint32_t, true); END
+  OP(RdF32Le) FLOAT_READ(float, uint32_t, false); END
+  OP(RdF64Be) FLOAT_READ(double, uint64_t, true); END
+  OP(RdF64Le) FLOAT_READ(double, uint64_t, false); END
+  OP(RdUnBe) { VAR_READ(0, R(1).u = load_n(data + vc, n, true)); } END
+  OP(RdUnLe) { VAR_READ(0, R(1).u = load_n(data + vc, n, false)); } END
+  OP(RdSnBe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, true), n)); } END
+  OP(RdSnLe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, false), n)); } END
   OP(RdBytes) {
     const int64_t n = R(2).i;
     if (n < 0) [[unlikely]] TRAP(Trap::Truncated, "negative length " + std::to_string(n));
@@ -982,24 +975,24 @@ dispatch:
   OP(SetDY) { FIELD(text(R(1))); f->type = ValueType::Bytes; f->s = text(R(2)); FIELD_DONE(f); } END
   // Superinstructions: the instructions each stands for, one after the other as their own handlers
   // run them; the traced build reports those instructions.
-  OP(RdSetU8) { NEED(1); R(1).i = data[vc]; vc += 1; READ_SET(Int, i, SetI); } END
+  OP(RdSetU8) { INT_READ(uint8_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetU16Be) { INT_READ(uint16_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetU16Le) { INT_READ(uint16_t, false); READ_SET(Int, i, SetI); } END
   OP(RdSetU32Be) { INT_READ(uint32_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetU32Le) { INT_READ(uint32_t, false); READ_SET(Int, i, SetI); } END
-  OP(RdSetU64Be) { NEED(8); R(1).u = load<uint64_t>(data + vc, true); vc += 8; READ_SET(UInt, u, SetU); } END
-  OP(RdSetU64Le) { NEED(8); R(1).u = load<uint64_t>(data + vc, false); vc += 8; READ_SET(UInt, u, SetU); } END
-  OP(RdSetI8) { NEED(1); R(1).i = static_cast<int8_t>(data[vc]); vc += 1; READ_SET(Int, i, SetI); } END
+  OP(RdSetU64Be) { INT_READ(uint64_t, true); READ_SET(UInt, u, SetU); } END
+  OP(RdSetU64Le) { INT_READ(uint64_t, false); READ_SET(UInt, u, SetU); } END
+  OP(RdSetI8) { INT_READ(int8_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetI16Be) { INT_READ(int16_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetI16Le) { INT_READ(int16_t, false); READ_SET(Int, i, SetI); } END
   OP(RdSetI32Be) { INT_READ(int32_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetI32Le) { INT_READ(int32_t, false); READ_SET(Int, i, SetI); } END
   OP(RdSetI64Be) { INT_READ(int64_t, true); READ_SET(Int, i, SetI); } END
   OP(RdSetI64Le) { INT_READ(int64_t, false); READ_SET(Int, i, SetI); } END
-  OP(RdSetF32Be) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, true)); vc += 4; READ_SET_F(); } END
-  OP(RdSetF32Le) { NEED(4); R(1).f = std::bit_cast<float>(load<uint32_t>(data + vc, false)); vc += 4; READ_SET_F(); } END
-  OP(RdSetF64Be) { NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, true)); vc += 8; READ_SET_F(); } END
-  OP(RdSetF64Le) { NEED(8); R(1).f = std::bit_cast<double>(load<uint64_t>(data + vc, false)); vc += 8; READ_SET_F(); } END
+  OP(RdSetF32Be) { FLOAT_READ(float, uint32_t, true); READ_SET_F(); } END
+  OP(RdSetF32Le) { FLOAT_READ(float, uint32_t, false); READ_SET_F(); } END
+  OP(RdSetF64Be) { FLOAT_READ(double, uint64_t, true); READ_SET_F(); } END
+  OP(RdSetF64Le) { FLOAT_READ(double, uint64_t, false); READ_SET_F(); } END
   OP(SetDivI) { Value q; q.f = static_cast<double>(R(2).i) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
   OP(SetDivU) { Value q; q.f = static_cast<double>(R(2).u) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
   OP(GetI) {
@@ -1159,6 +1152,7 @@ trapped:
 #undef FIELD_DONE
 #undef MESSAGE_FITS
 #undef INT_READ
+#undef FLOAT_READ
 #undef VAR_READ
 #undef FIELD
 #undef WRITE

@@ -31,11 +31,7 @@ std::shared_ptr<const Program> Program::load(bc::Module module, std::string& err
   if (options.engine == Engine::Jit) {
     // Compiled from the module as the program holds it: the code refers to its pools.
     program->jit_ = detail::JitCode::compile(program->module_, options.jit_cache, program->jit_note_);
-    if (program->jit_) {
-      program->jit_note_.clear();
-      program->jit_cached_ = program->jit_->from_cache();
-      program->jit_cache_note_ = program->jit_->cache_note();
-    }
+    if (program->jit_) program->jit_note_.clear();
   }
   return program;
 }
@@ -45,6 +41,15 @@ std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std:
   bc::Module module;
   if (!bc::deserialize(pvmc, module, error)) return nullptr;
   return load(std::move(module), error, options);
+}
+
+bool Program::jit_cached() const {
+  return jit_ && jit_->from_cache();
+}
+
+const std::string& Program::jit_cache_note() const {
+  static const std::string kNone;
+  return jit_ ? jit_->cache_note() : kNone;
 }
 
 std::string_view Program::protocol() const {

@@ -206,8 +206,8 @@ class Program {
   const std::string& jit_note() const { return jit_note_; }
   // Whether the JIT's code came from LoadOptions::jit_cache; and why that cache was not used or
   // not written, when it was asked for (the JIT runs all the same).
-  bool jit_cached() const { return jit_cached_; }
-  const std::string& jit_cache_note() const { return jit_cache_note_; }
+  bool jit_cached() const;
+  const std::string& jit_cache_note() const;
   const detail::JitCode* jit() const { return jit_.get(); }
 
  private:
@@ -217,8 +217,6 @@ class Program {
   std::unique_ptr<detail::Escapes> escapes_;
   std::unique_ptr<detail::JitCode> jit_;
   std::string jit_note_;
-  bool jit_cached_ = false;
-  std::string jit_cache_note_;
 };
 
 class Session {

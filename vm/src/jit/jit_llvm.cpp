@@ -26,8 +26,10 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <new>
@@ -215,7 +217,7 @@ extern "C" int32_t pvm_jit_stoi(const Value* in, Value* out) {
 
 // The n bytes (0..8) at p as an unsigned integer.
 extern "C" uint64_t pvm_jit_load(const uint8_t* p, uint32_t n, uint32_t big) {
-  return big ? load_be(p, n) : load_le(p, n);
+  return load_n(p, n, big != 0);
 }
 
 extern "C" int32_t pvm_jit_same(const Value* a, const Value* b) {
@@ -390,6 +392,7 @@ class FunctionBuilder {
     auto* type = llvm::FunctionType::get(result, types, false);
     const auto k =
         static_cast<uint64_t>(std::find(std::begin(kHelpers), std::end(kHelpers), helper) - kHelpers);
+    if (k == std::size(kHelpers)) std::abort();  // a helper missing from kHelpers: a bug of this file
     llvm::Value* at = b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8p_, helpers_, k),
                                        type->getPointerTo()->getPointerTo());
     auto* callee = b_.CreateLoad(type->getPointerTo(), at);
@@ -401,12 +404,14 @@ class FunctionBuilder {
   }
 
   // Branches to a new slow-path block (which runs pc in the interpreter) when `bad`, and leaves
-  // the builder on the fast path.
-  void slow_if(llvm::Value* bad, uint32_t pc, bool control = false) {
+  // the builder on the fast path. `cursor`, when given, is put back first: the cursor before an
+  // instruction whose native code moved it before it found it must take the slow path.
+  void slow_if(llvm::Value* bad, uint32_t pc, bool control = false, llvm::Value* cursor = nullptr) {
     auto* slow = llvm::BasicBlock::Create(cx_, "slow", f_);
     auto* fast = llvm::BasicBlock::Create(cx_, "", f_);
     b_.CreateCondBr(bad, slow, fast);
     b_.SetInsertPoint(slow);
+    if (cursor != nullptr) set_state(vc_, cursor);
     call_step(pc, !control);
     b_.SetInsertPoint(fast);
   }
@@ -948,14 +953,7 @@ class FunctionBuilder {
         llvm::Value* from = vc();
         v = fixed_read(pc, bc::read_of(op));
         put(ip[1], v);
-        llvm::Value* ok = set_scalar(bc::set_of(op), ip[2], v);
-        auto* slow = llvm::BasicBlock::Create(cx_, "slow", f_);
-        auto* fast = llvm::BasicBlock::Create(cx_, "", f_);
-        b_.CreateCondBr(b_.CreateICmpEQ(ok, b_.getInt32(0)), slow, fast);
-        b_.SetInsertPoint(slow);
-        set_state(vc_, from);
-        call_step(pc);
-        b_.SetInsertPoint(fast);
+        slow_if(b_.CreateICmpEQ(set_scalar(bc::set_of(op), ip[2], v), b_.getInt32(0)), pc, false, from);
         break;
       }
       case Op::SetS:
