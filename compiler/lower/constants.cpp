@@ -82,12 +82,12 @@ bool hoist_constants(Function& f) {
       const Line& ln = f.lines[i];
       if (!is_constant_load(ln.op)) continue;
       const uint32_t r = std::get<Reg>(ln.ops[0]).id;
-      if (defs[r] != 1 || live.in[h].has(r)) continue;
+      if (defs[r] != 1 || live.in_has(h, r)) continue;
       // Read only inside the loop: no exit leads to a read of it.
       bool inside = true;
       for (uint32_t k = h; k < loop_end[h] && inside; ++k)
         for (uint32_t s : flow.blocks[k].succ)
-          inside = inside && ((s >= h && s < loop_end[h]) || !live.in[s].has(r));
+          inside = inside && ((s >= h && s < loop_end[h]) || !live.in_has(s, r));
       if (!inside) continue;
       moves[h].push_back(i);
       gone[i] = true;
@@ -105,7 +105,7 @@ bool hoist_constants(Function& f) {
       const Line& ln = f.lines[i];
       if (!is_constant_load(ln.op) || gone[i]) continue;
       const uint32_t r = std::get<Reg>(ln.ops[0]).id;
-      if (defs[r] != 1 || live.in[0].has(r)) continue;
+      if (defs[r] != 1 || live.in_has(0, r)) continue;
       auto [at, fresh] = held.emplace(constant_key(ln), r);
       if (fresh) continue;
       same[r] = at->second;

@@ -80,34 +80,41 @@ std::vector<bool> Flow::reachable() const {
   return seen;
 }
 
-Liveness::Liveness(const Function& f, const Flow& flow) {
-  const size_t n = flow.blocks.size(), regs = f.regs.size();
-  std::vector<Bits> use(n, Bits(regs)), def(n, Bits(regs));
-  for (size_t b = 0; b < n; ++b) {
-    const auto& instrs = flow.blocks[b].instrs;
-    for (auto i = instrs.rbegin(); i != instrs.rend(); ++i) {
-      const Line& ln = f.lines[*i];
-      if (const Reg* w = written(ln)) {
-        def[b].add(w->id);
-        use[b].remove(w->id);
-      }
-      for_each_read(ln, [&](const Reg& r) { use[b].add(r.id); });
+Liveness::Liveness(const Function& f, const Flow& flow) : dense_(f.regs.size(), kNone) {
+  const size_t n = flow.blocks.size();
+  // The registers each block reads before writing them, found with the block that last wrote
+  // or read each register, instead of sets of every register.
+  std::vector<uint32_t> written_in(f.regs.size(), kNone), read_in(f.regs.size(), kNone);
+  std::vector<std::vector<uint32_t>> exposed(n);
+  for (uint32_t b = 0; b < n; ++b)
+    for (uint32_t i : flow.blocks[b].instrs) {
+      const Line& ln = f.lines[i];
+      for_each_read(ln, [&](const Reg& r) {
+        if (written_in[r.id] == b || read_in[r.id] == b) return;
+        read_in[r.id] = b;
+        exposed[b].push_back(r.id);
+        if (dense_[r.id] == kNone) {
+          dense_[r.id] = static_cast<uint32_t>(regs_.size());
+          regs_.push_back(r.id);
+        }
+      });
+      if (const Reg* w = written(ln)) written_in[w->id] = b;
     }
+  const size_t g = regs_.size();
+  std::vector<Bits> use(n, Bits(g)), def(n, Bits(g));
+  for (uint32_t b = 0; b < n; ++b) {
+    for (uint32_t r : exposed[b]) use[b].add(dense_[r]);
+    for (uint32_t i : flow.blocks[b].instrs)
+      if (const Reg* w = written(f.lines[i]); w != nullptr && dense_[w->id] != kNone)
+        def[b].add(dense_[w->id]);
   }
-  in.assign(n, Bits(regs));
-  out.assign(n, Bits(regs));
+  in_.assign(n, Bits(g));
+  out_.assign(n, Bits(g));
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t b = n; b-- > 0;) {
-      for (uint32_t s : flow.blocks[b].succ) out[b].unite(in[s]);
-      // in = use | (out - def)
-      Bits keep = out[b];
-      def[b].each([&](uint32_t r) { keep.remove(r); });
-      keep.unite(use[b]);
-      if (!(keep == in[b])) {
-        in[b] = std::move(keep);
-        changed = true;
-      }
+      for (uint32_t s : flow.blocks[b].succ) out_[b].unite(in_[s]);
+      if (in_[b].assign_live(use[b], out_[b], def[b])) changed = true;
     }
   }
 }

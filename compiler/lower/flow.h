@@ -19,6 +19,9 @@ class Bits {
   void fill() {
     for (uint64_t& w : w_) w = ~uint64_t{0};
   }
+  void clear() {
+    for (uint64_t& w : w_) w = 0;
+  }
   // this |= o; true when it grew.
   bool unite(const Bits& o) {
     uint64_t grown = 0;
@@ -40,6 +43,16 @@ class Bits {
       w_[k] &= o.w_[k];
     }
     return lost != 0;
+  }
+  // this = use | (out - def), a block's transfer in liveness; true when it changed.
+  bool assign_live(const Bits& use, const Bits& out, const Bits& def) {
+    uint64_t changed = 0;
+    for (size_t k = 0; k < w_.size(); ++k) {
+      const uint64_t live = use.w_[k] | (out.w_[k] & ~def.w_[k]);
+      changed |= live ^ w_[k];
+      w_[k] = live;
+    }
+    return changed != 0;
   }
   template <typename F>
   void each(F&& f) const {
@@ -66,10 +79,30 @@ struct Flow {
   std::vector<bool> reachable() const;
 };
 
-// Registers live on entry to and on exit from each block.
-struct Liveness {
-  std::vector<Bits> in, out;
+// Registers live on entry to and on exit from each block. Only a register some block reads
+// before writing it can be live there; the sets number just those (inlining leaves thousands of
+// registers, nearly all used within one block, and sets of all of them for every block were most
+// of the compile time of a large protocol).
+class Liveness {
+ public:
   Liveness(const Function& f, const Flow& flow);
+  bool in_has(size_t block, uint32_t reg) const { return has(in_[block], reg); }
+  bool out_has(size_t block, uint32_t reg) const { return has(out_[block], reg); }
+  template <typename F>
+  void each_in(size_t block, F&& f) const {
+    in_[block].each([&](uint32_t k) { f(regs_[k]); });
+  }
+  template <typename F>
+  void each_out(size_t block, F&& f) const {
+    out_[block].each([&](uint32_t k) { f(regs_[k]); });
+  }
+
+ private:
+  bool has(const Bits& set, uint32_t reg) const { return dense_[reg] != kNone && set.has(dense_[reg]); }
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> dense_;  // a register's number in the sets, or kNone
+  std::vector<uint32_t> regs_;   // and back
+  std::vector<Bits> in_, out_;
 };
 
 inline constexpr uint32_t kNoLine = UINT32_MAX;

@@ -210,7 +210,7 @@ bool fuse_compares(Function& f) {
     const Line& compare = f.lines[instrs[instrs.size() - 2]];
     if (jump.op != Op::Jt && jump.op != Op::Jf) continue;
     const uint32_t flag = std::get<Reg>(jump.ops[0]).id;
-    if (live.out[b].has(flag) || written(compare) == nullptr || written(compare)->id != flag) continue;
+    if (live.out_has(b, flag) || written(compare) == nullptr || written(compare)->id != flag) continue;
     for (const Fused& fu : kFused) {
       if (compare.op != fu.compare) continue;
       jump.op = jump.op == Op::Jt ? fu.when_true : fu.when_false;

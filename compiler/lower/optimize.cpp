@@ -72,8 +72,10 @@ bool drop_dead(Function& f) {
     const Liveness live(f, flow);
     std::vector<bool> gone(f.lines.size(), false);
     bool changed = false;
+    Bits now(f.regs.size());  // live at the instruction, going backwards through a block
     for (size_t b = 0; b < flow.blocks.size(); ++b) {
-      Bits now = live.out[b];
+      now.clear();
+      live.each_out(b, [&](uint32_t r) { now.add(r); });
       const auto& instrs = flow.blocks[b].instrs;
       for (auto i = instrs.rbegin(); i != instrs.rend(); ++i) {
         const Line& ln = f.lines[*i];

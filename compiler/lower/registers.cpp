@@ -29,8 +29,8 @@ Allocation allocate_registers(const Function& f) {
       for_each_read(ln, [&](const Reg& r) { extend(r.id, point); });
       ++point;
     }
-    live.in[b].each([&](uint32_t r) { extend(r, first); });
-    live.out[b].each([&](uint32_t r) { extend(r, point - 1); });
+    live.each_in(b, [&](uint32_t r) { extend(r, first); });
+    live.each_out(b, [&](uint32_t r) { extend(r, point - 1); });
   }
 
   std::vector<uint32_t> order;
