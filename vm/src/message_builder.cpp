@@ -6,24 +6,26 @@
 
 namespace pvm::detail {
 
-MessageBuilder::MessageBuilder() : index_(kIndexSize) {}
+MessageBuilder::MessageBuilder() : index_(kIndexSize) {
+  hot_.index = index_.data();
+}
 
 void MessageBuilder::reset() {
-  count_ = 0;
+  hot_.count = 0;
   messages_.clear();
-  open_ = false;
+  hot_.open = false;
 }
 
 bool MessageBuilder::begin() {
-  if (open_) end();
+  if (hot_.open) end();
   if (messages_.size() >= bc::kMaxMessagesPerFrame) return false;
-  if (++stamp_ == 0) {  // stamps wrapped: forget every slot once
+  if (++hot_.stamp == 0) {  // stamps wrapped: forget every slot once
     std::fill(index_.begin(), index_.end(), Slot{});
-    stamp_ = 1;
+    hot_.stamp = 1;
   }
-  open_ = true;
-  open_begin_ = count_;
-  open_raw_ = 0;
+  hot_.open = true;
+  hot_.open_begin = hot_.count;
+  hot_.open_raw = 0;
   return true;
 }
 
@@ -31,7 +33,7 @@ bool MessageBuilder::fits(uint64_t& scanned) const {
   scanned = 0;
   if (fits_quickly()) return true;
   size_t json = 2;  // {}
-  for (size_t k = open_begin_; k < count_; ++k) {
+  for (size_t k = hot_.open_begin; k < hot_.count; ++k) {
     json += field_json_bound(fields_[k]);
     scanned += fields_[k].name.size() + fields_[k].s.size();
   }
@@ -39,12 +41,14 @@ bool MessageBuilder::fits(uint64_t& scanned) const {
 }
 
 void MessageBuilder::end() {
-  messages_.push_back({open_begin_, count_ - open_begin_});
-  open_ = false;
+  messages_.push_back({hot_.open_begin, hot_.count - hot_.open_begin});
+  hot_.open = false;
 }
 
 void MessageBuilder::grow(size_t n) {
   fields_.resize(std::max(n, 2 * fields_.size() + 16));
+  hot_.fields = fields_.data();
+  hot_.capacity = static_cast<uint32_t>(fields_.size());
 }
 
 void MessageBuilder::publish(std::vector<Message>& out) const {

@@ -19,9 +19,12 @@ namespace pvm::detail {
 class MessageBuilder {
  public:
   MessageBuilder();
+  // Hot points into the builder's own vectors.
+  MessageBuilder(const MessageBuilder&) = delete;
+  MessageBuilder& operator=(const MessageBuilder&) = delete;
 
   void reset();
-  bool is_open() const { return open_; }
+  bool is_open() const { return hot_.open; }
   // Starts a message (storing the open one first); false when the frame has too many.
   bool begin();
   // Stores the open message.
@@ -33,23 +36,23 @@ class MessageBuilder {
   [[gnu::always_inline]] Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
   const Field* find(std::string_view name) const;
   // Counts a field set in the open message (work.h's field_raw_size).
-  void add_raw(size_t n) { open_raw_ += n; }
+  void add_raw(size_t n) { hot_.open_raw += n; }
   // Whether begin() can start another message in this frame.
-  bool can_begin() const { return messages_.size() + (open_ ? 1 : 0) < bc::kMaxMessagesPerFrame; }
+  bool can_begin() const { return messages_.size() + (hot_.open ? 1 : 0) < bc::kMaxMessagesPerFrame; }
   // Room for `fields` more fields and one more message, so that adding them cannot fail. Grows
   // geometrically: reserving just enough would copy both vectors again for every message.
   void reserve(size_t fields) {
-    if (fields_.size() - count_ < fields) grow(count_ + fields);
+    if (hot_.capacity - hot_.count < fields) grow(hot_.count + fields);
     if (messages_.capacity() == messages_.size()) messages_.reserve(2 * messages_.size() + 1);
   }
   // Whether the open message's JSON stays within kMaxMessageBytes by its raw size alone (then
   // fits() looks at no field).
-  bool fits_quickly() const { return open_raw_ * kJsonPerRawByte + 2 <= bc::kMaxMessageBytes; }
+  bool fits_quickly() const { return hot_.open_raw * kJsonPerRawByte + 2 <= bc::kMaxMessageBytes; }
   // Whether the open message's JSON stays within kMaxMessageBytes. Looks at the fields' bytes
   // only when their raw size could escape beyond it; `scanned` says how many it looked at.
   bool fits(uint64_t& scanned) const;
   // What the open message holds for the frame's memory account: its fields and their bytes.
-  size_t open_memory() const { return open_raw_ + (count_ - open_begin_) * sizeof(Field); }
+  size_t open_memory() const { return hot_.open_raw + (hot_.count - hot_.open_begin) * sizeof(Field); }
   // Spans over the stored messages; valid until the next reset().
   void publish(std::vector<Message>& out) const;
 
@@ -59,7 +62,6 @@ class MessageBuilder {
   const ParamName ident = ident_param();
   const ParamName protocol_id = protocol_id_param();
 
- private:
   // Twice the most fields a message may hold, so linear probing stays short.
   static constexpr uint32_t kIndexSize = std::bit_ceil(2 * bc::kMaxParamsPerMessage);
   struct Slot {
@@ -67,26 +69,37 @@ class MessageBuilder {
     uint32_t hash = 0;
     uint32_t field = 0;
   };
+  // What set() reads and writes, in one plain struct: native code (the JIT) adds a field of a
+  // constant name through it by offset, as set() does when the name is new and there is room.
+  struct Hot {
+    Field* fields = nullptr;  // fields_.data(), and fields_.size() below
+    Slot* index = nullptr;    // index_.data()
+    uint64_t open_raw = 0;    // field_raw_size of the open message's fields
+    uint32_t capacity = 0;
+    uint32_t count = 0;  // fields in use, of all the frame's messages
+    uint32_t open_begin = 0;
+    uint32_t stamp = 0;
+    bool open = false;
+  };
+  Hot* hot() { return &hot_; }
+
+ private:
   Field* set(std::string_view name, uint32_t h, bool quoted);
   // Room for at least n fields in all; out of line, so that set() stays small.
   [[gnu::cold, gnu::noinline]] void grow(size_t n);
   // The slot holding `name`, or the empty slot where it would go.
   Slot& probe(std::string_view name, uint32_t h) const;
 
-  // Every field of the frame's messages: the first count_ are in use, the rest is room kept from
-  // frame to frame (a field is added with a store, not a call to vector growth).
+  // Every field of the frame's messages: the first hot_.count are in use, the rest is room kept
+  // from frame to frame (a field is added with a store, not a call to vector growth).
   std::vector<Field> fields_;
-  uint32_t count_ = 0;
   struct Range {
     uint32_t begin;
     uint32_t count;
   };
   std::vector<Range> messages_;
-  uint32_t open_begin_ = 0;
-  size_t open_raw_ = 0;  // field_raw_size of the open message's fields
-  bool open_ = false;
-  uint32_t stamp_ = 0;
-  mutable std::vector<Slot> index_;
+  std::vector<Slot> index_;
+  Hot hot_;
 };
 
 // Defined here so that the interpreter inlines them: set() runs once per parameter, and calls
@@ -121,31 +134,31 @@ inline uint32_t MessageBuilder::hash(std::string_view name) {
 
 inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32_t h) const {
   for (uint32_t i = h;; ++i) {
-    Slot& s = index_[i & (kIndexSize - 1)];
-    if (s.stamp != stamp_) return s;
-    if (s.hash == h && fields_[s.field].name == name) return s;
+    Slot& s = hot_.index[i & (kIndexSize - 1)];
+    if (s.stamp != hot_.stamp) return s;
+    if (s.hash == h && hot_.fields[s.field].name == name) return s;
   }
 }
 
 [[gnu::always_inline]] inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
   Slot& s = probe(name, h);
-  if (s.stamp == stamp_) return &fields_[s.field];
-  if (count_ - open_begin_ >= bc::kMaxParamsPerMessage) return nullptr;
+  if (s.stamp == hot_.stamp) return &hot_.fields[s.field];
+  if (hot_.count - hot_.open_begin >= bc::kMaxParamsPerMessage) return nullptr;
   // The field first: should the heap fail, the index must not name a field that is not there.
-  if (count_ == fields_.size()) [[unlikely]]
-    grow(count_ + 1);
-  Field& f = fields_[count_];
+  if (hot_.count == hot_.capacity) [[unlikely]]
+    grow(hot_.count + 1);
+  Field& f = hot_.fields[hot_.count];
   f = Field();
-  s = {stamp_, h, count_++};
+  s = {hot_.stamp, h, hot_.count++};
   f.name = name;
   f.name_quoted = quoted;
   return &f;
 }
 
 inline const Field* MessageBuilder::find(std::string_view name) const {
-  if (!open_) return nullptr;
+  if (!hot_.open) return nullptr;
   const Slot& s = probe(name, hash(name));
-  return s.stamp == stamp_ ? &fields_[s.field] : nullptr;
+  return s.stamp == hot_.stamp ? &hot_.fields[s.field] : nullptr;
 }
 
 }  // namespace pvm::detail

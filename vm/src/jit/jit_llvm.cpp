@@ -283,6 +283,7 @@ class FunctionBuilder {
     state_tag_ = tag("state");
     reg_tag_ = tag("register");
     bytes_tag_ = tag("bytes");
+    builder_tag_ = tag("builder");
   }
 
   llvm::Function* build(const std::string& name) {
@@ -302,6 +303,7 @@ class FunctionBuilder {
     names_base_ = state(field_ptr(i8p_, offsetof(StepContext, names)), i8p_);
     strings_base_ = state(field_ptr(i8p_, offsetof(StepContext, strings)), i8p_);
     text_base_ = state(field_ptr(i8p_, offsetof(StepContext, text)), i8p_);
+    hot_ = state(field_ptr(i8p_, offsetof(StepContext, builder)), i8p_);
 
     // A block where a jump lands (an instruction start: the verifier saw to it) and after each
     // jump; the instructions between follow each other in one block, so that a function of
@@ -531,17 +533,93 @@ class FunctionBuilder {
     }
   }
 
-  // Calls the helper of set.i, set.u, set.f or set.b for constant name `name` with `value` (an
-  // i64, an f64, or an i1 for set.b); what it returns is 0 where the interpreter would trap.
+  // set.i, set.u, set.f or set.b of constant name `name` with `value` (an i64, an f64, or an i1
+  // for set.b); what it gives is 0 where the interpreter would trap. Native code adds the field
+  // as MessageBuilder::set does when the name is new in the open message and there is room; the
+  // helper does the rest (no open message, a name set before or a taken slot, a full message,
+  // no room left in the field vector, a float with no JSON form).
   llvm::Value* set_scalar(Op set, uint32_t name, llvm::Value* value) {
+    using Hot = MessageBuilder::Hot;
+    using Slot = MessageBuilder::Slot;
     const void* helper = set == Op::SetI   ? reinterpret_cast<const void*>(&pvm_jit_set_int)
                          : set == Op::SetU ? reinterpret_cast<const void*>(&pvm_jit_set_uint)
                          : set == Op::SetF ? reinterpret_cast<const void*>(&pvm_jit_set_float)
                                            : reinterpret_cast<const void*>(&pvm_jit_set_bool);
+    const ValueType type = set == Op::SetI   ? ValueType::Int
+                           : set == Op::SetU ? ValueType::UInt
+                           : set == Op::SetF ? ValueType::Float
+                                             : ValueType::Bool;
     llvm::Value* bits = set == Op::SetF   ? b_.CreateBitCast(value, i64_)
                         : set == Op::SetB ? b_.CreateZExt(value, i64_)
                                           : value;
-    return call(helper, i32_, {scratch_, name_ptr(name), bits});
+    const auto at = [&](llvm::Value* base, uint64_t offset, llvm::Type* t) {
+      return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, base, offset), t->getPointerTo());
+    };
+    const auto hot = [&](size_t offset, llvm::Type* t) { return at(hot_, offset, t); };
+    const auto constant = [&](llvm::Type* t, llvm::Value* p) {
+      auto* v = b_.CreateLoad(t, p);
+      v->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
+      return v;
+    };
+
+    llvm::Value* np = name_ptr(name);
+    llvm::Value* h = constant(i32_, at(np, offsetof(ParamName, hash), i32_));
+    llvm::Value* stamp = load(i32_, hot(offsetof(Hot, stamp), i32_), builder_tag_);
+    llvm::Value* index = load(i8p_, hot(offsetof(Hot, index), i8p_), builder_tag_);
+    llvm::Value* slot = b_.CreateInBoundsGEP(
+        i8_, index,
+        b_.CreateMul(b_.CreateZExt(b_.CreateAnd(h, MessageBuilder::kIndexSize - 1), i64_),
+                     b_.getInt64(sizeof(Slot))));
+    llvm::Value* count = load(i32_, hot(offsetof(Hot, count), i32_), builder_tag_);
+    llvm::Value* open = load(i8_, hot(offsetof(Hot, open), i8_), builder_tag_);
+    llvm::Value* bad = b_.CreateOr(
+        {b_.CreateICmpEQ(open, b_.getInt8(0)),
+         b_.CreateICmpEQ(load(i32_, at(slot, offsetof(Slot, stamp), i32_), builder_tag_), stamp),
+         b_.CreateICmpUGE(b_.CreateSub(count, load(i32_, hot(offsetof(Hot, open_begin), i32_), builder_tag_)),
+                          b_.getInt32(bc::kMaxParamsPerMessage)),
+         b_.CreateICmpUGE(count, load(i32_, hot(offsetof(Hot, capacity), i32_), builder_tag_))});
+    if (set == Op::SetF) {
+      llvm::Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, value);
+      bad = b_.CreateOr(bad, b_.CreateFCmpUEQ(magnitude, llvm::ConstantFP::getInfinity(f64_)));
+    }
+    auto* fast = llvm::BasicBlock::Create(cx_, "set", f_);
+    auto* slow = llvm::BasicBlock::Create(cx_, "set.slow", f_);
+    auto* done = llvm::BasicBlock::Create(cx_, "", f_);
+    b_.CreateCondBr(bad, slow, fast);
+
+    b_.SetInsertPoint(fast);
+    llvm::Value* fields = load(i8p_, hot(offsetof(Hot, fields), i8p_), builder_tag_);
+    llvm::Value* f = b_.CreateInBoundsGEP(
+        i8_, fields, b_.CreateMul(b_.CreateZExt(count, i64_), b_.getInt64(sizeof(Field))));
+    static_assert(offsetof(ParamName, name) == 0 && offsetof(Field, name) == 0 &&
+                  sizeof(std::string_view) == 16);
+    for (uint64_t k = 0; k < 16; k += 8) store(constant(i64_, at(np, k, i64_)), at(f, k, i64_), builder_tag_);
+    store(b_.getInt8(static_cast<uint8_t>(type)), at(f, offsetof(Field, type), i8_), builder_tag_);
+    store(constant(i8_, at(np, offsetof(ParamName, quoted), i8_)), at(f, offsetof(Field, name_quoted), i8_),
+          builder_tag_);
+    store(bits, at(f, offsetof(Field, i), i64_), builder_tag_);
+    for (uint64_t k = 0; k < 16; k += 8)
+      store(b_.getInt64(0), at(f, offsetof(Field, s) + k, i64_), builder_tag_);
+    store(stamp, at(slot, offsetof(Slot, stamp), i32_), builder_tag_);
+    store(h, at(slot, offsetof(Slot, hash), i32_), builder_tag_);
+    store(count, at(slot, offsetof(Slot, field), i32_), builder_tag_);
+    store(b_.CreateAdd(count, b_.getInt32(1)), hot(offsetof(Hot, count), i32_), builder_tag_);
+    Field sized;  // what FIELD_DONE counts for this field: its name and a number
+    sized.name = m_.strings[name];
+    sized.type = type;
+    llvm::Value* raw = hot(offsetof(Hot, open_raw), i64_);
+    store(b_.CreateAdd(load(i64_, raw, builder_tag_), b_.getInt64(field_raw_size(sized))), raw, builder_tag_);
+    b_.CreateBr(done);
+
+    b_.SetInsertPoint(slow);
+    llvm::Value* r = call(helper, i32_, {scratch_, np, bits});
+    b_.CreateBr(done);
+
+    b_.SetInsertPoint(done);
+    auto* ok = b_.CreatePHI(i32_, 2);
+    ok->addIncoming(b_.getInt32(1), fast);
+    ok->addIncoming(r, slow);
+    return ok;
   }
 
   // A jump from pc (an instruction of `len` words) to `to`: a backward one first pays for the
@@ -1095,6 +1173,7 @@ class FunctionBuilder {
   const bc::Module& m_;
   const bc::Function& fn_;
   llvm::Value* scratch_ = nullptr;  // ctx->scratch
+  llvm::Value* hot_ = nullptr;      // ctx->builder
   llvm::Value* input_ = nullptr;    // ctx->in
   llvm::Value* helpers_ = nullptr;  // ctx->helpers, names, strings, text
   llvm::Value* names_base_ = nullptr;
@@ -1116,6 +1195,7 @@ class FunctionBuilder {
   llvm::MDNode* state_tag_ = nullptr;
   llvm::MDNode* reg_tag_ = nullptr;
   llvm::MDNode* bytes_tag_ = nullptr;
+  llvm::MDNode* builder_tag_ = nullptr;  // MessageBuilder::Hot and the fields it points to
   std::map<uint32_t, llvm::BasicBlock*> blocks_;
   llvm::BasicBlock* end_ = nullptr;
   llvm::BasicBlock* next_ = nullptr;   // the instruction after the one being emitted
@@ -1288,6 +1368,7 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   ctx.names = in.names->data();
   ctx.strings = in.module->strings.data();
   ctx.text = impl_->text.data();
+  ctx.builder = scratch.builder.hot();
   if (!step_begin(in, scratch, ctx.st)) return false;
   const auto index = static_cast<size_t>(in.function - in.module->functions.data());
   return impl_->functions[index](&ctx, scratch.regs.data()) == kStepDone;

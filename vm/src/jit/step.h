@@ -36,6 +36,7 @@ struct StepContext {
   const ParamName* names = nullptr;      // in.names
   const std::string* strings = nullptr;  // the module's strings
   const char* const* text = nullptr;     // and their bytes
+  MessageBuilder::Hot* builder = nullptr;  // scratch->builder's, where native code adds fields
 };
 static_assert(offsetof(StepContext, st) == 0);
 
