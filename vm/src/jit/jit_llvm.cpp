@@ -299,10 +299,13 @@ class FunctionBuilder {
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
     input_ = state(field_ptr(i8p_, offsetof(StepContext, in)), i8p_);
-    helpers_ = state(field_ptr(i8p_, offsetof(StepContext, helpers)), i8p_);
+    // The tables of pointers are typed as such: LLVM (with its assertions on) checks that a GEP's
+    // element type is its pointer's.
+    llvm::Type* const table = i8p_->getPointerTo();
+    helpers_ = state(field_ptr(table, offsetof(StepContext, helpers)), table);
     names_base_ = state(field_ptr(i8p_, offsetof(StepContext, names)), i8p_);
     strings_base_ = state(field_ptr(i8p_, offsetof(StepContext, strings)), i8p_);
-    text_base_ = state(field_ptr(i8p_, offsetof(StepContext, text)), i8p_);
+    text_base_ = state(field_ptr(table, offsetof(StepContext, text)), table);
     hot_ = state(field_ptr(i8p_, offsetof(StepContext, builder)), i8p_);
 
     // A block where a jump lands (an instruction start: the verifier saw to it) and after each
