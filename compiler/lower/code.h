@@ -70,10 +70,11 @@ inline const Reg* written(const Line& ln) {
   return written(const_cast<Line&>(ln));
 }
 
-// Calls f(Reg&) for every register the instruction reads.
+// Calls f(Reg&) for every register the instruction reads. For loop.i and loop.k that includes
+// the register written(): the same operand.
 template <typename F>
 void for_each_read(Line& ln, F&& f) {
-  bool first = bc::writes_register(ln.op);
+  bool first = bc::writes_register(ln.op) && !bc::reads_written_register(ln.op);
   for (Operand& o : ln.ops) {
     if (Reg* r = std::get_if<Reg>(&o)) {
       if (first) {

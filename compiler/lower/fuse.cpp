@@ -2,7 +2,8 @@
 // jf reads becomes one compare-and-jump, a register that holds a known int constant becomes the
 // constant operand of an add or a compare-and-jump, and a loop's jump back to its test becomes
 // the test itself (per pass of `repeat`: add.k and jlt.i where there were add.i, jmp, lt.i, jf),
-// and a value read or scaled straight into a parameter is one instruction (rdset.*, setdiv.*).
+// and a value read or scaled straight into a parameter is one instruction (rdset.*, setdiv.*), as
+// is the latch of a `repeat` loop (loop.i, loop.k where there were add.k and jlt.i or jlt.k).
 #include <optional>
 
 #include "lower/flow.h"
@@ -362,6 +363,28 @@ bool fuse_sets(Function& f) {
       gone[i] = gone[k + 1] = any = true;
       i = k + 1;
     }
+  }
+  if (any) erase_lines(f, gone);
+  return any;
+}
+
+bool fuse_loops(Function& f) {
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  // As in fuse_sets, only an add.k and a jump with no label or .loc between them.
+  for (size_t i = 0; i + 1 < f.lines.size(); ++i) {
+    const Line& add = f.lines[i];
+    Line& jump = f.lines[i + 1];
+    if (add.kind != Line::Instr || add.op != Op::AddK || jump.kind != Line::Instr ||
+        (jump.op != Op::JltI && jump.op != Op::JltK))
+      continue;
+    const Reg a = std::get<Reg>(add.ops[0]);
+    if (!(std::get<Reg>(add.ops[1]) == a) || std::get<int64_t>(add.ops[2]) != 1 ||
+        !(std::get<Reg>(jump.ops[0]) == a))
+      continue;
+    jump.op = jump.op == Op::JltI ? Op::LoopI : Op::LoopK;
+    gone[i] = any = true;
+    ++i;
   }
   if (any) erase_lines(f, gone);
   return any;

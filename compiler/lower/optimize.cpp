@@ -45,14 +45,15 @@ bool thread_jumps(Function& f) {
       }
     }
   }
-  // A jump or branch to the instruction after it does nothing (a branch's condition has no effect).
+  // A jump or branch to the instruction after it does nothing (a branch's condition has no
+  // effect), unless it also writes a register (loop.i, loop.k).
   std::vector<bool> gone(f.lines.size(), false);
   bool any = false;
   uint32_t next = kNoLine;
   for (size_t i = f.lines.size(); i-- > 0;) {
     const Line& ln = f.lines[i];
     if (ln.kind != Line::Instr) continue;
-    if (ln.op == Op::Jmp || bc::is_branch(ln.op)) {
+    if (ln.op == Op::Jmp || (bc::is_branch(ln.op) && !bc::writes_register(ln.op))) {
       const Label& l = std::get<Label>(ln.ops.back());
       if (next != kNoLine && at[l.id] == next) {
         gone[i] = any = true;
@@ -118,6 +119,7 @@ void optimize(Function& f) {
   fused |= rotate_loops(f);
   fused |= copy_loop_tails(f);
   fused |= fuse_sets(f);
+  fused |= fuse_loops(f);
   if (fused) {
     thread_jumps(f);
     drop_dead(f);

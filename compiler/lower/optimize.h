@@ -42,6 +42,10 @@ bool copy_loop_tails(Function& f);
 // `rd.X r; set S, r` becomes `rdset.X r, S`, and `i2f t, x; div.f q, t, d; set.f S, q` (or u2f),
 // with t and q read nowhere else, becomes `setdiv.i S, x, d` (setdiv.u): one dispatch each.
 bool fuse_sets(Function& f);
+// `add.k a, a, 1` followed directly by `jlt.i a, b, L` (or `jlt.k a, K, L`) becomes
+// `loop.i a, b, L` (loop.k): the latch of a `repeat` loop in one dispatch. It runs after the
+// passes that look for jlt.i and jlt.k.
+bool fuse_loops(Function& f);
 // A register number within its class for every virtual register the code uses (registers whose
 // values are never live at once share a number), and the count of each class. A register some
 // path reads before writing it (a variable assigned on some paths only) is live from the entry,

@@ -129,8 +129,7 @@ TEST_CASE("lowering: repeat counts up to its count; repeat until end checks that
         "    jge.k i0, 2, L1\n"
         "L2:\n"
         "    skip i0\n"
-        "    add.k i0, i0, 1\n"
-        "    jlt.k i0, 2, L2\n"
+        "    loop.k i0, 2, L2\n"
         "L1:\n"
         "    ret\n");
   CHECK(packet("    repeat until end { skip 1 }") ==
@@ -146,6 +145,30 @@ TEST_CASE("lowering: repeat counts up to its count; repeat until end checks that
         "    expect b0, \"repeat until end read nothing in one pass\"\n"
         "    jmp L0\n"
         "L1:\n"
+        "    ret\n");
+}
+
+// The latch of a counted loop, an add.k of 1 and the jlt.i or jlt.k that tests the counter
+// against a count read or constant, is one instruction.
+TEST_CASE("lowering: a repeat loop counts and tests in one loop.i or loop.k") {
+  CHECK(packet("    repeat u8 { skip 1 }\n    repeat 4 as $i { emit { #custom.i = $i } }") ==
+        ".regs i=3 u=0 f=0 b=0 s=0 y=0\n"
+        "    rd.u8 i0\n"
+        "    ldk i1, 0\n"
+        "    ldk i2, 1\n"
+        "    jge.i i1, i0, L1\n"
+        "L4:\n"
+        "    skip i2\n"
+        "    loop.i i1, i0, L4\n"
+        "L1:\n"
+        "    ldk i0, 0\n"
+        "    jge.k i0, 4, L3\n"
+        "L5:\n"
+        "    msg.new\n"
+        "    set.i \"custom.i\", i0\n"
+        "    msg.end\n"
+        "    loop.k i0, 4, L5\n"
+        "L3:\n"
         "    ret\n");
 }
 
@@ -206,8 +229,8 @@ TEST_CASE("lowering: a value read or scaled straight into a parameter is one ins
         "    ret\n");
 }
 
-// Each arm of a match in a loop ends with its own copy of the loop's latch (add.k, jlt.k)
-// instead of a jump to it; the compare of the loop test is fused with its jump.
+// Each arm of a match in a loop ends with its own copy of the loop's latch (loop.k) instead of a
+// jump to it; the compare of the loop test is fused with its jump.
 TEST_CASE("lowering: the arms of a match in a loop go back to the top themselves") {
   CHECK(
       packet("    repeat 3 {\n        match u8 {\n            1 => { skip 1 }\n            2 => { skip 2 }\n"
@@ -223,18 +246,15 @@ TEST_CASE("lowering: the arms of a match in a loop go back to the top themselves
       "    switch i4, {1: L3, 2: L4, _: L5}\n"
       "L3:\n"
       "    skip i2\n"
-      "    add.k i1, i1, 1\n"
-      "    jlt.k i1, 3, L6\n"
+      "    loop.k i1, 3, L6\n"
       "    jmp L1\n"
       "L4:\n"
       "    skip i3\n"
-      "    add.k i1, i1, 1\n"
-      "    jlt.k i1, 3, L6\n"
+      "    loop.k i1, 3, L6\n"
       "    jmp L1\n"
       "L5:\n"
       "    skip i0\n"
-      "    add.k i1, i1, 1\n"
-      "    jlt.k i1, 3, L6\n"
+      "    loop.k i1, 3, L6\n"
       "L1:\n"
       "    ret\n");
 }

@@ -432,6 +432,63 @@ Loop:
               .find("fuel") != std::string::npos);
   }
 
+  TEST_CASE("loop.i and loop.k count a register up, then jump while it is below the bound") {
+    // Registers start at 0. A counter past its bound still counts, and falls through; it wraps as
+    // add.k does; a counter that is its own bound is compared as counted.
+    CHECK(run(R"(
+    ldk i1, 5
+A:
+    add.k i2, i2, 10
+    loop.i i0, i1, A
+B:
+    add.k i4, i4, 10
+    loop.k i3, 3, B
+    ldk i5, 7
+    loop.i i5, i1, Skipped
+    ldk i6, 9223372036854775807
+    loop.k i6, 0, Wrapped
+    ldk i5, 0
+Wrapped:
+    ldk i7, 9223372036854775807
+    loop.i i7, i7, Skipped
+    msg.new
+    set.i "i", i0
+    set.i "passes.i", i2
+    set.i "k", i3
+    set.i "passes.k", i4
+    set.i "above", i5
+    set.i "wrapped", i6
+    set.i "self", i7
+Skipped:
+    ret)") == R"({"i":5,"passes.i":50,"k":3,"passes.k":30,"above":8,"wrapped":-9223372036854775808,)"
+              R"("self":-9223372036854775808})");
+  }
+
+  // The jump back costs the loop's 4 code words. Short of them, the run stops at the jump as the
+  // interpreter stops it; native code leaves the counter for the interpreter to count again.
+  TEST_CASE("loop.i and loop.k spend fuel for a backward jump as jlt.i and jlt.k do") {
+    const auto short_of = [](uint64_t done) {
+      return "error: offset 0: out of fuel: out of fuel after " + std::to_string(done) +
+             " units of work (the next step needs 4, 3 left)";
+    };
+    for (const std::string loop : {"loop.i i0, i1, Loop", "loop.k i0, 3, Loop"}) {
+      INFO(loop);
+      const auto program = vmtest::load(vmtest::packet_module("ldk i1, 3\nLoop:\n" + loop + "\nret"));
+      pvm::SessionOptions options;
+      options.fuel = 8;  // two jumps back
+      CHECK_FALSE(vmtest::decode_frame(program, "", options).failed);
+      options.fuel = 3;
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of(0));
+      // Short at the last jump back, where a counter counted twice would not jump. Native code on
+      // its own first: an error it failed to report would show as the one of the run above.
+      options.fuel = 7;
+      if (pvm::jit_available())
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(vmtest::on_jit(program), "", options)) ==
+              short_of(4));
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of(4));
+    }
+  }
+
   TEST_CASE("a loop with backward jumps") {
     CHECK(run(R"(
     ldk i0, 0

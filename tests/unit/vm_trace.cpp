@@ -202,6 +202,46 @@ TEST_SUITE("vm trace") {
                    });
   }
 
+  TEST_CASE("loop.i and loop.k trace as the add.k and jlt they stand for") {
+    const auto module = [](std::string_view latch_i, std::string_view latch_k) {
+      return ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=3 u=0 f=0 b=0 s=0 y=0\n"
+             ".loc 3 5 \"repeat u8 { emit { #n = u8 } }\"\n    rd.u8 i1\n    ldk i0, 0\nA:\n"
+             ".loc 3 23 \"#n = u8\"\n    msg.new\n    rdset.u8 i2, \"n\"\n    msg.end\n" +
+             std::string(latch_i) +
+             ".loc 4 5 \"repeat 2 { emit { #m = u8 } }\"\n    ldk i0, 0\nK:\n"
+             ".loc 4 22 \"#m = u8\"\n    msg.new\n    rdset.u8 i2, \"m\"\n    msg.end\n" +
+             std::string(latch_k) + "    ret\n.end\n";
+    };
+    const auto trace = [](const std::string& module) {
+      pvm::Session session(vmtest::load(module), {});
+      Events events;
+      session.set_trace(events.callback());
+      Collector c;
+      session.feed_frame(hex("02 07 08 09 0a"), c.callback());
+      REQUIRE(c.frames.size() == 1);
+      events.lines.push_back(vmtest::outcome(c.frames[0]));
+      return events.lines;
+    };
+    const auto fused = trace(module("    loop.i i0, i1, A\n", "    loop.k i0, 2, K\n"));
+    CHECK(fused == trace(module("    add.k i0, i0, 1\n    jlt.i i0, i1, A\n",
+                                "    add.k i0, i0, 1\n    jlt.k i0, 2, K\n")));
+    // Neither add.k nor a jump is a step of the trace: the passes show as their reads and stores.
+    CHECK(fused == std::vector<std::string>{
+                       "begin 0 0+5 020708090a 0:0 packet.tcp",
+                       "read 0 0+1 02 3:5 = 2",
+                       "read 0 1+1 07 3:23 = 7",
+                       "store 0 2+0  3:23 = 7 #n",
+                       "read 0 2+1 08 3:23 = 8",
+                       "store 0 3+0  3:23 = 8 #n",
+                       "read 0 3+1 09 4:22 = 9",
+                       "store 0 4+0  4:22 = 9 #m",
+                       "read 0 4+1 0a 4:22 = 10",
+                       "store 0 5+0  4:22 = 10 #m",
+                       "end 0 5+0  0:0",
+                       "{\"n\":7}\n{\"n\":8}\n{\"m\":9}\n{\"m\":10}",
+                   });
+  }
+
   TEST_CASE("a delimited frame: offsets, lengths and a trap on the wire, bytes unescaped") {
     pvm::Session session(vmtest::load(kDelimited), {});
     Events events;

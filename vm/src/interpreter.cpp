@@ -562,6 +562,11 @@ dispatch:
   OP(JgeK) if (R(1).i >= ints[ip[2]]) JUMP(ip[3]); END
   OP(JleK) if (R(1).i <= ints[ip[2]]) JUMP(ip[3]); END
   OP(JgtK) if (R(1).i > ints[ip[2]]) JUMP(ip[3]); END
+  // add.k a, a, 1 then jlt.i or jlt.k. Neither of those is traced, so the traced build has
+  // nothing to report for the pair either.
+  static_assert(!traced(Op::AddK) && !traced(Op::JltI) && !traced(Op::JltK));
+  OP(LoopI) R(1).i = wrap(bits(R(1).i) + 1); if (R(1).i < R(2).i) JUMP(ip[3]); END
+  OP(LoopK) R(1).i = wrap(bits(R(1).i) + 1); if (R(1).i < ints[ip[2]]) JUMP(ip[3]); END
   OP(Switch) {
     const bc::SwitchTable& t = fn.tables[ip[2]];
     const int64_t key = R(1).i;

@@ -628,13 +628,17 @@ class FunctionBuilder {
   // A jump from pc (an instruction of `len` words) to `to`: a backward one first pays for the
   // code words it loops over, as the interpreter's JUMP does.
   void jump(uint32_t pc, uint32_t len, uint32_t to) {
+    pay(pc, len, to);
+    b_.CreateBr(block(to));
+  }
+  // The payment of jump(): short of fuel, the interpreter runs the instruction at pc again.
+  void pay(uint32_t pc, uint32_t len, uint32_t to) {
     if (to <= pc) {
       const uint64_t cost = pc + len - to;
       llvm::Value* fuel = state(fuel_, i64_);
       slow_if(b_.CreateICmpUGT(b_.getInt64(cost), fuel), pc, true);
       set_state(fuel_, b_.CreateSub(fuel, b_.getInt64(cost)));
     }
-    b_.CreateBr(block(to));
   }
 
   // The signed compare of a compare-and-jump, its row counted from `first` (jeq.i or jeq.k; both
@@ -886,6 +890,27 @@ class FunctionBuilder {
                              b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))),
                ip[3]);
         return;
+      case Op::LoopI:
+      case Op::LoopK: {
+        // add.k a, a, 1 then jlt.i or jlt.k. Short of fuel for the jump back, the interpreter runs
+        // all of loop.* again: a is written only once the jump is paid for (a bound in a's own
+        // register is the new a all the same).
+        llvm::Value* a = b_.CreateAdd(get_i(ip[1]), b_.getInt64(1));
+        llvm::Value* limit = op == Op::LoopK  ? b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))
+                             : ip[2] == ip[1] ? a
+                                              : get_i(ip[2]);
+        auto* taken = llvm::BasicBlock::Create(cx_, "", f_);
+        auto* not_taken = llvm::BasicBlock::Create(cx_, "", f_);
+        b_.CreateCondBr(b_.CreateICmpSLT(a, limit), taken, not_taken);
+        b_.SetInsertPoint(not_taken);
+        put(ip[1], a);
+        b_.CreateBr(next_);
+        b_.SetInsertPoint(taken);
+        pay(pc, len, ip[3]);
+        put(ip[1], a);
+        b_.CreateBr(block(ip[3]));
+        return;
+      }
       case Op::Switch: {
         const bc::SwitchTable& t = fn_.tables[ip[2]];
         auto* otherwise = llvm::BasicBlock::Create(cx_, "", f_);

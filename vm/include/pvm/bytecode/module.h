@@ -37,6 +37,7 @@ constexpr bool is_branch(Op op) {
     case Op::Jt: case Op::Jf:
     case Op::JeqI: case Op::JneI: case Op::JltI: case Op::JgeI: case Op::JleI: case Op::JgtI:
     case Op::JeqK: case Op::JneK: case Op::JltK: case Op::JgeK: case Op::JleK: case Op::JgtK:
+    case Op::LoopI: case Op::LoopK:
       return true;
     default:
       return false;
@@ -44,8 +45,9 @@ constexpr bool is_branch(Op op) {
 }
 
 // Whether the instruction writes its first register operand; every other register operand is
-// read. The exceptions to "the first register is the destination" (opcodes.def) are listed here,
-// for tools that follow values through registers (the compiler's optimizer).
+// read (the first one too where reads_written_register says so). The exceptions to "the first
+// register is the destination" (opcodes.def) are listed here, for tools that follow values
+// through registers (the compiler's optimizer).
 constexpr bool writes_register(Op op) {
   switch (op) {
     case Op::Jt: case Op::Jf: case Op::JeqI: case Op::JneI: case Op::JltI: case Op::JgeI: case Op::JleI:
@@ -62,6 +64,12 @@ constexpr bool writes_register(Op op) {
     default:
       return true;
   }
+}
+
+// Whether the instruction reads the register it writes, before writing it: loop.i and loop.k
+// count it up.
+constexpr bool reads_written_register(Op op) {
+  return op == Op::LoopI || op == Op::LoopK;
 }
 
 // rdset.X: rd.X into its register, then the set of that register's class (opcodes.def lists
