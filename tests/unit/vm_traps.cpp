@@ -131,6 +131,20 @@ Out:
           pvm::Trap::OutOfFuel);
   }
 
+  // The JIT saves and restores views natively: the origin of a view (here a value's bytes) must
+  // come back with it, or errors after a pop would name the wrong bytes.
+  TEST_CASE("errors inside and after a sub-view of a value's bytes name those bytes") {
+    const std::string enter =
+        "rd.u8 i0\nldy y0, x\"0a0b0c\"\nview.bytes y0, \"$b\"\nldk i3, 2\nview.push i3\n";
+    CHECK(run(enter + "rd.u32be i1\nret", "01") ==
+          "error: offset 1 (byte 0 of $b): truncated: need 4 bytes, 2 left");
+    CHECK(run(enter + "view.pop\nrd.u16be i1\nret", "01") ==
+          "error: offset 1 (byte 2 of $b): truncated: need 2 bytes, 1 left");
+    // And back from a value's bytes to a sub-view of the frame, errors name the frame again.
+    CHECK(run("ldk i3, 1\nview.push i3\nldy y0, x\"0a\"\nview.bytes y0, \"$b\"\nview.pop\nrd.u16be i1\nret",
+              "0102") == "error: offset 0: truncated: need 2 bytes, 1 left");
+  }
+
   TEST_CASE("view nesting is limited to kMaxViewDepth") {
     const std::string body = R"(
     ldk i0, 0

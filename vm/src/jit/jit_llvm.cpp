@@ -284,6 +284,7 @@ class FunctionBuilder {
     reg_tag_ = tag("register");
     bytes_tag_ = tag("bytes");
     builder_tag_ = tag("builder");
+    view_tag_ = tag("view");
   }
 
   llvm::Function* build(const std::string& name) {
@@ -295,6 +296,7 @@ class FunctionBuilder {
     data_ = field_ptr(i8p_, offsetof(StepState, data));
     vb_ = field_ptr(i32_, offsetof(StepState, vb));
     ve_ = field_ptr(i32_, offsetof(StepState, ve));
+    depth_ = field_ptr(i32_, offsetof(StepState, depth));
     vc_ = field_ptr(i32_, offsetof(StepState, vc));
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
@@ -1163,6 +1165,53 @@ class FunctionBuilder {
         advance(n32);
         break;
       }
+      case Op::ViewPush:
+      case Op::ViewPop: {
+        // The parent view saved to (or taken back from) scratch->views[depth], as the
+        // interpreter does; a length past the view, too deep a nesting or a pop without a push
+        // takes the slow path, which traps.
+        llvm::Value* depth = state(depth_, i32_);
+        const bool push = op == Op::ViewPush;
+        llvm::Value* n = push ? get_i(ip[1]) : nullptr;
+        slow_if(push ? b_.CreateOr(b_.CreateICmpUGT(n, b_.CreateZExt(left(), i64_)),
+                                   b_.CreateICmpEQ(depth, b_.getInt32(bc::kMaxViewDepth)))
+                     : b_.CreateICmpEQ(depth, b_.getInt32(0)),
+                pc);
+        const auto at = [&](llvm::Value* base, uint64_t offset, llvm::Type* t) {
+          return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, base, offset), t->getPointerTo());
+        };
+        llvm::Value* saved = b_.CreateInBoundsGEP(
+            i8_, state(field_ptr(i8p_, offsetof(StepContext, views)), i8p_),
+            b_.CreateMul(b_.CreateZExt(push ? depth : b_.CreateSub(depth, b_.getInt32(1)), i64_),
+                         b_.getInt64(sizeof(View))));
+        llvm::Value* origin = state(field_ptr(i8p_, offsetof(StepContext, origin)), i8p_);
+        const auto copy_origin = [&](llvm::Value* from, llvm::Value* to) {
+          static_assert(sizeof(ViewOrigin) == 16 && std::is_trivially_copyable_v<ViewOrigin>);
+          for (uint64_t k = 0; k < 16; k += 8)
+            store(load(i64_, at(from, k, i64_), view_tag_), at(to, k, i64_), view_tag_);
+        };
+        llvm::Value* saved_origin = at(saved, offsetof(View, origin), i8_);
+        if (push) {
+          llvm::Value* vc = this->vc();
+          llvm::Value* end = b_.CreateAdd(vc, b_.CreateTrunc(n, i32_));
+          store(state(data_, i8p_), at(saved, offsetof(View, data), i8p_), view_tag_);
+          store(state(vb_, i32_), at(saved, offsetof(View, begin), i32_), view_tag_);
+          store(state(ve_, i32_), at(saved, offsetof(View, end), i32_), view_tag_);
+          store(end, at(saved, offsetof(View, cursor), i32_), view_tag_);
+          copy_origin(origin, saved_origin);
+          set_state(depth_, b_.CreateAdd(depth, b_.getInt32(1)));
+          set_state(vb_, vc);
+          set_state(ve_, end);
+        } else {
+          set_state(data_, load(i8p_, at(saved, offsetof(View, data), i8p_), view_tag_));
+          set_state(vb_, load(i32_, at(saved, offsetof(View, begin), i32_), view_tag_));
+          set_state(ve_, load(i32_, at(saved, offsetof(View, end), i32_), view_tag_));
+          set_state(vc_, load(i32_, at(saved, offsetof(View, cursor), i32_), view_tag_));
+          copy_origin(saved_origin, origin);
+          set_state(depth_, b_.CreateSub(depth, b_.getInt32(1)));
+        }
+        break;
+      }
       case Op::Seek: {
         llvm::Value* to = get_i(ip[1]);
         llvm::Value* vb = state(vb_, i32_);
@@ -1233,12 +1282,14 @@ class FunctionBuilder {
   llvm::Value* data_ = nullptr;  // the fields of ctx->st native code uses
   llvm::Value* vb_ = nullptr;
   llvm::Value* ve_ = nullptr;
+  llvm::Value* depth_ = nullptr;
   llvm::Value* vc_ = nullptr;
   llvm::Value* fuel_ = nullptr;
   llvm::MDNode* state_tag_ = nullptr;
   llvm::MDNode* reg_tag_ = nullptr;
   llvm::MDNode* bytes_tag_ = nullptr;
   llvm::MDNode* builder_tag_ = nullptr;  // MessageBuilder::Hot and the fields it points to
+  llvm::MDNode* view_tag_ = nullptr;     // the saved parent views
   std::map<uint32_t, llvm::BasicBlock*> blocks_;
   llvm::BasicBlock* end_ = nullptr;
   llvm::BasicBlock* next_ = nullptr;   // the instruction after the one being emitted
@@ -1412,6 +1463,8 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   ctx.strings = in.module->strings.data();
   ctx.text = impl_->text.data();
   ctx.builder = scratch.builder.hot();
+  ctx.views = scratch.views.data();
+  ctx.origin = &scratch.origin;
   if (!step_begin(in, scratch, ctx.st)) return false;
   const auto index = static_cast<size_t>(in.function - in.module->functions.data());
   // Every trap records its error; one left over from an earlier frame must not stand in for it.

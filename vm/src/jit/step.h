@@ -37,6 +37,8 @@ struct StepContext {
   const std::string* strings = nullptr;  // the module's strings
   const char* const* text = nullptr;     // and their bytes
   MessageBuilder::Hot* builder = nullptr;  // scratch->builder's, where native code adds fields
+  View* views = nullptr;                   // scratch->views, the parents of the current view
+  ViewOrigin* origin = nullptr;            // scratch->origin, the current view's
 };
 static_assert(offsetof(StepContext, st) == 0);
 
