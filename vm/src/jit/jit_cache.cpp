@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/SHA256.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,13 +37,7 @@ std::string errno_text() {
 std::string JitCache::digest(std::string_view bytes) {
   const auto d = llvm::SHA256::hash(
       llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const uint8_t b : d) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return llvm::toHex(d, /*LowerCase=*/true);
 }
 
 bool JitCache::open(std::string& why) const {

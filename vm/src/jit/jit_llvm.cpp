@@ -355,8 +355,16 @@ class FunctionBuilder {
   // ---- memory: the view and fuel live in ctx->st, where step() reads and writes them too.
   // Type-based alias tags tell LLVM that the state, the registers and the bytes read never
   // overlap, so that between two calls of step() the state stays in machine registers.
-  llvm::Value* field_ptr(llvm::Type* type, size_t offset) {
-    return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, ctx_, offset), type->getPointerTo());
+  llvm::Value* field_ptr(llvm::Type* type, size_t offset) { return ptr_at(ctx_, offset, type); }
+  // A `type` at `offset` bytes from `base`.
+  llvm::Value* ptr_at(llvm::Value* base, uint64_t offset, llvm::Type* type) {
+    return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, base, offset), type->getPointerTo());
+  }
+  // A load of memory no run changes (the context's tables, the module's names): LLVM may reuse it.
+  llvm::Value* invariant_load(llvm::Type* type, llvm::Value* ptr) {
+    llvm::LoadInst* v = b_.CreateLoad(type, ptr);
+    v->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
+    return v;
   }
   llvm::Value* load(llvm::Type* type, llvm::Value* ptr, llvm::MDNode* tag, unsigned align = 0) {
     llvm::LoadInst* v =
@@ -403,9 +411,7 @@ class FunctionBuilder {
     if (k == std::size(kHelpers)) std::abort();  // a helper missing from kHelpers: a bug of this file
     llvm::Value* at = b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8p_, table ? table : helpers_, k),
                                        type->getPointerTo()->getPointerTo());
-    auto* callee = b_.CreateLoad(type->getPointerTo(), at);
-    callee->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
-    return b_.CreateCall(type, callee, args);
+    return b_.CreateCall(type, invariant_load(type->getPointerTo(), at), args);
   }
   llvm::Value* reg_address(uint32_t reg) {
     return b_.CreateConstInBoundsGEP1_64(i8_, regs_, uint64_t{reg} * sizeof(Value));
@@ -426,8 +432,7 @@ class FunctionBuilder {
 
   // ---- registers: 16 bytes each; numbers and the byte pointer at 0, a byte length at 8
   llvm::Value* reg_ptr(uint32_t reg, llvm::Type* type, uint32_t offset = 0) {
-    return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, regs_, uint64_t{reg} * sizeof(Value) + offset),
-                            type->getPointerTo());
+    return ptr_at(regs_, uint64_t{reg} * sizeof(Value) + offset, type);
   }
   llvm::Value* get(uint32_t reg, llvm::Type* type) { return load(type, reg_ptr(reg, type), reg_tag_); }
   void put(uint32_t reg, llvm::Value* v) { store(v, reg_ptr(reg, v->getType()), reg_tag_); }
@@ -451,9 +456,7 @@ class FunctionBuilder {
     return b_.CreateConstInBoundsGEP1_64(i8_, strings_base_, uint64_t{k} * sizeof(std::string));
   }
   llvm::Value* text_ptr(uint32_t k) {
-    auto* v = b_.CreateLoad(i8p_, b_.CreateConstInBoundsGEP1_64(i8p_, text_base_, k));
-    v->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
-    return v;
+    return invariant_load(i8p_, b_.CreateConstInBoundsGEP1_64(i8p_, text_base_, k));
   }
   llvm::Value* null_ptr() { return llvm::ConstantPointerNull::get(i8p_); }
 
@@ -579,18 +582,10 @@ class FunctionBuilder {
                            : set == Op::SetU ? ValueType::UInt
                            : set == Op::SetF ? ValueType::Float
                                              : ValueType::Bool;
-    const auto at = [&](llvm::Value* base, uint64_t offset, llvm::Type* t) {
-      return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, base, offset), t->getPointerTo());
-    };
-    const auto constant = [&](llvm::Type* t, llvm::Value* p) {
-      auto* v = b_.CreateLoad(t, p);
-      v->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(cx_, {}));
-      return v;
-    };
-    llvm::Value* hot_base = constant(i8p_, at(ctx, offsetof(StepContext, builder), i8p_));
-    const auto hot = [&](size_t offset, llvm::Type* t) { return at(hot_base, offset, t); };
+    llvm::Value* hot_base = invariant_load(i8p_, ptr_at(ctx, offsetof(StepContext, builder), i8p_));
+    const auto hot = [&](size_t offset, llvm::Type* t) { return ptr_at(hot_base, offset, t); };
 
-    llvm::Value* h = constant(i32_, at(np, offsetof(ParamName, hash), i32_));
+    llvm::Value* h = invariant_load(i32_, ptr_at(np, offsetof(ParamName, hash), i32_));
     llvm::Value* stamp = load(i32_, hot(offsetof(Hot, stamp), i32_), builder_tag_);
     llvm::Value* index = load(i8p_, hot(offsetof(Hot, index), i8p_), builder_tag_);
     llvm::Value* slot = b_.CreateInBoundsGEP(
@@ -601,7 +596,7 @@ class FunctionBuilder {
     llvm::Value* open = load(i8_, hot(offsetof(Hot, open), i8_), builder_tag_);
     llvm::Value* bad = b_.CreateOr(
         {b_.CreateICmpEQ(open, b_.getInt8(0)),
-         b_.CreateICmpEQ(load(i32_, at(slot, offsetof(Slot, stamp), i32_), builder_tag_), stamp),
+         b_.CreateICmpEQ(load(i32_, ptr_at(slot, offsetof(Slot, stamp), i32_), builder_tag_), stamp),
          b_.CreateICmpUGE(b_.CreateSub(count, load(i32_, hot(offsetof(Hot, open_begin), i32_), builder_tag_)),
                           b_.getInt32(bc::kMaxParamsPerMessage)),
          b_.CreateICmpUGE(count, load(i32_, hot(offsetof(Hot, capacity), i32_), builder_tag_))});
@@ -619,25 +614,26 @@ class FunctionBuilder {
         i8_, fields, b_.CreateMul(b_.CreateZExt(count, i64_), b_.getInt64(sizeof(Field))));
     static_assert(offsetof(ParamName, name) == 0 && offsetof(Field, name) == 0 &&
                   sizeof(std::string_view) == 16);
-    for (uint64_t k = 0; k < 16; k += 8) store(constant(i64_, at(np, k, i64_)), at(f, k, i64_), builder_tag_);
-    store(b_.getInt8(static_cast<uint8_t>(type)), at(f, offsetof(Field, type), i8_), builder_tag_);
-    store(constant(i8_, at(np, offsetof(ParamName, quoted), i8_)), at(f, offsetof(Field, name_quoted), i8_),
-          builder_tag_);
-    store(bits, at(f, offsetof(Field, i), i64_), builder_tag_);
     for (uint64_t k = 0; k < 16; k += 8)
-      store(b_.getInt64(0), at(f, offsetof(Field, s) + k, i64_), builder_tag_);
-    store(stamp, at(slot, offsetof(Slot, stamp), i32_), builder_tag_);
-    store(h, at(slot, offsetof(Slot, hash), i32_), builder_tag_);
-    store(count, at(slot, offsetof(Slot, field), i32_), builder_tag_);
+      store(invariant_load(i64_, ptr_at(np, k, i64_)), ptr_at(f, k, i64_), builder_tag_);
+    store(b_.getInt8(static_cast<uint8_t>(type)), ptr_at(f, offsetof(Field, type), i8_), builder_tag_);
+    store(invariant_load(i8_, ptr_at(np, offsetof(ParamName, quoted), i8_)),
+          ptr_at(f, offsetof(Field, name_quoted), i8_), builder_tag_);
+    store(bits, ptr_at(f, offsetof(Field, i), i64_), builder_tag_);
+    for (uint64_t k = 0; k < 16; k += 8)
+      store(b_.getInt64(0), ptr_at(f, offsetof(Field, s) + k, i64_), builder_tag_);
+    store(stamp, ptr_at(slot, offsetof(Slot, stamp), i32_), builder_tag_);
+    store(h, ptr_at(slot, offsetof(Slot, hash), i32_), builder_tag_);
+    store(count, ptr_at(slot, offsetof(Slot, field), i32_), builder_tag_);
     store(b_.CreateAdd(count, b_.getInt32(1)), hot(offsetof(Hot, count), i32_), builder_tag_);
     llvm::Value* raw = hot(offsetof(Hot, open_raw), i64_);
     store(b_.CreateAdd(load(i64_, raw, builder_tag_), fn->getArg(3)), raw, builder_tag_);
     b_.CreateRet(b_.getInt32(1));
 
     b_.SetInsertPoint(slow);
-    llvm::Value* table =
-        constant(i8p_->getPointerTo(), at(ctx, offsetof(StepContext, helpers), i8p_->getPointerTo()));
-    llvm::Value* scratch = constant(i8p_, at(ctx, offsetof(StepContext, scratch), i8p_));
+    llvm::Value* table = invariant_load(i8p_->getPointerTo(),
+                                        ptr_at(ctx, offsetof(StepContext, helpers), i8p_->getPointerTo()));
+    llvm::Value* scratch = invariant_load(i8p_, ptr_at(ctx, offsetof(StepContext, scratch), i8p_));
     b_.CreateRet(call(helper, i32_, {scratch, np, bits}, table));
     return fn;
   }
@@ -1177,9 +1173,6 @@ class FunctionBuilder {
                                    b_.CreateICmpEQ(depth, b_.getInt32(bc::kMaxViewDepth)))
                      : b_.CreateICmpEQ(depth, b_.getInt32(0)),
                 pc);
-        const auto at = [&](llvm::Value* base, uint64_t offset, llvm::Type* t) {
-          return b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8_, base, offset), t->getPointerTo());
-        };
         llvm::Value* saved = b_.CreateInBoundsGEP(
             i8_, state(field_ptr(i8p_, offsetof(StepContext, views)), i8p_),
             b_.CreateMul(b_.CreateZExt(push ? depth : b_.CreateSub(depth, b_.getInt32(1)), i64_),
@@ -1188,25 +1181,25 @@ class FunctionBuilder {
         const auto copy_origin = [&](llvm::Value* from, llvm::Value* to) {
           static_assert(sizeof(ViewOrigin) == 16 && std::is_trivially_copyable_v<ViewOrigin>);
           for (uint64_t k = 0; k < 16; k += 8)
-            store(load(i64_, at(from, k, i64_), view_tag_), at(to, k, i64_), view_tag_);
+            store(load(i64_, ptr_at(from, k, i64_), view_tag_), ptr_at(to, k, i64_), view_tag_);
         };
-        llvm::Value* saved_origin = at(saved, offsetof(View, origin), i8_);
+        llvm::Value* saved_origin = ptr_at(saved, offsetof(View, origin), i8_);
         if (push) {
           llvm::Value* vc = this->vc();
           llvm::Value* end = b_.CreateAdd(vc, b_.CreateTrunc(n, i32_));
-          store(state(data_, i8p_), at(saved, offsetof(View, data), i8p_), view_tag_);
-          store(state(vb_, i32_), at(saved, offsetof(View, begin), i32_), view_tag_);
-          store(state(ve_, i32_), at(saved, offsetof(View, end), i32_), view_tag_);
-          store(end, at(saved, offsetof(View, cursor), i32_), view_tag_);
+          store(state(data_, i8p_), ptr_at(saved, offsetof(View, data), i8p_), view_tag_);
+          store(state(vb_, i32_), ptr_at(saved, offsetof(View, begin), i32_), view_tag_);
+          store(state(ve_, i32_), ptr_at(saved, offsetof(View, end), i32_), view_tag_);
+          store(end, ptr_at(saved, offsetof(View, cursor), i32_), view_tag_);
           copy_origin(origin, saved_origin);
           set_state(depth_, b_.CreateAdd(depth, b_.getInt32(1)));
           set_state(vb_, vc);
           set_state(ve_, end);
         } else {
-          set_state(data_, load(i8p_, at(saved, offsetof(View, data), i8p_), view_tag_));
-          set_state(vb_, load(i32_, at(saved, offsetof(View, begin), i32_), view_tag_));
-          set_state(ve_, load(i32_, at(saved, offsetof(View, end), i32_), view_tag_));
-          set_state(vc_, load(i32_, at(saved, offsetof(View, cursor), i32_), view_tag_));
+          set_state(data_, load(i8p_, ptr_at(saved, offsetof(View, data), i8p_), view_tag_));
+          set_state(vb_, load(i32_, ptr_at(saved, offsetof(View, begin), i32_), view_tag_));
+          set_state(ve_, load(i32_, ptr_at(saved, offsetof(View, end), i32_), view_tag_));
+          set_state(vc_, load(i32_, ptr_at(saved, offsetof(View, cursor), i32_), view_tag_));
           copy_origin(saved_origin, origin);
           set_state(depth_, b_.CreateSub(depth, b_.getInt32(1)));
         }
