@@ -154,6 +154,9 @@ bool is_pure(Op op) {
     case Op::ShlI:
     case Op::ShrI:
     case Op::AddK:
+    case Op::MulK:
+    case Op::AndK:
+    case Op::ShrK:
     case Op::AddU:
     case Op::SubU:
     case Op::MulU:

@@ -1,9 +1,10 @@
 // Fewer, larger instructions for the interpreter to dispatch: a compare whose result only a jt or
 // jf reads becomes one compare-and-jump, a register that holds a known int constant becomes the
-// constant operand of an add or a compare-and-jump, and a loop's jump back to its test becomes
-// the test itself (per pass of `repeat`: add.k and jlt.i where there were add.i, jmp, lt.i, jf),
-// and a value read or scaled straight into a parameter is one instruction (rdset.*, setdiv.*), as
-// is the latch of a `repeat` loop (loop.i, loop.k where there were add.k and jlt.i or jlt.k).
+// constant operand of an arithmetic instruction or a compare-and-jump (add.k, and.k, jlt.k, ...), and a
+// loop's jump back to its test becomes the test itself (per pass of `repeat`: add.k and jlt.i where there
+// were add.i, jmp, lt.i, jf), and a value read or scaled straight into a parameter is one instruction
+// (rdset.*, setdiv.*), as is the latch of a `repeat` loop (loop.i, loop.k where there were add.k and jlt.i or
+// jlt.k).
 #include <optional>
 
 #include "lower/flow.h"
@@ -82,6 +83,24 @@ Op with_constant(Op op) {
 static_assert(static_cast<int>(Op::JgtK) - static_cast<int>(Op::JeqK) ==
                   static_cast<int>(Op::JgtI) - static_cast<int>(Op::JeqI),
               "opcodes.def lists the .k jumps in the order of the register ones");
+
+// The form of an int operation that takes its right operand as a constant, or op itself.
+Op with_constant_operand(Op op) {
+  switch (op) {
+    case Op::MulI:
+      return Op::MulK;
+    case Op::DivI:
+      return Op::DivK;
+    case Op::ModI:
+      return Op::ModK;
+    case Op::AndI:
+      return Op::AndK;
+    case Op::ShrI:
+      return Op::ShrK;
+    default:
+      return op;
+  }
+}
 
 bool register_jump(Op op) {
   return op >= Op::JeqI && op <= Op::JgtI;
@@ -243,6 +262,19 @@ bool use_immediates(Function& f) {
         } else if (const auto kx = known(x); kx && ln.op == Op::AddI) {
           ln.ops = {ln.ops[0], y, *kx};
           ln.op = Op::AddK;
+          any = true;
+        }
+      } else if (const Op k = with_constant_operand(ln.op); k != ln.op) {
+        const Reg& x = std::get<Reg>(ln.ops[1]);
+        const Reg& y = std::get<Reg>(ln.ops[2]);
+        const bool commutes = ln.op == Op::MulI || ln.op == Op::AndI;
+        if (const auto c = known(y)) {
+          ln.ops = {ln.ops[0], x, *c};
+          ln.op = k;
+          any = true;
+        } else if (const auto cx = known(x); cx && commutes) {
+          ln.ops = {ln.ops[0], y, *cx};
+          ln.op = k;
           any = true;
         }
       } else if (register_jump(ln.op)) {

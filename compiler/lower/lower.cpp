@@ -354,7 +354,7 @@ class Lowerer {
         Label end = f_->label();
         for (size_t i = 0; i < s.conds.size(); ++i) {
           Label next = f_->label();
-          f_->emit(Op::Jf, {expr(*s.conds[i]), next});
+          branch(*s.conds[i], false, next);
           block(s.blocks[i]);
           f_->emit(Op::Jmp, {end});
           f_->bind(next);
@@ -387,6 +387,27 @@ class Lowerer {
       case StmtKind::Call: expr(*s.expr); break;
       case StmtKind::Write: write(s); break;
     }
+  }
+
+  // Jumps to `target` when the bool `e` is `when` and falls through otherwise. `&&`, `||` and
+  // `!` become jumps (each side still evaluated only when it decides), so a condition's parts
+  // are compare-and-jumps rather than bools that are stored, moved and tested again.
+  void branch(const Expr& e, bool when, Label target) {
+    if (e.kind == ExprKind::Binary && (e.text == "&&" || e.text == "||")) {
+      // a && b is false, and a || b true, as soon as one side is; the other outcome needs both.
+      if ((e.text == "&&") != when) {
+        branch(*e.args[0], when, target);
+        branch(*e.args[1], when, target);
+      } else {
+        Label decided = f_->label();
+        branch(*e.args[0], !when, decided);
+        branch(*e.args[1], when, target);
+        f_->bind(decided);
+      }
+      return;
+    }
+    if (e.kind == ExprKind::Unary && e.text == "!") return branch(*e.args[0], !when, target);
+    f_->emit(when ? Op::Jt : Op::Jf, {expr(e), target});
   }
 
   void ret(const Stmt& s) {
@@ -734,6 +755,37 @@ class Lowerer {
         b = y;
       }
       f_->emit(Op::ByteY, {r, b, as_int(*e.args[1])});
+    } else if ((n == "bit" || n == "bits") && constant_field(e)) {
+      // A field at a constant place, in x's own class (an int is not converted): bit is
+      // x & (1 << lo) != 0, bits (x >> lo) & mask, the mask keeping only bits lo..lo+width-1, which
+      // an arithmetic shift of an int leaves as a logical one would (and a uint shifted by
+      // 64 - width has nothing above them).
+      const bool u = a0 == Type::UInt;
+      const RegClass c = u ? RegClass::UInt : RegClass::Int;
+      const int64_t lo = e.args[1]->const_int;
+      const auto constant = [&](int64_t k) {
+        Reg held = f_->temp(c);
+        f_->emit(u ? Op::LdU : Op::LdK, {held, k});
+        return held;
+      };
+      Reg v = arg(0);
+      if (n == "bit") {
+        Reg masked = f_->temp(c);
+        f_->emit(u ? Op::AndU : Op::AndI, {masked, v, constant(int64_t{1} << lo)});
+        f_->emit(u ? Op::NeU : Op::NeI, {r, masked, constant(0)});
+        return r;
+      }
+      if (lo != 0) {
+        Reg sh = f_->temp(c);
+        f_->emit(u ? Op::ShrU : Op::ShrI, {sh, v, int_const(lo)});
+        v = sh;
+      }
+      if (const int64_t width = e.args[2]->const_int; lo + width < 64 || !u) {
+        Reg masked = f_->temp(c);
+        f_->emit(u ? Op::AndU : Op::AndI, {masked, v, constant((int64_t{1} << width) - 1)});
+        v = masked;
+      }
+      return convert(v, a0, Type::Int);
     } else if (n == "bit" || n == "bits") {
       // (x >> lo) & mask, computed on uint so the shift is logical.
       Reg x = convert(arg(0), a0, Type::UInt);
@@ -779,6 +831,17 @@ class Lowerer {
       f_->emit(Op::OutTail, {r, as_int(*e.args[0])});
     }
     return r;
+  }
+
+  // bit(x, lo) or bits(x, lo, width) with constants naming bits inside the 64 (width under 64,
+  // so that the mask is a positive int).
+  static bool constant_field(const Expr& e) {
+    const Expr& lo = *e.args[1];
+    if (!lo.is_const || lo.const_int < 0 || lo.const_int > 63) return false;
+    if (e.text == "bit") return true;
+    const Expr& width = *e.args[2];
+    return width.is_const && width.const_int >= 1 && width.const_int <= 63 &&
+           lo.const_int + width.const_int <= 64;
   }
 
   Reg inline_call(const Item& fn, const Expr& e) {

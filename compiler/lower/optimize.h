@@ -29,8 +29,9 @@ bool drop_dead(Function& f);
 bool hoist_constants(Function& f);
 // `cmp b, x, y; jt/jf b, L` with b read nowhere else becomes one compare-and-jump (jlt.i x, y, L).
 bool fuse_compares(Function& f);
-// An add, subtract or compare-and-jump reading a register that holds a known int constant on
-// every path takes the constant as its operand instead (add.k, jlt.k).
+// An add, subtract, multiply, divide, remainder, and, right shift or compare-and-jump reading a
+// register that holds a known int constant on every path takes the constant as its operand
+// instead (add.k, mul.k, div.k, mod.k, and.k, shr.k, jlt.k).
 bool use_immediates(Function& f);
 // A backward `jmp L`, where L is a conditional jump, becomes the negated jump to the instruction
 // after L followed by a jump where L would have gone: one jump per pass of a loop instead of two.

@@ -298,6 +298,30 @@ TEST_CASE("lowering: && and || skip their right side") {
         "    ret\n");
 }
 
+TEST_CASE("lowering: an if's &&, || and ! are jumps; bit and bits at constant places mask the value") {
+  // No bool is stored: each part jumps where it decides. bit(x, 3) tests x & 8, bits(x, 4, 3)
+  // shifts and masks the int itself, with constant operands.
+  CHECK(packet("    $x = i16\n    if remaining > 4 && u8 == 1 || !bit($x, 3) {\n"
+               "        emit { #custom.a = bits($x, 4, 3) }\n    }") ==
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
+        "    rd.i16be i0\n"
+        "    remain i1\n"
+        "    jle.k i1, 4, L3\n"
+        "    rd.u8 i1\n"
+        "    jeq.k i1, 1, L2\n"
+        "L3:\n"
+        "    and.k i1, i0, 8\n"
+        "    jne.k i1, 0, L1\n"
+        "L2:\n"
+        "    msg.new\n"
+        "    shr.k i1, i0, 4\n"
+        "    and.k i0, i1, 7\n"
+        "    set.i \"custom.a\", i0\n"
+        "    msg.end\n"
+        "L1:\n"
+        "    ret\n");
+}
+
 TEST_CASE("lowering: framing returns a length; commands write one output") {
   CHECK(code("protocol p\nframing tcp {\n    return u8 + 1\n}\npacket tcp { skip 1 }\n", "framing.tcp") ==
         ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"

@@ -45,14 +45,14 @@ TEST_CASE("optimizer: an inlined function's argument and result are not copied")
   const std::string source =
       "protocol p\nfn scaled($x: int) -> int {\n    return $x * 10\n}\n"
       "packet tcp {\n    $v = scaled(u8)\n    emit { #custom.v = $v }\n}\n";
-  // Without the optimizer: rd.u8 t; mov x, t; ldk; mul r; mov result, r; mov v, result.
+  // Without the optimizer: rd.u8 t; mov x, t; ldk; mul r; mov result, r; mov v, result. The
+  // constant becomes the multiply's operand.
   CHECK(packet_code(source) ==
-        ".regs i=3 u=0 f=0 b=0 s=0 y=0\n"
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
         "    rd.u8 i0\n"
-        "    ldk i1, 10\n"
-        "    mul.i i2, i0, i1\n"
+        "    mul.k i1, i0, 10\n"
         "    msg.new\n"
-        "    set.i \"custom.v\", i2\n"
+        "    set.i \"custom.v\", i1\n"
         "    msg.end\n"
         "    ret\n");
   CHECK(run(source, {7}) == "custom.v=70 ");
@@ -63,9 +63,25 @@ TEST_CASE("optimizer: values nothing reads are not computed, reads that move the
       "protocol p\npacket tcp {\n    $a = u8 + 1\n    $b = u16 * 3\n    emit { #custom.b = $b }\n}\n");
   CHECK(count(code, "rd.u8") == 1);  // the read stays: it moves the cursor
   CHECK(count(code, "add.i") == 0);  // $a is never read
-  CHECK(count(code, "mul.i") == 1);
+  CHECK(count(code, "mul.k") == 1);
   CHECK(run("protocol p\npacket tcp {\n    $a = u8 + 1\n    $b = u16 * 3\n    emit { #custom.b = $b }\n}\n",
             {1, 0, 5}) == "custom.b=15 ");
+}
+
+TEST_CASE("optimizer: bit and bits at constant places give what the uint shift and mask gave") {
+  // On a negative int the arithmetic shift fills with ones that the mask takes away; a field
+  // that ends at bit 63 of a uint needs no mask.
+  const std::string source =
+      "protocol p\npacket tcp {\n    $x = i16\n    $u = u64\n    emit {\n"
+      "        #custom.low = bits($x, 4, 3)\n        #custom.top = bits($x, 60, 4)\n"
+      "        #custom.utop = bits($u, 60, 4)\n        #custom.umid = bits($u, 8, 8)\n"
+      "        if bit($x, 63) { #custom.sign = 1 }\n        if bit($x, 3) { #custom.b3 = 1 }\n"
+      "        if bit($u, 63) { #custom.usign = 1 }\n    }\n}\n";
+  CHECK(count(packet_code(source), "i2u") == 0);
+  CHECK(run(source, {0xFF, 0xF0, 0xF0, 0, 0, 0, 0, 0, 0xAB, 0}) ==
+        "custom.low=7 custom.top=15 custom.utop=15 custom.umid=171 custom.sign=1 custom.usign=1 ");
+  CHECK(run(source, {0x01, 0x58, 0x00, 0, 0, 0, 0, 0, 0, 0}) ==
+        "custom.low=5 custom.top=0 custom.utop=0 custom.umid=0 custom.b3=1 ");
 }
 
 TEST_CASE("optimizer: registers whose values never meet share a number") {

@@ -109,6 +109,42 @@ TEST_SUITE("vm ops") {
         R"({"and":8,"or":14,"xor":6,"not":-13,"shl":16,"shl64":0,"shlneg":0,"shr":-4,"shrneg64":-1,"shrpos64":0})");
   }
 
+  TEST_CASE("int operations with a constant operand: mul.k, div.k, mod.k, and.k, shr.k") {
+    // As their register forms: truncation toward zero, wrapping, INT64_MIN by -1 without a trap,
+    // arithmetic shifts and shifts outside 0..63.
+    CHECK(run(R"(
+    ldk i0, -7
+    mul.k i1, i0, 3
+    div.k i2, i0, 2
+    mod.k i3, i0, 2
+    and.k i4, i0, 12
+    shr.k i5, i0, 1
+    msg.new
+    set.i "mul", i1
+    set.i "div", i2
+    set.i "mod", i3
+    set.i "and", i4
+    set.i "shr", i5
+    ldk i0, 1
+    ldk i1, 63
+    shl.i i0, i0, i1
+    mul.k i1, i0, -1
+    div.k i2, i0, -1
+    mod.k i3, i0, -1
+    shr.k i4, i0, 63
+    shr.k i5, i0, 64
+    ldk i0, 16
+    shr.k i6, i0, -1
+    set.i "mulmin", i1
+    set.i "divmin", i2
+    set.i "modmin", i3
+    set.i "shr63", i4
+    set.i "shr64", i5
+    set.i "shrneg", i6
+    ret)") == R"({"mul":-21,"div":-3,"mod":-1,"and":8,"shr":-4,"mulmin":-9223372036854775808,)"
+              R"("divmin":-9223372036854775808,"modmin":0,"shr63":-1,"shr64":-1,"shrneg":0})");
+  }
+
   TEST_CASE("uint arithmetic") {
     CHECK(run(R"(
     ldu u0, -1

@@ -95,6 +95,8 @@ TEST_SUITE("vm traps") {
     CHECK(run("ldk i0, 1\nmod.i i1, i0, i2\nret") == "error: offset 0: division by zero");
     CHECK(run("ldu u0, 1\ndiv.u u1, u0, u2\nret") == "error: offset 0: division by zero");
     CHECK(run("ldu u0, 1\nmod.u u1, u0, u2\nret") == "error: offset 0: division by zero");
+    CHECK(run("ldk i0, 1\ndiv.k i1, i0, 0\nret") == "error: offset 0: division by zero");
+    CHECK(run("ldk i0, 1\nmod.k i1, i0, 0\nret") == "error: offset 0: division by zero");
   }
 
   TEST_CASE("an infinite loop runs out of fuel") {

@@ -460,16 +460,15 @@ dispatch:
   OP(AddI) R(1).i = wrap(bits(R(2).i) + bits(R(3).i)); END
   OP(SubI) R(1).i = wrap(bits(R(2).i) - bits(R(3).i)); END
   OP(MulI) R(1).i = wrap(bits(R(2).i) * bits(R(3).i)); END
-  OP(DivI) {
-    const int64_t b = R(2).i, c = R(3).i;
-    if (c == 0) [[unlikely]] TRAP(Trap::DivByZero, "division by zero");
-    R(1).i = c == -1 ? wrap(0 - bits(b)) : b / c;
-  } END
-  OP(ModI) {
-    const int64_t b = R(2).i, c = R(3).i;
-    if (c == 0) [[unlikely]] TRAP(Trap::DivByZero, "division by zero");
-    R(1).i = c == -1 ? 0 : b % c;
-  } END
+  // By a register or a constant operand alike; -1 divides without INT64_MIN / -1 overflowing.
+#define DIVIDE_I(divisor, by_minus_one, op)                                   \
+  {                                                                           \
+    const int64_t b = R(2).i, c = (divisor);                                  \
+    if (c == 0) [[unlikely]] TRAP(Trap::DivByZero, "division by zero");       \
+    R(1).i = c == -1 ? (by_minus_one) : b op c;                               \
+  }
+  OP(DivI) DIVIDE_I(R(3).i, wrap(0 - bits(b)), /) END
+  OP(ModI) DIVIDE_I(R(3).i, 0, %) END
   OP(NegI) R(1).i = wrap(0 - bits(R(2).i)); END
   OP(AndI) R(1).i = R(2).i & R(3).i; END
   OP(OrI) R(1).i = R(2).i | R(3).i; END
@@ -484,6 +483,15 @@ dispatch:
     R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;
   } END
   OP(AddK) R(1).i = wrap(bits(R(2).i) + bits(ints[ip[3]])); END
+  OP(MulK) R(1).i = wrap(bits(R(2).i) * bits(ints[ip[3]])); END
+  OP(DivK) DIVIDE_I(ints[ip[3]], wrap(0 - bits(b)), /) END
+  OP(ModK) DIVIDE_I(ints[ip[3]], 0, %) END
+#undef DIVIDE_I
+  OP(AndK) R(1).i = R(2).i & ints[ip[3]]; END
+  OP(ShrK) {
+    const int64_t b = R(2).i, c = ints[ip[3]];
+    R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;
+  } END
 
   // ---- uint64 arithmetic
   OP(AddU) R(1).u = R(2).u + R(3).u; END

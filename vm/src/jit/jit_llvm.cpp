@@ -437,6 +437,7 @@ class FunctionBuilder {
   llvm::Value* get(uint32_t reg, llvm::Type* type) { return load(type, reg_ptr(reg, type), reg_tag_); }
   void put(uint32_t reg, llvm::Value* v) { store(v, reg_ptr(reg, v->getType()), reg_tag_); }
   llvm::Value* get_i(uint32_t reg) { return get(reg, i64_); }
+  llvm::Value* constant(uint32_t k) { return b_.getInt64(static_cast<uint64_t>(m_.ints[k])); }  // a K operand
   llvm::Value* get_f(uint32_t reg) { return get(reg, f64_); }
   llvm::Value* get_b(uint32_t reg) { return b_.CreateICmpNE(get(reg, i8_), b_.getInt8(0)); }
   void put_b(uint32_t reg, llvm::Value* bit) { put(reg, b_.CreateZExt(bit, i8_)); }
@@ -692,10 +693,8 @@ class FunctionBuilder {
     const auto text = [&](uint32_t k) -> const std::string& { return m_.strings[k]; };
     switch (op) {
       case Op::LdK:
-        put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]])));
-        break;
       case Op::LdU:
-        put(ip[1], b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]])));
+        put(ip[1], constant(ip[2]));
         break;
       case Op::LdD:
         put(ip[1], llvm::ConstantFP::get(f64_, m_.floats[ip[2]]));
@@ -728,7 +727,13 @@ class FunctionBuilder {
         put(ip[1], b_.CreateAdd(get_i(ip[2]), get_i(ip[3])));
         break;
       case Op::AddK:
-        put(ip[1], b_.CreateAdd(get_i(ip[2]), b_.getInt64(static_cast<uint64_t>(m_.ints[ip[3]]))));
+        put(ip[1], b_.CreateAdd(get_i(ip[2]), constant(ip[3])));
+        break;
+      case Op::MulK:
+        put(ip[1], b_.CreateMul(get_i(ip[2]), constant(ip[3])));
+        break;
+      case Op::AndK:
+        put(ip[1], b_.CreateAnd(get_i(ip[2]), constant(ip[3])));
         break;
       case Op::SubI:
       case Op::SubU:
@@ -769,9 +774,10 @@ class FunctionBuilder {
         put(ip[1], b_.CreateSelect(out_of_range, b_.getInt64(0), shifted));
         break;
       }
-      case Op::ShrI: {
+      case Op::ShrI:
+      case Op::ShrK: {
         llvm::Value* x = get_i(ip[2]);
-        llvm::Value* c = get_i(ip[3]);
+        llvm::Value* c = op == Op::ShrK ? constant(ip[3]) : get_i(ip[3]);
         llvm::Value* out_of_range = b_.CreateICmpUGT(c, b_.getInt64(63));
         llvm::Value* fill = b_.CreateAShr(x, b_.getInt64(63));
         put(ip[1], b_.CreateSelect(out_of_range, fill, b_.CreateAShr(x, b_.CreateAnd(c, b_.getInt64(63)))));
@@ -779,11 +785,14 @@ class FunctionBuilder {
       }
       case Op::DivI:
       case Op::ModI:
+      case Op::DivK:
+      case Op::ModK:
       case Op::DivU:
       case Op::ModU: {
+        const bool k = op == Op::DivK || op == Op::ModK;
         llvm::Value* x = get_i(ip[2]);
-        llvm::Value* c = get_i(ip[3]);
-        slow_if(b_.CreateICmpEQ(c, b_.getInt64(0)), pc);
+        llvm::Value* c = k ? constant(ip[3]) : get_i(ip[3]);
+        slow_if(b_.CreateICmpEQ(c, b_.getInt64(0)), pc);  // folded away for a constant
         if (op == Op::DivU) {
           v = b_.CreateUDiv(x, c);
         } else if (op == Op::ModU) {
@@ -792,7 +801,7 @@ class FunctionBuilder {
           // c == -1: the wrapping negation (div) or 0 (mod), where sdiv/srem of INT64_MIN overflow.
           llvm::Value* minus_one = b_.CreateICmpEQ(c, b_.getInt64(static_cast<uint64_t>(-1)));
           llvm::Value* safe_c = b_.CreateSelect(minus_one, b_.getInt64(1), c);
-          v = op == Op::DivI
+          v = op == Op::DivI || op == Op::DivK
                   ? b_.CreateSelect(minus_one, b_.CreateSub(b_.getInt64(0), x), b_.CreateSDiv(x, safe_c))
                   : b_.CreateSelect(minus_one, b_.getInt64(0), b_.CreateSRem(x, safe_c));
         }
@@ -898,10 +907,7 @@ class FunctionBuilder {
       case Op::JgeK:
       case Op::JleK:
       case Op::JgtK:
-        branch(pc, len,
-               b_.CreateICmp(int_predicate(op, Op::JeqK), get_i(ip[1]),
-                             b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))),
-               ip[3]);
+        branch(pc, len, b_.CreateICmp(int_predicate(op, Op::JeqK), get_i(ip[1]), constant(ip[2])), ip[3]);
         return;
       case Op::LoopI:
       case Op::LoopK: {
@@ -909,9 +915,7 @@ class FunctionBuilder {
         // all of loop.* again: a is written only once the jump is paid for (a bound in a's own
         // register is the new a all the same).
         llvm::Value* a = b_.CreateAdd(get_i(ip[1]), b_.getInt64(1));
-        llvm::Value* limit = op == Op::LoopK  ? b_.getInt64(static_cast<uint64_t>(m_.ints[ip[2]]))
-                             : ip[2] == ip[1] ? a
-                                              : get_i(ip[2]);
+        llvm::Value* limit = op == Op::LoopK ? constant(ip[2]) : ip[2] == ip[1] ? a : get_i(ip[2]);
         auto* taken = llvm::BasicBlock::Create(cx_, "", f_);
         auto* not_taken = llvm::BasicBlock::Create(cx_, "", f_);
         b_.CreateCondBr(b_.CreateICmpSLT(a, limit), taken, not_taken);

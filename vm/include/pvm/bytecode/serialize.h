@@ -11,7 +11,9 @@
 
 namespace pvm::bc {
 
-inline constexpr uint32_t kFormatVersion = 3;
+// Raised whenever what a module's bytes mean changes, opcode numbers included (opcodes.def): a
+// .pvmc of another version is refused rather than run as different code.
+inline constexpr uint32_t kFormatVersion = 4;
 
 std::vector<uint8_t> serialize(const Module& m);
 // False with a reason ("truncated string table at byte 120", "checksum mismatch") on bad input.
