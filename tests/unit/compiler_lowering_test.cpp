@@ -322,6 +322,27 @@ TEST_CASE("lowering: an if's &&, || and ! are jumps; bit and bits at constant pl
         "    ret\n");
 }
 
+TEST_CASE("lowering: expect and check jump past their rejection when the condition holds") {
+  // A failing check still goes through `check`, which --crc warn turns into a warning.
+  CHECK(packet("    $a = u8\n    check $a == 1 || $a == 3, \"odd\"\n    expect u8 < $a, \"too big\"\n"
+               "    emit { #custom.a = $a }") ==
+        ".regs i=2 u=0 f=0 b=1 s=0 y=0\n"
+        "    rd.u8 i0\n"
+        "    jeq.k i0, 1, L0\n"
+        "    jeq.k i0, 3, L0\n"
+        "    ldb b0, 0\n"
+        "    check b0, \"odd\"\n"
+        "L0:\n"
+        "    rd.u8 i1\n"
+        "    jlt.i i1, i0, L1\n"
+        "    fail \"too big\"\n"
+        "L1:\n"
+        "    msg.new\n"
+        "    set.i \"custom.a\", i0\n"
+        "    msg.end\n"
+        "    ret\n");
+}
+
 TEST_CASE("lowering: framing returns a length; commands write one output") {
   CHECK(code("protocol p\nframing tcp {\n    return u8 + 1\n}\npacket tcp { skip 1 }\n", "framing.tcp") ==
         ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"

@@ -84,6 +84,17 @@ TEST_CASE("optimizer: bit and bits at constant places give what the uint shift a
         "custom.low=5 custom.top=0 custom.utop=0 custom.umid=0 custom.b3=1 ");
 }
 
+TEST_CASE("optimizer: expect and check as jumps reject where and why they did") {
+  const std::string source =
+      "protocol p\npacket tcp {\n    $a = u8\n    check $a == 1 || $a == 3, \"odd\"\n"
+      "    expect u8 < $a, \"too big\"\n    emit { #custom.a = $a }\n}\n";
+  CHECK(count(packet_code(source), "eq.i") == 0);
+  CHECK(run(source, {1, 0}) == "custom.a=1 ");
+  CHECK(run(source, {3, 2}) == "custom.a=3 ");
+  CHECK(run(source, {2, 0}) == "error at 1: odd");
+  CHECK(run(source, {3, 3}) == "error at 2: too big");
+}
+
 TEST_CASE("optimizer: registers whose values never meet share a number") {
   // Eight variables, each dead once the next is read: two int registers suffice.
   std::string body;
