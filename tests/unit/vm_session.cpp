@@ -373,17 +373,24 @@ Bad:
     fail "unknown packet"
 .end
 )";
-    pvm::Session session(vmtest::load(kLogin), {});
-    Collector c;
-    session.feed_frame(hex("01 414243"), c.callback());
-    CHECK(session.ident() == "ABC");
-    session.feed_frame(hex("02"), c.callback());
-    session.feed_frame(hex("09"), c.callback());
-    CHECK(session.ident() == "ABC");
-    session.feed_frame(hex("02"), c.callback());
-    CHECK(outcomes(c) == std::vector<std::string>{"0 ", R"(4 {"ident":"ABC","protocol.id":"test","count":2})",
-                                                  "5 error: offset 6: rejected: unknown packet",
-                                                  R"(6 {"ident":"ABC","protocol.id":"test","count":3})"});
+    // On both engines: native code sets and reads int slots itself.
+    const auto program = vmtest::load(kLogin);
+    std::vector<std::shared_ptr<const pvm::Program>> engines{program};
+    if (pvm::jit_available()) engines.push_back(vmtest::on_jit(program));
+    for (const auto& engine : engines) {
+      pvm::Session session(engine, {});
+      Collector c;
+      session.feed_frame(hex("01 414243"), c.callback());
+      CHECK(session.ident() == "ABC");
+      session.feed_frame(hex("02"), c.callback());
+      session.feed_frame(hex("09"), c.callback());
+      CHECK(session.ident() == "ABC");
+      session.feed_frame(hex("02"), c.callback());
+      CHECK(outcomes(c) == std::vector<std::string>{"0 ",
+                                                    R"(4 {"ident":"ABC","protocol.id":"test","count":2})",
+                                                    "5 error: offset 6: rejected: unknown packet",
+                                                    R"(6 {"ident":"ABC","protocol.id":"test","count":3})"});
+    }
   }
 
   TEST_CASE("str and bytes slots together stay within max_session_bytes; a frame over it is rejected") {

@@ -90,6 +90,27 @@ TEST_SUITE("vm traps") {
           "error: offset 0: bad value: BCD width 10 outside 0..9");
   }
 
+  TEST_CASE("the first message of a frame pays for its copy of the ident; short of fuel it stops there") {
+    // Setting the ident again makes the next message copy (and pay for) it again.
+    const auto program =
+        vmtest::load(vmtest::packet_module("lds s0, \"356307042441013\"\nsset.s @ident, s0\nmsg.new\nlds s0, "
+                                           "\"x\"\nsset.s @ident, s0\nmsg.new\nret"));
+    pvm::SessionOptions options;
+    for (uint64_t fuel = 0; fuel <= 40; ++fuel) {  // decode_frame: the same outcome on both engines
+      options.fuel = fuel;
+      vmtest::decode_frame(program, "", options);
+    }
+    options.fuel = 29;  // sset.s spent 15 of them; the copy needs 15
+    CHECK(
+        vmtest::outcome(vmtest::decode_frame(program, "", options)) ==
+        "error: offset 0: out of fuel: out of fuel after 15 units of work (the next step needs 15, 14 left)");
+    options.fuel = 32;
+    const auto f = vmtest::decode_frame(program, "", options);
+    REQUIRE(f.json.size() == 2);
+    CHECK(f.json[0] == R"({"ident":"356307042441013","protocol.id":"test"})");
+    CHECK(f.json[1] == R"({"ident":"x","protocol.id":"test"})");
+  }
+
   TEST_CASE("division by zero") {
     CHECK(run("ldk i0, 1\ndiv.i i1, i0, i2\nret") == "error: offset 0: division by zero");
     CHECK(run("ldk i0, 1\nmod.i i1, i0, i2\nret") == "error: offset 0: division by zero");

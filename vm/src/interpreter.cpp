@@ -135,17 +135,6 @@ struct Site {
     at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
 }
 
-void mark_dirty(Scratch& sc, uint32_t slot) {
-  if (!sc.dirty[slot]) {
-    sc.dirty[slot] = 1;
-    sc.dirty_list.push_back(slot);
-  }
-}
-
-const SlotValue& slot_value(const Scratch& sc, const SessionData& s, uint32_t slot) {
-  return sc.dirty[slot] ? sc.pending[slot] : s.slots[slot];
-}
-
 // False when the frame's memory cannot take the reply.
 bool store_reply(Scratch& sc) {
   sc.out_open = false;

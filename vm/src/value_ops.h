@@ -13,6 +13,20 @@
 
 namespace pvm::detail {
 
+// A session slot as this frame sees it: its pending value once the frame set it.
+inline const SlotValue& slot_value(const Scratch& sc, const SessionData& s, uint32_t slot) {
+  return sc.dirty[slot] ? sc.pending[slot] : s.slots[slot];
+}
+
+// Marks a slot as set by this frame, which commit() applies; listed first, so that a failing
+// heap leaves the slot unmarked, as it was.
+inline void mark_dirty(Scratch& sc, uint32_t slot) {
+  if (!sc.dirty[slot]) {
+    sc.dirty_list.push_back(slot);
+    sc.dirty[slot] = 1;
+  }
+}
+
 // Fixed widths load with one memcpy and a byte swap, which compilers turn into one instruction.
 template <typename T>
 T load(const uint8_t* p, bool big) {

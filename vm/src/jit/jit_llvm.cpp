@@ -152,14 +152,24 @@ extern "C" int32_t pvm_jit_set_bool(Scratch* sc, const ParamName* name, uint64_t
 }
 
 // msg.new when nothing in it can trap: the open message, if any, fits by its raw size and the
-// frame's memory; the frame may have another message; the session's ident is copied for this
-// frame already. Room is reserved before anything changes, so that a failing heap leaves all
-// as it was for the interpreter's trap.
-extern "C" int32_t pvm_jit_msg_new(Scratch* sc, const std::string* protocol, int32_t has_session) {
+// frame's memory; the frame may have another message; the frame's first message can pay for the
+// copy of the session's ident, in fuel and frame memory. Room is reserved before the message
+// changes, so that a failing heap leaves it as it was for the interpreter's trap (a copied ident
+// stays copied and paid for, as the interpreter's next try would find it).
+extern "C" int32_t pvm_jit_msg_new(StepContext* ctx, const std::string* protocol, int32_t has_session) {
+  Scratch* sc = ctx->scratch;
   return guarded([&] {
     MessageBuilder& mb = sc->builder;
     if (mb.is_open() && !(mb.fits_quickly() && sc->arena.can_account(mb.open_memory()))) return false;
-    if (!mb.can_begin() || (has_session != 0 && !sc->ident_fresh)) return false;
+    if (!mb.can_begin()) return false;
+    if (has_session != 0 && !sc->ident_fresh) {
+      const std::string& id = slot_value(*sc, *ctx->in->session, 0).s;
+      Value copy;
+      if (id.size() > ctx->st.fuel || !to_arena(*sc, copy, id.data(), id.size())) return false;
+      ctx->st.fuel -= id.size();
+      sc->ident = text(copy);
+      sc->ident_fresh = true;
+    }
     mb.reserve(2);
     if (mb.is_open()) sc->arena.account(mb.open_memory());
     mb.begin();
@@ -240,6 +250,44 @@ extern "C" void pvm_jit_option_str(const RunInput* in, uint32_t o, Value* out) {
   put_text(out, option_str(*in->module, *in->session, o));
 }
 
+// sget.i, which cannot fail.
+extern "C" int64_t pvm_jit_sget_int(const RunInput* in, const Scratch* sc, uint32_t slot) {
+  return slot_value(*sc, *in->session, slot).i;
+}
+
+extern "C" int32_t pvm_jit_sset_int(Scratch* sc, uint32_t slot, int64_t v) {
+  return guarded([&] {
+    mark_dirty(*sc, slot);
+    sc->pending[slot].i = v;
+    return true;
+  });
+}
+
+// wr.u8 to wr.u64le: the low `width` bytes of v, most significant first when `big`, into an open
+// reply that has room for them in its limit and in the memory it already holds (which a frame's
+// scratch keeps from the frames before, so that only the first replies grow it through step()).
+extern "C" int32_t pvm_jit_write(Scratch* sc, uint64_t v, uint32_t width, uint32_t big) {
+  std::vector<uint8_t>& out = sc->out;
+  if (!sc->out_open || out.size() + width > bc::kMaxOutputBytes || out.capacity() - out.size() < width)
+    return 0;
+  for (uint32_t k = 0; k < width; ++k)
+    out.push_back(static_cast<uint8_t>(v >> (8 * (big ? width - 1 - k : k))));
+  return 1;
+}
+
+// ret and ret.i (`has_result`) when nothing is left to close (a sub-view, a message, a reply):
+// the run ends as the interpreter's does. Otherwise step() closes them, with their checks.
+extern "C" int32_t pvm_jit_ret(StepContext* ctx, uint32_t pc, int64_t result, uint32_t has_result) {
+  const Scratch& sc = *ctx->scratch;
+  if (ctx->st.depth != 0 || sc.builder.is_open() || sc.out_open) return 0;
+  RunOutput& out = *ctx->out;
+  if (has_result != 0) out.result = result;
+  out.consumed = ctx->st.vc;
+  out.end_pc = pc;
+  out.fuel_used = ctx->in->fuel - ctx->st.fuel;
+  return 1;
+}
+
 // Every function native code calls, by number: code calls helper k through the context's table
 // (StepContext::helpers), so that no address of this process is part of it.
 const void* const kHelpers[] = {
@@ -252,6 +300,8 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_stoi),       reinterpret_cast<const void*>(&pvm_jit_load),
     reinterpret_cast<const void*>(&pvm_jit_same),       reinterpret_cast<const void*>(&pvm_jit_group),
     reinterpret_cast<const void*>(&pvm_jit_option_int), reinterpret_cast<const void*>(&pvm_jit_option_str),
+    reinterpret_cast<const void*>(&pvm_jit_sget_int),   reinterpret_cast<const void*>(&pvm_jit_sset_int),
+    reinterpret_cast<const void*>(&pvm_jit_write),      reinterpret_cast<const void*>(&pvm_jit_ret),
 };
 
 std::string to_string(llvm::Error error) {
@@ -1023,9 +1073,51 @@ class FunctionBuilder {
         break;
       }
 
+      case Op::Ret:
+      case Op::RetI: {
+        llvm::Value* result = op == Op::RetI ? get_i(ip[1]) : b_.getInt64(0);
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_ret), i32_,
+                               {ctx_, b_.getInt32(pc), result, b_.getInt32(op == Op::RetI ? 1 : 0)});
+        auto* done = llvm::BasicBlock::Create(cx_, "", f_);
+        auto* slow = llvm::BasicBlock::Create(cx_, "slow", f_);
+        b_.CreateCondBr(b_.CreateICmpNE(ok, b_.getInt32(0)), done, slow);
+        b_.SetInsertPoint(done);
+        result_->addIncoming(b_.getInt32(kStepDone), done);
+        b_.CreateBr(exit_);
+        b_.SetInsertPoint(slow);
+        call_step(pc);
+        break;
+      }
+      case Op::SGetI:
+        put(ip[1], call(reinterpret_cast<const void*>(&pvm_jit_sget_int), i64_,
+                        {input_, scratch_, b_.getInt32(ip[2])}));
+        break;
+      case Op::SSetI: {
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_sset_int), i32_,
+                               {scratch_, b_.getInt32(ip[1]), get_i(ip[2])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::WrU8:
+      case Op::WrU16Be:
+      case Op::WrU16Le:
+      case Op::WrU32Be:
+      case Op::WrU32Le:
+      case Op::WrU64Be:
+      case Op::WrU64Le: {
+        const uint32_t width = op == Op::WrU8                           ? 1
+                               : op == Op::WrU16Be || op == Op::WrU16Le ? 2
+                               : op == Op::WrU32Be || op == Op::WrU32Le ? 4
+                                                                        : 8;
+        const bool big = op == Op::WrU8 || op == Op::WrU16Be || op == Op::WrU32Be || op == Op::WrU64Be;
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_write), i32_,
+                               {scratch_, get_i(ip[1]), b_.getInt32(width), b_.getInt32(big ? 1 : 0)});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
       case Op::MsgNew: {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_msg_new), i32_,
-                               {scratch_, string_ptr(m_.protocol), b_.getInt32(m_.session.empty() ? 0 : 1)});
+                               {ctx_, string_ptr(m_.protocol), b_.getInt32(m_.session.empty() ? 0 : 1)});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
