@@ -1,10 +1,10 @@
 // Fewer, larger instructions for the interpreter to dispatch: a compare whose result only a jt or
-// jf reads becomes one compare-and-jump, a register that holds a known int constant becomes the
-// constant operand of an arithmetic instruction or a compare-and-jump (add.k, and.k, jlt.k, ...), and a
-// loop's jump back to its test becomes the test itself (per pass of `repeat`: add.k and jlt.i where there
-// were add.i, jmp, lt.i, jf), and a value read or scaled straight into a parameter is one instruction
-// (rdset.*, setdiv.*), as is the latch of a `repeat` loop (loop.i, loop.k where there were add.k and jlt.i or
-// jlt.k).
+// jf reads becomes one compare-and-jump; a register that holds a known int constant becomes the
+// constant operand of an arithmetic instruction or a compare-and-jump (add.k, and.k, jlt.k, ...);
+// a loop's jump back to its test becomes the test itself (per pass of `repeat`: add.k and jlt.i
+// where there were add.i, jmp, lt.i, jf); a value read or scaled straight into a parameter is one
+// instruction (rdset.*, setdiv.*), as is the latch of a `repeat` loop (loop.i, loop.k where there
+// were add.k and jlt.i or jlt.k).
 #include <optional>
 
 #include "lower/flow.h"

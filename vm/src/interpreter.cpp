@@ -467,20 +467,20 @@ dispatch:
     const int64_t c = R(3).i;
     R(1).i = c < 0 || c > 63 ? 0 : wrap(bits(R(2).i) << c);
   } END
-  OP(ShrI) {
-    const int64_t b = R(2).i, c = R(3).i;
-    R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;
-  } END
+#define SHIFT_RIGHT_I(amount)                                  \
+  {                                                            \
+    const int64_t b = R(2).i, c = (amount);                    \
+    R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;     \
+  }
+  OP(ShrI) SHIFT_RIGHT_I(R(3).i) END
   OP(AddK) R(1).i = wrap(bits(R(2).i) + bits(ints[ip[3]])); END
   OP(MulK) R(1).i = wrap(bits(R(2).i) * bits(ints[ip[3]])); END
   OP(DivK) DIVIDE_I(ints[ip[3]], wrap(0 - bits(b)), /) END
   OP(ModK) DIVIDE_I(ints[ip[3]], 0, %) END
 #undef DIVIDE_I
   OP(AndK) R(1).i = R(2).i & ints[ip[3]]; END
-  OP(ShrK) {
-    const int64_t b = R(2).i, c = ints[ip[3]];
-    R(1).i = c < 0 || c > 63 ? (b < 0 ? -1 : 0) : b >> c;
-  } END
+  OP(ShrK) SHIFT_RIGHT_I(ints[ip[3]]) END
+#undef SHIFT_RIGHT_I
 
   // ---- uint64 arithmetic
   OP(AddU) R(1).u = R(2).u + R(3).u; END
