@@ -931,13 +931,10 @@ void Assembler::dir_loc(const Where&, Cursor& c) {
   }
   e.pc = static_cast<uint32_t>(fn_->f.code.size());
   e.what = intern_string(what);
-  // A .loc with no code before the next one covers nothing; the later one wins.
-  std::vector<bc::LineEntry>& lines = fn_->f.lines;
-  if (!lines.empty() && lines.back().pc == e.pc) {
-    lines.back() = e;
-  } else {
-    lines.push_back(e);
-  }
+  // A .loc with no code before the next one covers nothing (an error finds the later one), but
+  // it is kept: it may be the statement of a call whose code the optimizer removed, whose text a
+  // trace shows at the call.
+  fn_->f.lines.push_back(e);
 }
 
 bool Assembler::want_byte(Cursor& c, std::string_view what, uint8_t& out) {

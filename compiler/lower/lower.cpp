@@ -296,8 +296,9 @@ class Lowerer {
   }
 
   // LINE COL "what" [in "FILE"], then each call the code is inlined at, innermost first.
-  std::string loc_text(const Stmt& s) const {
-    std::string t = std::to_string(s.pos.line) + " " + std::to_string(s.pos.col) + " " + quote(s.source_text) +
+  std::string loc_text(const Stmt& s) const { return loc_text(s.pos, s.source_text); }
+  std::string loc_text(SourcePos pos, const std::string& source_text) const {
+    std::string t = std::to_string(pos.line) + " " + std::to_string(pos.col) + " " + quote(source_text) +
                     in_file(item_->file);
     for (auto c = calls_.rbegin(); c != calls_.rend(); ++c)
       t += " via " + std::to_string(c->pos.line) + " " + std::to_string(c->pos.col) + in_file(c->file);
@@ -363,7 +364,12 @@ class Lowerer {
         Label end = f_->label();
         for (size_t i = 0; i < s.conds.size(); ++i) {
           Label next = f_->label();
+          if (i > 0) {  // an `else if` is a statement of its own line: errors and calls in it name it
+            locs_.push_back(loc_text(s.conds[i]->pos, s.cond_texts[i - 1]));
+            f_->loc(locs_.back());
+          }
           branch(*s.conds[i], false, next);
+          if (i > 0) locs_.pop_back();
           block(s.blocks[i]);
           f_->emit(Op::Jmp, {end});
           f_->bind(next);

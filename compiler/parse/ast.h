@@ -92,6 +92,7 @@ struct Stmt {
   ExprPtr expr;
   std::vector<Target> targets;
   std::vector<ExprPtr> conds;
+  std::vector<std::string> cond_texts;  // If: the source line of each `else if`, as source_text
   std::vector<Block> blocks;
   Block else_block;
   bool has_else = false;

@@ -615,8 +615,12 @@ class Parser {
         i_ = save;
         break;
       }
+      const SourcePos at = cur().pos;
       advance();
       if (accept_ident("if")) {
+        std::string text = line_text(at);  // `} else if ...`, from `else`
+        text.erase(0, std::min(text.find("else"), text.size()));
+        s->cond_texts.push_back(std::move(text));
         s->conds.push_back(expr());
         s->blocks.push_back(block(false));
       } else {

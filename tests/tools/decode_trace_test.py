@@ -4,8 +4,9 @@
 For each test, `--trace=json` must agree with the stream and with an untraced decode: every field
 row's bytes are the stream's bytes at its offset (for JT/T 808, once its escapes are undone), every
 frame ends with a record whose messages add up to the untraced decode's and whose error is the
-one the untraced decode reported, and a rejected frame says where it stopped. `--trace` (text) must
-have one block per frame, hold no control characters, and end a rejected frame with its reason.
+one the untraced decode reported, a rejected frame says where it stopped, and every call row names
+the call. `--trace` (text) must have one block per frame, hold no control characters, and end a
+rejected frame with its reason.
 Then a few rows whose content is known: the sample capture's codec, the tutorial's checksum.
 """
 import argparse
@@ -142,6 +143,8 @@ def check_test(pvm, test, work, totals):
             check(f"{where}: event {r['event']} is known", r["event"] in EVENTS, r)
             check(f"{where}: source {r['source']!r}", r["source"] == "" or SOURCE.match(r["source"]), r)
             check(f"{where}: outcome", r["outcome"] == end["outcome"], r)
+            # Also a call whose own statement the optimizer left without code.
+            check(f"{where}: a call row names its call", r["event"] != "call" or r["what"] != "", r)
             if r["event"] not in ("read", "skip", "within") or not r.get("in_frame", True) or r.get("cut"):
                 continue
             check(f"{where}: a field inside its frame",
