@@ -3,6 +3,7 @@
 #include <mosquitto.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "log.h"
 #include "pvm/gateway/limits.h"
@@ -12,6 +13,11 @@ namespace {
 
 // Debian's trust store, for a client certificate without a CA file of its own.
 constexpr const char* kSystemCaPath = "/etc/ssl/certs";
+
+// libmosquitto sets up its process-wide TLS state (OpenSSL's init, a UI method) in a client's
+// first TLS connect, without a lock: two workers connecting at once both make it, and one copy
+// leaks. TLS connects therefore take turns; they are rare (start, reconnects).
+std::mutex tls_connect_turn;
 
 }  // namespace
 
@@ -85,6 +91,8 @@ MqttConnection::~MqttConnection() {
 }
 
 void MqttConnection::connect(int64_t now_ms) {
+  std::unique_lock turn(tls_connect_turn, std::defer_lock);
+  if (spec_.tls) turn.lock();
   const int rc = started_
                      ? mosquitto_reconnect_async(mosq_)
                      : mosquitto_connect_async(mosq_, spec_.host.c_str(), spec_.port, options_.keepalive);
