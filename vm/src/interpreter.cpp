@@ -351,12 +351,10 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     TRAP(Trap::Rejected, "bytes written outside an output");                                      \
   if (sc.out.size() + (n) > bc::kMaxOutputBytes) [[unlikely]]                                      \
     TRAP(Trap::Limit, "output longer than " + std::to_string(bc::kMaxOutputBytes) + " bytes")
-#define WRITE_INT(T, v, big)                                                 \
-  {                                                                          \
-    T x = static_cast<T>(v);                                                 \
-    WRITE(sizeof(T));                                                        \
-    for (size_t k = 0; k < sizeof(T); ++k)                                   \
-      sc.out.push_back(static_cast<uint8_t>(x >> (8 * (big ? sizeof(T) - 1 - k : k)))); \
+#define WRITE_INT(T, v, big)                                     \
+  {                                                              \
+    WRITE(sizeof(T));                                            \
+    append_int(sc.out, static_cast<T>(v), sizeof(T), big);       \
   }
 
   // A float parameter; a non-finite one has no JSON form and is left unset rather than null.
@@ -935,13 +933,9 @@ dispatch:
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxMessagesPerFrame) + " messages in a frame");
     if (!m.session.empty()) {
       if (!sc.ident_fresh) {
-        // A copy, so that a later sset of slot 0 cannot change the messages made before it.
         const std::string& id = slot_value(sc, session, 0).s;
         CHARGE(id.size());
-        Value v;
-        ARENA(v, id.data(), id.size());
-        sc.ident = text(v);
-        sc.ident_fresh = true;
+        if (!copy_ident(sc, id)) [[unlikely]] TRAP(Trap::Limit, kArenaFull);
       }
       if (!sc.ident.empty()) {
         Field* f = sc.builder.set(sc.builder.ident);

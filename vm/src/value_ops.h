@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime.h"
 
@@ -106,6 +107,22 @@ inline bool to_arena(Scratch& sc, Value& dst, const void* src, size_t n) {
   if (p == nullptr) return false;
   std::memcpy(p, src, n);
   dst.s = {p, static_cast<uint32_t>(n)};
+  return true;
+}
+
+// The low `width` bytes of v appended to a reply, most significant first when `big`.
+inline void append_int(std::vector<uint8_t>& out, uint64_t v, uint32_t width, bool big) {
+  for (uint32_t k = 0; k < width; ++k)
+    out.push_back(static_cast<uint8_t>(v >> (8 * (big ? width - 1 - k : k))));
+}
+
+// The session's ident copied for this frame's messages (a later sset of slot 0 cannot change the
+// messages made before it); false (nothing changed) when the frame's memory is full.
+inline bool copy_ident(Scratch& sc, std::string_view id) {
+  Value copy;
+  if (!to_arena(sc, copy, id.data(), id.size())) return false;
+  sc.ident = text(copy);
+  sc.ident_fresh = true;
   return true;
 }
 

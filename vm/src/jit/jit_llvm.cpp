@@ -164,11 +164,8 @@ extern "C" int32_t pvm_jit_msg_new(StepContext* ctx, const std::string* protocol
     if (!mb.can_begin()) return false;
     if (has_session != 0 && !sc->ident_fresh) {
       const std::string& id = slot_value(*sc, *ctx->in->session, 0).s;
-      Value copy;
-      if (id.size() > ctx->st.fuel || !to_arena(*sc, copy, id.data(), id.size())) return false;
+      if (id.size() > ctx->st.fuel || !copy_ident(*sc, id)) return false;
       ctx->st.fuel -= id.size();
-      sc->ident = text(copy);
-      sc->ident_fresh = true;
     }
     mb.reserve(2);
     if (mb.is_open()) sc->arena.account(mb.open_memory());
@@ -270,8 +267,7 @@ extern "C" int32_t pvm_jit_write(Scratch* sc, uint64_t v, uint32_t width, uint32
   std::vector<uint8_t>& out = sc->out;
   if (!sc->out_open || out.size() + width > bc::kMaxOutputBytes || out.capacity() - out.size() < width)
     return 0;
-  for (uint32_t k = 0; k < width; ++k)
-    out.push_back(static_cast<uint8_t>(v >> (8 * (big ? width - 1 - k : k))));
+  append_int(out, v, width, big != 0);
   return 1;
 }
 
