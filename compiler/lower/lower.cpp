@@ -670,42 +670,51 @@ class Lowerer {
 
   // A read's size is evaluated before an `at` moves the cursor, so `bytes(pos - 8) at 8`
   // measures from where the cursor was.
+  // `X at OFFSET` is one rdat.X where there is one and the offset moves no cursor (an offset
+  // that reads would leave the cursor after its own read, where the seek back restores it).
   Reg read(const Expr& e) {
     Reg size;  // the byte count, or the delimiter of a text read
     if (!e.args.empty()) size = e.args[0]->type == Type::Str ? expr(*e.args[0]) : as_int(*e.args[0]);
+    const Op op = read_op(e);
+    Reg r = f_->temp(cls_of(e.type));
+    std::vector<Operand> operands{r};
+    if (!e.args.empty()) operands.push_back(size);
+    if (e.at && bc::read_at_of(op) != op && keeps_cursor(*e.at)) {
+      operands.push_back(as_int(*e.at));
+      f_->emit(bc::read_at_of(op), std::move(operands));
+      return r;
+    }
     Reg saved;
     if (e.at) {
       saved = f_->temp(RegClass::Int);
       f_->emit(Op::Pos, {saved});
       f_->emit(Op::Seek, {as_int(*e.at)});
     }
-    Reg r = read_here(e, size);
+    f_->emit(op, std::move(operands));
     if (e.at) f_->emit(Op::Seek, {saved});
     return r;
   }
 
-  Reg read_here(const Expr& e, Reg size) {
+  // Whether evaluating e leaves the cursor where it is: it reads nothing and calls no function.
+  bool keeps_cursor(const Expr& e) const {
+    if (e.kind == ExprKind::Read || (e.kind == ExprKind::Call && cp_.fns.contains(e.text))) return false;
+    for (const ExprPtr& a : e.args)
+      if (!keeps_cursor(*a)) return false;
+    return !e.at || keeps_cursor(*e.at);
+  }
+
+  Op read_op(const Expr& e) const {
     const std::string& n = e.text;
-    bool little = item_->little_endian;
-    Reg r = f_->temp(cls_of(e.type));
-    if (n == "bytes" || n == "text" || n == "bcd" || n == "unsigned" || n == "signed") {
-      Op op = n == "bytes" ? Op::RdBytes : n == "text" ? Op::RdStr : n == "bcd" ? Op::RdBcd
-              : n == "unsigned" ? (little ? Op::RdUnLe : Op::RdUnBe) : (little ? Op::RdSnLe : Op::RdSnBe);
-      f_->emit(op, {r, size});
-      return r;
-    }
-    if (n == "cstr") {
-      f_->emit(Op::RdCStr, {r});
-      return r;
-    }
-    if (n == "until" || n == "field") {
-      f_->emit(n == "until" ? Op::RdUntil : Op::RdField, {r, size});
-      return r;
-    }
-    if (n == "rest") {
-      f_->emit(Op::RdRest, {r});
-      return r;
-    }
+    const bool little = item_->little_endian;
+    if (n == "bytes") return Op::RdBytes;
+    if (n == "text") return Op::RdStr;
+    if (n == "bcd") return Op::RdBcd;
+    if (n == "unsigned") return little ? Op::RdUnLe : Op::RdUnBe;
+    if (n == "signed") return little ? Op::RdSnLe : Op::RdSnBe;
+    if (n == "cstr") return Op::RdCStr;
+    if (n == "until") return Op::RdUntil;
+    if (n == "field") return Op::RdField;
+    if (n == "rest") return Op::RdRest;
     // Fixed reads: u8, i16le, f64be, ...; no suffix means the file's byte order.
     std::string base = n, suffix;
     if (n.size() > 2 && (n.ends_with("le") || n.ends_with("be"))) {
@@ -716,10 +725,9 @@ class Lowerer {
       if (suffix.empty()) suffix = little ? "le" : "be";
       base += suffix;
     }
-    Op op;
+    Op op = Op::RdU8;
     bc::op_from_mnemonic("rd." + base, op);
-    f_->emit(op, {r});
-    return r;
+    return op;
   }
 
   Reg call(const Expr& e) {

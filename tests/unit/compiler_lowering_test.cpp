@@ -77,14 +77,36 @@ TEST_CASE("lowering: reads take the file's byte order unless a suffix says other
 }
 
 TEST_CASE("lowering: `at` reads at an offset and puts the cursor back; the size comes first") {
+  // One rdat where the read has one and the offset moves no cursor.
   CHECK(packet("    $b = bytes(pos) at 2") ==
-        ".regs i=3 u=0 f=0 b=0 s=0 y=1\n"
+        ".regs i=2 u=0 f=0 b=0 s=0 y=1\n"
         "    pos i0\n"
-        "    pos i1\n"
-        "    ldk i2, 2\n"
-        "    seek i2\n"
-        "    rd.bytes y0, i0\n"
+        "    ldk i1, 2\n"
+        "    rdat.bytes y0, i0, i1\n"
+        "    ret\n");
+  CHECK(packet("    $x = u16 at (pos + 1)") ==
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
+        "    pos i0\n"
+        "    add.k i1, i0, 1\n"
+        "    rdat.u16be i0, i1\n"
+        "    ret\n");
+  // An offset that reads leaves the cursor after its own read, where the seek back puts it.
+  CHECK(packet("    $x = u16 at u8") ==
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
+        "    pos i0\n"
+        "    rd.u8 i1\n"
         "    seek i1\n"
+        "    rd.u16be i1\n"
+        "    seek i0\n"
+        "    ret\n");
+  // A read with no rdat form: a seek there and back.
+  CHECK(packet("    $x = cstr at 2") ==
+        ".regs i=2 u=0 f=0 b=0 s=1 y=0\n"
+        "    pos i0\n"
+        "    ldk i1, 2\n"
+        "    seek i1\n"
+        "    rd.cstr s0\n"
+        "    seek i0\n"
         "    ret\n");
 }
 

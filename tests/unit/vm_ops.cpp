@@ -719,6 +719,78 @@ Loop:
           R"({"bytes":"beef","str":"OK","cstr":"ab","bcd":123456,"rest":"0102"})");
   }
 
+  TEST_CASE("rdat.* reads at an offset of the view and leaves the cursor where it was") {
+    // Read back to front after skip 1: every value comes from its offset, and pos stays 1.
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    skip i0
+    ldk i0, 9
+    rdat.u32le i1, i0
+    set.i "u32le", i1
+    ldk i0, 5
+    rdat.u32be i1, i0
+    set.i "u32be", i1
+    ldk i0, 3
+    rdat.u16le i1, i0
+    set.i "u16le", i1
+    ldk i0, 1
+    rdat.u16be i1, i0
+    set.i "u16be", i1
+    ldk i0, 0
+    rdat.u8 i1, i0
+    set.i "u8", i1
+    ldk i0, 2
+    ldk i1, 13
+    rdat.bytes y0, i0, i1
+    set.y "bytes", y0
+    ldk i1, 15
+    rdat.str s0, i0, i1
+    set.s "str", s0
+    ldk i1, 17
+    ldk i0, 0
+    rdat.bytes y0, i0, i1
+    set.y "empty", y0
+    pos i1
+    set.i "pos", i1
+    ret)",
+              "ff 0102 0102 fffffffe fffffffe beef 4f4b") ==
+          R"({"u32le":4278190079,"u32be":4294967294,"u16le":513,"u16be":258,"u8":255,)"
+          R"("bytes":"beef","str":"OK","empty":"","pos":1})");
+  }
+
+  TEST_CASE("rdat.* is relative to the current view and traps as its seek or its read does") {
+    // In a sub-view of bytes 1..3, offset 0 is the frame's byte 1 and offset 2 is its end.
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    skip i0
+    ldk i0, 2
+    view.push i0
+    ldk i0, 0
+    rdat.u16be i1, i0
+    set.i "first", i1
+    ldk i0, 2
+    ldk i2, 0
+    rdat.str s0, i2, i0
+    set.s "none", s0
+    view.pop
+    ret)",
+              "aa 0102 bb") == R"({"first":258,"none":""})");
+    // The offset as seek checks it: 0..size of the view, the error at the cursor.
+    CHECK(run("rd.u8 i0\nldk i0, 5\nrdat.u8 i1, i0\nret", "00 01 02 03") ==
+          "error: offset 1: truncated: seek to 5 outside 0..4");
+    CHECK(run("ldk i0, -1\nrdat.u8 i1, i0\nret", "00") ==
+          "error: offset 0: truncated: seek to -1 outside 0..1");
+    // The read as rd.* checks it, at the offset read.
+    CHECK(run("ldk i0, 3\nrdat.u16le i1, i0\nret", "00 01 02 03") ==
+          "error: offset 3: truncated: need 2 bytes, 1 left");
+    CHECK(run("ldk i0, 1\nldk i1, 4\nrdat.bytes y0, i1, i0\nret", "00 01 02 03") ==
+          "error: offset 1: truncated: need 4 bytes, 3 left");
+    CHECK(run("ldk i0, 1\nldk i1, -1\nrdat.str s0, i1, i0\nret", "00 01") ==
+          "error: offset 1: truncated: negative length -1");
+  }
+
   TEST_CASE("cursor: skip, seek, pos, size, remain") {
     CHECK(run(R"(
     msg.new

@@ -202,6 +202,46 @@ TEST_SUITE("vm trace") {
                    });
   }
 
+  TEST_CASE("rdat traces as the seek, read and seek back it stands for: one read `at`") {
+    const auto body = [](std::string_view code) {
+      return ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=4 u=0 f=0 b=0 s=0 y=1\n"
+             ".loc 3 5 \"emit\"\n    msg.new\n    ldk i0, 1\n    skip i0\n" +
+             std::string(code) + "    ret\n.end\n";
+    };
+    const auto trace = [](const std::string& module) {
+      pvm::Session session(vmtest::load(module), {});
+      Events events;
+      session.set_trace(events.callback());
+      Collector c;
+      session.feed_frame(hex("07 fff6 01"), c.callback());
+      REQUIRE(c.frames.size() == 1);
+      events.lines.push_back(vmtest::outcome(c.frames[0]));
+      return events.lines;
+    };
+    const auto fused =
+        trace(body(".loc 4 5 \"#a = u16 at 2\"\n    ldk i1, 2\n    rdat.u16be i2, i1\n    set.i \"a\", i2\n"
+                   ".loc 5 5 \"bytes(2) at 0\"\n    ldk i1, 0\n    ldk i3, 2\n    rdat.bytes y0, i3, i1\n"
+                   ".loc 6 5 \"u16 at 3\"\n    ldk i1, 3\n    rdat.u16be i2, i1\n"));
+    CHECK(fused ==
+          trace(body(".loc 4 5 \"#a = u16 at 2\"\n    pos i0\n    ldk i1, 2\n    seek i1\n    rd.u16be i2\n"
+                     "    seek i0\n    set.i \"a\", i2\n"
+                     ".loc 5 5 \"bytes(2) at 0\"\n    pos i0\n    ldk i1, 0\n    ldk i3, 2\n    seek i1\n"
+                     "    rd.bytes y0, i3\n    seek i0\n"
+                     ".loc 6 5 \"u16 at 3\"\n    pos i0\n    ldk i1, 3\n    seek i1\n    rd.u16be i2\n"
+                     "    seek i0\n")));
+    CHECK(fused ==
+          std::vector<std::string>{
+              "begin 0 0+4 07fff601 0:0 packet.tcp",
+              "skip 0 0+1 07 3:5",
+              "read 0 2+2 f601 4:5 = 62977 at",
+              "store 0 1+0  4:5 = 62977 #a",
+              "read 0 0+2 07ff 5:5 = \"07ff\" at",
+              "seek 0 1+2 fff6 6:5",  // the read that fails is not reported
+              "end 0 3+0  0:0 error: offset 3: u16 at 3: truncated: need 2 bytes, 1 left (test.pvm:6:5)",
+              "error: offset 3: u16 at 3: truncated: need 2 bytes, 1 left (test.pvm:6:5)",
+          });
+  }
+
   TEST_CASE("loop.i and loop.k trace as the add.k and jlt they stand for") {
     const auto module = [](std::string_view latch_i, std::string_view latch_k) {
       return ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=3 u=0 f=0 b=0 s=0 y=0\n"

@@ -86,6 +86,10 @@ std::string need_text(uint64_t need, uint64_t left) {
          " left";
 }
 
+std::string seek_text(int64_t to, uint32_t size) {
+  return "seek to " + std::to_string(to) + " outside 0.." + std::to_string(size);
+}
+
 const std::string kArenaFull = "frame memory exceeds " + std::to_string(bc::kMaxFrameMemory) + " bytes";
 const std::string kMessageFull =
     "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
@@ -310,6 +314,32 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
       if (!sc.arena.account(sc.builder.open_memory())) [[unlikely]] TRAP(Trap::Limit, kArenaFull); \
     }                                                                                         \
   } while (0)
+  // The cursor to offset R(k) of the view (0..size).
+#define SEEK(k)                                                                                    \
+  {                                                                                                \
+    const int64_t to = R(k).i;                                                                     \
+    if (to < 0 || to > ve - vb) [[unlikely]] TRAP(Trap::Truncated, seek_text(to, ve - vb));        \
+    vc = vb + static_cast<uint32_t>(to);                                                           \
+  }
+  // rdat.X with its offset in R(k): seek, `read` (rd.X's body) and the seek back, each reported
+  // as that instruction.
+#define AT_READ(k, read)                                                                           \
+  const uint32_t back = vc;                                                                        \
+  SEEK(k);                                                                                         \
+  TRACE_AS(Op::Seek, r, back, ip[k]);                                                              \
+  const uint32_t at = vc;                                                                          \
+  read;                                                                                            \
+  TRACE_AS(bc::read_of(kOp), r, at, ip[1], ip[2]);                                                 \
+  const uint32_t after = vc;                                                                       \
+  vc = back;                                                                                       \
+  TRACE_AS(Op::Seek, r, after, ip[k])
+  // R(2) bytes at the cursor, zero-copy, for rd.bytes and rd.str.
+#define BYTES_READ()                                                                               \
+  const int64_t n = R(2).i;                                                                        \
+  if (n < 0) [[unlikely]] TRAP(Trap::Truncated, "negative length " + std::to_string(n));           \
+  NEED(n);                                                                                         \
+  R(1).s = {data + vc, static_cast<uint32_t>(n)};                                                  \
+  vc += static_cast<uint32_t>(n)
   // A fixed-width integer, sign- or zero-extended to 64 bits (a uint64 keeps its bits).
 #define INT_READ(T, big)                                 \
   NEED(sizeof(T));                                       \
@@ -608,20 +638,8 @@ dispatch:
   OP(RdUnLe) { VAR_READ(0, R(1).u = load_n(data + vc, n, false)); } END
   OP(RdSnBe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, true), n)); } END
   OP(RdSnLe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, false), n)); } END
-  OP(RdBytes) {
-    const int64_t n = R(2).i;
-    if (n < 0) [[unlikely]] TRAP(Trap::Truncated, "negative length " + std::to_string(n));
-    NEED(n);
-    R(1).s = {data + vc, static_cast<uint32_t>(n)};
-    vc += static_cast<uint32_t>(n);
-  } END
-  OP(RdStr) {
-    const int64_t n = R(2).i;
-    if (n < 0) [[unlikely]] TRAP(Trap::Truncated, "negative length " + std::to_string(n));
-    NEED(n);
-    R(1).s = {data + vc, static_cast<uint32_t>(n)};
-    vc += static_cast<uint32_t>(n);
-  } END
+  OP(RdBytes) { BYTES_READ(); } END
+  OP(RdStr) { BYTES_READ(); } END
   OP(RdCStr) {
     const void* nul = ve > vc ? std::memchr(data + vc, 0, ve - vc) : nullptr;
     if (nul == nullptr) [[unlikely]] {
@@ -672,12 +690,7 @@ dispatch:
     NEED(n);
     vc += static_cast<uint32_t>(n);
   } END
-  OP(Seek) {
-    const int64_t to = R(1).i;
-    if (to < 0 || to > ve - vb) [[unlikely]]
-      TRAP(Trap::Truncated, "seek to " + std::to_string(to) + " outside 0.." + std::to_string(ve - vb));
-    vc = vb + static_cast<uint32_t>(to);
-  } END
+  OP(Seek) SEEK(1); END
   OP(Pos) R(1).i = vc - vb; END
   OP(Size) R(1).i = ve - vb; END
   OP(Remain) R(1).i = ve - vc; END
@@ -1084,6 +1097,15 @@ dispatch:
     ARENA(R(1), sc.out.data() + from, static_cast<size_t>(size - from));
   } END
 
+  // ---- reads at an offset
+  OP(RdAtU8) { AT_READ(2, INT_READ(uint8_t, true)); } END
+  OP(RdAtU16Be) { AT_READ(2, INT_READ(uint16_t, true)); } END
+  OP(RdAtU16Le) { AT_READ(2, INT_READ(uint16_t, false)); } END
+  OP(RdAtU32Be) { AT_READ(2, INT_READ(uint32_t, true)); } END
+  OP(RdAtU32Le) { AT_READ(2, INT_READ(uint32_t, false)); } END
+  OP(RdAtBytes) { AT_READ(3, BYTES_READ()); } END
+  OP(RdAtStr) { AT_READ(3, BYTES_READ()); } END
+
 #if !PVM_THREADED
   }
   // Not reached: every opcode of the table has a case, and only those pass the verifier.
@@ -1149,6 +1171,9 @@ trapped:
 #undef MESSAGE_FITS
 #undef INT_READ
 #undef FLOAT_READ
+#undef SEEK
+#undef AT_READ
+#undef BYTES_READ
 #undef VAR_READ
 #undef FIELD
 #undef WRITE

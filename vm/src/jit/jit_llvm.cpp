@@ -516,15 +516,17 @@ class FunctionBuilder {
   void advance(llvm::Value* n32) { set_state(vc_, b_.CreateAdd(vc(), n32)); }
 
   // A fixed-width read of `bytes` bytes: the raw bits as an integer of that width, byte order
-  // applied; the slow path when fewer are left.
-  llvm::Value* read_bits(uint32_t pc, unsigned bytes, bool big) {
-    slow_if(b_.CreateICmpULT(left(), b_.getInt32(bytes)), pc);
+  // applied; the slow path when fewer are left. At the cursor, which moves past them, or at
+  // offset `at` of the data (an i32 in the view), the cursor kept.
+  llvm::Value* read_bits(uint32_t pc, unsigned bytes, bool big, llvm::Value* at = nullptr) {
+    llvm::Value* from = at != nullptr ? at : vc();
+    slow_if(b_.CreateICmpULT(b_.CreateSub(state(ve_, i32_), from), b_.getInt32(bytes)), pc);
     llvm::Type* t = b_.getIntNTy(8 * bytes);
-    llvm::Value* p = b_.CreateBitCast(at_cursor(), t->getPointerTo());
-    llvm::Value* v = load(t, p, bytes_tag_, 1);
+    llvm::Value* address = b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(from, i64_));
+    llvm::Value* v = load(t, b_.CreateBitCast(address, t->getPointerTo()), bytes_tag_, 1);
     llvm::Value* bits = v;
     if (bytes > 1 && big) bits = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, v);
-    advance(b_.getInt32(bytes));
+    if (at == nullptr) advance(b_.getInt32(bytes));
     return bits;
   }
 
@@ -557,35 +559,36 @@ class FunctionBuilder {
   }
 
   // The value of a fixed-width read (rd.u8 .. rd.f64le) as its register holds it, the cursor
-  // moved past it.
-  llvm::Value* fixed_read(uint32_t pc, Op op) {
+  // moved past it (or, given `at`, the read there, as read_bits).
+  llvm::Value* fixed_read(uint32_t pc, Op op, llvm::Value* at = nullptr) {
     switch (op) {
       case Op::RdU8:
-        return b_.CreateZExt(read_bits(pc, 1, true), i64_);
+        return b_.CreateZExt(read_bits(pc, 1, true, at), i64_);
       case Op::RdI8:
-        return b_.CreateSExt(read_bits(pc, 1, true), i64_);
+        return b_.CreateSExt(read_bits(pc, 1, true, at), i64_);
       case Op::RdU16Be:
       case Op::RdU16Le:
-        return b_.CreateZExt(read_bits(pc, 2, op == Op::RdU16Be), i64_);
+        return b_.CreateZExt(read_bits(pc, 2, op == Op::RdU16Be, at), i64_);
       case Op::RdU32Be:
       case Op::RdU32Le:
-        return b_.CreateZExt(read_bits(pc, 4, op == Op::RdU32Be), i64_);
+        return b_.CreateZExt(read_bits(pc, 4, op == Op::RdU32Be, at), i64_);
       case Op::RdI16Be:
       case Op::RdI16Le:
-        return b_.CreateSExt(read_bits(pc, 2, op == Op::RdI16Be), i64_);
+        return b_.CreateSExt(read_bits(pc, 2, op == Op::RdI16Be, at), i64_);
       case Op::RdI32Be:
       case Op::RdI32Le:
-        return b_.CreateSExt(read_bits(pc, 4, op == Op::RdI32Be), i64_);
+        return b_.CreateSExt(read_bits(pc, 4, op == Op::RdI32Be, at), i64_);
       case Op::RdU64Be:
       case Op::RdI64Be:
       case Op::RdU64Le:
       case Op::RdI64Le:
-        return read_bits(pc, 8, op == Op::RdU64Be || op == Op::RdI64Be);
+        return read_bits(pc, 8, op == Op::RdU64Be || op == Op::RdI64Be, at);
       case Op::RdF32Be:
       case Op::RdF32Le:
-        return b_.CreateFPExt(b_.CreateBitCast(read_bits(pc, 4, op == Op::RdF32Be), b_.getFloatTy()), f64_);
+        return b_.CreateFPExt(b_.CreateBitCast(read_bits(pc, 4, op == Op::RdF32Be, at), b_.getFloatTy()),
+                              f64_);
       default:  // rd.f64be, rd.f64le
-        return b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be), f64_);
+        return b_.CreateBitCast(read_bits(pc, 8, op == Op::RdF64Be, at), f64_);
     }
   }
 
@@ -1027,6 +1030,31 @@ class FunctionBuilder {
         llvm::Value* n32 = b_.CreateTrunc(n, i32_);
         if (op != Op::Skip) put_s(ip[1], at_cursor(), n32);
         advance(n32);
+        break;
+      }
+      case Op::RdAtU8:
+      case Op::RdAtU16Be:
+      case Op::RdAtU16Le:
+      case Op::RdAtU32Be:
+      case Op::RdAtU32Le:
+      case Op::RdAtBytes:
+      case Op::RdAtStr: {
+        // The offset checked as seek checks it, then the read there; the cursor never moves. A
+        // failing check takes the slow path, where the interpreter traps as seek or the read does.
+        const bool sized = op == Op::RdAtBytes || op == Op::RdAtStr;
+        llvm::Value* to = get_i(ip[sized ? 3 : 2]);
+        llvm::Value* vb = state(vb_, i32_);
+        llvm::Value* ve = state(ve_, i32_);
+        slow_if(b_.CreateICmpUGT(to, b_.CreateZExt(b_.CreateSub(ve, vb), i64_)), pc);
+        llvm::Value* at = b_.CreateAdd(vb, b_.CreateTrunc(to, i32_));
+        if (!sized) {
+          put(ip[1], fixed_read(pc, bc::read_of(op), at));
+          break;
+        }
+        llvm::Value* n = get_i(ip[2]);
+        slow_if(b_.CreateICmpUGT(n, b_.CreateZExt(b_.CreateSub(ve, at), i64_)), pc);
+        put_s(ip[1], b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(at, i64_)),
+              b_.CreateTrunc(n, i32_));
         break;
       }
       case Op::RdRest:

@@ -77,8 +77,31 @@ constexpr bool reads_written_register(Op op) {
 constexpr bool is_read_set(Op op) {
   return op >= Op::RdSetU8 && op <= Op::RdSetF64Le;
 }
-constexpr Op read_of(Op read_set) {
-  return static_cast<Op>(static_cast<int>(Op::RdU8) + (static_cast<int>(read_set) - static_cast<int>(Op::RdSetU8)));
+// rdat.X: rd.X at an offset of the view, the cursor kept, for u8, u16, u32, bytes and text.
+constexpr bool is_read_at(Op op) {
+  return op >= Op::RdAtU8 && op <= Op::RdAtStr;
+}
+// The read a rdset.X or rdat.X stands for.
+constexpr Op read_of(Op fused) {
+  switch (fused) {
+    case Op::RdAtU8:
+      return Op::RdU8;
+    case Op::RdAtU16Be:
+      return Op::RdU16Be;
+    case Op::RdAtU16Le:
+      return Op::RdU16Le;
+    case Op::RdAtU32Be:
+      return Op::RdU32Be;
+    case Op::RdAtU32Le:
+      return Op::RdU32Le;
+    case Op::RdAtBytes:
+      return Op::RdBytes;
+    case Op::RdAtStr:
+      return Op::RdStr;
+    default:
+      return static_cast<Op>(static_cast<int>(Op::RdU8) +
+                             (static_cast<int>(fused) - static_cast<int>(Op::RdSetU8)));
+  }
 }
 static_assert(static_cast<int>(Op::RdF64Le) - static_cast<int>(Op::RdU8) ==
               static_cast<int>(Op::RdSetF64Le) - static_cast<int>(Op::RdSetU8));
@@ -87,6 +110,12 @@ constexpr bool is_fixed_read(Op op) {
 }
 constexpr Op read_set_of(Op fixed_read) {
   return static_cast<Op>(static_cast<int>(Op::RdSetU8) + (static_cast<int>(fixed_read) - static_cast<int>(Op::RdU8)));
+}
+// The rdat.X of a read; the read itself when it has none.
+constexpr Op read_at_of(Op read) {
+  for (int k = static_cast<int>(Op::RdAtU8); k <= static_cast<int>(Op::RdAtStr); ++k)
+    if (read_of(static_cast<Op>(k)) == read) return static_cast<Op>(k);
+  return read;
 }
 constexpr Op set_of(Op read_set) {
   if (read_set == Op::RdSetU64Be || read_set == Op::RdSetU64Le) return Op::SetU;
