@@ -322,7 +322,7 @@ class Lowerer {
       }
       case StmtKind::Assign: {
         // `#name[index] = value` reads left to right: the index first.
-        std::optional<Reg> name;
+        std::optional<DynamicName> name;
         if (s.targets[0].index) name = param_name(s.targets[0]);
         Reg v = expr(*s.expr);
         store(s.targets[0], v, s.expr->type, name);
@@ -546,14 +546,24 @@ class Lowerer {
     }
   }
 
-  Reg param_name(const Target& t) {
+  // The name of `#name[index]`: an int index as the number setn.X joins to the name itself,
+  // any other as the name's text.
+  struct DynamicName {
+    Reg reg;
+    bool number;
+  };
+  DynamicName param_name(const Target& t) {
+    if (t.index->type == Type::Int) return {as_int(*t.index), true};
+    return {joined_name(t, to_str(*t.index)), false};
+  }
+  Reg joined_name(const Target& t, Reg index_text) {
     Reg base = f_->temp(RegClass::Str), name = f_->temp(RegClass::Str);
     f_->emit(Op::LdS, {base, t.name + "."});
-    f_->emit(Op::CatS, {name, base, to_str(*t.index)});
+    f_->emit(Op::CatS, {name, base, index_text});
     return name;
   }
 
-  void store(const Target& t, Reg v, Type vt, std::optional<Reg> dyn_name) {
+  void store(const Target& t, Reg v, Type vt, std::optional<DynamicName> dyn_name) {
     switch (t.kind) {
       case TargetKind::Var: {
         Reg dst = var_reg(t.name, t.type);
@@ -574,7 +584,19 @@ class Lowerer {
           f_->emit(kSet[k], {t.name, v});
           break;
         }
-        f_->emit(kSetD[k], {dyn_name ? *dyn_name : param_name(t), v});
+        static constexpr Op kSetN[] = {Op::SetNI, Op::SetNU, Op::SetNF, Op::SetNB};
+        const DynamicName name = dyn_name ? *dyn_name : param_name(t);
+        if (name.number && k < static_cast<int>(std::size(kSetN))) {
+          f_->emit(kSetN[k], {t.name + ".", name.reg, v});
+          break;
+        }
+        Reg text = name.reg;
+        if (name.number) {
+          text = f_->temp(RegClass::Str);
+          f_->emit(Op::IToS, {text, name.reg});
+          text = joined_name(t, text);
+        }
+        f_->emit(kSetD[k], {text, v});
         break;
       }
     }

@@ -386,17 +386,30 @@ TEST_CASE("lowering: framing returns a length; commands write one output") {
 TEST_CASE("lowering: session variables, options and dynamic parameter names") {
   CHECK(packet("    session.n = session.n + 1\n    emit { #din[u8] = option.on }",
                "session n: int\noption on: bool = false\n") ==
-        ".regs i=2 u=0 f=0 b=1 s=3 y=0\n"
+        ".regs i=2 u=0 f=0 b=1 s=0 y=0\n"
         "    sget.i i0, @n\n"
         "    add.k i1, i0, 1\n"
         "    sset.i @n, i1\n"
         "    msg.new\n"
-        "    lds s0, \"din.\"\n"
         "    rd.u8 i0\n"
-        "    itos s1, i0\n"
-        "    cat.s s2, s0, s1\n"
         "    opt.b b0, %on\n"
-        "    setd.b s2, b0\n"
+        "    setn.b \"din.\", i0, b0\n"
+        "    msg.end\n"
+        "    ret\n");
+  // An int index with a str value, and a str index: the name joined as text.
+  CHECK(packet("    emit {\n        #custom[u8] = \"x\"\n        #custom[\"a\"] = 1\n    }") ==
+        ".regs i=1 u=0 f=0 b=0 s=4 y=0\n"
+        "    msg.new\n"
+        "    rd.u8 i0\n"
+        "    lds s0, \"x\"\n"
+        "    itos s1, i0\n"
+        "    lds s2, \"custom.\"\n"
+        "    cat.s s3, s2, s1\n"
+        "    setd.s s3, s0\n"
+        "    lds s0, \"a\"\n"
+        "    cat.s s1, s2, s0\n"
+        "    ldk i0, 1\n"
+        "    setd.i s1, i0\n"
         "    msg.end\n"
         "    ret\n");
 }

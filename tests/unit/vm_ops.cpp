@@ -679,6 +679,70 @@ Loop:
           "error: offset 0: rejected: parameter set outside a message");
   }
 
+  TEST_CASE("setn.* sets the parameter named by a prefix and a number, as itos, cat.s and setd.* do") {
+    // 7 and 4095 are names the module keeps; -1 and 4096 are made in the frame's arena.
+    const std::string body = R"(
+    msg.new
+    ldk i0, 7
+    ldk i1, -3
+    setn.i "din.", i0, i1
+    ldu u0, -1
+    ldk i0, 4095
+    setn.u "din.", i0, u0
+    ldd f0, 1.5
+    ldk i0, -1
+    setn.f "din.", i0, f0
+    ldb b0, 1
+    ldk i0, 4096
+    setn.b "din.", i0, b0
+    ldd f1, 0.0
+    div.f f1, f0, f1
+    setn.f "din.", i0, f1
+    ldk i0, 7
+    ldk i1, 9
+    setn.i "din.", i0, i1
+    ret)";
+    const std::string expected =
+        R"({"din.7":9,"din.4095":18446744073709551615,"din.-1":1.5,"din.4096":true})";
+    CHECK(run(body) == expected);
+    // Again, from the names kept by the first run, and from the JIT's own.
+    CHECK(run(body) == expected);
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 7
+    lds s0, "din."
+    itos s1, i0
+    cat.s s2, s0, s1
+    setd.i s2, i0
+    setn.i "din.", i0, i0
+    ret)") == R"({"din.7":7})");
+    CHECK(run("ldk i0, 1\nsetn.i \"din.\", i0, i0\nret") ==
+          "error: offset 0: rejected: parameter set outside a message");
+    CHECK(run("ldk i0, 1\nldd f0, 1.0\nsetn.f \"din.\", i0, f0\nret") ==
+          "error: offset 0: rejected: parameter set outside a message");
+  }
+
+  // The name's length is charged as cat.s charges the name it joins: "din.7" is 5 units.
+  TEST_CASE("setn.* spends fuel for its name's length, on both engines") {
+    for (const int64_t number : {7, 5000}) {
+      INFO(number);
+      const auto program = vmtest::load(vmtest::packet_module("msg.new\nldk i0, " + std::to_string(number) +
+                                                              "\nsetn.i \"din.\", i0, i0\nret"));
+      const uint64_t length = number == 7 ? 5 : 8;
+      pvm::SessionOptions options;
+      options.fuel = length;
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) ==
+            (number == 7 ? R"({"din.7":7})" : R"({"din.5000":5000})"));
+      options.fuel = length - 1;
+      const std::string short_of =
+          "error: offset 0: out of fuel: out of fuel after 0 units of work (the next step needs " +
+          std::to_string(length) + ", " + std::to_string(length - 1) + " left)";
+      if (pvm::jit_available())
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(vmtest::on_jit(program), "", options)) == short_of);
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of);
+    }
+  }
+
   TEST_CASE("variable-width reads") {
     CHECK(run(R"(
     msg.new

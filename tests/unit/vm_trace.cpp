@@ -242,6 +242,32 @@ TEST_SUITE("vm trace") {
           });
   }
 
+  TEST_CASE("setn traces as the setd of the name it makes") {
+    const auto trace = [](const std::string& code) {
+      const std::string module =
+          ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=1 u=0 f=0 b=0 s=3 y=0\n"
+          ".loc 3 5 \"#din[u8] = u8\"\n    msg.new\n    rd.u8 i0\n" +
+          code + "    ret\n.end\n";
+      pvm::Session session(vmtest::load(module), {});
+      Events events;
+      session.set_trace(events.callback());
+      Collector c;
+      session.feed_frame(hex("02"), c.callback());
+      REQUIRE(c.frames.size() == 1);
+      events.lines.push_back(vmtest::outcome(c.frames[0]));
+      return events.lines;
+    };
+    const auto fused = trace("    setn.i \"din.\", i0, i0\n");
+    CHECK(fused == trace("    lds s0, \"din.\"\n    itos s1, i0\n    cat.s s2, s0, s1\n    setd.i s2, i0\n"));
+    CHECK(fused == std::vector<std::string>{
+                       "begin 0 0+1 02 0:0 packet.tcp",
+                       "read 0 0+1 02 3:5 = 2",
+                       "store 0 1+0  3:5 = 2 #din.2",
+                       "end 0 1+0  0:0",
+                       R"({"din.2":2})",
+                   });
+  }
+
   TEST_CASE("loop.i and loop.k trace as the add.k and jlt they stand for") {
     const auto module = [](std::string_view latch_i, std::string_view latch_k) {
       return ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=3 u=0 f=0 b=0 s=0 y=0\n"

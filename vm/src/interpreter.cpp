@@ -90,6 +90,37 @@ std::string seek_text(int64_t to, uint32_t size) {
   return "seek to " + std::to_string(to) + " outside 0.." + std::to_string(size);
 }
 
+// setn.X, out of the dispatch loop: with its body inline the loop kept one register fewer and
+// Teltonika's decode ran 12% slower. Makes the name (`named`), spends fuel for its length as
+// cat.s does for a name it joins, and sets the field as set.X does; what stops it is the trap.
+enum class Numbered : uint8_t { Done, ArenaFull, OutOfFuel, Outside, Full };
+[[gnu::noinline]] Numbered set_numbered(Scratch& sc, const ParamNames& names, const uint32_t* ip,
+                                        const Value* r, ValueType type, uint64_t& fuel, uint64_t& want,
+                                        ParamName& named) {
+  if (!numbered_name(sc, names, ip[1], r[ip[2]].i, named)) return Numbered::ArenaFull;
+  if (named.name.size() > fuel) {
+    want = named.name.size();
+    return Numbered::OutOfFuel;
+  }
+  fuel -= named.name.size();
+  const Value& v = r[ip[3]];
+  if (!sc.builder.is_open()) return Numbered::Outside;
+  if (type == ValueType::Float && !std::isfinite(v.f)) return Numbered::Done;  // no JSON form: left unset
+  Field* f = sc.builder.set(named);
+  if (f == nullptr) return Numbered::Full;
+  f->s = {};
+  f->type = type;
+  if (type == ValueType::Bool) {
+    f->b = v.b;
+  } else {
+    f->u = v.u;  // the int, uint or float bits
+  }
+  sc.builder.add_raw(field_raw_size(*f));
+  return Numbered::Done;
+}
+
+const std::string kTooManyParams =
+    "more than " + std::to_string(bc::kMaxParamsPerMessage) + " parameters in a message";
 const std::string kArenaFull = "frame memory exceeds " + std::to_string(bc::kMaxFrameMemory) + " bytes";
 const std::string kMessageFull =
     "message longer than " + std::to_string(bc::kMaxMessageBytes) + " bytes of JSON";
@@ -333,6 +364,23 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   const uint32_t after = vc;                                                                       \
   vc = back;                                                                                       \
   TRACE_AS(Op::Seek, r, after, ip[k])
+  // setn.X of a value of type T; the traced build reports the setd.X of its name (`setd`) the
+  // instruction stands for.
+#define NUMBERED(T, setd)                                                                          \
+  ParamName named;                                                                                 \
+  switch (set_numbered(sc, *in.names, ip, r, ValueType::T, fuel, want, named)) {                  \
+    case Numbered::Done: break;                                                                    \
+    case Numbered::ArenaFull: TRAP(Trap::Limit, kArenaFull);                                       \
+    case Numbered::OutOfFuel: goto out_of_fuel;                                                    \
+    case Numbered::Outside: TRAP(Trap::Rejected, "parameter set outside a message");              \
+    case Numbered::Full: TRAP(Trap::Limit, kTooManyParams);                                        \
+  }                                                                                                \
+  if constexpr (kTrace) {                                                                          \
+    Value shown[2];                                                                                \
+    shown[0].s = {reinterpret_cast<const uint8_t*>(named.name.data()), static_cast<uint32_t>(named.name.size())}; \
+    shown[1] = R(3);                                                                               \
+    TRACE_AS(Op::setd, shown, vc, 0, 1);                                                           \
+  }
   // R(2) bytes at the cursor, zero-copy, for rd.bytes and rd.str.
 #define BYTES_READ()                                                                               \
   const int64_t n = R(2).i;                                                                        \
@@ -365,7 +413,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
     TRAP(Trap::Rejected, "parameter set outside a message");                                      \
   f = sc.builder.set(name);                                                                        \
   if (f == nullptr) [[unlikely]]                                                                    \
-    TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxParamsPerMessage) + " parameters in a message"); \
+    TRAP(Trap::Limit, kTooManyParams);                                                             \
   f->s = {}
   // Keeps the session's str and bytes slots within max_session_bytes when `slot` becomes n bytes.
 #define SLOT_BYTES(slot, n)                                                                        \
@@ -1097,6 +1145,12 @@ dispatch:
     ARENA(R(1), sc.out.data() + from, static_cast<size_t>(size - from));
   } END
 
+  // ---- parameters named by a prefix and a number
+  OP(SetNI) { NUMBERED(Int, SetDI); } END
+  OP(SetNU) { NUMBERED(UInt, SetDU); } END
+  OP(SetNF) { NUMBERED(Float, SetDF); } END
+  OP(SetNB) { NUMBERED(Bool, SetDB); } END
+
   // ---- reads at an offset
   OP(RdAtU8) { AT_READ(2, INT_READ(uint8_t, true)); } END
   OP(RdAtU16Be) { AT_READ(2, INT_READ(uint16_t, true)); } END
@@ -1174,6 +1228,7 @@ trapped:
 #undef SEEK
 #undef AT_READ
 #undef BYTES_READ
+#undef NUMBERED
 #undef VAR_READ
 #undef FIELD
 #undef WRITE

@@ -1,5 +1,9 @@
 #include "param_names.h"
 
+#include <charconv>
+#include <new>
+#include <stdexcept>
+
 #include "message_builder.h"
 #include "pvm/vm.h"
 
@@ -48,6 +52,50 @@ ParamNames::ParamNames(const bc::Module& module) : names_(module.strings.size())
     n.name = std::string_view(keys_).substr(at + 1, n.name.size());
   }
   keys_.append(kKeyPadding, '\0');
+
+  numbered_.resize(module.strings.size());
+  for (const bc::Function& f : module.functions) {
+    for (size_t pc = 0; pc < f.code.size();) {
+      const auto op = static_cast<bc::Op>(f.code[pc]);
+      const bool named =
+          op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF || op == bc::Op::SetNB;
+      if (named && pc + 1 < f.code.size() && f.code[pc + 1] < numbered_.size() && !numbered_[f.code[pc + 1]])
+        numbered_[f.code[pc + 1]] = std::make_unique<std::atomic<Numbered*>[]>(kNumbered);
+      pc += 1 + bc::op_info(op).operands.size();
+    }
+  }
+}
+
+ParamNames::~ParamNames() {
+  for (const auto& slots : numbered_)
+    if (slots)
+      for (int64_t n = 0; n < kNumbered; ++n) delete slots[n].load(std::memory_order_relaxed);
+}
+
+const ParamName* ParamNames::numbered(uint32_t prefix, int64_t n) const {
+  if (prefix >= numbered_.size() || !numbered_[prefix] || n < 0 || n >= kNumbered) return nullptr;
+  std::atomic<Numbered*>& slot = numbered_[prefix][n];
+  if (const Numbered* kept = slot.load(std::memory_order_acquire)) return &kept->name;
+  std::unique_ptr<Numbered> made;
+  char digits[24];
+  const std::string_view base = names_[prefix].name;
+  const std::string_view number(
+      digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits));
+  try {
+    made = std::make_unique<Numbered>();
+    made->key.reserve(base.size() + number.size() + 3 + kKeyPadding);
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // the caller makes the name in the frame's arena
+  }
+  std::string& key = made->key;
+  key.append(1, '"').append(base).append(number).append("\":").append(kKeyPadding, '\0');
+  const std::string_view name = std::string_view(key).substr(1, base.size() + number.size());
+  made->name = {name, MessageBuilder::hash(name), names_[prefix].quoted};
+  Numbered* expected = nullptr;
+  // Another thread may have made it first: then its copy is the one kept.
+  if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel))
+    return &made.release()->name;
+  return &expected->name;
 }
 
 }  // namespace pvm::detail

@@ -3,7 +3,9 @@
 // for every parameter of every message.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +32,11 @@ ParamName protocol_id_param();
 
 class ParamNames {
  public:
+  // Numbers 0..kNumbered-1 of a setn.X prefix have their names kept; others are made per frame.
+  static constexpr int64_t kNumbered = 4096;
+
   explicit ParamNames(const bc::Module& module);
+  ~ParamNames();
   ParamNames(const ParamNames&) = delete;
   ParamNames& operator=(const ParamNames&) = delete;
 
@@ -38,9 +44,20 @@ class ParamNames {
   const ParamName* data() const { return names_.data(); }
   size_t size() const { return names_.size(); }
 
+  // The name string `prefix` (the S operand of a setn.X) + decimal(n), made the first time any
+  // thread asks and kept while the module lives; null when n is outside 0..kNumbered-1 or the
+  // heap fails.
+  const ParamName* numbered(uint32_t prefix, int64_t n) const;
+
  private:
+  struct Numbered {
+    std::string key;  // '"', the name, '":' and padding, as keys_ holds a constant name
+    ParamName name;
+  };
   std::string keys_;  // the quoted names' keys, back to back; never reallocated once filled
   std::vector<ParamName> names_;
+  // By string index, for the prefixes of setn.X (null for other strings): kNumbered slots each.
+  std::vector<std::unique_ptr<std::atomic<Numbered*>[]>> numbered_;
 };
 
 }  // namespace pvm::detail

@@ -97,6 +97,25 @@ inline bool concat(Scratch& sc, Value& out, const Value& b, const Value& c) {
   return true;
 }
 
+// The name of setn.X: string `prefix` + decimal(n), as the module keeps it for the numbers it
+// keeps (ParamNames::numbered), else joined in the frame's arena; false when the arena is full.
+inline bool numbered_name(Scratch& sc, const ParamNames& names, uint32_t prefix, int64_t n, ParamName& out) {
+  if (const ParamName* kept = names.numbered(prefix, n)) {
+    out = *kept;
+    return true;
+  }
+  char digits[24];
+  const auto size = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+  const std::string_view base = names.data()[prefix].name;
+  uint8_t* p = sc.arena.alloc(base.size() + size);
+  if (p == nullptr) return false;
+  std::memcpy(p, base.data(), base.size());
+  std::memcpy(p + base.size(), digits, size);
+  const std::string_view name(reinterpret_cast<const char*>(p), base.size() + size);
+  out = {name, MessageBuilder::hash(name), false};
+  return true;
+}
+
 // Copies n bytes into the arena as a register's view; false (nothing changed) when it is full.
 inline bool to_arena(Scratch& sc, Value& dst, const void* src, size_t n) {
   if (n == 0) {

@@ -118,6 +118,17 @@ extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, const Value* 
   });
 }
 
+// setn.X: the set pvm_jit_set makes, of the name the module keeps for the number, and the fuel
+// for the name's length. 0, with nothing done, where the interpreter runs it instead: a number
+// whose name is not kept, less fuel than the name's length, no open message or no room in it.
+extern "C" int32_t pvm_jit_setn(StepContext* ctx, uint32_t prefix, int64_t n, uint32_t type, const Value* v) {
+  const ParamName* name = ctx->in->names->numbered(prefix, n);
+  if (name == nullptr || name->name.size() > ctx->st.fuel) return 0;
+  const int32_t done = pvm_jit_set(ctx->scratch, name, nullptr, type, v);
+  if (done != 0) ctx->st.fuel -= name->name.size();
+  return done;
+}
+
 // set.i, set.u, set.f and set.b of a constant name, the value passed in a machine register: no
 // type switch, and native code need not store the value to the register file for the call.
 template <ValueType T>
@@ -298,6 +309,7 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_option_int), reinterpret_cast<const void*>(&pvm_jit_option_str),
     reinterpret_cast<const void*>(&pvm_jit_sget_int),   reinterpret_cast<const void*>(&pvm_jit_sset_int),
     reinterpret_cast<const void*>(&pvm_jit_write),      reinterpret_cast<const void*>(&pvm_jit_ret),
+    reinterpret_cast<const void*>(&pvm_jit_setn),
 };
 
 std::string to_string(llvm::Error error) {
@@ -1193,6 +1205,20 @@ class FunctionBuilder {
         v = fixed_read(pc, bc::read_of(op));
         put(ip[1], v);
         slow_if(b_.CreateICmpEQ(set_scalar(bc::set_of(op), ip[2], v), b_.getInt32(0)), pc, false, from);
+        break;
+      }
+      case Op::SetNI:
+      case Op::SetNU:
+      case Op::SetNF:
+      case Op::SetNB: {
+        const ValueType type = op == Op::SetNI   ? ValueType::Int
+                               : op == Op::SetNU ? ValueType::UInt
+                               : op == Op::SetNF ? ValueType::Float
+                                                 : ValueType::Bool;
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
+                               {ctx_, b_.getInt32(ip[1]), get_i(ip[2]),
+                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[3])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
       case Op::SetS:

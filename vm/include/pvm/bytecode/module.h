@@ -56,7 +56,12 @@ constexpr bool writes_register(Op op) {
     case Op::FailS: case Op::WarnS: case Op::Skip: case Op::Seek: case Op::ViewPush: case Op::ViewBytes:
     case Op::SetI: case Op::SetU: case Op::SetF: case Op::SetB: case Op::SetS: case Op::SetY:
     case Op::SetDI: case Op::SetDU: case Op::SetDF: case Op::SetDB: case Op::SetDS: case Op::SetDY:
-    case Op::SetDivI: case Op::SetDivU:
+    case Op::SetDivI:
+    case Op::SetDivU:
+    case Op::SetNI:
+    case Op::SetNU:
+    case Op::SetNF:
+    case Op::SetNB:
     case Op::SSetI: case Op::SSetS: case Op::SSetY:
     case Op::WrU8: case Op::WrU16Be: case Op::WrU16Le: case Op::WrU32Be: case Op::WrU32Le:
     case Op::WrU64Be: case Op::WrU64Le: case Op::WrBytes: case Op::WrStr:
