@@ -2,6 +2,8 @@
 // mnemonic of opcodes.def appears in none of these programs).
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "vm_test_util.h"
 
 using vmtest::run;
@@ -741,6 +743,34 @@ Loop:
         CHECK(vmtest::outcome(vmtest::decode_frame_with(vmtest::on_jit(program), "", options)) == short_of);
       CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of);
     }
+  }
+
+  // The gateway's workers share one program: names made by several threads at once are one set.
+  TEST_CASE("setn.* names made by several threads at once") {
+    const auto program = vmtest::load(vmtest::packet_module(R"(
+    msg.new
+    ldk i1, 64
+  Next:
+    rd.u8 i0
+    setn.i "din.", i0, i0
+    add.k i1, i1, -1
+    jgt.k i1, 0, Next
+    ret)"));
+    std::string input, expected = "{";
+    for (int k = 0; k < 64; ++k) {
+      const int n = (k * 37) % 64;
+      input += "0123456789abcdef"[n >> 4];
+      input += "0123456789abcdef"[n & 15];
+      expected += (k == 0 ? "" : ",") + std::string("\"din.") + std::to_string(n) + "\":" + std::to_string(n);
+    }
+    expected += "}";
+    std::vector<std::string> outcomes(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < outcomes.size(); ++t)
+      threads.emplace_back(
+          [&, t] { outcomes[t] = vmtest::outcome(vmtest::decode_frame_with(program, input, {})); });
+    for (std::thread& t : threads) t.join();
+    for (const std::string& o : outcomes) CHECK(o == expected);
   }
 
   TEST_CASE("variable-width reads") {

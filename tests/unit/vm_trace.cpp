@@ -124,6 +124,18 @@ struct Events {
   }
 };
 
+// The events of one frame of `module` over `input` (hex), then the frame's outcome.
+std::vector<std::string> trace_frame(const std::string& module, std::string_view input) {
+  pvm::Session session(vmtest::load(module), {});
+  Events events;
+  session.set_trace(events.callback());
+  Collector c;
+  session.feed_frame(hex(input), c.callback());
+  REQUIRE(c.frames.size() == 1);
+  events.lines.push_back(vmtest::outcome(c.frames[0]));
+  return events.lines;
+}
+
 }  // namespace
 
 TEST_SUITE("vm trace") {
@@ -170,16 +182,7 @@ TEST_SUITE("vm trace") {
              ".loc 3 5 \"emit\"\n    msg.new\n" +
              std::string(code) + "    ret\n.end\n";
     };
-    const auto trace = [](const std::string& module) {
-      pvm::Session session(vmtest::load(module), {});
-      Events events;
-      session.set_trace(events.callback());
-      Collector c;
-      session.feed_frame(hex("07 fff6 01"), c.callback());
-      REQUIRE(c.frames.size() == 1);
-      events.lines.push_back(vmtest::outcome(c.frames[0]));
-      return events.lines;
-    };
+    const auto trace = [](const std::string& module) { return trace_frame(module, "07 fff6 01"); };
     const auto fused = trace(
         body(".loc 4 5 \"#kind = u8\"\n    rdset.u8 i0, \"kind\"\n"
              ".loc 5 5 \"#t = i16 / 10\"\n    rd.i16be i0\n    ldd f1, 10.0\n    setdiv.i \"t\", i0, f1\n"
@@ -208,16 +211,7 @@ TEST_SUITE("vm trace") {
              ".loc 3 5 \"emit\"\n    msg.new\n    ldk i0, 1\n    skip i0\n" +
              std::string(code) + "    ret\n.end\n";
     };
-    const auto trace = [](const std::string& module) {
-      pvm::Session session(vmtest::load(module), {});
-      Events events;
-      session.set_trace(events.callback());
-      Collector c;
-      session.feed_frame(hex("07 fff6 01"), c.callback());
-      REQUIRE(c.frames.size() == 1);
-      events.lines.push_back(vmtest::outcome(c.frames[0]));
-      return events.lines;
-    };
+    const auto trace = [](const std::string& module) { return trace_frame(module, "07 fff6 01"); };
     const auto fused =
         trace(body(".loc 4 5 \"#a = u16 at 2\"\n    ldk i1, 2\n    rdat.u16be i2, i1\n    set.i \"a\", i2\n"
                    ".loc 5 5 \"bytes(2) at 0\"\n    ldk i1, 0\n    ldk i3, 2\n    rdat.bytes y0, i3, i1\n"
@@ -244,18 +238,11 @@ TEST_SUITE("vm trace") {
 
   TEST_CASE("setn traces as the setd of the name it makes") {
     const auto trace = [](const std::string& code) {
-      const std::string module =
+      return trace_frame(
           ".protocol \"test\"\n.source \"test.pvm\"\n.func packet.tcp\n.regs i=1 u=0 f=0 b=0 s=3 y=0\n"
           ".loc 3 5 \"#din[u8] = u8\"\n    msg.new\n    rd.u8 i0\n" +
-          code + "    ret\n.end\n";
-      pvm::Session session(vmtest::load(module), {});
-      Events events;
-      session.set_trace(events.callback());
-      Collector c;
-      session.feed_frame(hex("02"), c.callback());
-      REQUIRE(c.frames.size() == 1);
-      events.lines.push_back(vmtest::outcome(c.frames[0]));
-      return events.lines;
+              code + "    ret\n.end\n",
+          "02");
     };
     const auto fused = trace("    setn.i \"din.\", i0, i0\n");
     CHECK(fused == trace("    lds s0, \"din.\"\n    itos s1, i0\n    cat.s s2, s0, s1\n    setd.i s2, i0\n"));
@@ -278,16 +265,7 @@ TEST_SUITE("vm trace") {
              ".loc 4 22 \"#m = u8\"\n    msg.new\n    rdset.u8 i2, \"m\"\n    msg.end\n" +
              std::string(latch_k) + "    ret\n.end\n";
     };
-    const auto trace = [](const std::string& module) {
-      pvm::Session session(vmtest::load(module), {});
-      Events events;
-      session.set_trace(events.callback());
-      Collector c;
-      session.feed_frame(hex("02 07 08 09 0a"), c.callback());
-      REQUIRE(c.frames.size() == 1);
-      events.lines.push_back(vmtest::outcome(c.frames[0]));
-      return events.lines;
-    };
+    const auto trace = [](const std::string& module) { return trace_frame(module, "02 07 08 09 0a"); };
     const auto fused = trace(module("    loop.i i0, i1, A\n", "    loop.k i0, 2, K\n"));
     CHECK(fused == trace(module("    add.k i0, i0, 1\n    jlt.i i0, i1, A\n",
                                 "    add.k i0, i0, 1\n    jlt.k i0, 2, K\n")));

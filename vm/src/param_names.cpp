@@ -53,28 +53,40 @@ ParamNames::ParamNames(const bc::Module& module) : names_(module.strings.size())
   }
   keys_.append(kKeyPadding, '\0');
 
-  numbered_.resize(module.strings.size());
+  prefix_.resize(module.strings.size());
+  numbered_ = std::make_unique<std::atomic<Slots*>[]>(module.strings.size());
   for (const bc::Function& f : module.functions) {
     for (size_t pc = 0; pc < f.code.size();) {
       const auto op = static_cast<bc::Op>(f.code[pc]);
       const bool named =
           op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF || op == bc::Op::SetNB;
-      if (named && pc + 1 < f.code.size() && f.code[pc + 1] < numbered_.size() && !numbered_[f.code[pc + 1]])
-        numbered_[f.code[pc + 1]] = std::make_unique<std::atomic<Numbered*>[]>(kNumbered);
+      if (named && pc + 1 < f.code.size() && f.code[pc + 1] < prefix_.size()) prefix_[f.code[pc + 1]] = true;
       pc += 1 + bc::op_info(op).operands.size();
     }
   }
 }
 
 ParamNames::~ParamNames() {
-  for (const auto& slots : numbered_)
-    if (slots)
-      for (int64_t n = 0; n < kNumbered; ++n) delete slots[n].load(std::memory_order_relaxed);
+  for (size_t k = 0; k < prefix_.size(); ++k) {
+    Slots* slots = numbered_[k].load(std::memory_order_relaxed);
+    if (slots == nullptr) continue;
+    for (auto& slot : slots->name) delete slot.load(std::memory_order_relaxed);
+    delete slots;
+  }
 }
 
 const ParamName* ParamNames::numbered(uint32_t prefix, int64_t n) const {
-  if (prefix >= numbered_.size() || !numbered_[prefix] || n < 0 || n >= kNumbered) return nullptr;
-  std::atomic<Numbered*>& slot = numbered_[prefix][n];
+  if (prefix >= prefix_.size() || !prefix_[prefix] || n < 0 || n >= kNumbered) return nullptr;
+  // Another thread may make the prefix's slots or the name at the same time: the first one
+  // stored is kept, and the other is dropped.
+  Slots* slots = numbered_[prefix].load(std::memory_order_acquire);
+  if (slots == nullptr) {
+    std::unique_ptr<Slots> made(new (std::nothrow) Slots());
+    if (!made) return nullptr;
+    if (numbered_[prefix].compare_exchange_strong(slots, made.get(), std::memory_order_acq_rel))
+      slots = made.release();
+  }
+  std::atomic<Numbered*>& slot = slots->name[n];
   if (const Numbered* kept = slot.load(std::memory_order_acquire)) return &kept->name;
   std::unique_ptr<Numbered> made;
   char digits[24];
@@ -92,7 +104,6 @@ const ParamName* ParamNames::numbered(uint32_t prefix, int64_t n) const {
   const std::string_view name = std::string_view(key).substr(1, base.size() + number.size());
   made->name = {name, MessageBuilder::hash(name), names_[prefix].quoted};
   Numbered* expected = nullptr;
-  // Another thread may have made it first: then its copy is the one kept.
   if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel))
     return &made.release()->name;
   return &expected->name;

@@ -56,8 +56,12 @@ class ParamNames {
   };
   std::string keys_;  // the quoted names' keys, back to back; never reallocated once filled
   std::vector<ParamName> names_;
-  // By string index, for the prefixes of setn.X (null for other strings): kNumbered slots each.
-  std::vector<std::unique_ptr<std::atomic<Numbered*>[]>> numbered_;
+  struct Slots {
+    std::atomic<Numbered*> name[kNumbered] = {};
+  };
+  // By string index: whether it is the prefix of a setn.X, and its slots, made on first use.
+  std::vector<bool> prefix_;
+  std::unique_ptr<std::atomic<Slots*>[]> numbered_;
 };
 
 }  // namespace pvm::detail

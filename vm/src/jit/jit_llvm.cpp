@@ -295,6 +295,25 @@ extern "C" int32_t pvm_jit_ret(StepContext* ctx, uint32_t pc, int64_t result, ui
   return 1;
 }
 
+// The ValueType a set.s, set.y, setd.X or setn.X stores, as pvm_jit_set takes it: the class of its
+// value register, the last operand.
+uint32_t set_type(Op op) {
+  switch (bc::op_info(op).operands.back()) {
+    case 'i':
+      return static_cast<uint32_t>(ValueType::Int);
+    case 'u':
+      return static_cast<uint32_t>(ValueType::UInt);
+    case 'f':
+      return static_cast<uint32_t>(ValueType::Float);
+    case 'b':
+      return static_cast<uint32_t>(ValueType::Bool);
+    case 's':
+      return static_cast<uint32_t>(ValueType::Str);
+    default:
+      return static_cast<uint32_t>(ValueType::Bytes);
+  }
+}
+
 // Every function native code calls, by number: code calls helper k through the context's table
 // (StepContext::helpers), so that no address of this process is part of it.
 const void* const kHelpers[] = {
@@ -1211,22 +1230,17 @@ class FunctionBuilder {
       case Op::SetNU:
       case Op::SetNF:
       case Op::SetNB: {
-        const ValueType type = op == Op::SetNI   ? ValueType::Int
-                               : op == Op::SetNU ? ValueType::UInt
-                               : op == Op::SetNF ? ValueType::Float
-                                                 : ValueType::Bool;
-        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
-                               {ctx_, b_.getInt32(ip[1]), get_i(ip[2]),
-                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[3])});
+        llvm::Value* ok =
+            call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
+                 {ctx_, b_.getInt32(ip[1]), get_i(ip[2]), b_.getInt32(set_type(op)), reg_address(ip[3])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
       case Op::SetS:
       case Op::SetY: {
-        const ValueType type = op == Op::SetS ? ValueType::Str : ValueType::Bytes;
-        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                               {scratch_, name_ptr(ip[1]), null_ptr(),
-                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
+        llvm::Value* ok =
+            call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
+                 {scratch_, name_ptr(ip[1]), null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
@@ -1236,15 +1250,9 @@ class FunctionBuilder {
       case Op::SetDB:
       case Op::SetDS:
       case Op::SetDY: {
-        const ValueType type = op == Op::SetDI   ? ValueType::Int
-                               : op == Op::SetDU ? ValueType::UInt
-                               : op == Op::SetDF ? ValueType::Float
-                               : op == Op::SetDB ? ValueType::Bool
-                               : op == Op::SetDS ? ValueType::Str
-                                                 : ValueType::Bytes;
-        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                               {scratch_, null_ptr(), reg_address(ip[1]),
-                                b_.getInt32(static_cast<uint32_t>(type)), reg_address(ip[2])});
+        llvm::Value* ok =
+            call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
+                 {scratch_, null_ptr(), reg_address(ip[1]), b_.getInt32(set_type(op)), reg_address(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
