@@ -111,6 +111,36 @@ TEST_SUITE("vm traps") {
     CHECK(f.json[1] == R"({"ident":"x","protocol.id":"test"})");
   }
 
+  TEST_CASE("a reply's out.new, wr.bytes, wr.str, out.tail and out.end spend the same fuel on both engines") {
+    const auto program = vmtest::load(vmtest::packet_module(R"(
+    out.new
+    ldy y0, x"0102030405"
+    wr.bytes y0
+    lds s0, "ok"
+    wr.str s0
+    ldk i0, 2
+    out.tail y1, i0
+    wr.bytes y1
+    out.end
+    out.new
+    wr.bytes y0
+    out.end
+    ret)"));
+    pvm::SessionOptions options;
+    for (uint64_t fuel = 0; fuel <= 45; ++fuel) {  // decode_frame: the same outcome on both engines
+      options.fuel = fuel;
+      vmtest::decode_frame(program, "", options);
+    }
+    // 5 + 2 + 5 + 5 bytes written or copied, 12 stored, then 5 written and 5 stored.
+    options.fuel = 39;
+    const auto f = vmtest::decode_frame(program, "", options);
+    REQUIRE_FALSE(f.failed);
+    CHECK(f.replies == std::vector<std::string>{"01020304056f6b0304056f6b", "0102030405"});
+    options.fuel = 38;
+    CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) ==
+          "error: offset 0: out of fuel: out of fuel after 34 units of work (the next step needs 5, 4 left)");
+  }
+
   TEST_CASE("division by zero") {
     CHECK(run("ldk i0, 1\ndiv.i i1, i0, i2\nret") == "error: offset 0: division by zero");
     CHECK(run("ldk i0, 1\nmod.i i1, i0, i2\nret") == "error: offset 0: division by zero");

@@ -171,13 +171,6 @@ struct Site {
 }
 
 // False when the frame's memory cannot take the reply.
-bool store_reply(Scratch& sc) {
-  sc.out_open = false;
-  if (!sc.arena.account(sc.out.size() + sizeof(std::vector<uint8_t>))) return false;
-  if (sc.reply_count == sc.replies.size()) sc.replies.emplace_back();
-  sc.replies[sc.reply_count++].assign(sc.out.begin(), sc.out.end());
-  return true;
-}
 
 }  // namespace
 

@@ -97,6 +97,11 @@ inline bool concat(Scratch& sc, Value& out, const Value& b, const Value& c) {
   return true;
 }
 
+// What a reply of n bytes counts against the frame's memory.
+inline size_t reply_memory(size_t n) {
+  return n + sizeof(std::vector<uint8_t>);
+}
+
 // The name of setn.X: string `prefix` + decimal(n), as the module keeps it for the numbers it
 // keeps (ParamNames::numbered), else joined in the frame's arena; false when the arena is full.
 inline bool numbered_name(Scratch& sc, const ParamNames& names, uint32_t prefix, int64_t n, ParamName& out) {
@@ -113,6 +118,16 @@ inline bool numbered_name(Scratch& sc, const ParamNames& names, uint32_t prefix,
   std::memcpy(p + base.size(), digits, size);
   const std::string_view name(reinterpret_cast<const char*>(p), base.size() + size);
   out = {name, MessageBuilder::hash(name), false};
+  return true;
+}
+
+// Closes the open output and keeps it as the frame's next reply; false when the frame's memory
+// cannot hold it (the output is closed all the same).
+inline bool store_reply(Scratch& sc) {
+  sc.out_open = false;
+  if (!sc.arena.account(reply_memory(sc.out.size()))) return false;
+  if (sc.reply_count == sc.replies.size()) sc.replies.emplace_back();
+  sc.replies[sc.reply_count++].assign(sc.out.begin(), sc.out.end());
   return true;
 }
 

@@ -282,6 +282,48 @@ extern "C" int32_t pvm_jit_write(Scratch* sc, uint64_t v, uint32_t width, uint32
   return 1;
 }
 
+// out.new when no output is open (closing one first takes the interpreter).
+extern "C" int32_t pvm_jit_out_new(Scratch* sc) {
+  if (sc->out_open) return 0;
+  sc->out.clear();
+  sc->out_open = true;
+  return 1;
+}
+
+// out.end, wr.bytes / wr.str and out.tail where they need no memory the frame's scratch does not
+// already hold (kept from the frames before): they spend the fuel the interpreter spends, and
+// where anything stops them they do nothing and the interpreter runs the instruction.
+extern "C" int32_t pvm_jit_out_end(StepContext* ctx) {
+  Scratch& sc = *ctx->scratch;
+  const size_t n = sc.out.size();
+  if (!sc.out_open || n > ctx->st.fuel || !sc.arena.can_account(reply_memory(n)) ||
+      sc.reply_count == sc.replies.size() || sc.replies[sc.reply_count].capacity() < n)
+    return 0;
+  ctx->st.fuel -= n;
+  return store_reply(sc) ? 1 : 0;  // true: its memory is accounted for and held
+}
+
+extern "C" int32_t pvm_jit_write_bytes(StepContext* ctx, const Value* v) {
+  std::vector<uint8_t>& out = ctx->scratch->out;
+  const uint32_t n = v->s.n;
+  if (!ctx->scratch->out_open || out.size() + n > bc::kMaxOutputBytes || out.capacity() - out.size() < n ||
+      n > ctx->st.fuel)
+    return 0;
+  ctx->st.fuel -= n;
+  out.insert(out.end(), v->s.p, v->s.p + n);
+  return 1;
+}
+
+extern "C" int32_t pvm_jit_out_tail(StepContext* ctx, Value* dst, int64_t from) {
+  Scratch& sc = *ctx->scratch;
+  const auto size = static_cast<int64_t>(sc.out_open ? sc.out.size() : 0);
+  const int64_t at = std::clamp<int64_t>(from, 0, size);
+  const auto n = static_cast<uint64_t>(size - at);
+  if (n > ctx->st.fuel || !to_arena(sc, *dst, sc.out.data() + at, n)) return 0;
+  ctx->st.fuel -= n;
+  return 1;
+}
+
 // ret and ret.i (`has_result`) when nothing is left to close (a sub-view, a message, a reply):
 // the run ends as the interpreter's does. Otherwise step() closes them, with their checks.
 extern "C" int32_t pvm_jit_ret(StepContext* ctx, uint32_t pc, int64_t result, uint32_t has_result) {
@@ -328,7 +370,9 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_option_int), reinterpret_cast<const void*>(&pvm_jit_option_str),
     reinterpret_cast<const void*>(&pvm_jit_sget_int),   reinterpret_cast<const void*>(&pvm_jit_sset_int),
     reinterpret_cast<const void*>(&pvm_jit_write),      reinterpret_cast<const void*>(&pvm_jit_ret),
-    reinterpret_cast<const void*>(&pvm_jit_setn),
+    reinterpret_cast<const void*>(&pvm_jit_setn),       reinterpret_cast<const void*>(&pvm_jit_out_new),
+    reinterpret_cast<const void*>(&pvm_jit_out_end),    reinterpret_cast<const void*>(&pvm_jit_write_bytes),
+    reinterpret_cast<const void*>(&pvm_jit_out_tail),
 };
 
 std::string to_string(llvm::Error error) {
@@ -1167,6 +1211,29 @@ class FunctionBuilder {
         const bool big = op == Op::WrU8 || op == Op::WrU16Be || op == Op::WrU32Be || op == Op::WrU64Be;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_write), i32_,
                                {scratch_, get_i(ip[1]), b_.getInt32(width), b_.getInt32(big ? 1 : 0)});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::OutNew:
+        slow_if(b_.CreateICmpEQ(call(reinterpret_cast<const void*>(&pvm_jit_out_new), i32_, {scratch_}),
+                                b_.getInt32(0)),
+                pc);
+        break;
+      case Op::OutEnd:
+        slow_if(b_.CreateICmpEQ(call(reinterpret_cast<const void*>(&pvm_jit_out_end), i32_, {ctx_}),
+                                b_.getInt32(0)),
+                pc);
+        break;
+      case Op::WrBytes:
+      case Op::WrStr: {
+        llvm::Value* ok =
+            call(reinterpret_cast<const void*>(&pvm_jit_write_bytes), i32_, {ctx_, reg_address(ip[1])});
+        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        break;
+      }
+      case Op::OutTail: {
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_out_tail), i32_,
+                               {ctx_, reg_address(ip[1]), get_i(ip[2])});
         slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
         break;
       }
