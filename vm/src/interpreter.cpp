@@ -170,8 +170,6 @@ struct Site {
     at.sc.warnings.push_back(make_error(at, kind, offset, pc, std::move(reason)));
 }
 
-// False when the frame's memory cannot take the reply.
-
 }  // namespace
 
 #if !PVM_TRACED_INTERPRETER && !PVM_STEP_INTERPRETER
