@@ -56,13 +56,11 @@ ParamNames::ParamNames(const bc::Module& module) : names_(module.strings.size())
   prefix_.resize(module.strings.size());
   numbered_ = std::make_unique<std::atomic<Slots*>[]>(module.strings.size());
   for (const bc::Function& f : module.functions) {
-    for (size_t pc = 0; pc < f.code.size();) {
-      const auto op = static_cast<bc::Op>(f.code[pc]);
+    bc::for_each_instruction(f, [&](bc::Op op, const uint32_t* operands, size_t) {
       const bool named =
           op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF || op == bc::Op::SetNB;
-      if (named && pc + 1 < f.code.size() && f.code[pc + 1] < prefix_.size()) prefix_[f.code[pc + 1]] = true;
-      pc += 1 + bc::op_info(op).operands.size();
-    }
+      if (named && operands[0] < prefix_.size()) prefix_[operands[0]] = true;
+    });
   }
 }
 

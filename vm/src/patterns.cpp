@@ -18,29 +18,27 @@ Patterns::~Patterns() = default;
 bool Patterns::compile(const bc::Module& module, std::string& error) {
   by_string.resize(module.strings.size());
   unit_cost.assign(module.strings.size(), 1);
+  bool failed = false;
   for (const bc::Function& f : module.functions) {
-    for (size_t pc = 0; pc < f.code.size();) {
-      const auto op = static_cast<bc::Op>(f.code[pc]);
-      const size_t len = 1 + bc::op_info(op).operands.size();
-      if (op == bc::Op::ReMatch) {
-        const uint32_t s = f.code[pc + 3];
-        if (!by_string[s]) {
-          RE2::Options options;
-          options.set_log_errors(false);
-          auto re = std::make_unique<RE2>(module.strings[s], options);
-          if (!re->ok() || static_cast<size_t>(re->NumberOfCapturingGroups()) + 1 > kMaxGroups) {
-            error = printable(module.strings[f.name]) + "+" + std::to_string(pc) + ": pattern \"" +
-                    printable(module.strings[s]) + "\" " +
-                    (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups"
-                              : "does not compile: " + re->error());
-            return false;
-          }
-          unit_cost[s] = 1 + static_cast<uint32_t>(re->ProgramSize()) / kPatternWordsPerUnit;
-          by_string[s] = std::move(re);
-        }
+    bc::for_each_instruction(f, [&](bc::Op op, const uint32_t* operands, size_t pc) {
+      if (op != bc::Op::ReMatch || failed) return;
+      const uint32_t s = operands[2];
+      if (by_string[s]) return;
+      RE2::Options options;
+      options.set_log_errors(false);
+      auto re = std::make_unique<RE2>(module.strings[s], options);
+      if (!re->ok() || static_cast<size_t>(re->NumberOfCapturingGroups()) + 1 > kMaxGroups) {
+        error = printable(module.strings[f.name]) + "+" + std::to_string(pc) + ": pattern \"" +
+                printable(module.strings[s]) + "\" " +
+                (re->ok() ? "has more than " + std::to_string(kMaxGroups - 1) + " groups"
+                          : "does not compile: " + re->error());
+        failed = true;
+        return;
       }
-      pc += len;
-    }
+      unit_cost[s] = 1 + static_cast<uint32_t>(re->ProgramSize()) / kPatternWordsPerUnit;
+      by_string[s] = std::move(re);
+    });
+    if (failed) return false;
   }
   return true;
 }

@@ -271,14 +271,18 @@ extern "C" int32_t pvm_jit_sset_int(Scratch* sc, uint32_t slot, int64_t v) {
   });
 }
 
+// Whether n more bytes fit the open reply's limit and the memory it already holds (which a
+// frame's scratch keeps from the frames before, so that only the first replies grow it through
+// step()).
+bool reply_room(const Scratch& sc, size_t n) {
+  return sc.out_open && sc.out.size() + n <= bc::kMaxOutputBytes && sc.out.capacity() - sc.out.size() >= n;
+}
+
 // wr.u8 to wr.u64le: the low `width` bytes of v, most significant first when `big`, into an open
-// reply that has room for them in its limit and in the memory it already holds (which a frame's
-// scratch keeps from the frames before, so that only the first replies grow it through step()).
+// reply with room for them.
 extern "C" int32_t pvm_jit_write(Scratch* sc, uint64_t v, uint32_t width, uint32_t big) {
-  std::vector<uint8_t>& out = sc->out;
-  if (!sc->out_open || out.size() + width > bc::kMaxOutputBytes || out.capacity() - out.size() < width)
-    return 0;
-  append_int(out, v, width, big != 0);
+  if (!reply_room(*sc, width)) return 0;
+  append_int(sc->out, v, width, big != 0);
   return 1;
 }
 
@@ -304,13 +308,10 @@ extern "C" int32_t pvm_jit_out_end(StepContext* ctx) {
 }
 
 extern "C" int32_t pvm_jit_write_bytes(StepContext* ctx, const Value* v) {
-  std::vector<uint8_t>& out = ctx->scratch->out;
   const uint32_t n = v->s.n;
-  if (!ctx->scratch->out_open || out.size() + n > bc::kMaxOutputBytes || out.capacity() - out.size() < n ||
-      n > ctx->st.fuel)
-    return 0;
+  if (!reply_room(*ctx->scratch, n) || n > ctx->st.fuel) return 0;
   ctx->st.fuel -= n;
-  out.insert(out.end(), v->s.p, v->s.p + n);
+  ctx->scratch->out.insert(ctx->scratch->out.end(), v->s.p, v->s.p + n);
   return 1;
 }
 
@@ -585,9 +586,11 @@ class FunctionBuilder {
   // ---- the view
   llvm::Value* vc() { return state(vc_, i32_); }
   llvm::Value* left() { return b_.CreateSub(state(ve_, i32_), vc()); }
-  llvm::Value* at_cursor() {
-    return b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(vc(), i64_));
+  // The address of the view's byte at offset `at` (an i32 of the data, within the view).
+  llvm::Value* address_of(llvm::Value* at) {
+    return b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(at, i64_));
   }
+  llvm::Value* at_cursor() { return address_of(vc()); }
   void advance(llvm::Value* n32) { set_state(vc_, b_.CreateAdd(vc(), n32)); }
 
   // A fixed-width read of `bytes` bytes: the raw bits as an integer of that width, byte order
@@ -597,8 +600,7 @@ class FunctionBuilder {
     llvm::Value* from = at != nullptr ? at : vc();
     slow_if(b_.CreateICmpULT(b_.CreateSub(state(ve_, i32_), from), b_.getInt32(bytes)), pc);
     llvm::Type* t = b_.getIntNTy(8 * bytes);
-    llvm::Value* address = b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(from, i64_));
-    llvm::Value* v = load(t, b_.CreateBitCast(address, t->getPointerTo()), bytes_tag_, 1);
+    llvm::Value* v = load(t, b_.CreateBitCast(address_of(from), t->getPointerTo()), bytes_tag_, 1);
     llvm::Value* bits = v;
     if (bytes > 1 && big) bits = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, v);
     if (at == nullptr) advance(b_.getInt32(bytes));
@@ -1128,8 +1130,7 @@ class FunctionBuilder {
         }
         llvm::Value* n = get_i(ip[2]);
         slow_if(b_.CreateICmpUGT(n, b_.CreateZExt(b_.CreateSub(ve, at), i64_)), pc);
-        put_s(ip[1], b_.CreateInBoundsGEP(i8_, state(data_, i8p_), b_.CreateZExt(at, i64_)),
-              b_.CreateTrunc(n, i32_));
+        put_s(ip[1], address_of(at), b_.CreateTrunc(n, i32_));
         break;
       }
       case Op::RdRest:

@@ -82,11 +82,8 @@ constexpr bool reads_written_register(Op op) {
 constexpr bool is_read_set(Op op) {
   return op >= Op::RdSetU8 && op <= Op::RdSetF64Le;
 }
-// rdat.X: rd.X at an offset of the view, the cursor kept, for u8, u16, u32, bytes and text.
-constexpr bool is_read_at(Op op) {
-  return op >= Op::RdAtU8 && op <= Op::RdAtStr;
-}
-// The read a rdset.X or rdat.X stands for.
+// The read a rdset.X or rdat.X stands for (rdat.X: at an offset of the view, the cursor kept,
+// for u8, u16, u32, bytes and text).
 constexpr Op read_of(Op fused) {
   switch (fused) {
     case Op::RdAtU8:
@@ -260,6 +257,17 @@ struct Function {
   uint32_t reg_base(RegClass c) const;
   RegClass reg_class(uint32_t reg) const;  // reg < reg_total()
 };
+
+// Calls f(op, operands, pc) for each instruction of a function whose opcodes all exist and have
+// their operand words (a verified one); `operands` points at the instruction's first operand word.
+template <class F>
+void for_each_instruction(const Function& fn, F&& f) {
+  for (size_t pc = 0; pc < fn.code.size();) {
+    const auto op = static_cast<Op>(fn.code[pc]);
+    f(op, fn.code.data() + pc + 1, pc);
+    pc += 1 + op_info(op).operands.size();
+  }
+}
 
 struct SessionSlot {
   uint32_t name = 0;  // string index; slot 0 is always "ident" of class Str
