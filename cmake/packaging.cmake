@@ -16,9 +16,11 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pvmConfig.cmake ${CMAKE_CURRENT_BINARY
 # tree can be moved, and `cmake --install --prefix` works.
 file(RELATIVE_PATH PVM_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" PVM_PC_TO_PREFIX "${PVM_PC_TO_PREFIX}")
+# With the JIT the VM loads its JIT library (installed in lib/pvm) with dlopen; LLVM is that
+# library's dependency, not the host's.
 set(PVM_PC_JIT_LIBS "")
 if(PVM_JIT)
-  set(PVM_PC_JIT_LIBS "-L${LLVM_LIBRARY_DIR} -lLLVM-${LLVM_VERSION_MAJOR} ")
+  set(PVM_PC_JIT_LIBS "-ldl ")
 endif()
 foreach(pc pvm pvm-compiler)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc @ONLY)

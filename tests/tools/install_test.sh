@@ -77,3 +77,16 @@ check_host "C host built with pkg-config" "$work/c_pc.out"
 "$work/compile_pkgconfig" stdlib-protocols/teltonika.pvm stdlib-protocols "${segments[@]}" | cmp -s - "$work/compile.out" ||
   fail "the compile example built with pkg-config prints something else"
 echo "PASS: the examples build with pkg-config (pvm, pvm-compiler)"
+
+# The JIT: its library installed in lib/pvm, and the installed pvm loads that copy (not the build
+# folder's) the first time --jit asks for it.
+if [[ ${PVM_JIT_BUILT:-OFF} == ON ]]; then
+  library=$(find "$prefix" -path '*/pvm/libpvm_jit.so' | head -1)
+  [[ -n $library ]] || fail "the JIT library is not installed in lib/pvm"
+  LD_DEBUG=files "$prefix/bin/pvm" decode -p teltonika --jit --no-jit-cache "$capture" >"$work/jit.jsonl" 2>"$work/jit.log"
+  grep -q "file=$library .*dynamically loaded" "$work/jit.log" ||
+    fail "the installed pvm did not load $library: $(grep -m3 'libpvm_jit' "$work/jit.log")"
+  if grep -q "the JIT is not used" "$work/jit.log"; then fail "$(grep 'the JIT is not used' "$work/jit.log")"; fi
+  cmp -s "$work/jit.jsonl" "$work/expected.jsonl" || fail "the installed pvm's JIT decodes differently"
+  echo "PASS: the installed pvm runs the JIT from the installed library"
+fi

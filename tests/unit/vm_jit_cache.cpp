@@ -59,6 +59,12 @@ std::string decode(const std::shared_ptr<const pvm::Program>& program) {
 }  // namespace
 
 TEST_SUITE("jit cache") {
+  // The tests of the JIT return early where it is not available: a build with the JIT that lost
+  // its library (jit_loader.cpp) would otherwise pass them all without running any.
+  TEST_CASE("a build with the JIT finds its library") {
+    CHECK(pvm::jit_available() == PVM_TEST_JIT);
+  }
+
   TEST_CASE("code compiled once is loaded from the cache after, with the same results") {
     if (!pvm::jit_available()) return;
     TempDir tmp;

@@ -159,7 +159,8 @@ enum class Engine : uint8_t {
   Jit,  // native code compiled by LLVM when the program loads (a build with PVM_JIT)
 };
 std::string_view engine_name(Engine e);  // "interpreter", "jit"
-// True when this build has the JIT (CMake found LLVM).
+// True when this build has the JIT (CMake found LLVM) and its library loads: LLVM is loaded only
+// by a process that asks for the JIT, the first time it does (docs/embedding.md).
 bool jit_available();
 
 struct LoadOptions {

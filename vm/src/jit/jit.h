@@ -40,4 +40,19 @@ class JitCode {
 // detail::run's signature for Session's runner: in.jit->run(...).
 bool run_native(const RunInput& in, Scratch& scratch, RunOutput& out);
 
+// What the JIT library (vm/CMakeLists.txt's pvm_jit, loaded by jit_loader.cpp the first time a
+// program asks for the JIT) exports as pvm_jit_entry. The library holds its own copy of the VM's
+// code, built from the same sources as the loader's (`build`, checked before anything else is
+// used), so that every type passed here has the same layout on both sides.
+struct JitEntry {
+  const char* build;  // PVM_VM_BUILD
+  // JitCode::compile: the native code of `module`, or null with the reason.
+  void* (*compile)(const bc::Module& module, const std::string& cache_dir, std::string& error);
+  void (*release)(void* code);
+  bool (*from_cache)(const void* code);
+  const std::string& (*cache_note)(const void* code);
+  bool (*run)(const void* code, const RunInput& in, Scratch& scratch, RunOutput& out);
+};
+using JitEntryFn = const JitEntry* (*)();
+
 }  // namespace pvm::detail

@@ -10,6 +10,9 @@
 // the fuel for it, a full message or arena), calls step(), which runs that instruction in the
 // interpreter: the trap it raises, with its offset, reason and source position, is the
 // interpreter's by construction.
+//
+// This file, with the interpreter's step build and a copy of the VM's code, is the JIT library
+// that jit_loader.cpp loads; its one export is pvm_jit_entry (jit.h).
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -47,10 +50,6 @@
 #include "step.h"
 
 namespace pvm {
-
-bool jit_available() {
-  return true;
-}
 
 namespace detail {
 namespace {
@@ -1536,20 +1535,14 @@ void optimize(llvm::Module& mod) {
   mpm.run(mod, mam);
 }
 
-}  // namespace
-
-struct JitCode::Impl {
+// The native code of one module: what pvm_jit_entry's compile returns.
+struct NativeCode {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::vector<NativeFn> functions;  // by function index
   std::vector<const char*> text;    // the bytes of the module's strings, for StepContext::text
   bool cached = false;              // the code came from the cache
   std::string cache_note;           // why the cache was not used, if it was asked for
 };
-
-JitCode::JitCode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-JitCode::~JitCode() = default;
-
-namespace {
 
 // Names everything the native code of module `m` is made from: the module's bytes, the sources of
 // this JIT (which decide what IR it makes of them, and how that IR is optimized), the LLVM that
@@ -1600,10 +1593,7 @@ std::string compile_object(const bc::Module& m, llvm::orc::JITTargetMachineBuild
   return (*object)->getBuffer().str();
 }
 
-}  // namespace
-
-std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string& cache_dir,
-                                          std::string& error) {
+NativeCode* compile(const bc::Module& m, const std::string& cache_dir, std::string& error) {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
@@ -1616,7 +1606,7 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string
   }
   machine->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
 
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<NativeCode>();
   // Code compiled before for the same module and machine, or compiled now (and kept).
   std::optional<JitCache> cache;
   std::string key;
@@ -1653,22 +1643,14 @@ std::unique_ptr<JitCode> JitCode::compile(const bc::Module& m, const std::string
     impl->functions.push_back(reinterpret_cast<NativeFn>(symbol->getAddress()));
   }
   impl->jit = std::move(*jit);
-  return std::unique_ptr<JitCode>(new JitCode(std::move(impl)));
-}
-
-bool JitCode::from_cache() const {
-  return impl_->cached;
-}
-
-const std::string& JitCode::cache_note() const {
-  return impl_->cache_note;
+  return impl.release();
 }
 
 // UBSan's function-type check reads a signature before the callee, which native code lacks.
 #if defined(__clang__)
 [[clang::no_sanitize("function")]]
 #endif
-bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
+bool run_code(const NativeCode& code, const RunInput& in, Scratch& scratch, RunOutput& out) {
   StepContext ctx;
   ctx.in = &in;
   ctx.scratch = &scratch;
@@ -1676,7 +1658,7 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   ctx.helpers = kHelpers;
   ctx.names = in.names->data();
   ctx.strings = in.module->strings.data();
-  ctx.text = impl_->text.data();
+  ctx.text = code.text.data();
   ctx.builder = scratch.builder.hot();
   ctx.views = scratch.views.data();
   ctx.origin = &scratch.origin;
@@ -1684,7 +1666,7 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   const auto index = static_cast<size_t>(in.function - in.module->functions.data());
   // Every trap records its error; one left over from an earlier frame must not stand in for it.
   scratch.error.trap = Trap::None;
-  if (impl_->functions[index](&ctx, scratch.regs.data()) == kStepDone) return true;
+  if (code.functions[index](&ctx, scratch.regs.data()) == kStepDone) return true;
   if (scratch.error.trap == Trap::None) {  // native code failed without a trap: a bug of this file
     scratch.error = Error{};
     scratch.error.trap = Trap::Limit;
@@ -1693,9 +1675,33 @@ bool JitCode::run(const RunInput& in, Scratch& scratch, RunOutput& out) const {
   return false;
 }
 
-bool run_native(const RunInput& in, Scratch& scratch, RunOutput& out) {
-  return in.jit->run(in, scratch, out);
+// No exception may leave the library: the loader's side expects none (the heap failing while
+// LLVM compiles is a failed compile).
+void* compile_entry(const bc::Module& m, const std::string& cache_dir, std::string& error) {
+  try {
+    return compile(m, cache_dir, error);
+  } catch (const std::bad_alloc&) {
+    error = "the JIT ran out of memory";
+    return nullptr;
+  }
 }
 
+constexpr JitEntry kEntry{
+    PVM_VM_BUILD,
+    compile_entry,
+    [](void* code) { delete static_cast<NativeCode*>(code); },
+    [](const void* code) { return static_cast<const NativeCode*>(code)->cached; },
+    [](const void* code) -> const std::string& { return static_cast<const NativeCode*>(code)->cache_note; },
+    [](const void* code, const RunInput& in, Scratch& scratch, RunOutput& out) {
+      return run_code(*static_cast<const NativeCode*>(code), in, scratch, out);
+    },
+};
+
+}  // namespace
 }  // namespace detail
 }  // namespace pvm
+
+// The library's one export (jit.h).
+extern "C" __attribute__((visibility("default"))) const pvm::detail::JitEntry* pvm_jit_entry() {
+  return &pvm::detail::kEntry;
+}
