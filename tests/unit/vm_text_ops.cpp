@@ -55,6 +55,22 @@ TEST_SUITE("vm text ops") {
     ret)A") == R"({"trim":"P0101,P0300","comma":5,"none":-1,"spaces":"P0101 P0300","lower":"pwr_ext","same":"P0101,P0300"})");
   }
 
+  // A group outside any match is an empty text with no bytes at all: searching it must not hand
+  // memmem a null pointer (UBSan in the sanitized build stops on that).
+  TEST_CASE("find.s in an empty text without bytes finds nothing, and the empty text at 0") {
+    CHECK(run(R"A(
+    ldk i0, 1
+    re.group s0, i0
+    lds s1, "x"
+    find.s i1, s0, s1
+    lds s2, ""
+    find.s i2, s0, s2
+    msg.new
+    set.i "x", i1
+    set.i "empty", i2
+    ret)A") == R"({"x":-1,"empty":0})");
+  }
+
   TEST_CASE("stou.hex parses hex digits and rejects anything else") {
     CHECK(run(R"A(
     lds s0, "1aFF"

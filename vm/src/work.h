@@ -17,6 +17,7 @@ namespace pvm::detail {
 // (Two-Way), where std::string_view::find may compare the needle at every offset.
 inline size_t find_bytes(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return 0;
+  if (hay.size() < needle.size()) return std::string_view::npos;  // also an empty hay, maybe null
   const void* at = ::memmem(hay.data(), hay.size(), needle.data(), needle.size());
   return at == nullptr ? std::string_view::npos
                        : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
