@@ -43,8 +43,11 @@ class Driver {
     if (opts_.dump == Dump::Tokens) r.dump = dump_tokens(tokens);
     Program prog = parse(main, tokens, r.diagnostics);
     show_little_of_non_pvm(prog, r.diagnostics, 0);
-    imported_.insert(canonical(main.name));
+    const std::string main_canonical = canonical(main.name);
+    imported_.insert(main_canonical);
+    sources_used_.push_back({"", main.name, main.name, main_canonical, std::string(text)});
     resolve_uses(prog, main.name, r.diagnostics, 0);
+    r.sources = std::move(sources_used_);
     if (opts_.dump == Dump::Ast) r.dump = dump_ast(prog, false);
     std::map<std::string, const SourceFile*> by_name;
     for (auto& s : sources_) by_name[s->name] = s.get();
@@ -104,17 +107,22 @@ class Driver {
         if (src) diags.push_back(src->diag(kind, it->pos, std::move(msg), std::move(hint)));
       };
       std::string text;
-      if (found.empty() && refused) {
-        report("import-refused", "'" + it->name + "' is outside the folders a 'use' may read",
-               "a 'use' reads the using file's folder and below, each -I folder and the stdlib");
-        continue;
-      }
       if (found.empty() || !read_file(found, text)) {
-        report("import-failed", "cannot read '" + it->name + "'",
-               "paths are relative to the using file, then to each -I folder");
+        sources_used_.push_back({from, it->name, found, "", std::nullopt});
+        if (found.empty() && refused)
+          report("import-refused", "'" + it->name + "' is outside the folders a 'use' may read",
+                 "a 'use' reads the using file's folder and below, each -I folder and the stdlib");
+        else
+          report("import-failed", "cannot read '" + it->name + "'",
+                 "paths are relative to the using file, then to each -I folder");
         continue;
       }
-      if (!imported_.insert(canonical(found)).second) continue;
+      const std::string found_canonical = canonical(found);
+      if (!imported_.insert(found_canonical).second) {
+        sources_used_.push_back({from, it->name, found, found_canonical, std::nullopt});
+        continue;
+      }
+      sources_used_.push_back({from, it->name, found, found_canonical, text});
       if (depth > 16) {
         report("import-failed", "'use' nests too deeply", "");
         continue;
@@ -145,6 +153,7 @@ class Driver {
   const FrontEndHooks& hooks_;
   std::vector<std::unique_ptr<SourceFile>> sources_;
   std::set<std::string> imported_;
+  std::vector<SourceUsed> sources_used_;
   std::map<std::string, std::string> file_names_;  // used file -> the name runtime errors give it
 };
 

@@ -25,10 +25,4 @@ struct FrontEndHooks {
 CompileResult compile_source(std::string_view file_name, std::string_view source,
                              const CompileOptions& options, const FrontEndHooks& hooks);
 
-// The file `use "NAME"` in `from` means: beside `from`, then in each import folder; "" when none.
-// A file found outside the folder it was looked for in (by `..` or a link) is not taken, and
-// sets `refused`.
-std::string find_import(const std::string& from, const std::string& name,
-                        const std::vector<std::string>& import_dirs, bool* refused = nullptr);
-
 }  // namespace pvm::compiler
