@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "module_cache.h"
+
 namespace pvm::cli {
 
 // Exit statuses shared by every subcommand.
@@ -18,6 +20,19 @@ inline constexpr int kExitUsage = 2;   // bad arguments, unknown protocol, unrea
 void add_jit_cache_options(CLI::App& cmd, std::string& dir, bool& off);
 // $XDG_CACHE_HOME/pvm/jit, else $HOME/.cache/pvm/jit; "" when neither is set.
 std::string default_jit_cache();
+
+// --module-cache DIR and --no-module-cache on a command that compiles .pvm sources: where the
+// modules compiled are kept between runs.
+struct ModuleCacheArgs {
+  std::string dir;  // "": not given
+  bool off = false;
+  // None with --no-module-cache, the directory given, else default_module_cache(): not named,
+  // so that a default that cannot be used goes unsaid.
+  ModuleCacheDir resolve() const;
+};
+void add_module_cache_options(CLI::App& cmd, ModuleCacheArgs& args);
+// $XDG_CACHE_HOME/pvm/modules, else $HOME/.cache/pvm/modules; "" when neither is set.
+std::string default_module_cache();
 
 void add_compile_command(CLI::App& app, int& status);
 void add_asm_commands(CLI::App& app, int& status);  // asm and disasm

@@ -35,6 +35,15 @@ std::string available_protocols(const std::string& dir) {
   return out.empty() ? "none" : out;
 }
 
+// $XDG_CACHE_HOME/pvm/LEAF, else $HOME/.cache/pvm/LEAF; "" when neither is set.
+std::string user_cache(const char* leaf) {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')
+    return std::string(xdg) + "/pvm/" + leaf;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/')
+    return std::string(home) + "/.cache/pvm/" + leaf;
+  return "";
+}
+
 }  // namespace
 
 std::string stdlib_dir() {
@@ -88,7 +97,8 @@ bool resolve_protocol(std::string_view spec, const std::string& base_dir, std::s
 }
 
 std::shared_ptr<const Program> load_program(const std::string& path, std::ostream& diagnostics,
-                                            std::string& error, const LoadOptions& options) {
+                                            std::string& error, const LoadOptions& options,
+                                            ModuleCache* modules) {
   if (ends_with(path, ".pvmc")) {
     std::string bytes;
     if (!read_file(path, bytes, error)) return nullptr;
@@ -104,7 +114,10 @@ std::shared_ptr<const Program> load_program(const std::string& path, std::ostrea
   }
   std::string probe;
   if (!read_file(path, probe, error)) return nullptr;
-  compiler::CompileResult result = compiler::compile_file(path, compile_options({}));
+  bool from_cache = false;
+  compiler::CompileResult result = modules
+                                       ? modules->compile(path, compile_options({}).import_dirs, from_cache)
+                                       : compiler::compile_file(path, compile_options({}));
   diagnostics << render_diagnostics(result.diagnostics);
   if (!result.ok) {
     error = path + ": compilation failed";
@@ -126,6 +139,11 @@ std::string jit_fallback_line(const Program& program, const LoadOptions& options
          "; the interpreter runs";
 }
 
+std::string module_cache_line(ModuleCache& modules) {
+  const std::string note = modules.take_note();
+  return note.empty() ? "" : "pvm: the module cache is not used: " + note;
+}
+
 std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {
   std::string out;
   for (const auto& d : diags) {
@@ -136,11 +154,11 @@ std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags) {
 }
 
 std::string default_jit_cache() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')
-    return std::string(xdg) + "/pvm/jit";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/')
-    return std::string(home) + "/.cache/pvm/jit";
-  return "";
+  return user_cache("jit");
+}
+
+std::string default_module_cache() {
+  return user_cache("modules");
 }
 
 void add_jit_cache_options(CLI::App& cmd, std::string& dir, bool& off) {
@@ -151,6 +169,24 @@ void add_jit_cache_options(CLI::App& cmd, std::string& dir, bool& off) {
                      "~/.cache/pvm/jit; created mode 0700, used only when it is yours alone)")
           ->type_name("DIR");
   cmd.add_flag("--no-jit-cache", off, "With --jit: compile every time, keeping nothing")->excludes(cache);
+}
+
+ModuleCacheDir ModuleCacheArgs::resolve() const {
+  if (off) return {};
+  if (!dir.empty()) return {dir, true};
+  return {default_module_cache(), false};
+}
+
+void add_module_cache_options(CLI::App& cmd, ModuleCacheArgs& args) {
+  CLI::Option* cache =
+      cmd.add_option(
+             "--module-cache", args.dir,
+             "The folder where the modules compiled from .pvm files are kept and found again, so that\n"
+             "an unchanged protocol is not compiled on every run (default: $XDG_CACHE_HOME/pvm/modules\n"
+             "or ~/.cache/pvm/modules; created mode 0700, used only when it is yours alone)")
+          ->type_name("DIR");
+  cmd.add_flag("--no-module-cache", args.off, "Compile .pvm files every time, keeping nothing")
+      ->excludes(cache);
 }
 
 }  // namespace pvm::cli

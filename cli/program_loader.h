@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "module_cache.h"
 #include "pvm/compiler/compile.h"
 #include "pvm/vm.h"
 
@@ -30,14 +31,20 @@ bool resolve_protocol(std::string_view spec, const std::string& base_dir, std::s
                       std::string& error);
 
 // Loads a resolved path: a .pvmc is read, deserialized and verified; anything else is compiled
-// with compile_options({}), its diagnostics rendered to `diagnostics`. Null with a reason on failure.
+// with compile_options({}), its diagnostics rendered to `diagnostics`, or taken from `modules`
+// when that holds what compiling would give. Null with a reason on failure.
 std::shared_ptr<const Program> load_program(const std::string& path, std::ostream& diagnostics,
-                                            std::string& error, const LoadOptions& options = {});
+                                            std::string& error, const LoadOptions& options = {},
+                                            ModuleCache* modules = nullptr);
 
 // When `options` asked for the JIT and the interpreter runs all the same, the line that says
 // why ("pvm: the JIT is not used for teltonika: ...; the interpreter runs"); when the JIT runs
 // but its cache could not be used, the line that says why; else empty.
 std::string jit_fallback_line(const Program& program, const LoadOptions& options);
+
+// When a module cache directory the user named could not be used, the line that says why, once
+// ("pvm: the module cache is not used: ..."); else empty.
+std::string module_cache_line(ModuleCache& modules);
 
 // Renders every diagnostic, each ending in a newline.
 std::string render_diagnostics(const std::vector<compiler::Diagnostic>& diags);
