@@ -36,6 +36,7 @@ struct DecodeArgs {
   bool jit = false;
   std::string jit_cache = default_jit_cache();
   bool no_jit_cache = false;
+  ModuleCacheArgs module_cache;
 };
 
 std::string format_of(const std::string& path, const std::string& explicit_format) {
@@ -129,7 +130,9 @@ int run_decode_command(const DecodeArgs& args) {
   if (!resolve_protocol(args.protocol, "", path, error)) return fail(error);
   const LoadOptions load{args.jit ? Engine::Jit : Engine::Interpreter,
                          args.no_jit_cache ? "" : args.jit_cache};
-  std::shared_ptr<const Program> program = load_program(path, std::cerr, error, load);
+  ModuleCache modules(args.module_cache.resolve());
+  std::shared_ptr<const Program> program = load_program(path, std::cerr, error, load, &modules);
+  if (std::string note = module_cache_line(modules); !note.empty()) std::cerr << note << "\n";
   if (!program) return fail(error);
   if (std::string note = jit_fallback_line(*program, load); !note.empty()) std::cerr << note << "\n";
 
@@ -249,6 +252,7 @@ void add_decode_command(CLI::App& app, int& status) {
                 "interpreter); where this pvm has no JIT or it cannot compile the protocol, a line on\n"
                 "standard error says why and the interpreter runs");
   add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
+  add_module_cache_options(*cmd, args->module_cache);
   cmd->add_option("--port", args->port,
                   "pcap: the port the protocol's server listens on (default: its customary port); in a\n"
                   "connection captured without its SYN, the other side is the device")

@@ -42,6 +42,7 @@ struct EncodeArgs {
   std::string protocol;
   std::string command;
   std::vector<std::string> args;
+  ModuleCacheArgs module_cache;
 };
 
 int run_encode(const EncodeArgs& args) {
@@ -56,7 +57,10 @@ int run_encode(const EncodeArgs& args) {
   }
   std::string path, error;
   std::shared_ptr<const Program> program;
-  if (resolve_protocol(args.protocol, "", path, error)) program = load_program(path, std::cerr, error);
+  ModuleCache modules(args.module_cache.resolve());
+  if (resolve_protocol(args.protocol, "", path, error))
+    program = load_program(path, std::cerr, error, {}, &modules);
+  if (std::string note = module_cache_line(modules); !note.empty()) std::cerr << note << "\n";
   if (!program) {
     std::cerr << "pvm encode: " << error << "\n";
     return kExitUsage;
@@ -95,6 +99,7 @@ void add_encode_command(CLI::App& app, int& status) {
       ->type_name("COMMAND")
       ->required();
   cmd->add_option("args", args->args, "The command's arguments")->type_name("NAME=VALUE");
+  add_module_cache_options(*cmd, args->module_cache);
   cmd->footer(
       "An unknown COMMAND lists the commands the protocol defines and their arguments.\n"
       "Exit status: 0 on success, 1 when the protocol rejects the command or an argument, 2 for usage\n"

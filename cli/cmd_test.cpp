@@ -14,6 +14,7 @@ struct TestArgs {
   bool compare_engines = false;
   std::string jit_cache = default_jit_cache();
   bool no_jit_cache = false;
+  ModuleCacheArgs module_cache;
   std::vector<std::string> paths;
 };
 
@@ -29,6 +30,7 @@ int run_tests(const TestArgs& args) {
   options.load.engine = args.jit ? Engine::Jit : Engine::Interpreter;
   options.compare_engines = args.compare_engines;
   if (!args.no_jit_cache) options.load.jit_cache = args.jit_cache;
+  options.module_cache = args.module_cache.resolve();
   GoldenRunner runner(options);
   size_t passed = 0, failed = 0;
   for (const auto& file : files) {
@@ -64,6 +66,7 @@ void add_test_command(CLI::App& app, int& status) {
       ->excludes(update)
       ->excludes(jit);
   add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
+  add_module_cache_options(*cmd, args->module_cache);
   cmd->add_option("paths", args->paths, "Test files or folders")->type_name("FILE.pvmtest|DIR")->required();
   cmd->footer(
       "Prints PASS or FAIL per test (with a diff of each differing section), then 'N passed, N failed'.\n"

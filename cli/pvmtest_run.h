@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "module_cache.h"
 #include "pvm/vm.h"
 
 namespace pvm::cli {
@@ -16,7 +17,8 @@ struct GoldenResult {
   bool passed = false;
   bool updated = false;  // --update rewrote the file
   std::string report;    // why it failed: setup problems and a diff per differing section
-  std::string notes;     // for standard error: why the JIT does not run a program it was asked to
+  std::string notes;     // for standard error: why the JIT does not run a program it was asked
+                         // to, or why the module cache is not used
 };
 
 // What a program made of a test, by section: messages, replies, errors (rejected frames and
@@ -34,18 +36,20 @@ struct GoldenOptions {
   LoadOptions load;  // the engine that runs the programs (pvm test --jit), the JIT's cache
   // Every test also runs on the JIT, and fails unless both engines give the same output.
   bool compare_engines = false;
+  ModuleCacheDir module_cache;  // where protocols compiled from .pvm files are kept between runs
 };
 
 class GoldenRunner {
  public:
-  explicit GoldenRunner(GoldenOptions options = {}) : options_(options) {}
+  explicit GoldenRunner(GoldenOptions options = {}) : options_(options), modules_(options.module_cache) {}
   GoldenResult run(const std::string& path);
 
  private:
   struct Built {
     bool compiled = true;  // false when the compiler reported errors
     std::vector<std::string> diagnostics;
-    std::vector<std::string> asm_lines;  // when built from source
+    std::vector<std::string> asm_lines;  // when compiled (a module from the cache has none)
+    bool from_cache = false;             // the module came from the module cache
     std::shared_ptr<const Program> program;
     std::shared_ptr<const Program> jit;  // compare_engines: the same module loaded for the JIT
     std::string error;                   // why there is no program, other than compile errors
@@ -53,11 +57,12 @@ class GoldenRunner {
 
   GoldenResult run_test(const std::string& path);
   Built build_source(const std::string& file_name, const std::string& source, const std::string& dir);
-  const Built& build_path(const std::string& path);
+  const Built& build_path(const std::string& path, bool with_asm);
   void loaded(Built& built);
   void note_engine(const Program& program, const LoadOptions& options);
 
   GoldenOptions options_;
+  ModuleCache modules_;
   std::map<std::string, Built> by_path_;  // stdlib protocols are compiled once per run
   std::string notes_;                     // for the result of the test being run
   std::set<std::string> noted_;           // each note once per run

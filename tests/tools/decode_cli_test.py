@@ -314,6 +314,55 @@ def run_checks(c):
         r = c.decode("-p", "teltonika", "--jit", "--no-jit-cache", CAPTURE)
         c.check("jit cache: --no-jit-cache", r.returncode == 0 and r.stdout == plain.stdout, r.stderr)
 
+    # The module a .pvm compiles to is kept in --module-cache and the next run takes it (the file is
+    # not written again): its messages, runtime errors with their source positions (in the main
+    # file and in a used one) and --trace are the compiled module's.
+    os.makedirs(c.path("cached/lib"))
+    main = c.write("cached/main.pvm", "protocol cached\nuse \"lib/twice.pvm\"\n\npacket tcp {\n    u8 ==> $len\n"
+                   "    expect $len <= 4, \"at most 4 data bytes\"\n    emit { #custom.n = twice($len) }\n"
+                   "    skip remaining\n}\n")
+    c.write("cached/lib/twice.pvm", "fn twice($n: int) -> int {\n    if $n == 3 { fail \"three is not allowed\" }\n"
+            "    return $n * 2\n}\n")
+    frames = c.write("cached/frames.hex", "02 0102\n03 010203\n05 0102030405\n")
+    modules = c.path("module-cache")
+    compiled = c.decode("-p", main, "--framed", "--no-module-cache", frames)
+    for trace in ([], ["--trace"]):
+        what = "trace" if trace else "output"
+        fresh = c.decode("-p", main, "--framed", *trace, "--no-module-cache", frames)
+        first = c.decode("-p", main, "--framed", *trace, "--module-cache", modules, frames)
+        entries = sorted(os.listdir(modules)) if os.path.isdir(modules) else []
+        c.check(f"module cache, {what}: one file, the directory mode 0700",
+                len(entries) == 1 and entries[0].endswith(".pvmmod") and os.stat(modules).st_mode & 0o777 == 0o700,
+                entries)
+        inode = os.stat(os.path.join(modules, entries[0])).st_ino if entries else None
+        second = c.decode("-p", main, "--framed", *trace, "--module-cache", modules, frames)
+        c.check(f"module cache, {what}: the second run takes the file, not a new one",
+                sorted(os.listdir(modules)) == entries and os.stat(os.path.join(modules, entries[0])).st_ino == inode)
+        c.check(f"module cache, {what}: the same as compiled", (first.returncode, first.stdout, first.stderr) ==
+                (second.returncode, second.stdout, second.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr),
+                second.stdout + second.stderr)
+    c.check("module cache: errors name the used file and the main file",
+            "rejected: three is not allowed (lib/twice.pvm:2:18 via main.pvm:7:24)" in second.stderr
+            and "rejected: at most 4 data bytes (main.pvm:6:5)" in second.stderr, second.stderr)
+    c.check("module cache: the trace names the .pvm lines", "main.pvm:7:12  emit { #custom.n = twice($len) } = 4"
+            in second.stdout, second.stdout)
+    with open(os.path.join(c.path("cached/lib"), "twice.pvm"), "a") as f:
+        f.write("// changed\n")
+    c.decode("-p", main, "--framed", "--module-cache", modules, frames)
+    c.check("module cache: a used file changed: compiled again, the file rewritten",
+            os.listdir(modules) == entries and os.stat(os.path.join(modules, entries[0])).st_ino != inode)
+    os.chmod(modules, 0o777)
+    r = c.decode("-p", main, "--framed", "--module-cache", modules, frames)
+    c.check("module cache: a folder others can write to is not used, and a line says so",
+            r.stdout == compiled.stdout and "pvm: the module cache is not used: " + modules +
+            " is not this user's or others can write to it\n" in r.stderr, r.stderr)
+    r = subprocess.run([c.pvm, "decode", "-p", main, "--framed", frames], capture_output=True, text=True,
+                       env=dict(os.environ, XDG_CACHE_HOME=frames))
+    c.check("module cache: the default folder unusable goes unsaid",
+            (r.returncode, r.stdout, r.stderr) == (compiled.returncode, compiled.stdout, compiled.stderr), r.stderr)
+    r = c.decode("-p", main, "--module-cache", modules, "--no-module-cache", frames)
+    c.check("module cache: --module-cache and --no-module-cache exclude each other", r.returncode == 2, r.stderr)
+
     # Usage errors exit 2 and say what is wrong.
     r = c.decode("-p", "no_such_protocol", CAPTURE)
     c.check("unknown protocol: exit 2", r.returncode == 2 and "no_such_protocol" in r.stderr, r.stderr)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks `pvm test`: PASS and FAIL lines, the diff of a differing section, the summary line,
 --update (rewriting and adding expected sections), --jit and --compare-engines, inline programs
-whose diagnostics count lines from the program section, encode failures as output, and the exit
-statuses."""
+whose diagnostics count lines from the program section, encode failures as output, the module
+cache, and the exit statuses."""
 
 import argparse
 import os
@@ -114,6 +114,30 @@ def run_checks(c):
 
     r = c.run(os.path.join(c.workdir, "missing.pvmtest"))
     c.check("missing path: exit 2", r.returncode == 2, r.stderr)
+
+    # --module-cache: the next run takes the module of a protocol file from the cache (its entry is
+    # not written again); a test that compares the assembly compiles all the same.
+    os.mkdir(os.path.join(c.workdir, "cached"))
+    c.write("cached/proto.pvm", "protocol proto\npacket tcp {\n    emit { #custom.n = u8 }\n}\n")
+    header = "protocol: proto.pvm\nframed: true\n\n--- input\n07\n\n--- messages\n"
+    plain = c.write("cached/plain.pvmtest", header)
+    with_asm = c.write("cached/with_asm.pvmtest", header + "\n--- asm\n")
+    r = c.run("--no-module-cache", "--update", plain, with_asm)
+    c.check("module cache: the tests written", r.returncode == 0 and '"custom.n":7' in c.read("cached/plain.pvmtest")
+            and "msg.new" in c.read("cached/with_asm.pvmtest"), r.stdout + r.stderr)
+    cache = os.path.join(c.workdir, "module-cache")
+    r = c.run("--module-cache", cache, plain, with_asm)
+    entries = [f for f in os.listdir(cache) if f.endswith(".pvmmod")] if os.path.isdir(cache) else []
+    c.check("module cache: one entry", r.returncode == 0 and len(entries) == 1, r.stdout + r.stderr)
+    inode = os.stat(os.path.join(cache, entries[0])).st_ino if entries else None
+    r = c.run("--module-cache", cache, plain, with_asm)
+    c.check("module cache: the next run passes from the cache",
+            r.returncode == 0 and r.stderr == "" and r.stdout.endswith("2 passed, 0 failed\n")
+            and os.stat(os.path.join(cache, entries[0])).st_ino == inode, r.stdout + r.stderr)
+    r = c.run("--module-cache", plain, plain, good)
+    c.check("module cache: a folder that cannot be used is said once",
+            r.returncode == 0 and r.stderr == f"pvm: the module cache is not used: {plain} is not a directory\n",
+            r.stderr)
 
 
 def main():
