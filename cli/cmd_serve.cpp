@@ -39,6 +39,7 @@ struct ServeArgs {
   bool jit = false;
   std::string jit_cache;  // empty: not given
   bool no_jit_cache = false;
+  ModuleCacheArgs module_cache;
   std::string tls_cert;
   std::string tls_key;
   std::string mqtt_ca_file;
@@ -48,14 +49,27 @@ struct ServeArgs {
   std::string check_config;
 };
 
-std::shared_ptr<const Program> load_protocol(const std::string& protocol, const std::string& base_dir,
-                                             const LoadOptions& options, std::string& error) {
-  std::string path;
-  if (!resolve_protocol(protocol, base_dir, path, error)) return nullptr;
-  std::ostringstream diagnostics;
-  auto program = load_program(path, diagnostics, error, options);
-  if (!program && !diagnostics.str().empty()) error += "\n" + diagnostics.str();
-  return program;
+// The gateway's loader, compiling with `modules`.
+gateway::ProgramLoader protocol_loader(std::shared_ptr<ModuleCache> modules) {
+  return [modules](const std::string& protocol, const std::string& base_dir, const LoadOptions& options,
+                   std::string& cache_note, std::string& error) -> std::shared_ptr<const Program> {
+    std::string path;
+    if (!resolve_protocol(protocol, base_dir, path, error)) return nullptr;
+    std::ostringstream diagnostics;
+    auto program = load_program(path, diagnostics, error, options, modules.get());
+    cache_note = modules->take_note();
+    if (!program && !diagnostics.str().empty()) error += "\n" + diagnostics.str();
+    return program;
+  };
+}
+
+// --no-module-cache, else --module-cache, else module_cache in the file, else the user's cache
+// directory: a directory given either way is named.
+ModuleCacheDir module_cache_dir(const ServeArgs& args, const gateway::GatewayConfig& config) {
+  if (args.module_cache.off || !args.module_cache.dir.empty() || !config.module_cache)
+    return args.module_cache.resolve();
+  if (config.module_cache->empty()) return {};
+  return {*config.module_cache, true};
 }
 
 int run_serve(const ServeArgs& args) {
@@ -119,11 +133,15 @@ int run_serve(const ServeArgs& args) {
   if (!args.mqtt_cert.empty()) config.mqtt.cert_file = args.mqtt_cert;
   if (!args.mqtt_key.empty()) config.mqtt.key_file = args.mqtt_key;
   if (args.check || !args.check_config.empty()) {
-    if (!check_serve_config(config, load_protocol, std::cout, error)) return fail(error);
+    // A check leaves nothing behind: it compiles without the module cache.
+    if (!check_serve_config(config, protocol_loader(std::make_shared<ModuleCache>()), std::cout, error))
+      return fail(error);
     std::cout << (file.empty() ? "the defaults and flags" : file == "-" ? "<stdin>" : file) << ": ok\n";
     return kExitOk;
   }
   if (!gateway::validate(config, error)) return fail(error);
+  const gateway::ProgramLoader load_protocol =
+      protocol_loader(std::make_shared<ModuleCache>(module_cache_dir(args, config)));
   const int status = gateway::serve(config, load_protocol);
   return status == gateway::kServeConfig ? kExitUsage : status == gateway::kServeOk ? kExitOk : kExitFailed;
 }
@@ -201,6 +219,7 @@ void add_serve_command(CLI::App& app, int& status) {
                 "Run the protocols as native code, compiled once per load and shared by every session;\n"
                 "one this pvm cannot compile runs in the interpreter, and a warning in the log says why");
   add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
+  add_module_cache_options(*cmd, args->module_cache);
   cmd->add_option("--frame-timeout", args->frame_timeout,
                   "Seconds a device has to finish a frame it began (default 30)");
   cmd->add_option("--max-buffered-bytes", args->max_buffered_bytes,

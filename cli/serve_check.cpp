@@ -36,8 +36,8 @@ bool check_serve_config(const gateway::GatewayConfig& config, const gateway::Pro
   const LoadOptions options{config.jit ? Engine::Jit : Engine::Interpreter, config.jit_cache.value_or("")};
   for (const auto& l : config.listeners) {
     if (protocols.count(l.protocol)) continue;
-    std::string why;
-    auto program = loader(l.protocol, config.base_dir, options, why);
+    std::string why, cache_note;  // a cache note is for the running gateway's log
+    auto program = loader(l.protocol, config.base_dir, options, cache_note, why);
     if (!program) {
       error = l.text() + ": " + why;
       return false;

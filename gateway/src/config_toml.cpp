@@ -135,17 +135,18 @@ bool read_tls(Reader& r, const toml::table& t, TlsOptions& tls) {
 }
 
 bool read_root(Reader& r, const toml::table& root, GatewayConfig& c) {
-  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "jit", "jit_cache", "listen",
-                           "sinks", "limits", "mqtt", "spool", "jsonl", "tls"}))
+  if (!r.known_keys(root, {"workers", "http", "log_level", "server_fields", "jit", "jit_cache",
+                           "module_cache", "listen", "sinks", "limits", "mqtt", "spool", "jsonl", "tls"}))
     return false;
   std::vector<ListenSpec> listeners;
   std::vector<SinkSpec> sinks;
   std::string level;
   if (!r.get(root, "log_level", level)) return false;
-  if (root.contains("jit_cache")) {
-    std::string dir;
-    if (!r.get(root, "jit_cache", dir)) return false;
-    c.jit_cache = dir;
+  for (auto [key, dir] : {std::pair{"jit_cache", &c.jit_cache}, std::pair{"module_cache", &c.module_cache}}) {
+    if (!root.contains(key)) continue;
+    std::string text;
+    if (!r.get(root, key, text)) return false;
+    *dir = text;
   }
   if (!level.empty() && !parse_log_level(level, c.log_level))
     return r.fail(*root.get("log_level"), "log_level", "must be debug, info, warn or error");
@@ -194,11 +195,12 @@ bool load_config_file(const std::string& path, GatewayConfig& config, std::strin
   Reader reader(path, error);
   if (!read_root(reader, root, config)) return false;
   config.base_dir = std::filesystem::path(path).parent_path().string();
-  // Certificate files and the JIT cache named in the file are relative to it, as protocol paths are.
+  // Certificate files and the caches named in the file are relative to it, as protocol paths are.
   std::string unset;
   std::string* jit_cache = config.jit_cache ? &*config.jit_cache : &unset;
+  std::string* module_cache = config.module_cache ? &*config.module_cache : &unset;
   for (std::string* file : {&config.tls.cert_file, &config.tls.key_file, &config.mqtt.ca_file,
-                            &config.mqtt.cert_file, &config.mqtt.key_file, jit_cache})
+                            &config.mqtt.cert_file, &config.mqtt.key_file, jit_cache, module_cache})
     if (!file->empty() && std::filesystem::path(*file).is_relative() && !config.base_dir.empty())
       *file = (std::filesystem::path(config.base_dir) / *file).string();
   return true;

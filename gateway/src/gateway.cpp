@@ -102,11 +102,13 @@ class Gateway {
   }
 
   // Loads a listener's protocol for the configured engine; a warning says why the JIT does not
-  // run it when it was asked for.
+  // run it when it was asked for, or why a cache was not used.
   std::shared_ptr<const Program> load(const std::string& protocol, std::string& error) const {
     const LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter,
                               config_.jit_cache.value_or("")};
-    auto program = loader_(protocol, config_.base_dir, options, error);
+    std::string cache_note;
+    auto program = loader_(protocol, config_.base_dir, options, cache_note, error);
+    if (!cache_note.empty()) LogLine(Level::Warn, "module cache not used").str("reason", cache_note);
     if (program && config_.jit && program->engine() != Engine::Jit)
       LogLine(Level::Warn, "jit not used, the interpreter runs")
           .str("protocol", program->protocol())

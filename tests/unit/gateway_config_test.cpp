@@ -98,19 +98,25 @@ max_sink_queue = 65534
   CHECK(c.limits.max_sink_queue == kMaxMqttPacketIds - 1);  // the most packet ids in flight
   CHECK(c.limits.max_frame == kDefaultMaxFrame);            // untouched keys keep their defaults
   CHECK_FALSE(c.jit_cache);                                 // unset: pvm serve picks its default
+  CHECK_FALSE(c.module_cache);
   CHECK(validate(c, error));
 
-  // jit_cache, like the other paths in a config file, is relative to the file.
+  // The caches, like the other paths in a config file, are relative to the file.
   const auto dir = std::filesystem::temp_directory_path() / ("pvm-config-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "gateway.toml") << "jit = true\njit_cache = \"cache/jit\"\n";
+  std::ofstream(dir / "gateway.toml")
+      << "jit = true\njit_cache = \"cache/jit\"\nmodule_cache = \"cache/modules\"\n";
   GatewayConfig cached;
   CHECK(load_config_file((dir / "gateway.toml").string(), cached, error));
   CHECK(cached.jit_cache == (dir / "cache/jit").string());
+  CHECK(cached.module_cache == (dir / "cache/modules").string());
   std::filesystem::remove_all(dir);
   GatewayConfig off;
-  REQUIRE(load_config_text("jit_cache = \"\"\n", "gateway.toml", off, error));
+  REQUIRE(load_config_text("jit_cache = \"\"\nmodule_cache = \"\"\n", "gateway.toml", off, error));
   CHECK(off.jit_cache == "");
+  CHECK(off.module_cache == "");
+  CHECK_FALSE(load_config_text("module_cache = 1\n", "gateway.toml", off, error));
+  CHECK(error == "gateway.toml:1: module_cache: must be a string");
 }
 
 TEST_CASE("gateway: gateway.toml errors name the line and key") {

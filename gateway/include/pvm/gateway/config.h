@@ -101,6 +101,9 @@ struct GatewayConfig {
   // Where the JIT keeps compiled code between runs (LoadOptions::jit_cache); unset: nowhere
   // (`pvm serve` then takes the user's cache directory).
   std::optional<std::string> jit_cache;
+  // Where the host's loader (`pvm serve`) keeps the modules it compiles from .pvm sources between
+  // runs; unset: `pvm serve` takes the user's cache directory; "": nowhere.
+  std::optional<std::string> module_cache;
   unsigned workers = 0;  // 0: one per CPU
   LogLevel log_level = LogLevel::Info;
   Limits limits;

@@ -13,9 +13,11 @@ namespace pvm::gateway {
 
 // Loads a listener's protocol: a stdlib name or a .pvm/.pvmc path (relative to `base_dir`), for
 // the engine `options` names. Called at start-up and on SIGHUP; null with a reason on failure.
-using ProgramLoader =
-    std::function<std::shared_ptr<const Program>(const std::string& protocol, const std::string& base_dir,
-                                                 const LoadOptions& options, std::string& error)>;
+// Sets `cache_note` when the cache of compiled modules the configuration names (module_cache)
+// could not be used, once: the log says why.
+using ProgramLoader = std::function<std::shared_ptr<const Program>(
+    const std::string& protocol, const std::string& base_dir, const LoadOptions& options,
+    std::string& cache_note, std::string& error)>;
 
 // Exit statuses of serve().
 inline constexpr int kServeOk = 0;      // stopped by SIGTERM or SIGINT after draining
