@@ -12,20 +12,11 @@
 #include <string>
 
 #include "pvm/bytecode/cache_dir.h"
+#include "temp_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "pvm-cache-dir-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 size_t count_files(const fs::path& dir, const std::string& extension) {
   size_t n = 0;
@@ -37,7 +28,7 @@ size_t count_files(const fs::path& dir, const std::string& extension) {
 
 TEST_SUITE("cache dir") {
   TEST_CASE("what is stored is loaded back, from a directory created mode 0700") {
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-cache-dir");
     const pvm::bc::CacheDir dir((tmp.path / "a" / "b").string(), ".x", 4, 100);
     std::string why;
     REQUIRE(dir.open(why));
@@ -53,7 +44,7 @@ TEST_SUITE("cache dir") {
   }
 
   TEST_CASE("a file larger than allowed, or that others can write to, is not read") {
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-cache-dir");
     const pvm::bc::CacheDir dir(tmp.path.string(), ".x", 4, 8);
     std::string why;
     REQUIRE(dir.open(why));
@@ -68,7 +59,7 @@ TEST_SUITE("cache dir") {
   }
 
   TEST_CASE("a directory others can write to, or that is no directory, is refused with the reason") {
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-cache-dir");
     fs::create_directory(tmp.path / "open");
     fs::permissions(tmp.path / "open", fs::perms::all);
     std::string why;
@@ -80,7 +71,7 @@ TEST_SUITE("cache dir") {
   }
 
   TEST_CASE("storing past the limit drops the files used least recently, and only the cache's own") {
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-cache-dir");
     const pvm::bc::CacheDir dir(tmp.path.string(), ".x", 3, 100);
     std::string why;
     REQUIRE(dir.open(why));

@@ -3,7 +3,6 @@
 // any damage to the entry, compiles again; only compiles without diagnostics are kept; a
 // directory others could write to is not used, and one the user named says why, once.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "module_cache_entry.h"
 #include "program_loader.h"
 #include "pvm/bytecode/serialize.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -48,15 +48,13 @@ fn twice($n: int) -> int {
 
 // A protocol beside a used file, and a cache directory (missing: created).
 struct Fixture {
-  fs::path root;
+  testutil::TempDir tmp{"pvm-module-cache"};
+  fs::path root = tmp.path;
   fs::path main;
   fs::path lib;
   fs::path cache;
 
   Fixture() {
-    std::string t = (fs::temp_directory_path() / "pvm-module-cache-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    root = t;
     main = root / "src" / "main.pvm";
     lib = root / "src" / "lib" / "twice.pvm";
     cache = root / "cache" / "modules";
@@ -64,7 +62,6 @@ struct Fixture {
     write(main, kMain);
     write(lib, kLib);
   }
-  ~Fixture() { fs::remove_all(root); }
 
   static void write(const fs::path& file, std::string_view text) {
     fs::create_directories(file.parent_path());

@@ -2,20 +2,19 @@
 // them: the main file, each file a `use` found with the text read, a file already taken again
 // without, and a `use` that found nothing.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "pvm/compiler/compile.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 
 TEST_CASE("compiler: the sources a compile used, in the order it looked for them") {
-  std::string t = (fs::temp_directory_path() / "pvm-sources-used-XXXXXX").string();
-  REQUIRE(::mkdtemp(t.data()) != nullptr);
-  const fs::path dir = fs::canonical(t);
+  const testutil::TempDir tmp("pvm-sources-used");
+  const fs::path dir = fs::canonical(tmp.path);
   fs::create_directories(dir / "lib");
   const std::string lib = "fn one() -> int {\n    return 1\n}\n";
   std::ofstream(dir / "lib" / "one.pvm") << lib;

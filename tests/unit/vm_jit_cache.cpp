@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "vm_test_util.h"
 
 namespace {
@@ -23,16 +24,6 @@ constexpr std::string_view kBody = R"(
     ldd f0, 10.0
     setdiv.i "t", i1, f0
     ret)";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "pvm-jit-cache-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::vector<fs::path> cached_files(const fs::path& dir) {
   std::vector<fs::path> out;
@@ -67,7 +58,7 @@ TEST_SUITE("jit cache") {
 
   TEST_CASE("code compiled once is loaded from the cache after, with the same results") {
     if (!pvm::jit_available()) return;
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-jit-cache");
     const fs::path dir = tmp.path / "a" / "jit";  // missing: created
     const auto first = load(kBody, dir);
     CHECK_FALSE(first->jit_cached());
@@ -90,7 +81,7 @@ TEST_SUITE("jit cache") {
 
   TEST_CASE("a cached file that was changed or cut short is compiled again and replaced") {
     if (!pvm::jit_available()) return;
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-jit-cache");
     load(kBody, tmp.path);
     const fs::path file = cached_files(tmp.path).at(0);
     std::string bytes;
@@ -115,7 +106,7 @@ TEST_SUITE("jit cache") {
 
   TEST_CASE("a cache directory others can write to, or that is no directory, is not used") {
     if (!pvm::jit_available()) return;
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-jit-cache");
     const fs::path open_dir = tmp.path / "open";
     fs::create_directory(open_dir);
     fs::permissions(open_dir, fs::perms::all);
@@ -132,7 +123,7 @@ TEST_SUITE("jit cache") {
 
   TEST_CASE("the cache keeps the files used most recently") {
     if (!pvm::jit_available()) return;
-    TempDir tmp;
+    testutil::TempDir tmp("pvm-jit-cache");
     // More old files than the cache keeps, each older than the last.
     for (int k = 0; k < 70; ++k) {
       const fs::path f = tmp.path / ("old" + std::to_string(k) + ".pvmjit");
