@@ -1,7 +1,8 @@
 // pvm_epoll_gateway --port PORT --out FILE [--host HOST] [--threads N]: the minimal hand-written
 // Teltonika gateway `pvm serve` is measured against. One thread per core, each with its own
 // SO_REUSEPORT listener and epoll loop; per connection the framing, CRC and records of the
-// hand-written decoder; the records as the same JSON lines appended to FILE; and the ACK sent
+// hand-written decoder; the records as the same JSON lines appended to FILE (with the envelope
+// `pvm serve` writes after "protocol.id": the time the bytes arrived and the peer); and the ACK sent
 // only once the lines of its frame were written (at the end of each loop iteration, one write
 // per thread), as `pvm serve` with a jsonl sink does. SIGTERM or SIGINT stops it.
 #include <arpa/inet.h>
@@ -10,9 +11,11 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -36,12 +39,43 @@ std::atomic<bool> stop{false};
 
 struct Connection {
   int fd = -1;
+  std::string peer;      // ,"peer":"host:port"
+  std::string envelope;  // ,"server.timestamp":S.mmm and the peer, for the bytes being decoded
   Teltonika decoder;
   std::vector<uint8_t> partial;  // the start of a frame whose rest has not arrived
   std::string acks;              // replies waiting for this iteration's write, or for the socket
   bool listed = false;           // in the thread's list of connections to answer
   bool writing = false;          // waiting for EPOLLOUT
 };
+
+// The peer as `pvm serve` writes it: host:port, [host]:port for IPv6.
+std::string peer_text(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+  inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+  return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+}
+
+// ,"server.timestamp":S.mmm (the wall clock now, in milliseconds) then `peer`.
+void stamp(std::string& envelope, const std::string& peer) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  const int64_t ms = int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+  char text[48] = ",\"server.timestamp\":";
+  char* p = std::to_chars(text + 20, text + sizeof text, ms / 1000).ptr;
+  const auto frac = static_cast<int>(ms % 1000);
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + frac / 100);
+  *p++ = static_cast<char>('0' + frac / 10 % 10);
+  *p++ = static_cast<char>('0' + frac % 10);
+  envelope.assign(text, p);
+  envelope += peer;
+}
 
 void write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -113,12 +147,16 @@ class Worker {
  private:
   void accept_all() {
     while (true) {
-      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_storage addr{};
+      socklen_t size = sizeof addr;
+      const int fd =
+          ::accept4(listener_, reinterpret_cast<sockaddr*>(&addr), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto* c = new Connection;
       c->fd = fd;
+      c->peer = ",\"peer\":\"" + peer_text(addr) + "\"";
       epoll_event ev{};
       ev.events = EPOLLIN;
       ev.data.ptr = c;
@@ -136,6 +174,8 @@ class Worker {
         c.partial.insert(c.partial.end(), data.begin(), data.end());
         data = c.partial;
       }
+      stamp(c.envelope, c.peer);
+      out_.set_envelope(c.envelope);
       pvm::baseline::StreamCounts counts;
       bool bad_framing = false;
       const size_t used = pvm::baseline::decode_frames(c.decoder, data, counts, bad_framing, [&](bool ok) {

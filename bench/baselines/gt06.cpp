@@ -287,6 +287,7 @@ void Gt06::write_json(JsonOut& out) const {
   out.raw("{\"ident\":\"");
   out.raw(std::string_view(ident_, ident_size_));
   out.raw("\",\"protocol.id\":\"gt06\"");
+  out.envelope();
   for (uint8_t i = 0; i < rec.size; ++i) {
     switch (static_cast<Tag>(rec.order[i])) {
 #define WRITE(member, type, writer, name) \

@@ -223,6 +223,12 @@ class JsonOut {
     *p_++ = '"';
   }
 
+  // What a gateway writes after a message's "protocol.id", as `pvm serve` does (the time the
+  // bytes arrived and the peer, `,"server.timestamp":...,"peer":"..."`); empty for `pvm decode`'s
+  // lines. The text must outlive the write_json calls that use it.
+  void set_envelope(std::string_view text) { envelope_ = text; }
+  void envelope() { raw(envelope_); }
+
   // A JSON string, escaped as the VM escapes: quotes, backslashes, control characters and bytes
   // that are not UTF-8 as \u00XX (the byte's value).
   void string(std::string_view text);
@@ -239,6 +245,7 @@ class JsonOut {
 
   std::vector<char> buf_;
   char* p_;
+  std::string_view envelope_;
 };
 
 }  // namespace pvm::baseline

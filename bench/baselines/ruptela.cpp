@@ -172,6 +172,7 @@ void Ruptela::write_json(JsonOut& out) const {
     out.raw("{\"ident\":\"");
     out.raw(std::string_view(ident_, 15));
     out.raw("\",\"protocol.id\":\"ruptela\"");
+    out.envelope();
     out.u64(KEY("timestamp"), rec.timestamp);
     out.i64(KEY("event.priority.enum"), rec.priority);
     if (rec.valid) {

@@ -237,7 +237,9 @@ void Teltonika::write_json(JsonOut& out) const {
   for (const Record& rec : records()) {
     out.raw("{\"ident\":");
     out.string(ident_);
-    out.raw(",\"protocol.id\":\"teltonika\",\"codec.id\":142");
+    out.raw(",\"protocol.id\":\"teltonika\"");
+    out.envelope();
+    out.raw(",\"codec.id\":142");
     out.f64(KEY("timestamp"), rec.timestamp);
     out.i64(KEY("event.priority.enum"), rec.priority);
     out.f64(KEY("position.longitude"), rec.longitude);

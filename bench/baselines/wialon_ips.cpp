@@ -308,6 +308,7 @@ void WialonIps::write_json(JsonOut& out) const {
   out.raw("{\"ident\":");
   out.string(ident_);
   out.raw(",\"protocol.id\":\"wialon_ips\"");
+  out.envelope();
   if (rec.has & Record::kTime) {
     if (rec.has & Record::kTimeFraction) {
       out.f64(KEY("timestamp"), rec.timestamp);

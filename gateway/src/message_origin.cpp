@@ -2,7 +2,7 @@
 
 #include <time.h>
 
-#include <cstdio>
+#include <charconv>
 
 namespace pvm::gateway {
 
@@ -20,11 +20,21 @@ void append_json_with_origin(std::string& out, const Message& message, const Mes
   bool first = lead == 0;
   // Written here, not as a Float field: always three decimals (1700000000.000, never 1.7e+09).
   if (message.find("server.timestamp") == nullptr) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%s\"server.timestamp\":%lld.%03d", first ? "" : ",",
-                  static_cast<long long>(origin.received_ms / 1000),
-                  static_cast<int>(origin.received_ms % 1000));
-    out += text;
+    // to_chars, not snprintf: this runs for every message, and snprintf's format parsing was 5%
+    // of a loaded gateway's CPU.
+    out += first ? "\"server.timestamp\":" : ",\"server.timestamp\":";
+    char text[32];
+    char* p = text;
+    if (origin.received_ms < 0) *p++ = '-';
+    const uint64_t ms = origin.received_ms < 0 ? 0 - static_cast<uint64_t>(origin.received_ms)
+                                               : static_cast<uint64_t>(origin.received_ms);
+    p = std::to_chars(p, text + sizeof text, ms / 1000).ptr;
+    const auto frac = static_cast<unsigned>(ms % 1000);
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    *p++ = static_cast<char>('0' + frac / 10 % 10);
+    *p++ = static_cast<char>('0' + frac % 10);
+    out.append(text, p);
     first = false;
   }
   if (message.find("peer") == nullptr && !origin.peer.empty()) {

@@ -7,6 +7,7 @@ parameters); and that pvm_epoll_gateway writes the same lines and ACKs every pac
 
 import argparse
 import os
+import re
 import signal
 import socket
 import struct
@@ -93,6 +94,7 @@ class Checker:
                                    stderr=subprocess.DEVNULL)
         try:
             sock = connect(port)
+            peer = "%s:%d" % sock.getsockname()
             login = 2 + struct.unpack(">H", data[:2])[0]
             sock.sendall(data[:login])
             if read_exact(sock, 1) != b"\x01":
@@ -112,6 +114,15 @@ class Checker:
         vm = self.run([self.args.pvm, "decode", "-p", "teltonika", stream_path]).stdout
         with open(out, "rb") as f:
             written = f.read()
+        # Every line carries the envelope pvm serve writes after "protocol.id"; without it, the
+        # lines are pvm decode's.
+        envelope = re.compile(rb',"server\.timestamp":(\d+)\.\d{3},"peer":"' + re.escape(peer.encode()) + rb'"')
+        lines = written.splitlines(keepends=True)
+        stamped = [envelope.search(line) for line in lines]
+        now = time.time()
+        if not lines or not all(m and now - 600 < int(m.group(1)) <= now for m in stamped):
+            self.fail(f"epoll gateway: a line without the envelope of time and peer {peer}: {lines[:1]}")
+        written = envelope.sub(b"", written)
         if not vm or written != vm:
             self.fail(f"epoll gateway: its lines differ from pvm decode's\n{first_difference(vm, written)}")
 

@@ -58,3 +58,15 @@ TEST_CASE("gateway: a program's own peer is kept, not repeated") {
         R"({"ident":"1","server.timestamp":1700000000.123,"peer":"10.0.0.7:40112"})");
   CHECK(with_origin({}) == R"({"server.timestamp":1700000000.123,"peer":"10.0.0.7:40112"})");
 }
+
+TEST_CASE("gateway: server.timestamp keeps three decimals, leading zeros and sign included") {
+  const auto stamp = [](int64_t ms) {
+    std::string out;
+    append_json_with_origin(out, Message{}, MessageOrigin{ms, ""});
+    return out;
+  };
+  CHECK(stamp(1700000000005) == R"({"server.timestamp":1700000000.005})");
+  CHECK(stamp(1700000000050) == R"({"server.timestamp":1700000000.050})");
+  CHECK(stamp(999) == R"({"server.timestamp":0.999})");
+  CHECK(stamp(-1250) == R"({"server.timestamp":-1.250})");
+}
