@@ -227,7 +227,9 @@ class JsonOut {
   // bytes arrived and the peer, `,"server.timestamp":...,"peer":"..."`); empty for `pvm decode`'s
   // lines. The text must outlive the write_json calls that use it.
   void set_envelope(std::string_view text) { envelope_ = text; }
-  void envelope() { raw(envelope_); }
+  void envelope() {
+    if (!envelope_.empty()) raw(envelope_);  // memcpy must not be handed the null of an empty view
+  }
 
   // A JSON string, escaped as the VM escapes: quotes, backslashes, control characters and bytes
   // that are not UTF-8 as \u00XX (the byte's value).
