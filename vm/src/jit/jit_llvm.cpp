@@ -550,6 +550,11 @@ class FunctionBuilder {
     call_step(pc, !control);
     b_.SetInsertPoint(fast);
   }
+  // The slow path where a fast-path helper returned 0 (`ok`, its i32 result): it changed nothing,
+  // and the interpreter runs the instruction, trapping where it would.
+  void slow_unless(llvm::Value* ok, uint32_t pc, llvm::Value* cursor = nullptr) {
+    slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc, false, cursor);
+  }
 
   // ---- registers: 16 bytes each; numbers and the byte pointer at 0, a byte length at 8
   llvm::Value* reg_ptr(uint32_t reg, llvm::Type* type, uint32_t offset = 0) {
@@ -1194,7 +1199,7 @@ class FunctionBuilder {
       case Op::SSetI: {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_sset_int), i32_,
                                {scratch_, b_.getInt32(ip[1]), get_i(ip[2])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::WrU8:
@@ -1211,60 +1216,55 @@ class FunctionBuilder {
         const bool big = op == Op::WrU8 || op == Op::WrU16Be || op == Op::WrU32Be || op == Op::WrU64Be;
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_write), i32_,
                                {scratch_, get_i(ip[1]), b_.getInt32(width), b_.getInt32(big ? 1 : 0)});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::OutNew:
-        slow_if(b_.CreateICmpEQ(call(reinterpret_cast<const void*>(&pvm_jit_out_new), i32_, {scratch_}),
-                                b_.getInt32(0)),
-                pc);
+        slow_unless(call(reinterpret_cast<const void*>(&pvm_jit_out_new), i32_, {scratch_}), pc);
         break;
       case Op::OutEnd:
-        slow_if(b_.CreateICmpEQ(call(reinterpret_cast<const void*>(&pvm_jit_out_end), i32_, {ctx_}),
-                                b_.getInt32(0)),
-                pc);
+        slow_unless(call(reinterpret_cast<const void*>(&pvm_jit_out_end), i32_, {ctx_}), pc);
         break;
       case Op::WrBytes:
       case Op::WrStr: {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_write_bytes), i32_, {ctx_, reg_address(ip[1])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::OutTail: {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_out_tail), i32_,
                                {ctx_, reg_address(ip[1]), get_i(ip[2])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::MsgNew: {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_msg_new), i32_,
                                {ctx_, string_ptr(m_.protocol), b_.getInt32(m_.session.empty() ? 0 : 1)});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::MsgEnd: {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_msg_end), i32_, {scratch_});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::SetI:
       case Op::SetU:
       case Op::SetF:
       case Op::SetB:
-        slow_if(b_.CreateICmpEQ(set_scalar(op, ip[1],
-                                           op == Op::SetB   ? get_b(ip[2])
-                                           : op == Op::SetF ? get_f(ip[2])
-                                                            : get_i(ip[2])),
-                                b_.getInt32(0)),
-                pc);
+        slow_unless(set_scalar(op, ip[1],
+                               op == Op::SetB   ? get_b(ip[2])
+                               : op == Op::SetF ? get_f(ip[2])
+                                                : get_i(ip[2])),
+                    pc);
         break;
       case Op::SetDivI:
       case Op::SetDivU: {
         llvm::Value* x = get_i(ip[2]);
         x = op == Op::SetDivI ? b_.CreateSIToFP(x, f64_) : b_.CreateUIToFP(x, f64_);
         llvm::Value* ok = set_scalar(Op::SetF, ip[1], b_.CreateFDiv(x, get_f(ip[3])));
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::RdSetU8:
@@ -1290,7 +1290,7 @@ class FunctionBuilder {
         llvm::Value* from = vc();
         v = fixed_read(pc, bc::read_of(op));
         put(ip[1], v);
-        slow_if(b_.CreateICmpEQ(set_scalar(bc::set_of(op), ip[2], v), b_.getInt32(0)), pc, false, from);
+        slow_unless(set_scalar(bc::set_of(op), ip[2], v), pc, from);
         break;
       }
       case Op::SetNI:
@@ -1300,7 +1300,7 @@ class FunctionBuilder {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
                  {ctx_, b_.getInt32(ip[1]), get_i(ip[2]), b_.getInt32(set_type(op)), reg_address(ip[3])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::SetS:
@@ -1308,7 +1308,7 @@ class FunctionBuilder {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
                  {scratch_, name_ptr(ip[1]), null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[2])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::SetDI:
@@ -1320,7 +1320,7 @@ class FunctionBuilder {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
                  {scratch_, null_ptr(), reg_address(ip[1]), b_.getInt32(set_type(op)), reg_address(ip[2])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::IToS:
@@ -1328,7 +1328,7 @@ class FunctionBuilder {
         const void* helper = op == Op::IToS ? reinterpret_cast<const void*>(&pvm_jit_itos)
                                             : reinterpret_cast<const void*>(&pvm_jit_utos);
         llvm::Value* ok = call(helper, i32_, {scratch_, get_i(ip[2]), reg_address(ip[1])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         break;
       }
       case Op::CatS:
@@ -1345,7 +1345,7 @@ class FunctionBuilder {
                                      {reg_address(ip[2]), reg_address(ip[1])})
                               : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
                                      {scratch_, reg_address(ip[1]), reg_address(ip[2]), reg_address(ip[3])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
       }
@@ -1356,7 +1356,7 @@ class FunctionBuilder {
         slow_if(b_.CreateICmpUGT(cost, fuel), pc);
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_crc), i32_,
                                {b_.getInt32(ip[3]), reg_address(ip[2]), reg_address(ip[1])});
-        slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc);
+        slow_unless(ok, pc);
         set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
       }
