@@ -48,17 +48,11 @@ struct Connection {
   bool writing = false;          // waiting for EPOLLOUT
 };
 
-// The peer as `pvm serve` writes it: host:port, [host]:port for IPv6.
-std::string peer_text(const sockaddr_storage& addr) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (addr.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
-  }
-  const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-  inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-  return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+// The peer as `pvm serve` writes it: host:port (the listener is IPv4).
+std::string peer_text(const sockaddr_in& addr) {
+  char host[INET_ADDRSTRLEN] = "?";
+  inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(addr.sin_port));
 }
 
 // ,"server.timestamp":S.mmm (the wall clock now, in milliseconds) then `peer`.
@@ -147,7 +141,7 @@ class Worker {
  private:
   void accept_all() {
     while (true) {
-      sockaddr_storage addr{};
+      sockaddr_in addr{};
       socklen_t size = sizeof addr;
       const int fd =
           ::accept4(listener_, reinterpret_cast<sockaddr*>(&addr), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
