@@ -1,6 +1,5 @@
 #include "module_cache.h"
 
-#include <filesystem>
 #include <fstream>
 #include <span>
 #include <utility>
@@ -14,16 +13,7 @@
 namespace pvm::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr size_t kMaxSourceBytes = size_t{16} << 20;  // a larger .pvm is compiled every time
-
-// A path as the compiler makes it canonical (compile.cpp): links followed; itself when that fails.
-std::string canonical(const std::string& path) {
-  std::error_code ec;
-  const fs::path c = fs::weakly_canonical(path, ec);
-  return ec ? path : c.string();
-}
 
 // The contents of `path`, or nothing when it cannot be read or holds more than `max` bytes.
 std::optional<std::string> read_bounded(const std::string& path, size_t max) {
@@ -43,9 +33,9 @@ std::optional<std::string> read_bounded(const std::string& path, size_t max) {
 // the compiler's sources, and the paths as given (modules name their files so) and canonical.
 std::string entry_name(const std::string& path, const std::vector<std::string>& import_dirs) {
   std::string key = "pvm modules " PVM_COMPILER_SOURCES;
-  for (const std::string& p : {path, canonical(path)}) (key += '\0') += p;
+  for (const std::string& p : {path, compiler::canonical_path(path)}) (key += '\0') += p;
   for (const std::string& dir : import_dirs)
-    for (const std::string& p : {dir, canonical(dir)}) (key += '\0') += p;
+    for (const std::string& p : {dir, compiler::canonical_path(dir)}) (key += '\0') += p;
   const std::string digest = sha256(key);
   return digest.empty() ? ""
                         : to_hex(std::span(reinterpret_cast<const uint8_t*>(digest.data()), digest.size()));
@@ -102,7 +92,7 @@ std::optional<bc::Module> ModuleCache::lookup(const std::string& name, const std
     return std::nullopt;
   for (const auto& s : entry.sources) {
     if (!s.from.empty() && compiler::find_import(s.from, s.name, import_dirs) != s.path) return std::nullopt;
-    if (canonical(s.path) != s.canonical) return std::nullopt;
+    if (compiler::canonical_path(s.path) != s.canonical) return std::nullopt;
     if (!s.digest) continue;
     const std::optional<std::string> text = read_bounded(s.path, kMaxSourceBytes);
     if (!text || sha256(*text) != *s.digest) return std::nullopt;

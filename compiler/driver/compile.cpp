@@ -43,7 +43,7 @@ class Driver {
     if (opts_.dump == Dump::Tokens) r.dump = dump_tokens(tokens);
     Program prog = parse(main, tokens, r.diagnostics);
     show_little_of_non_pvm(prog, r.diagnostics, 0);
-    const std::string main_canonical = canonical(main.name);
+    const std::string main_canonical = canonical_path(main.name);
     imported_.insert(main_canonical);
     sources_used_.push_back({"", main.name, main.name, main_canonical, std::string(text)});
     resolve_uses(prog, main.name, r.diagnostics, 0);
@@ -71,12 +71,6 @@ class Driver {
     sources_.push_back(std::make_unique<SourceFile>(std::move(name), std::move(text)));
     return *sources_.back();
   }
-  static std::string canonical(const std::string& p) {
-    std::error_code ec;
-    fs::path c = fs::weakly_canonical(p, ec);
-    return ec ? p : c.string();
-  }
-
   // A file in which not one declaration parses is not .pvm (a binary, a text file given by
   // mistake): of its diagnostics only the first is kept, so that no more of it than one line
   // is shown.
@@ -117,7 +111,7 @@ class Driver {
                  "paths are relative to the using file, then to each -I folder");
         continue;
       }
-      const std::string found_canonical = canonical(found);
+      const std::string found_canonical = canonical_path(found);
       if (!imported_.insert(found_canonical).second) {
         sources_used_.push_back({from, it->name, found, found_canonical, std::nullopt});
         continue;
@@ -168,6 +162,12 @@ bool inside(const fs::path& file, const fs::path& root) {
 }
 
 }  // namespace
+
+std::string canonical_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path c = fs::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
 
 // A `use` reads only inside the using file's folder, the -I folders and the stdlib (and below
 // them), wherever the path points and whatever links it goes through: a protocol from elsewhere

@@ -42,6 +42,10 @@ struct CompileResult {
 CompileResult compile_file(const std::string& path, const CompileOptions& options);
 CompileResult compile_source(std::string_view file_name, std::string_view source, const CompileOptions& options);
 
+// `path` with every link followed, as the compile takes a file once by it; `path` itself when that
+// fails.
+std::string canonical_path(const std::string& path);
+
 // The file `use "NAME"` in `from` means: beside `from`, then in each import folder; "" when none.
 // A file found outside the folder it was looked for in (by `..` or a link) is not taken, and
 // sets `refused`.
