@@ -78,8 +78,8 @@ std::vector<Case>& cases() {
 
 // Runs the stream through the VM; with `json`, calls on_output with each full buffer.
 template <typename OnOutput>
-size_t vm_run(const std::shared_ptr<const pvm::Program>& program, const Case& c, bool json, std::string& out,
-              OnOutput&& on_output) {
+size_t vm_run(const std::shared_ptr<const pvm::Program>& program, const Case& c, bool json,
+              pvm::JsonBuffer& out, OnOutput&& on_output) {
   size_t messages = 0;
   pvm::Session session(program, pvm::SessionOptions{});
   const pvm::FrameCallback on_frame = [&](const pvm::FrameResult& r) {
@@ -88,16 +88,16 @@ size_t vm_run(const std::shared_ptr<const pvm::Program>& program, const Case& c,
     if (!json) return;
     for (const pvm::Message& m : r.messages) {
       pvm::append_json(out, m);
-      out += '\n';
+      out.push_back('\n');
     }
     if (out.size() >= kFlushBytes) {
-      on_output(out);
+      on_output(out.view());
       out.clear();
     }
   };
   session.feed(c.stream, on_frame);
   session.finish(on_frame);
-  if (json) on_output(out);
+  if (json) on_output(out.view());
   out.clear();
   return messages;
 }
@@ -181,9 +181,10 @@ void check_same_output() {
       std::string why;
       auto program = load(c.protocol, engine, why);
       if (!program) continue;  // the JIT could not compile it: its rows say why
-      std::string vm_json, vm_out;
+      std::string vm_json;
+      pvm::JsonBuffer vm_out;
       const size_t vm_messages =
-          vm_run(program, c, true, vm_out, [&](const std::string& chunk) { vm_json += chunk; });
+          vm_run(program, c, true, vm_out, [&](std::string_view chunk) { vm_json += chunk; });
       if (vm_json != base_json || vm_messages != base_messages || vm_messages == 0) {
         size_t at = 0;
         while (at < vm_json.size() && at < base_json.size() && vm_json[at] == base_json[at]) ++at;
@@ -205,10 +206,10 @@ void vm_benchmark(benchmark::State& state, const Case& c, Engine engine, bool js
     state.SkipWithError(why.c_str());
     return;
   }
-  std::string out;
+  pvm::JsonBuffer out;
   size_t sink = 0;
   for (auto _ : state) {
-    sink += vm_run(program, c, json, out, [&](const std::string& chunk) { sink += chunk.size(); });
+    sink += vm_run(program, c, json, out, [&](std::string_view chunk) { sink += chunk.size(); });
   }
   benchmark::DoNotOptimize(sink);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * c.messages));

@@ -22,9 +22,15 @@ std::string warning_text(Error warning, const std::string& source) {
 
 class FrameWriter {
  public:
-  FrameWriter(const InputStream& input, const std::string& source, const DecodeSinks& sinks,
-              DecodeStats& stats, bool origin, TraceCollector& trace)
-      : input_(input), source_(source), sinks_(sinks), stats_(stats), origin_(origin), trace_(trace) {
+  FrameWriter(const InputStream& input, const Program& program, const std::string& source,
+              const DecodeSinks& sinks, DecodeStats& stats, bool origin, TraceCollector& trace)
+      : input_(input),
+        program_(program),
+        source_(source),
+        sinks_(sinks),
+        stats_(stats),
+        origin_(origin),
+        trace_(trace) {
     // Stream offsets count the bytes a capture missed, so a chunk after a gap starts past it.
     uint64_t offset = 0;
     size_t gap = 0;
@@ -70,17 +76,17 @@ class FrameWriter {
     const bool keep = sinks_.frames || sinks_.listing;
     stats_.messages += frame.messages.size();
     // --output none: nobody reads the JSON, so it is not written.
-    for (const Message& m : keep || sinks_.messages ? frame.messages : std::span<const Message>()) {
-      line_.clear();
-      if (origin_) {
-        gateway::append_json_with_origin(line_, m, gateway::MessageOrigin{time_ms_, input_.peer});
-      } else {
-        append_json(line_, m);
-      }
-      if (keep) report.messages.push_back(line_);
+    const std::span<const Message> written =
+        keep || sinks_.messages ? frame.messages : std::span<const Message>();
+    if (origin_ && !written.empty())
+      origin_members_.set(gateway::MessageOrigin{time_ms_, input_.peer}, &program_);
+    for (const Message& m : written) {
+      json_.clear();
+      append_json(json_, m, origin_ ? origin_members_.for_message(m) : std::string_view());
+      if (keep) report.messages.emplace_back(json_.view());
       if (!sinks_.messages) continue;
-      line_ += '\n';
-      *sinks_.messages << line_;
+      json_.push_back('\n');
+      sinks_.messages->write(json_.view().data(), static_cast<std::streamsize>(json_.size()));
     }
     for (const auto& reply : frame.replies) {
       ++stats_.replies;
@@ -125,6 +131,7 @@ class FrameWriter {
   }
 
   const InputStream& input_;
+  const Program& program_;
   const std::string& source_;
   const DecodeSinks& sinks_;
   DecodeStats& stats_;
@@ -135,6 +142,8 @@ class FrameWriter {
   uint64_t base_ = 0;
   int64_t time_ms_ = 0;
   std::string line_;  // reused: one allocation for the whole run
+  JsonBuffer json_;   // a message's line, written in place
+  gateway::OriginMembers origin_members_;
 };
 
 }  // namespace
@@ -170,7 +179,7 @@ bool run_decode(std::shared_ptr<const Program> program, const DecodeOptions& opt
     const bool origin = options.server_fields && !input.peer.empty();
     trace.clear();
     trace.set_base(0);
-    FrameWriter writer(input, source, sinks, stats, origin, trace);
+    FrameWriter writer(input, *program, source, sinks, stats, origin, trace);
     FrameCallback on_frame = std::ref(writer);
     bool whole_frames = input.whole_frames || input.transport == Transport::Udp;
     size_t gap = 0;

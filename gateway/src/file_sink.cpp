@@ -103,7 +103,7 @@ void FileSink::flush() {
   written_ = 0;
   std::vector<Ticket> done;
   done.swap(tickets_);
-  for (const Ticket& t : done) listener_.accepted(t);
+  listener_.accepted(done);
   done.clear();
   if (tickets_.empty()) tickets_.swap(done);  // keeps the capacity for the next batch
 }

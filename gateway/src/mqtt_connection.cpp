@@ -226,7 +226,7 @@ void MqttConnection::on_publish(int mid) {
   if (it == inflight_.end()) return;
   const Ticket ticket = it->second;
   inflight_.erase(it);
-  listener_.accepted(ticket);
+  listener_.accepted({&ticket, 1});
   release();
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace pvm::gateway {
@@ -24,8 +25,9 @@ struct SinkRecord {
 
 class DeliveryListener {
  public:
-  virtual void accepted(Ticket ticket) = 0;  // stored: the frame may be ACKed once all its messages are
-  virtual void failed(Ticket ticket) = 0;    // will never be stored: the frame must not be ACKed
+  // Stored, all at once: a frame may be ACKed once all its messages are.
+  virtual void accepted(std::span<const Ticket> tickets) = 0;
+  virtual void failed(Ticket ticket) = 0;  // will never be stored: the frame must not be ACKed
 
  protected:
   ~DeliveryListener() = default;

@@ -158,7 +158,7 @@ void SpooledSink::flush() {
       written_ = 0;
       std::vector<Ticket> done;
       done.swap(tickets_);
-      for (const Ticket& t : done) listener_.accepted(t);
+      listener_.accepted(done);
     } else {
       broken_ = true;
       next_retry_ms_ = now_ms() + kRetryMillis;
@@ -223,16 +223,18 @@ void SpooledSink::pump() {
   }
 }
 
-void SpooledSink::accepted(Ticket ticket) {
-  if (Segment* s = find(ticket.endpoint)) {
-    ++s->acked;
-    settle(s->id);
+void SpooledSink::accepted(std::span<const Ticket> tickets) {
+  for (const Ticket& ticket : tickets) {
+    if (Segment* s = find(ticket.endpoint)) {
+      ++s->acked;
+      settle(s->id);
+    }
   }
 }
 
 // A message the broker refuses for good (the MQTT sink logged why) cannot be kept forever.
 void SpooledSink::failed(Ticket ticket) {
-  accepted(ticket);
+  accepted({&ticket, 1});
 }
 
 void SpooledSink::settle(uint64_t id) {

@@ -38,7 +38,7 @@ class SpooledSink final : public Sink, public DeliveryListener {
   uint64_t backlog_bytes() const override { return bytes_; }
 
   // From the MQTT sink: a PUBACK for a record published from a segment.
-  void accepted(Ticket ticket) override;
+  void accepted(std::span<const Ticket> tickets) override;
   void failed(Ticket ticket) override;
 
  private:

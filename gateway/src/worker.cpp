@@ -220,22 +220,23 @@ bool Worker::sinks_ready() const {
   return true;
 }
 
-void Worker::accepted(Ticket ticket) {
-  settle(ticket, false);
+void Worker::accepted(std::span<const Ticket> tickets) {
+  const int64_t now = now_ns();  // one clock read for a batch the sink stored at once
+  for (const Ticket& t : tickets) settle(t, false, now);
 }
 void Worker::failed(Ticket ticket) {
-  settle(ticket, true);
+  settle(ticket, true, now_ns());
 }
 
-void Worker::settle(Ticket ticket, bool failed) {
+void Worker::settle(Ticket ticket, bool failed, int64_t now) {
   auto it = endpoints_.find(ticket.endpoint);
   if (it == endpoints_.end()) return;  // the device went away: nobody to ACK
   Endpoint& ep = *it->second;
   int64_t submitted_ns = 0;
   if (!ep.pending.settle(ticket.frame, failed, &submitted_ns)) return;
   if (!failed && ticket.sink < stats_.sink_latency.size())
-    stats_.sink_latency[ticket.sink]->observe(static_cast<double>(now_ns() - submitted_ns) * 1e-9);
-  release(ep);
+    stats_.sink_latency[ticket.sink]->observe(static_cast<double>(now - submitted_ns) * 1e-9);
+  release(ep, now);
 }
 
 }  // namespace pvm::gateway

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pending_frames.h"
 #include "pvm/gateway/config.h"
+#include "pvm/gateway/message_origin.h"
 #include "sink.h"
 #include "tls.h"
 
@@ -58,7 +59,7 @@ class Worker final : public DeliveryListener {
   void run();
   void post(WorkerMessage message) { mailbox_.post(std::move(message)); }
 
-  void accepted(Ticket ticket) override;
+  void accepted(std::span<const Ticket> tickets) override;
   void failed(Ticket ticket) override;
 
  private:
@@ -138,12 +139,13 @@ class Worker final : public DeliveryListener {
   void finish();
   void reload(const std::vector<std::shared_ptr<const Program>>& programs, const TlsContext& tls);
   bool sinks_ready() const;
-  void settle(Ticket ticket, bool failed);
+  void settle(Ticket ticket, bool failed, int64_t now);
   SeriesStats& series(const Endpoint& ep) { return stats_.series[ep.listener.series]; }
 
   // worker_frames.cpp: decoded frames to sinks, replies back in order.
   void on_frame(Endpoint& ep, const FrameResult& result);
-  void release(Endpoint& ep);
+  // ACKs the frames whose messages are all stored; `now` (steady ns) times their ACK latency.
+  void release(Endpoint& ep, int64_t now);
   void send_bytes(Endpoint& ep, std::span<const uint8_t> bytes);
   void close_endpoint(Endpoint& ep, Reason reason, bool count);
   // After a feed: the unfinished-frame account, its deadline and the worker's byte budget.
@@ -204,8 +206,8 @@ class Worker final : public DeliveryListener {
   uint64_t buffered_budget_ = 0;                   // this worker's share of max_buffered_bytes
   uint64_t freed_since_trim_ = 0;
   std::vector<uint8_t> buffer_;
-  std::string json_;
-  std::string peer_text_;        // the current frame's peer, as text
+  JsonBuffer json_;
+  OriginMembers origin_;         // the current frame's server.timestamp and peer
   int64_t received_ms_ = 0;      // Unix time of the read that completed the frame being decoded
   int64_t received_ns_ = 0;      // the same read on the steady clock: ACK latency
   int64_t decode_start_ns_ = 0;  // when the session began on the frame being decoded

@@ -48,30 +48,25 @@ void Worker::on_frame(Endpoint& ep, const FrameResult& result) {
   stats_.pending_frames.add(1);
   s.messages.add(n);
   const bool origin = shared_.config->server_fields;
-  if (origin && n) peer_text_ = address_text(ep.peer);
+  if (origin && n) origin_.set(MessageOrigin{received_ms_, address_text(ep.peer)}, &ep.session->program());
   for (const Message& m : result.messages) {
     json_.clear();
-    if (origin) {
-      append_json_with_origin(json_, m, MessageOrigin{received_ms_, peer_text_});
-    } else {
-      append_json(json_, m);
-    }
+    append_json(json_, m, origin ? origin_.for_message(m) : std::string_view());
     const Field* ident = m.find("ident");
     const SinkRecord record{
         ep.listener.protocol,
-        ident != nullptr && ident->type == ValueType::Str ? ident->s : ep.session->ident(), json_};
+        ident != nullptr && ident->type == ValueType::Str ? ident->s : ep.session->ident(), json_.view()};
     for (size_t i = 0; i < sinks_.size(); ++i) {
       ticket.sink = static_cast<uint32_t>(i);
       sinks_[i]->submit(record, ticket);
     }
-    if (!ep.awaiting.empty() && m.find("command.response") != nullptr) answer_command(ep, json_);
+    if (!ep.awaiting.empty() && m.find("command.response") != nullptr) answer_command(ep, json_.view());
   }
-  if (outstanding == 0) release(ep);
+  if (outstanding == 0) release(ep, decoded_ns);
 }
 
-void Worker::release(Endpoint& ep) {
+void Worker::release(Endpoint& ep, int64_t now) {
   bool failed = false;
-  const int64_t now = now_ns();
   ep.pending.release([&](const PendingFrames::Frame& frame) {
     stats_.pending_frames.add(-1);
     // Over TCP nothing after a frame that failed may be ACKed: the device would take the

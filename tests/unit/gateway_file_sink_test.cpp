@@ -17,7 +17,9 @@ namespace {
 struct Recorder : DeliveryListener {
   std::vector<uint64_t> accepted_frames;
   size_t failures = 0;
-  void accepted(Ticket t) override { accepted_frames.push_back(t.frame); }
+  void accepted(std::span<const Ticket> tickets) override {
+    for (const Ticket& t : tickets) accepted_frames.push_back(t.frame);
+  }
   void failed(Ticket) override { ++failures; }
 };
 

@@ -18,7 +18,7 @@ namespace {
 
 struct Recorder : DeliveryListener {
   size_t accepted_count = 0;
-  void accepted(Ticket) override { ++accepted_count; }
+  void accepted(std::span<const Ticket> tickets) override { accepted_count += tickets.size(); }
   void failed(Ticket) override {}
 };
 

@@ -24,10 +24,26 @@ pvm::Field float_field(double v) {
   return f;
 }
 
+// Written both ways, into a std::string and in place, which must agree.
 std::string json(const std::vector<pvm::Field>& fields) {
   std::string out;
   pvm::append_json(out, pvm::Message{fields});
+  pvm::JsonBuffer in_place;
+  pvm::append_json(in_place, pvm::Message{fields});
+  CHECK(in_place.view() == out);
   return out;
+}
+
+pvm::Field int_field(std::string_view name, int64_t v) {
+  pvm::Field f = field(name, pvm::ValueType::Int);
+  f.i = v;
+  return f;
+}
+
+std::string with_members(const std::vector<pvm::Field>& fields, std::string_view members) {
+  pvm::JsonBuffer out;
+  pvm::append_json(out, pvm::Message{fields}, members);
+  return std::string(out.view());
 }
 
 std::string str_json(std::string_view text) {
@@ -193,6 +209,42 @@ TEST_SUITE("vm json") {
     std::string out = "x";
     pvm::append_json(out, pvm::Message{});
     CHECK(out == "x{}");
+  }
+
+  TEST_CASE("a host's members follow the leading ident and protocol.id") {
+    const auto ident = int_field("ident", 1);
+    const auto protocol = int_field("protocol.id", 2);
+    const auto a = int_field("a", 3);
+    CHECK(with_members({ident, protocol, a}, R"("h":0)") == R"({"ident":1,"protocol.id":2,"h":0,"a":3})");
+    CHECK(with_members({protocol, a}, R"("h":0)") == R"({"protocol.id":2,"h":0,"a":3})");
+    CHECK(with_members({a, ident}, R"("h":0)") == R"({"h":0,"a":3,"ident":1})");
+    CHECK(with_members({ident}, R"("h":0,"g":1)") == R"({"ident":1,"h":0,"g":1})");
+    CHECK(with_members({}, R"("h":0)") == R"({"h":0})");
+    CHECK(with_members({ident, a}, "") == R"({"ident":1,"a":3})");
+    // A leading field left out (not finite) leaves no stray comma.
+    pvm::Field nan_ident = field("ident", pvm::ValueType::Float);
+    nan_ident.f = NAN;
+    CHECK(with_members({nan_ident, a}, R"("h":0)") == R"({"h":0,"a":3})");
+  }
+
+  TEST_CASE("a JsonBuffer grows and keeps what it held") {
+    pvm::JsonBuffer out;
+    out.append("x");
+    std::vector<pvm::Field> fields;
+    std::vector<std::string> names;
+    for (int k = 0; k < 2000; ++k) names.push_back("field." + std::to_string(k));
+    for (int k = 0; k < 2000; ++k) fields.push_back(int_field(names[k], k));
+    pvm::append_json(out, pvm::Message{fields});
+    out.push_back('\n');
+    std::string expected = "x{";
+    for (int k = 0; k < 2000; ++k) expected += (k ? ",\"" : "\"") + names[k] + "\":" + std::to_string(k);
+    expected += "}\n";
+    CHECK(out.size() > 4096);
+    CHECK(out.view() == expected);
+    out.clear();
+    CHECK(out.view().empty());
+    pvm::append_json_string(out, "a\"b");
+    CHECK(out.view() == R"("a\"b")");
   }
 
   TEST_CASE("Message::find") {

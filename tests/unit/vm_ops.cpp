@@ -725,6 +725,31 @@ Loop:
   }
 
   // The name's length is charged as cat.s charges the name it joins: "din.7" is 5 units.
+  TEST_CASE("Program::may_set: the names a program's messages can hold") {
+    const auto constant = vmtest::load(vmtest::packet_module("msg.new\nldk i0, 1\nset.i \"a.b\", i0\nret"));
+    CHECK(constant->may_set("a.b"));
+    CHECK(constant->may_set("ident"));
+    CHECK(constant->may_set("protocol.id"));
+    CHECK_FALSE(constant->may_set("a.c"));
+    CHECK_FALSE(constant->may_set("server.timestamp"));
+    const auto numbered =
+        vmtest::load(vmtest::packet_module("msg.new\nldk i0, 1\nsetn.i \"din.\", i0, i0\nret"));
+    CHECK(numbered->may_set("din.1"));
+    CHECK(numbered->may_set("din.40960"));
+    CHECK(numbered->may_set("din.-3"));
+    CHECK_FALSE(numbered->may_set("din.x"));
+    CHECK_FALSE(numbered->may_set("din-3"));
+    CHECK_FALSE(numbered->may_set("dim.1"));
+    // "a." is a string of the module but no setn prefix.
+    const auto not_prefix =
+        vmtest::load(vmtest::packet_module("msg.new\nldk i0, 1\nlds s0, \"a.\"\nset.i \"b\", i0\nret"));
+    CHECK_FALSE(not_prefix->may_set("a.1"));
+    const auto dynamic =
+        vmtest::load(vmtest::packet_module("msg.new\nldk i0, 1\nlds s0, \"x\"\nsetd.i s0, i0\nret"));
+    CHECK(dynamic->may_set("server.timestamp"));
+    CHECK(dynamic->may_set("peer"));
+  }
+
   TEST_CASE("setn.* spends fuel for its name's length, on both engines") {
     for (const int64_t number : {7, 5000}) {
       INFO(number);

@@ -19,7 +19,7 @@ struct pvm_session {
   std::shared_ptr<const pvm::Program> program;
   pvm::Session session;
   // Reused from frame to frame.
-  std::string json;
+  pvm::JsonBuffer json;
   std::string error;
   std::string warnings;
   std::vector<pvm_bytes> replies;
@@ -43,8 +43,9 @@ pvm::FrameCallback bridge(pvm_session* s, pvm_frame_fn on_frame, void* user) {
     s->json.clear();
     for (const pvm::Message& m : r.messages) {
       pvm::append_json(s->json, m);
-      s->json += '\n';
+      s->json.push_back('\n');
     }
+    s->json.push_back('\0');  // a C string for the host
     s->replies.clear();
     for (const std::vector<uint8_t>& reply : r.replies) s->replies.push_back({reply.data(), reply.size()});
     s->warnings.clear();
@@ -58,8 +59,8 @@ pvm::FrameCallback bridge(pvm_session* s, pvm_frame_fn on_frame, void* user) {
     f.offset = r.offset;
     f.bytes = r.bytes.data();
     f.size = r.bytes.size();
-    f.json = s->json.c_str();
-    f.json_size = s->json.size();
+    f.json = s->json.view().data();
+    f.json_size = s->json.size() - 1;
     f.message_count = r.messages.size();
     f.replies = s->replies.data();
     f.reply_count = s->replies.size();

@@ -60,8 +60,27 @@ ParamNames::ParamNames(const bc::Module& module) : names_(module.strings.size())
       const bool named =
           op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF || op == bc::Op::SetNB;
       if (named && operands[0] < prefix_.size()) prefix_[operands[0]] = true;
+      dynamic_ = dynamic_ || op == bc::Op::SetDI || op == bc::Op::SetDU || op == bc::Op::SetDF ||
+                 op == bc::Op::SetDB || op == bc::Op::SetDS || op == bc::Op::SetDY;
     });
   }
+  for (size_t s = 0; s < module.strings.size(); ++s)
+    index_.emplace(module.strings[s], static_cast<uint32_t>(s));
+}
+
+bool ParamNames::may_name(std::string_view name) const {
+  if (dynamic_ || name == ident_param().name || name == protocol_id_param().name || index_.contains(name))
+    return true;
+  // A prefix and the decimal of a number, which may be negative.
+  size_t end = name.size();
+  while (end > 0 && name[end - 1] >= '0' && name[end - 1] <= '9') --end;
+  if (end == name.size()) return false;
+  const auto is_prefix = [&](std::string_view base) {
+    const auto it = index_.find(base);
+    return it != index_.end() && prefix_[it->second];
+  };
+  return is_prefix(name.substr(0, end)) ||
+         (end > 0 && name[end - 1] == '-' && is_prefix(name.substr(0, end - 1)));
 }
 
 ParamNames::~ParamNames() {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pvm/bytecode/module.h"
@@ -49,6 +50,10 @@ class ParamNames {
   // heap fails.
   const ParamName* numbered(uint32_t prefix, int64_t n) const;
 
+  // Whether a message can hold a parameter of this name: a string of the module names it, a
+  // setn.X prefix and a number make it, or the module names parameters at run time (setd.X).
+  bool may_name(std::string_view name) const;
+
  private:
   struct Numbered {
     std::string key;  // '"', the name, '":' and padding, as keys_ holds a constant name
@@ -62,6 +67,8 @@ class ParamNames {
   // By string index: whether it is the prefix of a setn.X, and its slots, made on first use.
   std::vector<bool> prefix_;
   std::unique_ptr<std::atomic<Slots*>[]> numbered_;
+  std::unordered_map<std::string_view, uint32_t> index_;  // every string, to its index
+  bool dynamic_ = false;                                  // a setd.X names parameters at run time
 };
 
 }  // namespace pvm::detail

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "jit/jit.h"
+#include "param_names.h"
 #include "pvm/bytecode/serialize.h"
 #include "pvm/verify.h"
 #include "pvm/vm.h"
@@ -65,6 +66,10 @@ std::string Program::source_name() const {
 
 bool Program::has_function(std::string_view name) const {
   return module_.find_function(name) >= 0;
+}
+
+bool Program::may_set(std::string_view name) const {
+  return names_->may_name(name);
 }
 
 namespace {

@@ -429,6 +429,10 @@ void Session::finish(const FrameCallback& on_frame) {
   st.resyncing = false;
 }
 
+const Program& Session::program() const {
+  return *state_->program;
+}
+
 std::string_view Session::ident() const {
   const auto& slots = state_->data.slots;
   return slots.empty() ? std::string_view() : std::string_view(slots[0].s);

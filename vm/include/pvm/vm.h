@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <span>
@@ -190,6 +191,10 @@ class Program {
   // ("teltonika.pvm"), or the protocol's name with ".pvm"; the argument of Error::format.
   std::string source_name() const;
   bool has_function(std::string_view name) const;
+  // False when no message of this program can hold a parameter of this name (no string of the
+  // module is it, none is made from a prefix and a number, none is named at run time): a host
+  // that adds its own fields (pvm serve's server.timestamp) then need not look for the program's.
+  bool may_set(std::string_view name) const;
 
   // Runs "command.<name>" with text arguments (converted to the parameters' classes) and
   // returns the encoded bytes; false with a reason on a bad argument or a trap.
@@ -241,6 +246,7 @@ class Session {
   // End of the stream: leftover bytes are reported as an Incomplete frame.
   void finish(const FrameCallback& on_frame);
 
+  const Program& program() const;
   std::string_view ident() const;
   // Sets the ident as a login would (session slot 0): for bytes whose login is not at hand,
   // such as a capture that starts mid-connection (pvm decode --ident).
@@ -259,12 +265,47 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
+// Bytes that JSON is written into in place. append_json into a std::string goes through a
+// buffer on the stack and copies it (a string cannot grow without zeroing what it adds); a host
+// that writes every message, as a gateway does, keeps one of these and writes each message once.
+class JsonBuffer {
+ public:
+  std::string_view view() const { return {data_.get(), size_}; }
+  size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  void append(std::string_view text) {
+    std::memcpy(tail(text.size()), text.data(), text.size());
+    size_ += text.size();
+  }
+  void push_back(char c) {
+    *tail(1) = c;
+    ++size_;
+  }
+  // At least n writable bytes after the end, taken with advance(); moved by the next tail().
+  char* tail(size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
+  void advance(size_t n) { size_ += n; }
+
+ private:
+  void grow(size_t n);
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // Appends one message as a JSON object on one line (no newline). Floats are written as
 // JavaScript writes numbers: the shortest text that reads back to the same double, without an
 // exponent from 1e-6 up to 1e21 (24.079, 1560161086, 0.000001, 1e-7, 1e+21), -0 as 0. Bytes
 // fields are written as lowercase hex.
 void append_json(std::string& out, const Message& message);
+// The same, in place. `members` (JSON object members, `"a":1,"b":2`, no braces, no leading
+// comma) is written as they are right after the message's leading "ident" and "protocol.id":
+// a host's own fields, such as where the message came from, placed before the device's.
+void append_json(JsonBuffer& out, const Message& message, std::string_view members = {});
 // Appends `text` as a JSON string, quotes included, escaped as append_json escapes values.
 void append_json_string(std::string& out, std::string_view text);
+void append_json_string(JsonBuffer& out, std::string_view text);
 
 }  // namespace pvm
