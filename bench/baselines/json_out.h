@@ -19,38 +19,61 @@ namespace pvm::baseline {
 // ",\"name\":" for every field but the first ("ident").
 #define KEY(name) ",\"" name "\":"
 
-// The common case of format_double: a = M / 10^K with M below 10^15 (a decimal of at most 15
-// significant digits, 1e-6 <= a < 1e15), found by one multiplication and confirmed by one
-// correctly rounded division; no other decimal that short reads back as a, so M without its
-// trailing zeros is the shortest text. Null when a needs more digits.
+// Eight decimal digits of x < 10^8 in memory order, computed in lanes (x / 10^4 and x % 10^4,
+// then hundreds, then tens) with multiply-shift divisions that are exact in these ranges.
+inline uint64_t eight_digits(uint32_t x) {
+  const uint64_t fours = x / 10000 | uint64_t{x % 10000} << 32;
+  const uint64_t hundreds = (fours * 10486 >> 20) & 0x0000007F0000007F;
+  const uint64_t twos = ((fours - 100 * hundreds) << 16) + hundreds;
+  const uint64_t tens = (twos * 103 >> 10) & 0x000F000F000F000F;
+  return tens + ((twos - 10 * tens) << 8) + 0x3030303030303030;
+}
+
+// The common case of format_double: a = M / 10^K with M of exactly 15 digits (a decimal of at
+// most 15 significant digits, 1e-6 <= a < 1e15), found by one multiplication and confirmed by
+// one correctly rounded division; no other decimal that short reads back as a, so M without its
+// trailing zeros is the shortest text. Writes up to 32 bytes; null when a needs more digits.
 inline char* format_short_decimal(char* p, double a) {
   static constexpr double kPow10[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,
                                       1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   static constexpr double kScale[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
                                       1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
+  constexpr uint64_t kZeros = 0x3030303030303030;
   if (!(a >= 1e-6 && a < 1e15)) return nullptr;
   int e10 = std::max(-6, ((static_cast<int>(std::bit_cast<uint64_t>(a) >> 52) - 1023) * 78913) >> 18);
   if (a >= kPow10[e10 + 7]) ++e10;
-  int k = 14 - e10;
-  int64_t m = static_cast<int64_t>(a * kScale[k] + 0.5);
-  if (m >= 1'000'000'000'000'000 || static_cast<double>(m) / kScale[k] != a) return nullptr;
-  for (const auto& [step, zeros] : {std::pair{int64_t{100'000'000}, 8}, {10'000, 4}, {100, 2}, {10, 1}})
-    if (m % step == 0) {  // trailing zeros off, 8, 4, 2 and 1 at a time
-      m /= step;
-      k -= zeros;
-    }
-  char digits[16];
-  const int n = static_cast<int>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
-  if (n <= k) {
-    *p++ = '0';
-    *p++ = '.';
-    for (int i = n; i < k; ++i) *p++ = '0';
+  const int k = 14 - e10;
+  const auto m = static_cast<uint64_t>(a * kScale[k] + 0.5);
+  if (m < 100'000'000'000'000 || m >= 1'000'000'000'000'000 || static_cast<double>(m) / kScale[k] != a)
+    return nullptr;
+  // The 15 digits in two words, stored and never loaded back (a load across two fresh stores
+  // stalls).
+  const uint64_t high = eight_digits(static_cast<uint32_t>(m / 100'000'000));
+  const uint64_t low = eight_digits(static_cast<uint32_t>(m % 100'000'000));
+  const uint64_t w0 = high >> 8 | low << 56;
+  const uint64_t w1 = low >> 8;
+  const auto store = [](char* at, uint64_t a, uint64_t b) {
+    std::memcpy(at, &a, 8);
+    std::memcpy(at + 8, &b, 8);
+  };
+  const int n = 15 - ((low ^ kZeros) != 0 ? std::countl_zero(low ^ kZeros) / 8
+                                          : 8 + std::countl_zero(high ^ kZeros) / 8);
+  if (e10 < 0) {
+    std::memcpy(p, "0.00000", 8);
+    store(p + 1 - e10, w0, w1);
+    return p + 1 - e10 + n;
   }
-  for (int i = 0; i < n; ++i) {
-    if (i == n - k && n > k) *p++ = '.';
-    *p++ = digits[i];
+  const int whole = e10 + 1;
+  store(p, w0, w1);
+  if (n <= whole) return p + whole;
+  p[whole] = '.';
+  const int bits = 8 * whole;
+  if (whole < 8) {
+    store(p + whole + 1, w0 >> bits | w1 << (64 - bits), w1 >> bits);
+  } else {
+    store(p + whole + 1, w1 >> (bits - 64), 0);
   }
-  return p;
+  return p + n + 1;
 }
 
 // A double as the VM writes it, which is how JavaScript writes numbers: the shortest digits that

@@ -1,6 +1,7 @@
 // The JSON writer, error formatting and message lookup.
 #include <doctest/doctest.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -140,6 +141,43 @@ TEST_SUITE("vm json") {
         CHECK(std::strtod(text.c_str(), nullptr) == v * x);
         CHECK(text.find_first_not_of("-0123456789.e+") == std::string::npos);
       }
+  }
+
+  TEST_CASE("floats: decimals of every length and scale, as the general algorithm writes them") {
+    // The reference: the shortest digits from to_chars, placed as JavaScript places them.
+    const auto reference = [](double v) {
+      char sci[40];
+      const char* end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+      std::string digits;
+      const char* c = sci;
+      const bool negative = *c == '-';
+      if (negative) ++c;
+      for (; *c != 'e'; ++c)
+        if (*c != '.') digits += *c;
+      const int point = std::atoi(std::string(c + 1, end).c_str()) + 1;
+      std::string out = negative ? "-" : "";
+      if (point <= 0) return out + "0." + std::string(-point, '0') + digits;
+      if (point >= static_cast<int>(digits.size()))
+        return out + digits + std::string(point - digits.size(), '0');
+      return out + digits.substr(0, point) + "." + digits.substr(point);
+    };
+    uint64_t state = 88172645463325252;  // xorshift: the same values every run
+    const auto next = [&] {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      return state;
+    };
+    for (int i = 0; i < 200000; ++i) {
+      const int length = 1 + static_cast<int>(next() % 15);
+      uint64_t m = next() % 900'000'000'000'000 + 100'000'000'000'000;
+      for (int k = length; k < 15; ++k) m /= 10;
+      const int scale = static_cast<int>(next() % 21);
+      const double v = (i % 2 ? -1.0 : 1.0) * static_cast<double>(m) / std::pow(10.0, scale);
+      if (std::fabs(v) < 1e-6 || std::fabs(v) >= 1e15) continue;
+      const std::string out = json({float_field(v)});
+      REQUIRE(out.substr(5, out.size() - 6) == reference(v));
+    }
   }
 
   TEST_CASE("non-finite floats are left out") {

@@ -140,47 +140,75 @@ void put_number(Sink& out, T v) {
   out.commit(std::to_chars(p, p + Sink::kRoom, v).ptr);
 }
 
+// The 8 decimal digits of x < 10^8 as ASCII, the most significant in the lowest byte (first in
+// memory): x splits into two 4-digit lanes, each lane into two 2-digit lanes, each of those into
+// two digits, all lanes at once. x * 10486 >> 20 is x / 100 for every x < 10^4, and x * 103 >> 10
+// is x / 10 for every x < 100; no product reaches the next lane.
+uint64_t eight_digits(uint32_t x) {
+  const uint64_t fours = x / 10000 | uint64_t{x % 10000} << 32;
+  const uint64_t hundreds = (fours * 10486 >> 20) & 0x0000007F0000007F;
+  const uint64_t twos = ((fours - 100 * hundreds) << 16) + hundreds;
+  const uint64_t tens = (twos * 103 >> 10) & 0x000F000F000F000F;
+  return tens + ((twos - 10 * tens) << 8) + 0x3030303030303030;
+}
+
 // Most floats a device sends are decimals of at most 15 significant digits (a coordinate scaled
-// by 1e-7, millivolts by 1e-3). Such a value a, 1e-6 <= a < 1e15, is M / 10^K with M < 10^15 for
-// the K that gives M 15 digits; M is found by one multiplication (its error stays under 0.25) and
+// by 1e-7, millivolts by 1e-3). Such a value a, 1e-6 <= a < 1e15, is M / 10^K with M of exactly
+// 15 digits for the right K; M is found by one multiplication (its error stays under 0.25) and
 // checked by one division, which IEEE rounds exactly as a reader rounds the text. No other
 // decimal of 15 or fewer significant digits lies within an ulp of a, so M without its trailing
-// zeros is the shortest text. Writes it (as "123.45", "0.00012") and returns the end, or null
-// when a needs more digits and the general algorithm must run.
+// zeros is the shortest text. Writes it (as "123.45", "0.00012") with fixed-size stores, which
+// need 32 bytes at p, and returns the end, or null when a needs more digits and the general
+// algorithm must run.
 char* format_short_decimal(char* p, double a) {
   static constexpr double kPow10[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,
                                       1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   static constexpr double kScale[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
                                       1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
-  constexpr int64_t kLimit = 1'000'000'000'000'000;
+  constexpr uint64_t kLow = 100'000'000'000'000;  // 15 digits: [kLow, 10 kLow)
+  constexpr uint64_t kOnes = 0x0101010101010101;
   if (!(a >= 1e-6 && a < 1e15)) return nullptr;
   // floor(log10(a)): from the binary exponent, then one step up if a reaches the next power.
   const int e2 = static_cast<int>(std::bit_cast<uint64_t>(a) >> 52) - 1023;
   int e10 = (e2 * 78913) >> 18;  // floor(e2 * log10(2))
   if (e10 < -6) e10 = -6;
   if (a >= kPow10[e10 + 7]) ++e10;
-  int k = 14 - e10;
-  int64_t m = static_cast<int64_t>(a * kScale[k] + 0.5);
-  if (m >= kLimit || static_cast<double>(m) / kScale[k] != a) return nullptr;
-  // Trailing zeros off (most values have 5 to 10 of the 14 at most) in steps of 8, 4, 2 and 1.
-  for (const auto& [step, zeros] : {std::pair{int64_t{100'000'000}, 8}, {10'000, 4}, {100, 2}, {10, 1}})
-    if (m % step == 0) {
-      m /= step;
-      k -= zeros;
-    }
-  char digits[16];
-  const int n = static_cast<int>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
-  if (n > k) {
-    std::memcpy(p, digits, n - k);
-    p[n - k] = '.';
-    std::memcpy(p + n - k + 1, digits + n - k, k);
-    return p + n + 1;
+  const int k = 14 - e10;
+  const auto m = static_cast<uint64_t>(a * kScale[k] + 0.5);
+  if (m < kLow || m >= 10 * kLow || static_cast<double>(m) / kScale[k] != a) return nullptr;
+  // The 15 digits as 16 bytes in two words (the last byte 0), kept in registers: written with
+  // fixed-size stores and never read back, as a load across two fresh stores stalls.
+  const uint64_t high = eight_digits(static_cast<uint32_t>(m / 100'000'000));  // "0" and 7 digits
+  const uint64_t low = eight_digits(static_cast<uint32_t>(m % 100'000'000));
+  const uint64_t first = high >> 8 | low << 56;
+  const uint64_t second = low >> 8;
+  const auto store = [](char* at, uint64_t a, uint64_t b) {
+    std::memcpy(at, &a, 8);
+    std::memcpy(at + 8, &b, 8);
+  };
+  // How many are significant: the trailing zeros off ('0' bytes, from the top of the words).
+  const uint64_t low_zeros = low ^ (kOnes * '0');
+  const int zeros =
+      low_zeros != 0 ? std::countl_zero(low_zeros) / 8 : 8 + std::countl_zero(high ^ (kOnes * '0')) / 8;
+  const int n = 15 - zeros;
+  if (e10 < 0) {  // "0.", then -e10 - 1 zeros (at most 5), then the digits
+    std::memcpy(p, "0.00000", 8);
+    p += 1 - e10;
+    store(p, first, second);
+    return p + n;
   }
-  p[0] = '0';
-  p[1] = '.';
-  std::memset(p + 2, '0', k - n);
-  std::memcpy(p + 2 + k - n, digits, n);
-  return p + 2 + k;
+  const int whole = e10 + 1;  // digits before the point: 1 to 15
+  store(p, first, second);
+  if (n <= whole) return p + whole;
+  p[whole] = '.';
+  // The digits after the point: the two words shifted down by `whole` bytes.
+  const int bits = 8 * whole;
+  if (whole < 8) {
+    store(p + whole + 1, first >> bits | second << (64 - bits), second >> bits);
+  } else {
+    store(p + whole + 1, second >> (bits - 64), 0);
+  }
+  return p + n + 1;
 }
 
 // A finite double as JavaScript's Number.prototype.toString writes it: the fewest digits that
