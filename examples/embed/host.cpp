@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   pvm::Session session(program, pvm::SessionOptions{});
   const std::string source = program->module().str(program->module().source);
   bool rejected = false;
-  std::string json;
+  pvm::JsonBuffer json;  // written in place, reused for every message
   // Called once per frame. Views in `frame` are valid only during the call: a real host copies
   // or serializes what it keeps, stores the messages, and only then sends the replies.
   const pvm::FrameCallback on_frame = [&](const pvm::FrameResult& frame) {
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     for (const pvm::Message& m : frame.messages) {
       json.clear();
       pvm::append_json(json, m);
-      std::cout << json << "\n";
+      std::cout << json.view() << "\n";
     }
     for (const std::vector<uint8_t>& reply : frame.replies) std::cout << "reply: " << to_hex(reply) << "\n";
   };

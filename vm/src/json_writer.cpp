@@ -1,8 +1,8 @@
 // The JSON writer: one message, one line. Hand-written because it runs once per message on
-// the hot path: output goes straight into a JsonBuffer, or into a std::string through a stack
-// buffer appended in blocks (appending to std::string piece by piece took 2.3 us for a 19-field
-// message, the buffer 0.65 us); runs of plain characters are copied whole, and numbers go
-// through to_chars.
+// the hot path: each field asks its buffer once for room enough for its name and a number and is
+// written through a local pointer (writing through the buffer's own members made every byte
+// stored reload them: a char store may alias anything); runs of plain characters are copied
+// whole; numbers are written by to_chars, or, for the common decimals, in lanes.
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -18,65 +18,6 @@ namespace pvm {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// Where the writer puts bytes: put() them, or write up to kRoom at room() and commit() the end.
-// StringSink gathers them on the stack and appends blocks to a std::string.
-class StringSink {
- public:
-  explicit StringSink(std::string& out) : out_(out) {}
-  ~StringSink() { flush(); }
-  StringSink(const StringSink&) = delete;
-  StringSink& operator=(const StringSink&) = delete;
-
-  void put(char c) {
-    if (used_ == sizeof buf_) flush();
-    buf_[used_++] = c;
-  }
-  void put(const char* p, size_t n) {
-    if (n > sizeof buf_ - used_) {
-      flush();
-      if (n > sizeof buf_) {
-        out_.append(p, n);
-        return;
-      }
-    }
-    std::memcpy(buf_ + used_, p, n);
-    used_ += n;
-  }
-  void put(std::string_view s) { put(s.data(), s.size()); }
-  // Room for n bytes written directly with commit(); n must be at most kRoom.
-  static constexpr size_t kRoom = 64;
-  char* room() {
-    if (sizeof buf_ - used_ < kRoom) flush();
-    return buf_ + used_;
-  }
-  void commit(char* end) { used_ = static_cast<size_t>(end - buf_); }
-
- private:
-  void flush() {
-    out_.append(buf_, used_);
-    used_ = 0;
-  }
-  std::string& out_;
-  char buf_[1024];
-  size_t used_ = 0;
-};
-
-// BufferSink writes in place.
-class BufferSink {
- public:
-  explicit BufferSink(JsonBuffer& out) : out_(out) {}
-  void put(char c) { out_.push_back(c); }
-  void put(const char* p, size_t n) { out_.append({p, n}); }
-  void put(std::string_view s) { out_.append(s); }
-  static constexpr size_t kRoom = StringSink::kRoom;
-  char* room() { return room_ = out_.tail(kRoom); }
-  void commit(char* end) { out_.advance(static_cast<size_t>(end - room_)); }
-
- private:
-  JsonBuffer& out_;
-  char* room_ = nullptr;
-};
 
 bool plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
@@ -100,44 +41,77 @@ size_t plain_run(const unsigned char* s, size_t n) {
   return k;
 }
 
-template <typename Sink>
-void put_escaped(Sink& out, std::string_view text) {
-  out.put('"');
+// Writes text[k..] escaped at p until at least `budget` bytes of it are taken or it ends, never
+// splitting a UTF-8 sequence, and returns where it stopped. Room: 6 bytes for each byte taken,
+// and it takes at most budget + 3.
+size_t escape_part(char*& p, std::string_view text, size_t k, size_t budget) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  size_t k = 0;
-  while (k < n) {
-    const size_t run = k + plain_run(s + k, n - k);
-    out.put(text.data() + k, run - k);
+  const size_t stop = n - k > budget ? k + budget : n;
+  while (k < stop) {
+    const size_t run = k + plain_run(s + k, stop - k);
+    std::memcpy(p, text.data() + k, run - k);
+    p += run - k;
     k = run;
-    if (k == n) break;
+    if (k == stop) break;
     const unsigned char c = s[k];
     if (c == '"' || c == '\\') {
-      const char escaped[2] = {'\\', static_cast<char>(c)};
-      out.put(escaped, 2);
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
       ++k;
       continue;
     }
     if (c >= 0x80) {
       const size_t len = detail::utf8_length(s + k, n - k);
       if (len > 0) {
-        out.put(text.data() + k, len);
+        std::memcpy(p, text.data() + k, len);
+        p += len;
         k += len;
         continue;
       }
     }
     // A control character, or a byte that is not UTF-8: the code point of the byte's value.
     const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-    out.put(escaped, 6);
+    std::memcpy(p, escaped, 6);
+    p += 6;
     ++k;
   }
-  out.put('"');
+  return k;
 }
 
-template <typename Sink, typename T>
-void put_number(Sink& out, T v) {
-  char* p = out.room();
-  out.commit(std::to_chars(p, p + Sink::kRoom, v).ptr);
+// A long text or byte string is written in parts, so that the room asked for stays small.
+constexpr size_t kPart = 4096;
+
+// `text` as a JSON string, quotes included.
+void put_string(JsonBuffer& out, std::string_view text) {
+  size_t k = 0;
+  do {
+    const size_t part = std::min(text.size() - k, kPart);
+    char* const start = out.tail(6 * (part + 3) + 2);
+    char* p = start;
+    if (k == 0) *p++ = '"';
+    k = escape_part(p, text, k, part);
+    if (k == text.size()) *p++ = '"';
+    out.advance(static_cast<size_t>(p - start));
+  } while (k < text.size());
+}
+
+// Bytes as a JSON string of lowercase hex.
+void put_hex(JsonBuffer& out, std::string_view bytes) {
+  size_t k = 0;
+  do {
+    const size_t part = std::min(bytes.size() - k, kPart);
+    char* const start = out.tail(2 * part + 2);
+    char* p = start;
+    if (k == 0) *p++ = '"';
+    for (const size_t end = k + part; k < end; ++k) {
+      const auto c = static_cast<unsigned char>(bytes[k]);
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 15];
+    }
+    if (k == bytes.size()) *p++ = '"';
+    out.advance(static_cast<size_t>(p - start));
+  } while (k < bytes.size());
 }
 
 // The 8 decimal digits of x < 10^8 as ASCII, the most significant in the lowest byte (first in
@@ -269,64 +243,75 @@ char* format_float(char* p, double v) {
   return std::to_chars(p, p + 4, exponent < 0 ? -exponent : exponent).ptr;
 }
 
-template <typename Sink>
-void put_float(Sink& out, double v) {
-  char* p = out.room();
-  out.commit(format_float(p, v));
-}
-
-template <typename Sink>
-void put_hex(Sink& out, std::string_view bytes) {
-  out.put('"');
-  for (unsigned char c : bytes) {
-    const char digits[2] = {kHex[c >> 4], kHex[c & 15]};
-    out.put(digits, 2);
+// One field, after a comma unless it is the object's first. The name and a number, a bool or
+// the opening of a text are written through one room; a text or bytes value then goes on.
+void put_field(JsonBuffer& out, const Field& f, bool comma) {
+  // A sign and format_short_decimal's stores (32 bytes) are the most a number, true or false take.
+  constexpr size_t kValueRoom = 40;
+  const size_t n = f.name.size() + 3;  // '"', the name, '":'
+  char* const start = out.tail(1 + (f.name_quoted ? std::max(n, detail::kKeyPadding) : 6 * n) + kValueRoom);
+  char* p = start;
+  *p = ',';
+  p += comma;
+  if (f.name_quoted) {  // the key as the module keeps it, padding after it: one fixed-size move if short
+    if (n <= detail::kKeyPadding) {
+      std::memcpy(p, f.name.data() - 1, detail::kKeyPadding);
+    } else {
+      std::memcpy(p, f.name.data() - 1, n);
+    }
+    p += n;
+  } else {
+    *p++ = '"';
+    escape_part(p, f.name, 0, f.name.size());
+    *p++ = '"';
+    *p++ = ':';
   }
-  out.put('"');
+  switch (f.type) {
+    case ValueType::Int:
+      p = std::to_chars(p, p + kValueRoom, f.i).ptr;
+      break;
+    case ValueType::UInt:
+      p = std::to_chars(p, p + kValueRoom, f.u).ptr;
+      break;
+    case ValueType::Float:
+      p = format_float(p, f.f);
+      break;
+    case ValueType::Bool:
+      std::memcpy(p, f.b ? "true " : "false", 5);
+      p += f.b ? 4 : 5;
+      break;
+    case ValueType::Str:
+      out.advance(static_cast<size_t>(p - start));
+      put_string(out, f.s);
+      return;
+    case ValueType::Bytes:
+      out.advance(static_cast<size_t>(p - start));
+      put_hex(out, f.s);
+      return;
+  }
+  out.advance(static_cast<size_t>(p - start));
 }
 
 // The fields as members of an object, each after a comma but the first of the object.
-template <typename Sink>
-void put_fields(Sink& out, std::span<const Field> fields, bool& first) {
+void put_fields(JsonBuffer& out, std::span<const Field> fields, bool& first) {
   for (const Field& f : fields) {
     // JSON has no form for NaN or infinity; the field is left out, as an unsent one is.
     if (f.type == ValueType::Float && !std::isfinite(f.f)) continue;
-    if (!first) out.put(',');
+    put_field(out, f, !first);
     first = false;
-    if (f.name_quoted) {
-      const size_t n = f.name.size() + 3;
-      if (n <= detail::kKeyPadding) {  // one fixed-size move, the padding after the key read too
-        char* p = out.room();
-        std::memcpy(p, f.name.data() - 1, detail::kKeyPadding);
-        out.commit(p + n);
-      } else {
-        out.put(f.name.data() - 1, n);
-      }
-    } else {
-      put_escaped(out, f.name);
-      out.put(':');
-    }
-    switch (f.type) {
-      case ValueType::Int:
-        put_number(out, f.i);
-        break;
-      case ValueType::UInt:
-        put_number(out, f.u);
-        break;
-      case ValueType::Float:
-        put_float(out, f.f);
-        break;
-      case ValueType::Bool:
-        out.put(f.b ? std::string_view("true") : std::string_view("false"));
-        break;
-      case ValueType::Str:
-        put_escaped(out, f.s);
-        break;
-      case ValueType::Bytes:
-        put_hex(out, f.s);
-        break;
-    }
   }
+}
+
+// What append_json into a std::string writes first. A message's JSON is bounded (the VM's
+// limit), but a host may hand over anything: a buffer that grew past this is let go after use.
+constexpr size_t kKeptScratch = 1 << 16;
+
+void append_through_scratch(std::string& out, const auto& write) {
+  thread_local JsonBuffer scratch;
+  scratch.clear();
+  write(scratch);
+  out.append(scratch.view());
+  if (scratch.size() > kKeptScratch) scratch = JsonBuffer();
 }
 
 }  // namespace
@@ -339,27 +324,16 @@ void JsonBuffer::grow(size_t n) {
   capacity_ = capacity;
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  StringSink sink(out);
-  put_escaped(sink, text);
-}
-
 void append_json_string(JsonBuffer& out, std::string_view text) {
-  BufferSink sink(out);
-  put_escaped(sink, text);
+  put_string(out, text);
 }
 
-void append_json(std::string& result, const Message& message) {
-  StringSink out(result);
-  out.put('{');
-  bool first = true;
-  put_fields(out, message.fields, first);
-  out.put('}');
+void append_json_string(std::string& out, std::string_view text) {
+  append_through_scratch(out, [&](JsonBuffer& scratch) { put_string(scratch, text); });
 }
 
-void append_json(JsonBuffer& result, const Message& message, std::string_view members) {
-  BufferSink out(result);
-  out.put('{');
+void append_json(JsonBuffer& out, const Message& message, std::string_view members) {
+  out.push_back('{');
   bool first = true;
   size_t lead = 0;
   if (!members.empty()) {
@@ -367,12 +341,16 @@ void append_json(JsonBuffer& result, const Message& message, std::string_view me
     while (lead < fields.size() && (fields[lead].name == "ident" || fields[lead].name == "protocol.id"))
       ++lead;
     put_fields(out, fields.first(lead), first);
-    if (!first) out.put(',');
-    out.put(members);
+    if (!first) out.push_back(',');
+    out.append(members);
     first = false;
   }
   put_fields(out, message.fields.subspan(lead), first);
-  out.put('}');
+  out.push_back('}');
+}
+
+void append_json(std::string& out, const Message& message) {
+  append_through_scratch(out, [&](JsonBuffer& scratch) { append_json(scratch, message); });
 }
 
 }  // namespace pvm

@@ -274,6 +274,7 @@ class JsonBuffer {
   size_t size() const { return size_; }
   void clear() { size_ = 0; }
   void append(std::string_view text) {
+    if (text.empty()) return;  // its data may be null, which memcpy must not see
     std::memcpy(tail(text.size()), text.data(), text.size());
     size_ += text.size();
   }
