@@ -302,8 +302,9 @@ void put_fields(JsonBuffer& out, std::span<const Field> fields, bool& first) {
   }
 }
 
-// What append_json into a std::string writes first. A message's JSON is bounded (the VM's
-// limit), but a host may hand over anything: a buffer that grew past this is let go after use.
+// append_json and append_json_string into a std::string write into a per-thread buffer first.
+// A message's JSON is bounded (the VM's limit), but a host may hand over anything: a buffer that
+// grew past this is let go after use.
 constexpr size_t kKeptScratch = 1 << 16;
 
 void append_through_scratch(std::string& out, const auto& write) {

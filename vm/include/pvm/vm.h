@@ -265,9 +265,9 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
-// Bytes that JSON is written into in place. append_json into a std::string goes through a
-// buffer on the stack and copies it (a string cannot grow without zeroing what it adds); a host
-// that writes every message, as a gateway does, keeps one of these and writes each message once.
+// Bytes that JSON is written into in place. append_json into a std::string writes into a
+// per-thread one of these and copies it (a string cannot grow without zeroing what it adds); a
+// host that writes every message, as a gateway does, keeps its own and writes each message once.
 class JsonBuffer {
  public:
   std::string_view view() const { return {data_.get(), size_}; }
