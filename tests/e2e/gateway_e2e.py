@@ -40,17 +40,24 @@ def _ephemeral_range():
         return 32768, 60999
 
 
+_handed_out = set()
+
+
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1, chosen at random below the ephemeral range:
-    the kernel never hands it to a client socket, so tests running side by side do not race."""
+    the kernel never hands it to a client socket, so tests running side by side do not race.
+    A test asks for several ports before anything binds them, so none is handed out twice."""
     low, _ = _ephemeral_range()
     while True:
         port = random.randrange(10000, low if low > 10100 else 60000)
+        if port in _handed_out:
+            continue
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
                     socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                 t.bind(("127.0.0.1", port))
                 u.bind(("127.0.0.1", port))
+            _handed_out.add(port)
             return port
         except OSError:
             continue
