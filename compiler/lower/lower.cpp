@@ -584,19 +584,13 @@ class Lowerer {
           f_->emit(kSet[k], {t.name, v});
           break;
         }
-        static constexpr Op kSetN[] = {Op::SetNI, Op::SetNU, Op::SetNF, Op::SetNB};
+        static constexpr Op kSetN[] = {Op::SetNI, Op::SetNU, Op::SetNF, Op::SetNB, Op::SetNS, Op::SetNY};
         const DynamicName name = dyn_name ? *dyn_name : param_name(t);
-        if (name.number && k < static_cast<int>(std::size(kSetN))) {
+        if (name.number) {
           f_->emit(kSetN[k], {t.name + ".", name.reg, v});
           break;
         }
-        Reg text = name.reg;
-        if (name.number) {
-          text = f_->temp(RegClass::Str);
-          f_->emit(Op::IToS, {text, name.reg});
-          text = joined_name(t, text);
-        }
-        f_->emit(kSetD[k], {text, v});
+        f_->emit(kSetD[k], {name.reg, v});
         break;
       }
     }

@@ -396,20 +396,18 @@ TEST_CASE("lowering: session variables, options and dynamic parameter names") {
         "    setn.b \"din.\", i0, b0\n"
         "    msg.end\n"
         "    ret\n");
-  // An int index with a str value, and a str index: the name joined as text.
+  // An int index with a str value names it by the number; a str index joins the name as text.
   CHECK(packet("    emit {\n        #custom[u8] = \"x\"\n        #custom[\"a\"] = 1\n    }") ==
-        ".regs i=1 u=0 f=0 b=0 s=4 y=0\n"
+        ".regs i=1 u=0 f=0 b=0 s=3 y=0\n"
         "    msg.new\n"
         "    rd.u8 i0\n"
         "    lds s0, \"x\"\n"
-        "    itos s1, i0\n"
-        "    lds s2, \"custom.\"\n"
-        "    cat.s s3, s2, s1\n"
-        "    setd.s s3, s0\n"
+        "    setn.s \"custom.\", i0, s0\n"
         "    lds s0, \"a\"\n"
-        "    cat.s s1, s2, s0\n"
+        "    lds s1, \"custom.\"\n"
+        "    cat.s s2, s1, s0\n"
         "    ldk i0, 1\n"
-        "    setd.i s1, i0\n"
+        "    setd.i s2, i0\n"
         "    msg.end\n"
         "    ret\n");
 }

@@ -718,7 +718,26 @@ Loop:
     setd.i s2, i0
     setn.i "din.", i0, i0
     ret)") == R"({"din.7":7})");
+    // Text and bytes, from the packet and from the arena, under a kept name and a made one.
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 3
+    rd.str s0, i0
+    setn.s "io.", i0, s0
+    ldk i1, 2
+    rd.bytes y0, i1
+    ldk i0, 4096
+    setn.y "io.", i0, y0
+    ldk i0, 77
+    itos s1, i0
+    setn.s "io.", i0, s1
+    ldk i0, 5
+    setn.y "io.", i0, y0
+    ret)",
+              "616263ff01") == R"({"io.3":"abc","io.4096":"ff01","io.77":"77","io.5":"ff01"})");
     CHECK(run("ldk i0, 1\nsetn.i \"din.\", i0, i0\nret") ==
+          "error: offset 0: rejected: parameter set outside a message");
+    CHECK(run("ldk i0, 1\nlds s0, \"x\"\nsetn.s \"din.\", i0, s0\nret") ==
           "error: offset 0: rejected: parameter set outside a message");
     CHECK(run("ldk i0, 1\nldd f0, 1.0\nsetn.f \"din.\", i0, f0\nret") ==
           "error: offset 0: rejected: parameter set outside a message");

@@ -112,6 +112,8 @@ enum class Numbered : uint8_t { Done, ArenaFull, OutOfFuel, Outside, Full };
   f->type = type;
   if (type == ValueType::Bool) {
     f->b = v.b;
+  } else if (type == ValueType::Str || type == ValueType::Bytes) {
+    f->s = text(v);
   } else {
     f->u = v.u;  // the int, uint or float bits
   }
@@ -1141,6 +1143,8 @@ dispatch:
   OP(SetNU) { NUMBERED(UInt, SetDU); } END
   OP(SetNF) { NUMBERED(Float, SetDF); } END
   OP(SetNB) { NUMBERED(Bool, SetDB); } END
+  OP(SetNS) { NUMBERED(Str, SetDS); } END
+  OP(SetNY) { NUMBERED(Bytes, SetDY); } END
 
   // ---- reads at an offset
   OP(RdAtU8) { AT_READ(2, INT_READ(uint8_t, true)); } END

@@ -57,8 +57,8 @@ ParamNames::ParamNames(const bc::Module& module) : names_(module.strings.size())
   numbered_ = std::make_unique<std::atomic<Slots*>[]>(module.strings.size());
   for (const bc::Function& f : module.functions) {
     bc::for_each_instruction(f, [&](bc::Op op, const uint32_t* operands, size_t) {
-      const bool named =
-          op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF || op == bc::Op::SetNB;
+      const bool named = op == bc::Op::SetNI || op == bc::Op::SetNU || op == bc::Op::SetNF ||
+                         op == bc::Op::SetNB || op == bc::Op::SetNS || op == bc::Op::SetNY;
       if (named && operands[0] < prefix_.size()) prefix_[operands[0]] = true;
       dynamic_ = dynamic_ || op == bc::Op::SetDI || op == bc::Op::SetDU || op == bc::Op::SetDF ||
                  op == bc::Op::SetDB || op == bc::Op::SetDS || op == bc::Op::SetDY;

@@ -1296,7 +1296,9 @@ class FunctionBuilder {
       case Op::SetNI:
       case Op::SetNU:
       case Op::SetNF:
-      case Op::SetNB: {
+      case Op::SetNB:
+      case Op::SetNS:
+      case Op::SetNY: {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
                  {ctx_, b_.getInt32(ip[1]), get_i(ip[2]), b_.getInt32(set_type(op)), reg_address(ip[3])});

@@ -62,6 +62,8 @@ constexpr bool writes_register(Op op) {
     case Op::SetNU:
     case Op::SetNF:
     case Op::SetNB:
+    case Op::SetNS:
+    case Op::SetNY:
     case Op::SSetI: case Op::SSetS: case Op::SSetY:
     case Op::WrU8: case Op::WrU16Be: case Op::WrU16Le: case Op::WrU32Be: case Op::WrU32Le:
     case Op::WrU64Be: case Op::WrU64Le: case Op::WrBytes: case Op::WrStr:
