@@ -1283,6 +1283,9 @@ Loop:
     ret)") ==
           "{\"a\":9,\"u\":4,\"b\":true,\"s\":\"t\"}\n"
           R"({"a":9,"u":4,"b":1,"s":0,"missing":0,"has":true,"hasnt":false})");
+    // No open message: nothing is set.
+    CHECK(run("get.i i0, \"a\"\nhas b0, \"a\"\nmsg.new\nset.i \"g\", i0\nset.b \"h\", b0\nret") ==
+          R"({"g":0,"h":false})");
   }
 
   TEST_CASE("bytes session slots: a read is a copy that a later write leaves alone") {

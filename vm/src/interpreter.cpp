@@ -293,7 +293,6 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   // clang-format off
 #define PC static_cast<uint32_t>(ip - code)
 #define R(k) r[ip[k]]
-#define STR(k) std::string_view(strings[ip[k]])
 #define TRAP_AT(kind, offset, reason)     \
   do {                                    \
     trap(site, kind, offset, PC, reason); \
@@ -1045,14 +1044,8 @@ dispatch:
   OP(RdSetF64Le) { FLOAT_READ(double, uint64_t, false); READ_SET_F(); } END
   OP(SetDivI) { Value q; q.f = static_cast<double>(R(2).i) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
   OP(SetDivU) { Value q; q.f = static_cast<double>(R(2).u) / R(3).f; SET_FLOAT(1, q.f); TRACE_AS(Op::SetF, &q, vc, ip[1], 0); } END
-  OP(GetI) {
-    const Field* f = sc.builder.find(STR(2));
-    int64_t v = 0;
-    if (f != nullptr && (f->type == ValueType::Int || f->type == ValueType::UInt)) v = f->i;
-    if (f != nullptr && f->type == ValueType::Bool) v = f->b ? 1 : 0;
-    R(1).i = v;
-  } END
-  OP(Has) R(1).b = sc.builder.find(STR(2)) != nullptr; END
+  OP(GetI) R(1).i = param_int(sc.builder.find(names[ip[2]])); END
+  OP(Has) R(1).b = sc.builder.find(names[ip[2]]) != nullptr; END
 
   // ---- session slots and options
   OP(SGetI) R(1).i = slot_value(sc, session, ip[2]).i; END
@@ -1209,7 +1202,6 @@ trapped:
 
 #undef PC
 #undef R
-#undef STR
 #undef TRAP_AT
 #undef TRAP
 #undef NEED

@@ -34,7 +34,7 @@ class MessageBuilder {
   [[gnu::always_inline]] Field* set(std::string_view name) { return set(name, hash(name), false); }
   // The same for a name prepared in advance (a constant of the module, or one below).
   [[gnu::always_inline]] Field* set(const ParamName& name) { return set(name.name, name.hash, name.quoted); }
-  const Field* find(std::string_view name) const;
+  const Field* find(const ParamName& name) const;
   // Counts a field set in the open message (work.h's field_raw_size).
   void add_raw(size_t n) { hot_.open_raw += n; }
   // Whether begin() can start another message in this frame.
@@ -155,9 +155,9 @@ inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32
   return &f;
 }
 
-inline const Field* MessageBuilder::find(std::string_view name) const {
+inline const Field* MessageBuilder::find(const ParamName& name) const {
   if (!hot_.open) return nullptr;
-  const Slot& s = probe(name, hash(name));
+  const Slot& s = probe(name.name, name.hash);
   return s.stamp == hot_.stamp ? &hot_.fields[s.field] : nullptr;
 }
 

@@ -60,4 +60,12 @@ inline size_t field_raw_size(const Field& f) {
 }
 inline constexpr size_t kJsonPerRawByte = 6;  // a byte escaped as \u00XX
 
+// What get.i reads of a parameter: an int or uint as its bits, a bool as 0 or 1; 0 for any
+// other value, or none.
+inline int64_t param_int(const Field* f) {
+  if (f == nullptr) return 0;
+  if (f->type == ValueType::Int || f->type == ValueType::UInt) return f->i;
+  return f->type == ValueType::Bool && f->b ? 1 : 0;
+}
+
 }  // namespace pvm::detail

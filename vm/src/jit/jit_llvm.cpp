@@ -257,6 +257,14 @@ extern "C" void pvm_jit_option_str(const RunInput* in, uint32_t o, Value* out) {
   put_text(out, option_str(*in->module, *in->session, o));
 }
 
+// get.i and has, which cannot fail: the parameter as get.i reads it, or whether it is set.
+extern "C" int64_t pvm_jit_get_int(const Scratch* sc, const ParamName* name) {
+  return param_int(sc->builder.find(*name));
+}
+extern "C" int32_t pvm_jit_has(const Scratch* sc, const ParamName* name) {
+  return sc->builder.find(*name) != nullptr ? 1 : 0;
+}
+
 // sget.i, which cannot fail.
 extern "C" int64_t pvm_jit_sget_int(const RunInput* in, const Scratch* sc, uint32_t slot) {
   return slot_value(*sc, *in->session, slot).i;
@@ -372,7 +380,8 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_write),      reinterpret_cast<const void*>(&pvm_jit_ret),
     reinterpret_cast<const void*>(&pvm_jit_setn),       reinterpret_cast<const void*>(&pvm_jit_out_new),
     reinterpret_cast<const void*>(&pvm_jit_out_end),    reinterpret_cast<const void*>(&pvm_jit_write_bytes),
-    reinterpret_cast<const void*>(&pvm_jit_out_tail),
+    reinterpret_cast<const void*>(&pvm_jit_out_tail),   reinterpret_cast<const void*>(&pvm_jit_get_int),
+    reinterpret_cast<const void*>(&pvm_jit_has),
 };
 
 std::string to_string(llvm::Error error) {
@@ -1458,6 +1467,14 @@ class FunctionBuilder {
       case Op::ReGroup:
         call(reinterpret_cast<const void*>(&pvm_jit_group), b_.getVoidTy(),
              {scratch_, get_i(ip[2]), reg_address(ip[1])});
+        break;
+      case Op::GetI:
+        put(ip[1], call(reinterpret_cast<const void*>(&pvm_jit_get_int), i64_, {scratch_, name_ptr(ip[2])}));
+        break;
+      case Op::Has:
+        put_b(ip[1], b_.CreateICmpNE(
+                         call(reinterpret_cast<const void*>(&pvm_jit_has), i32_, {scratch_, name_ptr(ip[2])}),
+                         b_.getInt32(0)));
         break;
       case Op::OptI:
       case Op::OptB:
