@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "pvm/gateway/limits.h"
@@ -55,23 +56,45 @@ uint16_t local_port(int fd) {
   return 0;
 }
 
-std::string address_text(const sockaddr_storage& addr) {
-  char host[INET6_ADDRSTRLEN] = "?";
+namespace {
+
+// Dotted decimal of the four bytes at `b`, then ':' and the port.
+char* put_ipv4(char* p, const uint8_t* b, uint16_t port) {
+  for (int k = 0; k < 4; ++k) {
+    if (k > 0) *p++ = '.';
+    p = std::to_chars(p, p + 3, b[k]).ptr;
+  }
+  *p++ = ':';
+  return std::to_chars(p, p + 5, port).ptr;
+}
+
+}  // namespace
+
+AddressText::AddressText(const sockaddr_storage& addr) {
+  char* p = text_;
   if (addr.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
-  }
-  if (addr.ss_family == AF_INET6) {
+    p = put_ipv4(p, reinterpret_cast<const uint8_t*>(&a->sin_addr), ntohs(a->sin_port));
+  } else if (addr.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
     if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
-      inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], host, sizeof host);
-      return std::string(host) + ":" + std::to_string(ntohs(a->sin6_port));
+      p = put_ipv4(p, &a->sin6_addr.s6_addr[12], ntohs(a->sin6_port));
+    } else {
+      *p++ = '[';
+      if (inet_ntop(AF_INET6, &a->sin6_addr, p, INET6_ADDRSTRLEN) == nullptr) *p = '\0';
+      p += std::strlen(p);
+      *p++ = ']';
+      *p++ = ':';
+      p = std::to_chars(p, p + 5, ntohs(a->sin6_port)).ptr;
     }
-    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+  } else {
+    *p++ = '?';
   }
-  return "?";
+  size_ = static_cast<size_t>(p - text_);
+}
+
+std::string address_text(const sockaddr_storage& addr) {
+  return std::string(AddressText(addr).view());
 }
 
 }  // namespace pvm::gateway

@@ -48,7 +48,8 @@ void Worker::on_frame(Endpoint& ep, const FrameResult& result) {
   stats_.pending_frames.add(1);
   s.messages.add(n);
   const bool origin = shared_.config->server_fields;
-  if (origin && n) origin_.set(MessageOrigin{received_ms_, address_text(ep.peer)}, &ep.session->program());
+  if (origin && n)
+    origin_.set(MessageOrigin{received_ms_, AddressText(ep.peer).view()}, &ep.session->program());
   for (const Message& m : result.messages) {
     json_.clear();
     append_json(json_, m, origin ? origin_.for_message(m) : std::string_view());
