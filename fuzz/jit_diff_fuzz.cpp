@@ -28,7 +28,7 @@ std::vector<Pair> load_stdlib() {
   for (auto& module : pvm::fuzz::compile_stdlib()) {
     std::string error;
     Pair pair;
-    pair.interpreter = pvm::Program::load(module, error, {pvm::Engine::Interpreter});
+    pair.interpreter = pvm::Program::load(module, error, {pvm::Engine::Interpreter, ""});
     pair.jit = pvm::Program::load(std::move(module), error, {pvm::Engine::Jit, ""});
     if (!pair.interpreter || !pair.jit) continue;
     // Both runs would be the interpreter's: nothing to compare.
