@@ -770,22 +770,37 @@ Loop:
   }
 
   TEST_CASE("setn.* spends fuel for its name's length, on both engines") {
-    for (const int64_t number : {7, 5000}) {
-      INFO(number);
-      const auto program = vmtest::load(vmtest::packet_module("msg.new\nldk i0, " + std::to_string(number) +
-                                                              "\nsetn.i \"din.\", i0, i0\nret"));
-      const uint64_t length = number == 7 ? 5 : 8;
-      pvm::SessionOptions options;
-      options.fuel = length;
-      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) ==
-            (number == 7 ? R"({"din.7":7})" : R"({"din.5000":5000})"));
-      options.fuel = length - 1;
-      const std::string short_of =
-          "error: offset 0: out of fuel: out of fuel after 0 units of work (the next step needs " +
-          std::to_string(length) + ", " + std::to_string(length - 1) + " left)";
-      if (pvm::jit_available())
-        CHECK(vmtest::outcome(vmtest::decode_frame_with(vmtest::on_jit(program), "", options)) == short_of);
-      CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of);
+    // Every type, a float with no JSON form too (left unset, its name still paid for); a number
+    // whose name the module keeps (7) and one made in the frame (5000). Set twice: the second
+    // finds what the first one left.
+    const std::pair<std::string, std::string> sets[] = {
+        {"ldk i1, -3\nsetn.i \"din.\", i0, i1", "-3"},
+        {"ldu u0, 4\nsetn.u \"din.\", i0, u0", "4"},
+        {"ldd f0, 1.5\nsetn.f \"din.\", i0, f0", "1.5"},
+        {"ldd f0, 1.0\nldd f1, 0.0\ndiv.f f0, f0, f1\nsetn.f \"din.\", i0, f0", ""},
+        {"ldb b0, 1\nsetn.b \"din.\", i0, b0", "true"},
+        {"lds s0, \"x\"\nsetn.s \"din.\", i0, s0", "\"x\""},
+        {"ldy y0, x\"01\"\nsetn.y \"din.\", i0, y0", "\"01\""},
+    };
+    for (const auto& [set, value] : sets) {
+      for (const int64_t number : {7, 5000}) {
+        INFO(set, " of ", number);
+        const auto program =
+            vmtest::load(vmtest::packet_module("msg.new\nldk i0, " + std::to_string(number) + "\n" + set +
+                                               "\n" + set.substr(set.rfind('\n') + 1) + "\nret"));
+        const uint64_t length = number == 7 ? 5 : 8;
+        pvm::SessionOptions options;
+        options.fuel = 2 * length;
+        CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) ==
+              (value.empty() ? "{}" : "{\"din." + std::to_string(number) + "\":" + value + "}"));
+        options.fuel = 2 * length - 1;
+        const std::string short_of = "error: offset 0: out of fuel: out of fuel after " +
+                                     std::to_string(length) + " units of work (the next step needs " +
+                                     std::to_string(length) + ", " + std::to_string(length - 1) + " left)";
+        if (pvm::jit_available())
+          CHECK(vmtest::outcome(vmtest::decode_frame_with(vmtest::on_jit(program), "", options)) == short_of);
+        CHECK(vmtest::outcome(vmtest::decode_frame(program, "", options)) == short_of);
+      }
     }
   }
 

@@ -33,6 +33,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -117,15 +118,11 @@ extern "C" int32_t pvm_jit_set(Scratch* sc, const ParamName* name, const Value* 
   });
 }
 
-// setn.X: the set pvm_jit_set makes, of the name the module keeps for the number, and the fuel
-// for the name's length. 0, with nothing done, where the interpreter runs it instead: a number
-// whose name is not kept, less fuel than the name's length, no open message or no room in it.
-extern "C" int32_t pvm_jit_setn(StepContext* ctx, uint32_t prefix, int64_t n, uint32_t type, const Value* v) {
-  const ParamName* name = ctx->in->names->numbered(prefix, n);
-  if (name == nullptr || name->name.size() > ctx->st.fuel) return 0;
-  const int32_t done = pvm_jit_set(ctx->scratch, name, nullptr, type, v);
-  if (done != 0) ctx->st.fuel -= name->name.size();
-  return done;
+// setn.X: the name the module keeps for prefix + the number, for native code to set as it sets
+// a constant name; null where the interpreter runs the instruction instead (a number whose name
+// is not kept).
+extern "C" const ParamName* pvm_jit_numbered(const RunInput* in, uint32_t prefix, int64_t n) {
+  return in->names->numbered(prefix, n);
 }
 
 // set.i, set.u, set.f and set.b of a constant name, the value passed in a machine register: no
@@ -345,6 +342,19 @@ extern "C" int32_t pvm_jit_ret(StepContext* ctx, uint32_t pc, int64_t result, ui
   return 1;
 }
 
+// Where a std::string_view keeps its length among its two words: the C++ library decides (the
+// GNU one puts it first), so it is found once by looking.
+size_t view_length_offset() {
+  static const size_t offset = [] {
+    const std::string_view probe("ab");
+    uint64_t words[2];
+    static_assert(sizeof probe == sizeof words);
+    std::memcpy(words, &probe, sizeof words);
+    return words[0] == probe.size() ? size_t{0} : sizeof(uint64_t);
+  }();
+  return offset;
+}
+
 // The ValueType a set.s, set.y, setd.X or setn.X stores, as pvm_jit_set takes it: the class of its
 // value register, the last operand.
 uint32_t set_type(Op op) {
@@ -378,7 +388,7 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_option_int), reinterpret_cast<const void*>(&pvm_jit_option_str),
     reinterpret_cast<const void*>(&pvm_jit_sget_int),   reinterpret_cast<const void*>(&pvm_jit_sset_int),
     reinterpret_cast<const void*>(&pvm_jit_write),      reinterpret_cast<const void*>(&pvm_jit_ret),
-    reinterpret_cast<const void*>(&pvm_jit_setn),       reinterpret_cast<const void*>(&pvm_jit_out_new),
+    reinterpret_cast<const void*>(&pvm_jit_numbered),   reinterpret_cast<const void*>(&pvm_jit_out_new),
     reinterpret_cast<const void*>(&pvm_jit_out_end),    reinterpret_cast<const void*>(&pvm_jit_write_bytes),
     reinterpret_cast<const void*>(&pvm_jit_out_tail),   reinterpret_cast<const void*>(&pvm_jit_get_int),
     reinterpret_cast<const void*>(&pvm_jit_has),
@@ -685,13 +695,17 @@ class FunctionBuilder {
   // set.i, set.u, set.f or set.b of constant name `name` with `value` (an i64, an f64, or an i1
   // for set.b); what it gives is 0 where the interpreter would trap.
   llvm::Value* set_scalar(Op set, uint32_t name, llvm::Value* value) {
+    return set_scalar(set, name_ptr(name), b_.getInt64(m_.strings[name].size()), value);
+  }
+  // The same of a ParamName at `name`, `length` bytes long.
+  llvm::Value* set_scalar(Op set, llvm::Value* name, llvm::Value* length, llvm::Value* value) {
     llvm::Value* bits = set == Op::SetF   ? b_.CreateBitCast(value, i64_)
                         : set == Op::SetB ? b_.CreateZExt(value, i64_)
                                           : value;
-    Field sized;  // what FIELD_DONE counts for this field: its name and a number
-    sized.name = m_.strings[name];
-    sized.type = ValueType::Int;
-    return b_.CreateCall(set_function(set), {ctx_, name_ptr(name), bits, b_.getInt64(field_raw_size(sized))});
+    Field unnamed;  // what FIELD_DONE counts for a number, besides its name's bytes
+    unnamed.type = ValueType::Int;
+    llvm::Value* raw = b_.CreateAdd(length, b_.getInt64(field_raw_size(unnamed)));
+    return b_.CreateCall(set_function(set), {ctx_, name, bits, raw});
   }
 
   // The native set.X of a constant name, one function per type in the module (inlined at every
@@ -1308,10 +1322,31 @@ class FunctionBuilder {
       case Op::SetNB:
       case Op::SetNS:
       case Op::SetNY: {
-        llvm::Value* ok =
-            call(reinterpret_cast<const void*>(&pvm_jit_setn), i32_,
-                 {ctx_, b_.getInt32(ip[1]), get_i(ip[2]), b_.getInt32(set_type(op)), reg_address(ip[3])});
+        // The kept name set as a constant one is; its length paid in fuel once it is set, as the
+        // interpreter pays it (a float with no JSON form included). A number whose name is not
+        // kept, too little fuel or a set the helper refuses: the interpreter runs it.
+        llvm::Value* name = call(reinterpret_cast<const void*>(&pvm_jit_numbered), i8p_,
+                                 {input_, b_.getInt32(ip[1]), get_i(ip[2])});
+        slow_if(b_.CreateIsNull(name), pc);
+        llvm::Value* length =
+            invariant_load(i64_, ptr_at(name, offsetof(ParamName, name) + view_length_offset(), i64_));
+        llvm::Value* fuel = state(fuel_, i64_);
+        slow_if(b_.CreateICmpUGT(length, fuel), pc);
+        llvm::Value* ok = nullptr;
+        if (op == Op::SetNS || op == Op::SetNY) {
+          ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
+                    {scratch_, name, null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[3])});
+        } else {
+          static constexpr Op kSet[] = {Op::SetI, Op::SetU, Op::SetF, Op::SetB};
+          const Op set = kSet[static_cast<size_t>(op) - static_cast<size_t>(Op::SetNI)];
+          const char cls = bc::op_info(op).operands.back();
+          ok = set_scalar(set, name, length,
+                          cls == 'f'   ? get_f(ip[3])
+                          : cls == 'b' ? get_b(ip[3])
+                                       : get_i(ip[3]));
+        }
         slow_unless(ok, pc);
+        set_state(fuel_, b_.CreateSub(fuel, length));
         break;
       }
       case Op::SetS:
