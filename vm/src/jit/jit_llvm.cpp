@@ -1338,6 +1338,7 @@ class FunctionBuilder {
                     {scratch_, name, null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[3])});
         } else {
           static constexpr Op kSet[] = {Op::SetI, Op::SetU, Op::SetF, Op::SetB};
+          static_assert(static_cast<int>(Op::SetNB) - static_cast<int>(Op::SetNI) == 3);
           const Op set = kSet[static_cast<size_t>(op) - static_cast<size_t>(Op::SetNI)];
           const char cls = bc::op_info(op).operands.back();
           ok = set_scalar(set, name, length,
