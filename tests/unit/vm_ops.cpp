@@ -782,7 +782,9 @@ Loop:
         {"lds s0, \"x\"\nsetn.s \"din.\", i0, s0", "\"x\""},
         {"ldy y0, x\"01\"\nsetn.y \"din.\", i0, y0", "\"01\""},
     };
-    for (const auto& [set, value] : sets) {
+    for (const auto& entry : sets) {
+      const std::string& set = entry.first;  // not a structured binding: INFO captures it
+      const std::string& value = entry.second;
       for (const int64_t number : {7, 5000}) {
         INFO(set, " of ", number);
         const auto program =
