@@ -27,7 +27,7 @@ class AddressText {
   std::string_view view() const { return {text_, size_}; }
 
  private:
-  char text_[INET6_ADDRSTRLEN + 8] = {};  // "[" host "]:65535"
+  char text_[INET6_ADDRSTRLEN + 8];  // "[" host "]:65535"; the constructor writes what view() shows
   size_t size_ = 0;
 };
 // The same, as a string for a log line.

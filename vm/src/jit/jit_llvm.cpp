@@ -697,6 +697,10 @@ class FunctionBuilder {
   llvm::Value* set_scalar(Op set, uint32_t name, llvm::Value* value) {
     return set_scalar(set, name_ptr(name), b_.getInt64(m_.strings[name].size()), value);
   }
+  // Register `reg` as set.X (`set`) takes its value.
+  llvm::Value* scalar(Op set, uint32_t reg) {
+    return set == Op::SetB ? get_b(reg) : set == Op::SetF ? get_f(reg) : get_i(reg);
+  }
   // The same of a ParamName at `name`, `length` bytes long.
   llvm::Value* set_scalar(Op set, llvm::Value* name, llvm::Value* length, llvm::Value* value) {
     llvm::Value* bits = set == Op::SetF   ? b_.CreateBitCast(value, i64_)
@@ -1276,11 +1280,7 @@ class FunctionBuilder {
       case Op::SetU:
       case Op::SetF:
       case Op::SetB:
-        slow_unless(set_scalar(op, ip[1],
-                               op == Op::SetB   ? get_b(ip[2])
-                               : op == Op::SetF ? get_f(ip[2])
-                                                : get_i(ip[2])),
-                    pc);
+        slow_unless(set_scalar(op, ip[1], scalar(op, ip[2])), pc);
         break;
       case Op::SetDivI:
       case Op::SetDivU: {
@@ -1340,11 +1340,7 @@ class FunctionBuilder {
           static constexpr Op kSet[] = {Op::SetI, Op::SetU, Op::SetF, Op::SetB};
           static_assert(static_cast<int>(Op::SetNB) - static_cast<int>(Op::SetNI) == 3);
           const Op set = kSet[static_cast<size_t>(op) - static_cast<size_t>(Op::SetNI)];
-          const char cls = bc::op_info(op).operands.back();
-          ok = set_scalar(set, name, length,
-                          cls == 'f'   ? get_f(ip[3])
-                          : cls == 'b' ? get_b(ip[3])
-                                       : get_i(ip[3]));
+          ok = set_scalar(set, name, length, scalar(set, ip[3]));
         }
         slow_unless(ok, pc);
         set_state(fuel_, b_.CreateSub(fuel, length));
