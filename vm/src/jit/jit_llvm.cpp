@@ -5,7 +5,8 @@
 // (constants, moves, arithmetic, comparisons, reads, slices) are compiled inline; parameters,
 // numbers as text, concatenation, options and regex groups call the fast-path helpers below.
 // The view and the fuel stay in ctx->st, which LLVM keeps in machine registers between calls
-// (alias tags), and the registers in the Scratch's register file. Every other instruction, and
+// (alias tags). The registers are locals, in machine registers too; the Scratch's register file
+// holds one only where step() or a helper reads or writes it there. Every other instruction, and
 // the slow path of a compiled one (a read past the view, a zero divisor, a backward jump without
 // the fuel for it, a full message or arena), calls step(), which runs that instruction in the
 // interpreter: the trap it raises, with its offset, reason and source position, is the
@@ -28,6 +29,7 @@
 #include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
 
 #include <algorithm>
 #include <bit>
@@ -439,6 +441,22 @@ class FunctionBuilder {
     depth_ = field_ptr(i32_, offsetof(StepState, depth));
     vc_ = field_ptr(i32_, offsetof(StepState, vc));
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
+    pc_ = field_ptr(i32_, offsetof(StepState, pc));
+    // The registers as locals (see reg_ptr), each starting as step_begin() left it: zero, or an
+    // argument as passed. Their addresses in the register file are made here once: made at
+    // every use, they gave regs thousands of users, which some of LLVM's analyses look through
+    // for every use (GT06 took twice as long to compile).
+    for (uint32_t reg = 0; reg < fn_.reg_total(); ++reg) {
+      value_.push_back(b_.CreateAlloca(slot_type(reg)));
+      length_.push_back(has_length(reg) ? b_.CreateAlloca(i32_) : nullptr);
+      home_.push_back(reg_ptr(reg, slot_type(reg)));
+      home_length_.push_back(has_length(reg) ? reg_ptr(reg, i32_, 8) : nullptr);
+    }
+    for (uint32_t reg = 0; reg < fn_.reg_total(); ++reg) {
+      b_.CreateStore(llvm::Constant::getNullValue(slot_type(reg)), value_[reg]);
+      if (has_length(reg)) b_.CreateStore(b_.getInt32(0), length_[reg]);
+    }
+    for (const bc::Param& p : fn_.params) fill(p.reg);
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
     input_ = state(field_ptr(i8p_, offsetof(StepContext, in)), i8p_);
     // The tables of pointers are typed as such: LLVM (with its assertions on) checks that a GEP's
@@ -517,7 +535,7 @@ class FunctionBuilder {
   }
   llvm::Value* state(llvm::Value* field, llvm::Type* type) { return load(type, field, state_tag_); }
   void set_state(llvm::Value* field, llvm::Value* v) { store(v, field, state_tag_); }
-  void save(uint32_t pc) { set_state(field_ptr(i32_, offsetof(StepState, pc)), b_.getInt32(pc)); }
+  void save(uint32_t pc) { set_state(pc_, b_.getInt32(pc)); }
 
   // The block where the instruction being emitted ends, made when something needs it.
   llvm::BasicBlock* after() {
@@ -528,7 +546,20 @@ class FunctionBuilder {
   // Runs the instruction at pc in the interpreter; then goes on after it, or leaves the function
   // with what step() said when it ended the run. With `go_on` false (the slow path of a jump,
   // which is always out of fuel: the interpreter tests what native code tested) it leaves.
+  // The registers the instruction reads are spilled for it, and the one it writes filled after.
   void call_step(uint32_t pc, bool go_on = true) {
+    const uint32_t* ip = &fn_.code[pc];
+    const auto op = static_cast<Op>(ip[0]);
+    const std::string_view letters = bc::op_info(op).operands;
+    std::optional<uint32_t> written;
+    for (size_t k = 0; k < letters.size(); ++k) {
+      if (bc::kRegClassLetters.find(letters[k]) == std::string_view::npos) continue;
+      if (!written && bc::writes_register(op)) {
+        written = ip[1 + k];
+        if (!bc::reads_written_register(op)) continue;
+      }
+      spill(ip[1 + k]);
+    }
     save(pc);
     llvm::Value* rc = call(reinterpret_cast<const void*>(&pvm_jit_step), i32_, {ctx_});
     result_->addIncoming(rc, b_.GetInsertBlock());
@@ -536,7 +567,11 @@ class FunctionBuilder {
       b_.CreateBr(exit_);
       return;
     }
-    b_.CreateCondBr(b_.CreateICmpEQ(rc, b_.getInt32(kStepNext)), after(), exit_);
+    auto* next = llvm::BasicBlock::Create(cx_, "", f_);
+    b_.CreateCondBr(b_.CreateICmpEQ(rc, b_.getInt32(kStepNext)), next, exit_);
+    b_.SetInsertPoint(next);
+    if (written) fill(*written);
+    b_.CreateBr(after());
   }
 
   // Calls one of the fast-path helpers above, found in `table` (ctx->helpers; by default the one
@@ -552,9 +587,6 @@ class FunctionBuilder {
     llvm::Value* at = b_.CreateBitCast(b_.CreateConstInBoundsGEP1_64(i8p_, table ? table : helpers_, k),
                                        type->getPointerTo()->getPointerTo());
     return b_.CreateCall(type, invariant_load(type->getPointerTo(), at), args);
-  }
-  llvm::Value* reg_address(uint32_t reg) {
-    return b_.CreateConstInBoundsGEP1_64(i8_, regs_, uint64_t{reg} * sizeof(Value));
   }
 
   // Branches to a new slow-path block (which runs pc in the interpreter) when `bad`, and leaves
@@ -575,24 +607,62 @@ class FunctionBuilder {
     slow_if(b_.CreateICmpEQ(ok, b_.getInt32(0)), pc, false, cursor);
   }
 
-  // ---- registers: 16 bytes each; numbers and the byte pointer at 0, a byte length at 8
+  // ---- registers: each a local of its class's type (i64, double, i8, a byte pointer and an
+  // i32 length), which LLVM keeps in machine registers. The register file (regs_: 16 bytes a
+  // register, numbers and the byte pointer at 0, a byte length at 8) holds a register only
+  // where something other than native code reads or writes it: step() and the helpers given
+  // a register's address. spill() copies a local there, fill() copies it back.
+  llvm::Type* slot_type(uint32_t reg) const {
+    switch (fn_.reg_class(reg)) {
+      case bc::RegClass::Int:
+      case bc::RegClass::UInt:
+        return i64_;
+      case bc::RegClass::Float:
+        return f64_;
+      case bc::RegClass::Bool:
+        return i8_;
+      default:
+        return i8p_;
+    }
+  }
+  bool has_length(uint32_t reg) const { return slot_type(reg) == i8p_; }
   llvm::Value* reg_ptr(uint32_t reg, llvm::Type* type, uint32_t offset = 0) {
     return ptr_at(regs_, uint64_t{reg} * sizeof(Value) + offset, type);
   }
-  llvm::Value* get(uint32_t reg, llvm::Type* type) { return load(type, reg_ptr(reg, type), reg_tag_); }
-  void put(uint32_t reg, llvm::Value* v) { store(v, reg_ptr(reg, v->getType()), reg_tag_); }
+  void spill(uint32_t reg) {
+    store(b_.CreateLoad(slot_type(reg), value_[reg]), home_[reg], reg_tag_);
+    if (has_length(reg)) store(b_.CreateLoad(i32_, length_[reg]), home_length_[reg], reg_tag_);
+  }
+  void fill(uint32_t reg) {
+    b_.CreateStore(load(slot_type(reg), home_[reg], reg_tag_), value_[reg]);
+    if (has_length(reg)) b_.CreateStore(load(i32_, home_length_[reg], reg_tag_), length_[reg]);
+  }
+  // A register's address in the register file, for a helper that reads it (spilled first) or
+  // writes it (filled back once it has: fill()).
+  llvm::Value* reg_in(uint32_t reg) {
+    spill(reg);
+    return reg_address(reg);
+  }
+  llvm::Value* reg_address(uint32_t reg) { return b_.CreateBitCast(home_[reg], i8p_); }
+  // The register as a `type`: a float's bits as an i64 (mov.f moves them so) and back.
+  llvm::Value* get(uint32_t reg, llvm::Type* type) {
+    llvm::Value* v = b_.CreateLoad(slot_type(reg), value_[reg]);
+    return v->getType() == type ? v : b_.CreateBitCast(v, type);
+  }
+  void put(uint32_t reg, llvm::Value* v) {
+    if (v->getType() != slot_type(reg)) v = b_.CreateBitCast(v, slot_type(reg));
+    b_.CreateStore(v, value_[reg]);
+  }
   llvm::Value* get_i(uint32_t reg) { return get(reg, i64_); }
   llvm::Value* constant(uint32_t k) { return b_.getInt64(static_cast<uint64_t>(m_.ints[k])); }  // a K operand
   llvm::Value* get_f(uint32_t reg) { return get(reg, f64_); }
   llvm::Value* get_b(uint32_t reg) { return b_.CreateICmpNE(get(reg, i8_), b_.getInt8(0)); }
   void put_b(uint32_t reg, llvm::Value* bit) { put(reg, b_.CreateZExt(bit, i8_)); }
   llvm::Value* get_p(uint32_t reg) { return get(reg, i8p_); }
-  llvm::Value* get_n(uint32_t reg) { return load(i32_, reg_ptr(reg, i32_, 8), reg_tag_); }
+  llvm::Value* get_n(uint32_t reg) { return b_.CreateLoad(i32_, length_[reg]); }
   void put_s(uint32_t reg, llvm::Value* p, llvm::Value* n) {
-    llvm::Value* const pp = reg_ptr(reg, i8p_);
-    llvm::Value* const np = reg_ptr(reg, i32_, 8);
-    store(p, pp, reg_tag_);
-    store(n, np, reg_tag_);
+    put(reg, p);
+    b_.CreateStore(n, length_[reg]);
   }
   // The address of parameter name k, of module string k, and of that string's bytes.
   llvm::Value* name_ptr(uint32_t k) {
@@ -1255,7 +1325,7 @@ class FunctionBuilder {
       case Op::WrBytes:
       case Op::WrStr: {
         llvm::Value* ok =
-            call(reinterpret_cast<const void*>(&pvm_jit_write_bytes), i32_, {ctx_, reg_address(ip[1])});
+            call(reinterpret_cast<const void*>(&pvm_jit_write_bytes), i32_, {ctx_, reg_in(ip[1])});
         slow_unless(ok, pc);
         break;
       }
@@ -1263,6 +1333,7 @@ class FunctionBuilder {
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_out_tail), i32_,
                                {ctx_, reg_address(ip[1]), get_i(ip[2])});
         slow_unless(ok, pc);
+        fill(ip[1]);
         break;
       }
       case Op::MsgNew: {
@@ -1335,7 +1406,7 @@ class FunctionBuilder {
         llvm::Value* ok = nullptr;
         if (op == Op::SetNS || op == Op::SetNY) {
           ok = call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                    {scratch_, name, null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[3])});
+                    {scratch_, name, null_ptr(), b_.getInt32(set_type(op)), reg_in(ip[3])});
         } else {
           static constexpr Op kSet[] = {Op::SetI, Op::SetU, Op::SetF, Op::SetB};
           static_assert(static_cast<int>(Op::SetNB) - static_cast<int>(Op::SetNI) == 3);
@@ -1350,7 +1421,7 @@ class FunctionBuilder {
       case Op::SetY: {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                 {scratch_, name_ptr(ip[1]), null_ptr(), b_.getInt32(set_type(op)), reg_address(ip[2])});
+                 {scratch_, name_ptr(ip[1]), null_ptr(), b_.getInt32(set_type(op)), reg_in(ip[2])});
         slow_unless(ok, pc);
         break;
       }
@@ -1362,7 +1433,7 @@ class FunctionBuilder {
       case Op::SetDY: {
         llvm::Value* ok =
             call(reinterpret_cast<const void*>(&pvm_jit_set), i32_,
-                 {scratch_, null_ptr(), reg_address(ip[1]), b_.getInt32(set_type(op)), reg_address(ip[2])});
+                 {scratch_, null_ptr(), reg_in(ip[1]), b_.getInt32(set_type(op)), reg_in(ip[2])});
         slow_unless(ok, pc);
         break;
       }
@@ -1372,6 +1443,7 @@ class FunctionBuilder {
                                             : reinterpret_cast<const void*>(&pvm_jit_utos);
         llvm::Value* ok = call(helper, i32_, {scratch_, get_i(ip[2]), reg_address(ip[1])});
         slow_unless(ok, pc);
+        fill(ip[1]);
         break;
       }
       case Op::CatS:
@@ -1383,12 +1455,12 @@ class FunctionBuilder {
         if (op != Op::SToI) cost = b_.CreateAdd(cost, b_.CreateZExt(get_n(ip[3]), i64_));
         llvm::Value* fuel = state(fuel_, i64_);
         slow_if(b_.CreateICmpUGT(cost, fuel), pc);
-        llvm::Value* ok = op == Op::SToI
-                              ? call(reinterpret_cast<const void*>(&pvm_jit_stoi), i32_,
-                                     {reg_address(ip[2]), reg_address(ip[1])})
-                              : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
-                                     {scratch_, reg_address(ip[1]), reg_address(ip[2]), reg_address(ip[3])});
+        llvm::Value* ok = op == Op::SToI ? call(reinterpret_cast<const void*>(&pvm_jit_stoi), i32_,
+                                                {reg_in(ip[2]), reg_address(ip[1])})
+                                         : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
+                                                {scratch_, reg_address(ip[1]), reg_in(ip[2]), reg_in(ip[3])});
         slow_unless(ok, pc);
+        fill(ip[1]);
         set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
       }
@@ -1398,8 +1470,9 @@ class FunctionBuilder {
         llvm::Value* fuel = state(fuel_, i64_);
         slow_if(b_.CreateICmpUGT(cost, fuel), pc);
         llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_crc), i32_,
-                               {b_.getInt32(ip[3]), reg_address(ip[2]), reg_address(ip[1])});
+                               {b_.getInt32(ip[3]), reg_in(ip[2]), reg_address(ip[1])});
         slow_unless(ok, pc);
+        fill(ip[1]);
         set_state(fuel_, b_.CreateSub(fuel, cost));
         break;
       }
@@ -1489,9 +1562,9 @@ class FunctionBuilder {
         llvm::Value* fuel = state(fuel_, i64_);
         slow_if(b_.CreateICmpUGT(cost, fuel), pc);
         set_state(fuel_, b_.CreateSub(fuel, cost));
-        llvm::Value* same = b_.CreateICmpNE(call(reinterpret_cast<const void*>(&pvm_jit_same), i32_,
-                                                 {reg_address(ip[2]), reg_address(ip[3])}),
-                                            b_.getInt32(0));
+        llvm::Value* same = b_.CreateICmpNE(
+            call(reinterpret_cast<const void*>(&pvm_jit_same), i32_, {reg_in(ip[2]), reg_in(ip[3])}),
+            b_.getInt32(0));
         put_b(ip[1], op == Op::EqS || op == Op::EqY ? same : b_.CreateNot(same));
         break;
       }
@@ -1499,6 +1572,7 @@ class FunctionBuilder {
       case Op::ReGroup:
         call(reinterpret_cast<const void*>(&pvm_jit_group), b_.getVoidTy(),
              {scratch_, get_i(ip[2]), reg_address(ip[1])});
+        fill(ip[1]);
         break;
       case Op::GetI:
         put(ip[1], call(reinterpret_cast<const void*>(&pvm_jit_get_int), i64_, {scratch_, name_ptr(ip[2])}));
@@ -1517,6 +1591,7 @@ class FunctionBuilder {
       case Op::OptS:
         call(reinterpret_cast<const void*>(&pvm_jit_option_str), b_.getVoidTy(),
              {input_, b_.getInt32(ip[2]), reg_address(ip[1])});
+        fill(ip[1]);
         break;
 
       default:
@@ -1543,13 +1618,18 @@ class FunctionBuilder {
   llvm::Type* f64_ = nullptr;
   llvm::PointerType* i8p_ = nullptr;
   llvm::Value* ctx_ = nullptr;
-  llvm::Value* regs_ = nullptr;
+  llvm::Value* regs_ = nullptr;            // the register file
+  std::vector<llvm::AllocaInst*> value_;   // by register: its local
+  std::vector<llvm::AllocaInst*> length_;  // and a str or bytes register's length
+  std::vector<llvm::Value*> home_;         // by register: its place in the register file
+  std::vector<llvm::Value*> home_length_;  // and its length's
   llvm::Value* data_ = nullptr;  // the fields of ctx->st native code uses
   llvm::Value* vb_ = nullptr;
   llvm::Value* ve_ = nullptr;
   llvm::Value* depth_ = nullptr;
   llvm::Value* vc_ = nullptr;
   llvm::Value* fuel_ = nullptr;
+  llvm::Value* pc_ = nullptr;  // and the one only step() reads
   llvm::MDNode* state_tag_ = nullptr;
   llvm::MDNode* reg_tag_ = nullptr;
   llvm::MDNode* bytes_tag_ = nullptr;
@@ -1578,6 +1658,7 @@ void optimize(llvm::Module& mod) {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::FunctionPassManager fpm;
+  fpm.addPass(llvm::PromotePass());
   fpm.addPass(llvm::EarlyCSEPass(true));
   fpm.addPass(llvm::InstCombinePass());
   fpm.addPass(llvm::SimplifyCFGPass());
