@@ -4,7 +4,8 @@
 // a loop's jump back to its test becomes the test itself (per pass of `repeat`: add.k and jlt.i
 // where there were add.i, jmp, lt.i, jf); a value read or scaled straight into a parameter is one
 // instruction (rdset.*, setdiv.*), as is the latch of a `repeat` loop (loop.i, loop.k where there
-// were add.k and jlt.i or jlt.k).
+// were add.k and jlt.i or jlt.k), and so is an unsigned read of a width known at run time into an
+// int (rd.unbe.i).
 #include <optional>
 
 #include "lower/flow.h"
@@ -395,6 +396,30 @@ bool fuse_sets(Function& f) {
       gone[i] = gone[k + 1] = any = true;
       i = k + 1;
     }
+  }
+  if (any) erase_lines(f, gone);
+  return any;
+}
+
+bool fuse_unsigned_reads(Function& f) {
+  std::vector<uint32_t> reads(f.regs.size(), 0);
+  for (const Line& ln : f.lines)
+    if (ln.kind == Line::Instr) for_each_read(ln, [&](const Reg& r) { ++reads[r.id]; });
+  std::vector<bool> gone(f.lines.size(), false);
+  bool any = false;
+  // As in fuse_sets, only two instructions with no label or .loc between them.
+  for (size_t i = 0; i + 1 < f.lines.size(); ++i) {
+    Line& read = f.lines[i];
+    const Line& convert = f.lines[i + 1];
+    if (read.kind != Line::Instr || (read.op != Op::RdUnBe && read.op != Op::RdUnLe) ||
+        convert.kind != Line::Instr || convert.op != Op::U2I)
+      continue;
+    const Reg t = std::get<Reg>(read.ops[0]);
+    if (!(std::get<Reg>(convert.ops[1]) == t) || reads[t.id] != 1) continue;
+    read.op = read.op == Op::RdUnBe ? Op::RdUnBeI : Op::RdUnLeI;
+    read.ops[0] = convert.ops[0];
+    gone[i + 1] = any = true;
+    ++i;
   }
   if (any) erase_lines(f, gone);
   return any;

@@ -119,6 +119,7 @@ void optimize(Function& f) {
   fused |= rotate_loops(f);
   fused |= copy_loop_tails(f);
   fused |= fuse_sets(f);
+  fused |= fuse_unsigned_reads(f);
   fused |= fuse_loops(f);
   if (fused) {
     thread_jumps(f);

@@ -43,6 +43,9 @@ bool copy_loop_tails(Function& f);
 // `rd.X r; set S, r` becomes `rdset.X r, S`, and `i2f t, x; div.f q, t, d; set.f S, q` (or u2f),
 // with t and q read nowhere else, becomes `setdiv.i S, x, d` (setdiv.u): one dispatch each.
 bool fuse_sets(Function& f);
+// `rd.unbe t, n; u2i x, t` with t read nowhere else becomes `rd.unbe.i x, n` (rd.unle alike):
+// `int(unsigned(n))`, the id of an IO element in a loop over thousands, in one dispatch.
+bool fuse_unsigned_reads(Function& f);
 // `add.k a, a, 1` followed directly by `jlt.i a, b, L` (or `jlt.k a, K, L`) becomes
 // `loop.i a, b, L` (loop.k): the latch of a `repeat` loop in one dispatch. It runs after the
 // passes that look for jlt.i and jlt.k.

@@ -76,6 +76,37 @@ TEST_CASE("lowering: reads take the file's byte order unless a suffix says other
         "    ret\n");
 }
 
+TEST_CASE("lowering: int(unsigned(n)) is one rd.unbe.i, unless the unsigned value is read again") {
+  CHECK(packet("    $w = u8\n    emit { #custom.id = int(unsigned($w)) }") ==
+        ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
+        "    rd.u8 i0\n"
+        "    msg.new\n"
+        "    rd.unbe.i i1, i0\n"
+        "    set.i \"custom.id\", i1\n"
+        "    msg.end\n"
+        "    ret\n");
+  CHECK(
+      code("protocol p\nbyteorder little\npacket tcp {\n    emit { #custom.id = int(unsigned(u8)) }\n}\n") ==
+      ".regs i=2 u=0 f=0 b=0 s=0 y=0\n"
+      "    msg.new\n"
+      "    rd.u8 i0\n"
+      "    rd.unle.i i1, i0\n"
+      "    set.i \"custom.id\", i1\n"
+      "    msg.end\n"
+      "    ret\n");
+  CHECK(packet("    $w = u8\n    $u = unsigned($w)\n    emit {\n        #custom.u = $u\n        #custom.i = "
+               "int($u)\n    }") ==
+        ".regs i=1 u=1 f=0 b=0 s=0 y=0\n"
+        "    rd.u8 i0\n"
+        "    rd.unbe u0, i0\n"
+        "    msg.new\n"
+        "    set.u \"custom.u\", u0\n"
+        "    u2i i0, u0\n"
+        "    set.i \"custom.i\", i0\n"
+        "    msg.end\n"
+        "    ret\n");
+}
+
 TEST_CASE("lowering: `at` reads at an offset and puts the cursor back; the size comes first") {
   // One rdat where the read has one and the offset moves no cursor.
   CHECK(packet("    $b = bytes(pos) at 2") ==

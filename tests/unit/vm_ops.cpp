@@ -854,6 +854,27 @@ Loop:
           R"({"unbe":66051,"unle":197121,"snbe":-2,"snle":-2,"zero":0})");
   }
 
+  TEST_CASE("rd.unbe.i and rd.unle.i read as rd.unbe and rd.unle, and keep the bits in an int as u2i does") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 3
+    rd.unbe.i i1, i0
+    set.i "be", i1
+    rd.unle.i i1, i0
+    set.i "le", i1
+    ldk i0, 8
+    rd.unbe.i i1, i0
+    set.i "wraps", i1
+    rd.unle.i i1, i0
+    set.i "wraps.le", i1
+    ldk i0, 0
+    rd.unbe.i i1, i0
+    set.i "zero", i1
+    ret)",
+              "010203 010203 fffffffffffffffe 0100000000000080") ==
+          R"({"be":66051,"le":197121,"wraps":-2,"wraps.le":-9223372036854775807,"zero":0})");
+  }
+
   TEST_CASE("bytes, text and BCD reads") {
     CHECK(run(R"(
     msg.new

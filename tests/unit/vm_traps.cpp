@@ -84,6 +84,12 @@ TEST_SUITE("vm traps") {
           "error: offset 0: bad value: width -1 outside 0..8");
     CHECK(run("ldk i0, 0\nrd.snbe i1, i0\nret", "00") == "error: offset 0: bad value: width 0 outside 1..8");
     CHECK(run("ldk i0, 9\nrd.snle i1, i0\nret", "00") == "error: offset 0: bad value: width 9 outside 1..8");
+    CHECK(run("ldk i0, 9\nrd.unbe.i i1, i0\nret", "00") ==
+          "error: offset 0: bad value: width 9 outside 0..8");
+    CHECK(run("ldk i0, -1\nrd.unle.i i1, i0\nret", "00") ==
+          "error: offset 0: bad value: width -1 outside 0..8");
+    CHECK(run("ldk i0, 2\nrd.unbe.i i1, i0\nret", "00") ==
+          "error: offset 0: truncated: need 2 bytes, 1 left");
     CHECK(run("ldk i0, 3\nrd.bcd i1, i0\nret", "12 3a 45") ==
           "error: offset 1: bad value: BCD byte 58 has a nibble above 9");
     CHECK(run("ldk i0, 10\nrd.bcd i1, i0\nret", "00") ==

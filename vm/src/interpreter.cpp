@@ -678,6 +678,8 @@ dispatch:
   OP(RdUnLe) { VAR_READ(0, R(1).u = load_n(data + vc, n, false)); } END
   OP(RdSnBe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, true), n)); } END
   OP(RdSnLe) { VAR_READ(1, R(1).i = sign_extend(load_n(data + vc, n, false), n)); } END
+  OP(RdUnBeI) { VAR_READ(0, R(1).i = wrap(load_n(data + vc, n, true))); } END
+  OP(RdUnLeI) { VAR_READ(0, R(1).i = wrap(load_n(data + vc, n, false))); } END
   OP(RdBytes) { BYTES_READ(); } END
   OP(RdStr) { BYTES_READ(); } END
   OP(RdCStr) {

@@ -34,6 +34,8 @@ constexpr bool traced(bc::Op op) {
     case bc::Op::RdUnLe:
     case bc::Op::RdSnBe:
     case bc::Op::RdSnLe:
+    case bc::Op::RdUnBeI:
+    case bc::Op::RdUnLeI:
     case bc::Op::RdBytes:
     case bc::Op::RdStr:
     case bc::Op::RdCStr:

@@ -1479,7 +1479,9 @@ class FunctionBuilder {
       case Op::RdUnBe:
       case Op::RdUnLe:
       case Op::RdSnBe:
-      case Op::RdSnLe: {
+      case Op::RdSnLe:
+      case Op::RdUnBeI:
+      case Op::RdUnLeI: {
         // A width outside least..8, or more than is left, takes the slow path (which traps).
         const bool is_signed = op == Op::RdSnBe || op == Op::RdSnLe;
         llvm::Value* w = get_i(ip[2]);
@@ -1488,7 +1490,7 @@ class FunctionBuilder {
         bad = b_.CreateOr(bad, b_.CreateICmpUGT(w, b_.CreateZExt(left(), i64_)));
         slow_if(bad, pc);
         llvm::Value* n32 = b_.CreateTrunc(w, i32_);
-        const bool big = op == Op::RdUnBe || op == Op::RdSnBe;
+        const bool big = op == Op::RdUnBe || op == Op::RdSnBe || op == Op::RdUnBeI;
         v = load_width(n32, big);
         if (is_signed) {
           llvm::Value* shift = b_.CreateSub(b_.getInt64(64), b_.CreateMul(w, b_.getInt64(8)));

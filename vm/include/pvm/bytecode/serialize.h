@@ -13,7 +13,7 @@ namespace pvm::bc {
 
 // Raised whenever what a module's bytes mean changes, opcode numbers included (opcodes.def): a
 // .pvmc of another version is refused rather than run as different code.
-inline constexpr uint32_t kFormatVersion = 4;
+inline constexpr uint32_t kFormatVersion = 5;
 
 std::vector<uint8_t> serialize(const Module& m);
 // False with a reason ("truncated string table at byte 120", "checksum mismatch") on bad input.
