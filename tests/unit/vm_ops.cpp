@@ -834,6 +834,39 @@ Loop:
     for (const std::string& o : outcomes) CHECK(o == expected);
   }
 
+  TEST_CASE("a register no instruction of the frame wrote reads as zero, though an earlier frame wrote it") {
+    // ftos and hex.u run in the interpreter's step under the JIT too: it must find the zero
+    // native code holds, not what the register file kept from the frame before.
+    const auto program = vmtest::load(vmtest::packet_module(R"(
+    msg.new
+    rd.u8 i0
+    jeq.k i0, 0, L1
+    ldd f0, 2.5
+    ldu u0, 255
+L1:
+    ftos s0, f0
+    set.s "f", s0
+    hex.u s1, u0
+    set.s "u", s1
+    ret)"));
+    const std::string wrote = R"({"f":"2.5","u":"00000000000000ff"})";
+    const std::string zero = R"({"f":"0","u":"0000000000000000"})";
+    for (int round = 0; round < 2; ++round) {
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "01")) == wrote);
+      CHECK(vmtest::outcome(vmtest::decode_frame(program, "00")) == zero);
+    }
+    if (pvm::jit_available()) {
+      // Each engine after the other, on the register file the other left.
+      const auto native = vmtest::on_jit(program);
+      for (const bool first_native : {true, false}) {
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(first_native ? native : program, "01", {})) == wrote);
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(first_native ? program : native, "00", {})) == zero);
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(first_native ? native : program, "00", {})) == zero);
+        CHECK(vmtest::outcome(vmtest::decode_frame_with(first_native ? program : native, "01", {})) == wrote);
+      }
+    }
+  }
+
   TEST_CASE("variable-width reads") {
     CHECK(run(R"(
     msg.new

@@ -208,9 +208,10 @@ void commit(Scratch& sc, SessionData& session) {
 
 namespace {
 
-// Resets the scratch for a run of in.function and zeroes its registers; false when the frame
-// cannot run.
-bool begin(const RunInput& in, Scratch& sc) {
+// Resets the scratch for a run of in.function and puts its arguments in their registers,
+// zeroing the others first unless `zero` is false (native code starts from registers of its
+// own); false when the frame cannot run.
+bool begin(const RunInput& in, Scratch& sc, bool zero) {
   const bc::Module& m = *in.module;
   const bc::Function& fn = *in.function;
   SessionData& session = *in.session;
@@ -233,7 +234,7 @@ bool begin(const RunInput& in, Scratch& sc) {
   const uint32_t nregs = fn.reg_total();
   if (sc.regs.size() < nregs) sc.regs.resize(nregs);
   Value* const r = sc.regs.data();
-  if (nregs > 0) std::memset(static_cast<void*>(r), 0, sizeof(Value) * nregs);
+  if (zero && nregs > 0) std::memset(static_cast<void*>(r), 0, sizeof(Value) * nregs);
   for (const auto& [reg, value] : in.args) r[reg] = value;
 
   if (in.frame.size() > std::numeric_limits<uint32_t>::max()) {
@@ -271,7 +272,7 @@ bool interpret(const RunInput& in, Scratch& sc, RunOutput& out) {
   uint64_t fuel = st.fuel;
   const uint32_t* ip = code + st.pc;
 #else
-  if (!begin(in, sc)) return false;
+  if (!begin(in, sc, true)) return false;
   // The current view: the bytes `data`, the window [vb, ve) and the cursor vc in offsets of
   // `data`. Only view.bytes and view.pop change `data`, so a read costs what it did when every
   // view was a window of the frame.
@@ -1252,7 +1253,7 @@ void out_of_memory(const RunInput& in, Scratch& sc) {
 #if PVM_STEP_INTERPRETER
 bool step_begin(const RunInput& in, Scratch& sc, StepState& st) {
   try {
-    if (!begin(in, sc)) return false;
+    if (!begin(in, sc, false)) return false;
   } catch (const std::bad_alloc&) {
     out_of_memory(in, sc);
     return false;

@@ -442,10 +442,10 @@ class FunctionBuilder {
     vc_ = field_ptr(i32_, offsetof(StepState, vc));
     fuel_ = field_ptr(i64_, offsetof(StepState, fuel));
     pc_ = field_ptr(i32_, offsetof(StepState, pc));
-    // The registers as locals (see reg_ptr), each starting as step_begin() left it: zero, or an
-    // argument as passed. Their addresses in the register file are made here once: made at
-    // every use, they gave regs thousands of users, which some of LLVM's analyses look through
-    // for every use (GT06 took twice as long to compile).
+    // The registers as locals (see reg_ptr), each starting as the interpreter's would: zero,
+    // or an argument as passed (step_begin() puts those in the register file). Their addresses in the
+    // register file are made here once: made at every use, they gave regs thousands of users, which some of
+    // LLVM's analyses look through for every use (GT06 took twice as long to compile).
     for (uint32_t reg = 0; reg < fn_.reg_total(); ++reg) {
       value_.push_back(b_.CreateAlloca(slot_type(reg)));
       length_.push_back(has_length(reg) ? b_.CreateAlloca(i32_) : nullptr);

@@ -45,7 +45,9 @@ static_assert(offsetof(StepContext, st) == 0);
 enum StepResult : int32_t { kStepNext = 0, kStepDone = 1, kStepTrapped = 2 };
 
 // Prepares a run of in.function as detail::run does before its first instruction, and the state
-// for the first step; false when the frame cannot run (scratch.error says why).
+// for the first step; false when the frame cannot run (scratch.error says why). The registers
+// other than the arguments are left as they were: native code keeps its own, zero at the start,
+// and hands step() the ones an instruction reads.
 bool step_begin(const RunInput& in, Scratch& scratch, StepState& st);
 // Runs the instruction at st.pc. On kStepDone the function ended as detail::run's true does;
 // on kStepTrapped as its false does.
