@@ -14,6 +14,7 @@ void MessageBuilder::reset() {
   hot_.count = 0;
   messages_.clear();
   hot_.open = false;
+  update_room();
 }
 
 bool MessageBuilder::begin() {
@@ -26,6 +27,7 @@ bool MessageBuilder::begin() {
   hot_.open = true;
   hot_.open_begin = hot_.count;
   hot_.open_raw = 0;
+  update_room();
   return true;
 }
 
@@ -43,12 +45,14 @@ bool MessageBuilder::fits(uint64_t& scanned) const {
 void MessageBuilder::end() {
   messages_.push_back({hot_.open_begin, hot_.count - hot_.open_begin});
   hot_.open = false;
+  update_room();
 }
 
 void MessageBuilder::grow(size_t n) {
   fields_.resize(std::max(n, 2 * fields_.size() + 16));
   hot_.fields = fields_.data();
   hot_.capacity = static_cast<uint32_t>(fields_.size());
+  update_room();
 }
 
 void MessageBuilder::publish(std::vector<Message>& out) const {

@@ -4,6 +4,7 @@
 // are hashed here.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -79,6 +80,9 @@ class MessageBuilder {
     uint32_t count = 0;  // fields in use, of all the frame's messages
     uint32_t open_begin = 0;
     uint32_t stamp = 0;
+    // Below this count a new field goes in without a check more: the field vector has room and
+    // the open message is not full. 0 while no message is open.
+    uint32_t room = 0;
     bool open = false;
   };
   Hot* hot() { return &hot_; }
@@ -87,6 +91,11 @@ class MessageBuilder {
   Field* set(std::string_view name, uint32_t h, bool quoted);
   // Room for at least n fields in all; out of line, so that set() stays small.
   [[gnu::cold, gnu::noinline]] void grow(size_t n);
+  void update_room() {
+    hot_.room =
+        hot_.open ? std::min(hot_.capacity, hot_.open_begin + static_cast<uint32_t>(bc::kMaxParamsPerMessage))
+                  : 0;
+  }
   // The slot holding `name`, or the empty slot where it would go.
   Slot& probe(std::string_view name, uint32_t h) const;
 
@@ -143,10 +152,11 @@ inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32
 [[gnu::always_inline]] inline Field* MessageBuilder::set(std::string_view name, uint32_t h, bool quoted) {
   Slot& s = probe(name, h);
   if (s.stamp == hot_.stamp) return &hot_.fields[s.field];
-  if (hot_.count - hot_.open_begin >= bc::kMaxParamsPerMessage) return nullptr;
-  // The field first: should the heap fail, the index must not name a field that is not there.
-  if (hot_.count == hot_.capacity) [[unlikely]]
+  if (hot_.count >= hot_.room) [[unlikely]] {
+    if (hot_.count - hot_.open_begin >= bc::kMaxParamsPerMessage) return nullptr;
+    // The field first: should the heap fail, the index must not name a field that is not there.
     grow(hot_.count + 1);
+  }
   Field& f = hot_.fields[hot_.count];
   f = Field();
   s = {hot_.stamp, h, hot_.count++};

@@ -821,13 +821,9 @@ class FunctionBuilder {
         b_.CreateMul(b_.CreateZExt(b_.CreateAnd(h, MessageBuilder::kIndexSize - 1), i64_),
                      b_.getInt64(sizeof(Slot))));
     llvm::Value* count = load(i32_, hot(offsetof(Hot, count), i32_), builder_tag_);
-    llvm::Value* open = load(i8_, hot(offsetof(Hot, open), i8_), builder_tag_);
     llvm::Value* bad = b_.CreateOr(
-        {b_.CreateICmpEQ(open, b_.getInt8(0)),
-         b_.CreateICmpEQ(load(i32_, ptr_at(slot, offsetof(Slot, stamp), i32_), builder_tag_), stamp),
-         b_.CreateICmpUGE(b_.CreateSub(count, load(i32_, hot(offsetof(Hot, open_begin), i32_), builder_tag_)),
-                          b_.getInt32(bc::kMaxParamsPerMessage)),
-         b_.CreateICmpUGE(count, load(i32_, hot(offsetof(Hot, capacity), i32_), builder_tag_))});
+        b_.CreateICmpEQ(load(i32_, ptr_at(slot, offsetof(Slot, stamp), i32_), builder_tag_), stamp),
+        b_.CreateICmpUGE(count, load(i32_, hot(offsetof(Hot, room), i32_), builder_tag_)));
     if (set == Op::SetF) {
       llvm::Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, b_.CreateBitCast(bits, f64_));
       bad = b_.CreateOr(bad, b_.CreateFCmpUEQ(magnitude, llvm::ConstantFP::getInfinity(f64_)));
