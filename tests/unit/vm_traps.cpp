@@ -305,6 +305,35 @@ Loop:
     CHECK(vmtest::outcome(count(1024)) == "error: offset 0: limit: more than 1024 parameters in a message");
   }
 
+  // Names set earlier in a message are found again (set, get.i, has) among many; the next
+  // message has nothing of the one before.
+  TEST_CASE("parameters are found among many, and only in their own message") {
+    std::string b = "    msg.new\n";
+    for (int k = 0; k < 40; ++k)
+      b += "    ldk i0, " + std::to_string(k) + "\n    set.i \"q" + std::to_string(k) + "\", i0\n";
+    b += R"(
+    ldk i0, 100
+    set.i "q5", i0
+    get.i i1, "q31"
+    set.i "got", i1
+    has b0, "q39"
+    set.b "has", b0
+    msg.new
+    ldk i0, 1
+    set.i "q0", i0
+    has b0, "q30"
+    set.b "stale", b0
+    get.i i1, "q5"
+    set.i "zero", i1
+    ret)";
+    const vmtest::Frame f = vmtest::decode_frame(vmtest::load(vmtest::packet_module(b)), "");
+    REQUIRE(f.json.size() == 2);
+    CHECK(f.json[0].starts_with(
+        R"({"protocol.id":"test","q0":0,"q1":1,"q2":2,"q3":3,"q4":4,"q5":100,"q6":6,)"));
+    CHECK(f.json[0].ends_with(R"("q38":38,"q39":39,"got":31,"has":true})"));
+    CHECK(f.json[1] == R"({"protocol.id":"test","q0":1,"stale":false,"zero":0})");
+  }
+
   TEST_CASE("output bytes are limited") {
     const std::string body = R"(
     ldk i0, 0
