@@ -174,6 +174,15 @@ class Constants {
   std::vector<Bits> in_;
 };
 
+// How often each register is read: a register read once, by the next instruction, is a
+// temporary nothing else needs.
+std::vector<uint32_t> read_counts(const Function& f) {
+  std::vector<uint32_t> reads(f.regs.size(), 0);
+  for (const Line& ln : f.lines)
+    if (ln.kind == Line::Instr) for_each_read(ln, [&](const Reg& r) { ++reads[r.id]; });
+  return reads;
+}
+
 // Lines that stand for other lines, and labels placed after lines, applied at once.
 struct LineEdits {
   explicit LineEdits(Function& fn) : f(fn), replace(fn.lines.size()), new_label(fn.lines.size(), kNoLine) {}
@@ -349,11 +358,7 @@ bool copy_loop_tails(Function& f) {
 }
 
 bool fuse_sets(Function& f) {
-  // How often each register is read: a register read once, by the next instruction, is a
-  // temporary nothing else needs.
-  std::vector<uint32_t> reads(f.regs.size(), 0);
-  for (const Line& ln : f.lines)
-    if (ln.kind == Line::Instr) for_each_read(ln, [&](const Reg& r) { ++reads[r.id]; });
+  const std::vector<uint32_t> reads = read_counts(f);
   const auto sets = [](const Line& ln, Op set, const Reg& value) {
     return ln.kind == Line::Instr && ln.op == set && std::get<Reg>(ln.ops[1]) == value;
   };
@@ -402,9 +407,7 @@ bool fuse_sets(Function& f) {
 }
 
 bool fuse_unsigned_reads(Function& f) {
-  std::vector<uint32_t> reads(f.regs.size(), 0);
-  for (const Line& ln : f.lines)
-    if (ln.kind == Line::Instr) for_each_read(ln, [&](const Reg& r) { ++reads[r.id]; });
+  const std::vector<uint32_t> reads = read_counts(f);
   std::vector<bool> gone(f.lines.size(), false);
   bool any = false;
   // As in fuse_sets, only two instructions with no label or .loc between them.
