@@ -448,13 +448,11 @@ class FunctionBuilder {
     // LLVM's analyses look through for every use (GT06 took twice as long to compile).
     for (uint32_t reg = 0; reg < fn_.reg_total(); ++reg) {
       value_.push_back(b_.CreateAlloca(slot_type(reg)));
-      length_.push_back(has_length(reg) ? b_.CreateAlloca(i32_) : nullptr);
       home_.push_back(reg_ptr(reg, slot_type(reg)));
+      b_.CreateStore(llvm::Constant::getNullValue(slot_type(reg)), value_.back());
+      length_.push_back(has_length(reg) ? b_.CreateAlloca(i32_) : nullptr);
       home_length_.push_back(has_length(reg) ? reg_ptr(reg, i32_, 8) : nullptr);
-    }
-    for (uint32_t reg = 0; reg < fn_.reg_total(); ++reg) {
-      b_.CreateStore(llvm::Constant::getNullValue(slot_type(reg)), value_[reg]);
-      if (has_length(reg)) b_.CreateStore(b_.getInt32(0), length_[reg]);
+      if (has_length(reg)) b_.CreateStore(b_.getInt32(0), length_.back());
     }
     for (const bc::Param& p : fn_.params) fill(p.reg);
     scratch_ = state(field_ptr(i8p_, offsetof(StepContext, scratch)), i8p_);
