@@ -71,6 +71,47 @@ TEST_SUITE("vm text ops") {
     ret)A") == R"({"x":-1,"empty":0})");
   }
 
+  // Needles of one and two bytes take memchr's path, longer ones memmem's: a first byte that
+  // repeats, a first byte in the last place with no room for the second, a needle at the very
+  // end and one as long as the text.
+  TEST_CASE("find.s finds short and long needles wherever they are, and only there") {
+    CHECK(run(R"A(
+    lds s0, "ab\r\r\n;"
+    lds s1, "\r\n"
+    find.s i0, s0, s1
+    lds s2, ";"
+    find.s i1, s0, s2
+    lds s3, "ab\r"
+    find.s i2, s3, s1
+    lds s4, "\r\n;"
+    find.s i3, s0, s4
+    find.s i4, s1, s1
+    lds s5, "\r\r\r"
+    find.s i5, s5, s1
+    lds s6, "b\r\r\n"
+    find.s i6, s0, s6
+    msg.new
+    set.i "crlf", i0
+    set.i "semi", i1
+    set.i "cut", i2
+    set.i "three", i3
+    set.i "whole", i4
+    set.i "never", i5
+    set.i "four", i6
+    ret)A") == R"({"crlf":3,"semi":5,"cut":-1,"three":3,"whole":0,"never":-1,"four":1})");
+    // rd.field and rd.until search the view the same way.
+    CHECK(run(R"A(
+    lds s0, "\r\n"
+    rd.field s1, s0
+    rd.until s2, s0
+    rd.field s3, s0
+    msg.new
+    set.s "a", s1
+    set.s "b", s2
+    set.s "c", s3
+    ret)A",
+              "610d0d0a620d0a0d") == R"({"a":"a\u000d","b":"b","c":"\u000d"})");
+  }
   TEST_CASE("stou.hex parses hex digits and rejects anything else") {
     CHECK(run(R"A(
     lds s0, "1aFF"
