@@ -2,6 +2,7 @@
 // work and memory, never by running for minutes or asking the heap for gigabytes.
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
 #include "vm_test_util.h"
@@ -244,5 +245,57 @@ Loop:
     CHECK_FALSE(
         decode(std::string(kReadAll) + "fail.s s0", pvm::bc::kDefaultFuel, xs(pvm::bc::kMaxErrorReasonBytes))
             .error.reason.ends_with(")"));
+  }
+
+  // The JIT runs these through helpers, which charge what the interpreter's instruction charges
+  // and hand a budget that does not pay for it to the interpreter: at every budget from 1 unit
+  // to enough, both engines end the frame alike (decode_frame compares them), and each budget
+  // short of the whole stops at an instruction, which the reason names by what it needed.
+  TEST_CASE("rd.field, rd.until, find.s, re.match and stof run out of fuel where the interpreter does") {
+    const std::string body = R"(
+    lds s0, ";"
+    lds s1, "\r\n"
+    msg.new
+    rd.field s2, s0
+    set.s "a", s2
+    rd.until s3, s1
+    s2y y0, s3
+    view.bytes y0, "$rest"
+    rd.field s2, s0
+    set.s "b", s2
+    rd.field s2, s0
+    view.pop
+    find.s i0, s3, s0
+    set.i "at", i0
+    re.match b0, s2, "^([0-9]+)\\.([0-9]+)$"
+    set.b "m", b0
+    stof f0, s2
+    set.f "x", f0
+    y2s s1, y0
+    set.s "all", s1
+    ret)";
+    const std::string input = "31323b332e32353b342e350d0a";  // "12;3.25;4.5\r\n"
+    std::set<std::string> reasons;
+    uint64_t fuel = 1;
+    for (;; ++fuel) {
+      const vmtest::Frame f = decode(body, fuel, input);
+      if (!f.failed) {
+        CHECK(vmtest::outcome(f) == R"({"a":"12","b":"3.25","at":4,"m":true,"x":4.5,"all":"3.25;4.5"})");
+        break;
+      }
+      REQUIRE(f.error.trap == pvm::Trap::OutOfFuel);
+      reasons.insert(f.error.reason.substr(0, f.error.reason.rfind(',')));  // without what was left
+      REQUIRE(fuel < 1000);
+    }
+    // rd.field "12;" (2 bytes and the delimiter), rd.until "3.25;4.5\r\n", the view's fields
+    // "3.25;" and "4.5" (3 bytes, no delimiter), find.s (up to the ";" at 4, and the needle),
+    // re.match (3 bytes at the pattern's unit cost, 1) and stof (3 bytes).
+    const auto step = [](int after, int needs) {
+      return "out of fuel after " + std::to_string(after) + " units of work (the next step needs " +
+             std::to_string(needs);
+    };
+    CHECK(reasons == std::set<std::string>{step(0, 3), step(3, 10), step(13, 5), step(18, 4), step(22, 5),
+                                           step(27, 3), step(30, 3)});
+    CHECK(fuel == 33);
   }
 }

@@ -752,15 +752,8 @@ dispatch:
     if (depth == bc::kMaxViewDepth) [[unlikely]]
       TRAP(Trap::Limit, "more than " + std::to_string(bc::kMaxViewDepth) + " nested views");
     sc.views[depth++] = {data, vb, ve, vc, sc.origin};
-    const uint8_t* const p = R(1).s.p;
-    const uint8_t* const frame = in.frame.data();
-    ViewOrigin o{sc.origin.in_frame ? sc.origin.base + vc : sc.origin.base, ip[2], false};
-    if (R(1).s.n > 0 && p >= frame && p + R(1).s.n <= frame + in.frame.size()) {
-      o.base = in.offset + static_cast<uint64_t>(p - frame);  // a zero-copy slice of the frame
-      o.in_frame = true;
-    }
-    sc.origin = o;
-    data = p;
+    sc.origin = bytes_view_origin(in, sc.origin, vc, R(1).s.p, R(1).s.n, ip[2]);
+    data = R(1).s.p;
     vb = 0;
     ve = R(1).s.n;
     vc = 0;

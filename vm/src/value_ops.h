@@ -168,6 +168,20 @@ bool decimal(Scratch& sc, Value& dst, T v) {
   return to_arena(sc, dst, buf, static_cast<size_t>(res.ptr - buf));
 }
 
+// Where a view over the n bytes at p (view.bytes, its name string `name`) entered at cursor `vc`
+// of the current view, whose origin is `current`, says its bytes are: a zero-copy slice of the
+// frame at its own stream offset, other bytes at the offset where the view was entered.
+inline ViewOrigin bytes_view_origin(const RunInput& in, const ViewOrigin& current, uint32_t vc,
+                                    const uint8_t* p, uint32_t n, uint32_t name) {
+  const uint8_t* const frame = in.frame.data();
+  ViewOrigin o{current.in_frame ? current.base + vc : current.base, name, false};
+  if (n > 0 && p >= frame && p + n <= frame + in.frame.size()) {
+    o.base = in.offset + static_cast<uint64_t>(p - frame);
+    o.in_frame = true;
+  }
+  return o;
+}
+
 // Whether two str or bytes registers hold the same bytes.
 inline bool same_bytes(const Value& a, const Value& b) {
   return a.s.n == b.s.n && (a.s.n == 0 || std::memcmp(a.s.p, b.s.p, a.s.n) == 0);

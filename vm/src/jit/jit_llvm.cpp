@@ -3,7 +3,8 @@
 //
 // Control flow (jumps, conditional jumps, switch tables) and the instructions of the hot paths
 // (constants, moves, arithmetic, comparisons, reads, slices) are compiled inline; parameters,
-// numbers as text, concatenation, options and regex groups call the fast-path helpers below.
+// numbers as text and text as numbers, concatenation, searches, regular expressions, views over
+// bytes and options call the fast-path helpers below.
 // The view and the fuel stay in ctx->st, which LLVM keeps in machine registers between calls
 // (alias tags). The registers are locals, in machine registers too; the Scratch's register file
 // holds one only where step() or a helper reads or writes it there. Every other instruction, and
@@ -231,6 +232,49 @@ extern "C" int32_t pvm_jit_stoi(const Value* in, Value* out) {
   return 1;
 }
 
+// stof: the same for a float.
+extern "C" int32_t pvm_jit_stof(const Value* in, Value* out) {
+  double v = 0;
+  if (!parse_float(text(*in), v)) return 0;
+  out->f = v;
+  return 1;
+}
+
+// find.s, rd.field and rd.until: the offset of the first needle in the hay, or -1.
+extern "C" int64_t pvm_jit_find(const uint8_t* hay, uint32_t hay_n, const uint8_t* needle,
+                                uint32_t needle_n) {
+  const size_t at = find_bytes({reinterpret_cast<const char*>(hay), hay_n},
+                               {reinterpret_cast<const char*>(needle), needle_n});
+  return at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
+}
+
+// re.match of pattern string s: 1 when it matched (its groups kept where re.group finds them),
+// else 0; 2, with nothing done, when the fuel left does not pay for it.
+extern "C" int32_t pvm_jit_re_match(StepContext* ctx, uint32_t s, const uint8_t* p, uint32_t n) {
+  const Patterns* patterns = ctx->in->patterns;
+  if (patterns == nullptr) return 0;
+  const uint64_t cost = patterns->cost(s, n);
+  if (cost > ctx->st.fuel) return 2;
+  ctx->st.fuel -= cost;
+  Scratch& sc = *ctx->scratch;
+  return patterns->match(s, {reinterpret_cast<const char*>(p), n}, sc.groups.data(), sc.group_count) ? 1 : 0;
+}
+
+// view.bytes: enters a view over the n bytes at p as the interpreter does, the parent view
+// saved; 0, with nothing done, when views are already nested as deep as they may be.
+extern "C" int32_t pvm_jit_view_bytes(StepContext* ctx, const uint8_t* p, uint32_t n, uint32_t name) {
+  StepState& st = ctx->st;
+  if (st.depth == bc::kMaxViewDepth) return 0;
+  Scratch& sc = *ctx->scratch;
+  sc.views[st.depth++] = {st.data, st.vb, st.ve, st.vc, sc.origin};
+  sc.origin = bytes_view_origin(*ctx->in, sc.origin, st.vc, p, n, name);
+  st.data = p;
+  st.vb = 0;
+  st.ve = n;
+  st.vc = 0;
+  return 1;
+}
+
 // The n bytes (0..8) at p as an unsigned integer.
 extern "C" uint64_t pvm_jit_load(const uint8_t* p, uint32_t n, uint32_t big) {
   return load_n(p, n, big != 0);
@@ -393,7 +437,9 @@ const void* const kHelpers[] = {
     reinterpret_cast<const void*>(&pvm_jit_numbered),   reinterpret_cast<const void*>(&pvm_jit_out_new),
     reinterpret_cast<const void*>(&pvm_jit_out_end),    reinterpret_cast<const void*>(&pvm_jit_write_bytes),
     reinterpret_cast<const void*>(&pvm_jit_out_tail),   reinterpret_cast<const void*>(&pvm_jit_get_int),
-    reinterpret_cast<const void*>(&pvm_jit_has),
+    reinterpret_cast<const void*>(&pvm_jit_has),        reinterpret_cast<const void*>(&pvm_jit_stof),
+    reinterpret_cast<const void*>(&pvm_jit_find),       reinterpret_cast<const void*>(&pvm_jit_re_match),
+    reinterpret_cast<const void*>(&pvm_jit_view_bytes),
 };
 
 std::string to_string(llvm::Error error) {
@@ -1442,20 +1488,71 @@ class FunctionBuilder {
       }
       case Op::CatS:
       case Op::CatY:
-      case Op::SToI: {
+      case Op::SToI:
+      case Op::SToF: {
         // Charged before the work, as the interpreter's CHARGE is; spent only once it is done,
         // so that a slow path finds the fuel as the interpreter would.
+        const bool parse = op == Op::SToI || op == Op::SToF;
         llvm::Value* cost = b_.CreateZExt(get_n(ip[2]), i64_);
-        if (op != Op::SToI) cost = b_.CreateAdd(cost, b_.CreateZExt(get_n(ip[3]), i64_));
+        if (!parse) cost = b_.CreateAdd(cost, b_.CreateZExt(get_n(ip[3]), i64_));
         llvm::Value* fuel = state(fuel_, i64_);
         slow_if(b_.CreateICmpUGT(cost, fuel), pc);
-        llvm::Value* ok = op == Op::SToI ? call(reinterpret_cast<const void*>(&pvm_jit_stoi), i32_,
-                                                {reg_in(ip[2]), reg_address(ip[1])})
-                                         : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
-                                                {scratch_, reg_address(ip[1]), reg_in(ip[2]), reg_in(ip[3])});
+        const void* parser = op == Op::SToI ? reinterpret_cast<const void*>(&pvm_jit_stoi)
+                                            : reinterpret_cast<const void*>(&pvm_jit_stof);
+        llvm::Value* ok = parse ? call(parser, i32_, {reg_in(ip[2]), reg_address(ip[1])})
+                                : call(reinterpret_cast<const void*>(&pvm_jit_cat), i32_,
+                                       {scratch_, reg_address(ip[1]), reg_in(ip[2]), reg_in(ip[3])});
         slow_unless(ok, pc);
         fill(ip[1]);
         set_state(fuel_, b_.CreateSub(fuel, cost));
+        break;
+      }
+      case Op::SToY:
+      case Op::YToS:
+        put_s(ip[1], get_p(ip[2]), get_n(ip[2]));
+        break;
+      case Op::FindS:
+      case Op::RdField:
+      case Op::RdUntil: {
+        // Charged after the search for the bytes it looked at, as the interpreter charges it
+        // (search_cost). Short of fuel, or an rd.until without its delimiter, the slow path
+        // searches again and traps.
+        const bool read = op != Op::FindS;
+        llvm::Value* hay = read ? at_cursor() : get_p(ip[2]);
+        llvm::Value* hay_n = read ? left() : get_n(ip[2]);
+        const uint32_t needle = ip[read ? 2 : 3];
+        llvm::Value* needle_n = get_n(needle);
+        llvm::Value* at =
+            call(reinterpret_cast<const void*>(&pvm_jit_find), i64_, {hay, hay_n, get_p(needle), needle_n});
+        llvm::Value* none = b_.CreateICmpSLT(at, b_.getInt64(0));
+        if (read)
+          none = b_.CreateOr(none, b_.CreateICmpEQ(needle_n, b_.getInt32(0)));  // an empty delimiter is none
+        llvm::Value* searched = b_.CreateSelect(none, b_.CreateZExt(hay_n, i64_), at);
+        llvm::Value* cost = b_.CreateAdd(searched, b_.CreateZExt(needle_n, i64_));
+        llvm::Value* fuel = state(fuel_, i64_);
+        llvm::Value* bad = b_.CreateICmpUGT(cost, fuel);
+        slow_if(op == Op::RdUntil ? b_.CreateOr(bad, none) : bad, pc);
+        set_state(fuel_, b_.CreateSub(fuel, cost));
+        if (!read) {
+          put(ip[1], at);
+          break;
+        }
+        llvm::Value* n32 = b_.CreateTrunc(searched, i32_);
+        put_s(ip[1], hay, n32);
+        advance(b_.CreateSelect(none, n32, b_.CreateAdd(n32, needle_n)));
+        break;
+      }
+      case Op::ReMatch: {
+        llvm::Value* rc = call(reinterpret_cast<const void*>(&pvm_jit_re_match), i32_,
+                               {ctx_, b_.getInt32(ip[3]), get_p(ip[2]), get_n(ip[2])});
+        slow_if(b_.CreateICmpEQ(rc, b_.getInt32(2)), pc);
+        put_b(ip[1], b_.CreateICmpEQ(rc, b_.getInt32(1)));
+        break;
+      }
+      case Op::ViewBytes: {
+        llvm::Value* ok = call(reinterpret_cast<const void*>(&pvm_jit_view_bytes), i32_,
+                               {ctx_, get_p(ip[1]), get_n(ip[1]), b_.getInt32(ip[2])});
+        slow_unless(ok, pc);
         break;
       }
       case Op::Crc: {
