@@ -112,6 +112,35 @@ TEST_SUITE("vm text ops") {
     ret)A",
               "610d0d0a620d0a0d") == R"({"a":"a\u000d","b":"b","c":"\u000d"})");
   }
+  // Native code compares the lengths first and the bytes only when they are equal; an empty
+  // group has no bytes at all (a null pointer) and equals "" all the same.
+  TEST_CASE("eq.s, ne.s, eq.y and ne.y: same length different bytes, different lengths, empty") {
+    CHECK(run(R"A(
+    lds s0, "NA"
+    lds s1, "NA"
+    lds s2, "NB"
+    lds s3, "NAN"
+    lds s4, ""
+    ldk i0, 1
+    re.group s5, i0
+    ldy y0, x"0102"
+    ldy y1, x"0103"
+    msg.new
+    eq.s b0, s0, s1
+    set.b "same", b0
+    eq.s b0, s0, s2
+    set.b "byte", b0
+    ne.s b0, s0, s3
+    set.b "longer", b0
+    eq.s b0, s4, s5
+    set.b "empty", b0
+    ne.y b0, y0, y1
+    set.b "bytes", b0
+    eq.y b0, y0, y0
+    set.b "itself", b0
+    ret)A") == R"({"same":true,"byte":false,"longer":true,"empty":true,"bytes":true,"itself":true})");
+  }
+
   TEST_CASE("stou.hex parses hex digits and rejects anything else") {
     CHECK(run(R"A(
     lds s0, "1aFF"
