@@ -4,7 +4,9 @@ its default command serves, its HEALTHCHECK answers for a live gateway and fails
 the Kubernetes manifests meet Pod Security "restricted", drain before their endpoint goes, take
 their configuration from a configMapGenerator (rendered with `kubectl kustomize` when kubectl is
 installed), and agree with each other; deploy/gateway.toml names every key the parser knows and
-passes `pvm serve --check-config`, as does the cluster's gateway.toml."""
+passes `pvm serve --check-config`, as does the cluster's gateway.toml. The image builds the JIT
+and puts its library where pvm looks for it (checked with a library from another build, which
+pvm must find there and refuse)."""
 
 import argparse
 import json
@@ -60,10 +62,41 @@ def serve_check(pvm, *args):
     return result.stdout
 
 
-def check_dockerfile(pvm):
+def check_image_jit(pvm, instructions, runs, fake_jit, jit_target, build_dir):
+    """The build makes the JIT or fails, and the image puts it where the loader looks: a library
+    from another build at the JIT's COPY destination, beside pvm at its own, is the one pvm
+    finds and refuses by that path."""
+    check(any("-DPVM_JIT=ON" in r and "pvm_jit" in r for r in runs), "the build stage builds the JIT (-DPVM_JIT=ON, pvm_jit)")
+    copies = [text.split() for word, text in instructions if word == "COPY" and text.startswith("--from=build")]
+    pvm_copy = next((c for c in copies if c[1] == "/build/cli/pvm"), None)
+    jit_copy = next((c for c in copies if c[1].endswith("/libpvm_jit.so")), None)
+    check(pvm_copy and jit_copy, "the image copies pvm and the JIT library from the build stage")
+    if jit_target:
+        check(os.path.relpath(jit_target, build_dir) == os.path.relpath(jit_copy[1], "/build"),
+              f"the image copies {jit_copy[1]}, but the build makes the JIT library at {jit_target}")
+    if not fake_jit:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.path.realpath(tmp)
+        placed_pvm = tmp + pvm_copy[2]
+        placed_jit = tmp + jit_copy[2]
+        for path in (placed_pvm, placed_jit):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copy(pvm, placed_pvm)
+        shutil.copy(fake_jit, placed_jit)
+        env = dict(os.environ, PVM_STDLIB=os.path.join(ROOT, "stdlib-protocols"))
+        env.pop("PVM_JIT_LIBRARY", None)
+        result = subprocess.run([placed_pvm, "decode", "--jit", "--no-jit-cache", "--no-module-cache", "-p", "teltonika",
+                                 os.devnull], capture_output=True, text=True, env=env)
+        check(f"{placed_jit} was built from other sources than this pvm" in result.stderr,
+              f"pvm at {pvm_copy[2]} does not look for its JIT at {jit_copy[2]}: {result.stderr.strip()}")
+
+
+def check_dockerfile(pvm, fake_jit, jit_target, build_dir):
     instructions = dockerfile_instructions()
     runs = [text for word, text in instructions if word == "RUN"]
     check(any("pkg-config" in r and "libssl-dev" in r for r in runs), "the build stage installs pkg-config and libssl-dev")
+    check_image_jit(pvm, instructions, runs, fake_jit, jit_target, build_dir)
 
     # The protocol loop, run by bash with a compiler that rejects only the first protocol.
     loop = next((r for r in runs if "stdlib-protocols/*.pvm" in r), None)
@@ -246,8 +279,11 @@ def check_reference_config(pvm):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pvm", required=True)
+    parser.add_argument("--fake-jit", help="a JIT library from another build (a build with the JIT)")
+    parser.add_argument("--jit-library", help="where the build makes the JIT library")
+    parser.add_argument("--build-dir", help="the build folder, which the image's /build stands for")
     args = parser.parse_args()
-    check_dockerfile(args.pvm)
+    check_dockerfile(args.pvm, args.fake_jit, args.jit_library, args.build_dir)
     check_kubernetes(args.pvm)
     check_reference_config(args.pvm)
     print("ok")
