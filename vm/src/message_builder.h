@@ -138,7 +138,10 @@ inline uint32_t MessageBuilder::hash(std::string_view name) {
            static_cast<unsigned char>(p[n - 1]);
   }
   const uint64_t h = (head ^ std::rotl(tail, 29) ^ n) * 0x9E3779B97F4A7C15ull;
-  return static_cast<uint32_t>(h >> 32);
+  // A product's bit k depends on the input's bits 0..k only: the index's slot (the low bits of
+  // the result) takes the top bits too, which depend on all of them. Without them "gsm.mcc"
+  // and "gsm.mnc", or "din.1" and "din.2", shared a slot in every message.
+  return static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h >> 53);
 }
 
 inline MessageBuilder::Slot& MessageBuilder::probe(std::string_view name, uint32_t h) const {
