@@ -35,4 +35,8 @@ TEST_SUITE("vm message builder") {
     // Hundreds of names in 2,048 slots share some, as random ones would: about 444 of 500.
     CHECK(slots(numbered("teltonika.io.", 500)) >= 420);
   }
+
+  TEST_CASE("the names vm_ops sets to share a first slot do share it") {
+    CHECK(slots({"p.1", "p.2656", "p.2968"}) == 1);
+  }
 }

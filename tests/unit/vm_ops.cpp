@@ -686,6 +686,29 @@ Loop:
           "error: offset 0: rejected: parameter set outside a message");
   }
 
+  // "p.1", "p.2656" and "p.2968" start their index probe in the same slot (vm_message_builder
+  // checks that they do): the JIT adds the first itself and leaves the others, and every set
+  // again, to the helper, which probes on. Each name stays one field.
+  TEST_CASE("names whose probes start in one slot are each one field, set again or read") {
+    CHECK(run(R"(
+    msg.new
+    ldk i0, 1
+    set.i "p.1", i0
+    ldk i0, 2
+    set.i "p.2656", i0
+    ldk i0, 3
+    set.i "p.2968", i0
+    ldk i0, 4
+    set.i "p.2656", i0
+    get.i i1, "p.2656"
+    has b0, "p.2968"
+    set.i "got", i1
+    set.b "has", b0
+    ldk i0, 5
+    set.i "p.1", i0
+    ret)") == R"({"p.1":5,"p.2656":4,"p.2968":3,"got":4,"has":true})");
+  }
+
   TEST_CASE("rdset.* traps at its read as rd.* does, and at its set as set.* does") {
     CHECK(run("msg.new\nrd.u8 i0\nrdset.u16be i0, \"x\"\nret", "01 02") ==
           "error: offset 1: truncated: need 2 bytes, 1 left");
