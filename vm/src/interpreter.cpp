@@ -696,7 +696,7 @@ dispatch:
   } END
   OP(RdUntil) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    const size_t at = find_delimiter(rest, text(R(2)));
     CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     if (at == std::string_view::npos) [[unlikely]]
       TRAP(Trap::Truncated, "no " + quote(text(R(2))) + " in the " + std::to_string(ve - vc) + " bytes left");
@@ -705,7 +705,7 @@ dispatch:
   } END
   OP(RdField) {
     const std::string_view rest(reinterpret_cast<const char*>(data + vc), ve - vc);
-    const size_t at = R(2).s.n == 0 ? std::string_view::npos : find_bytes(rest, text(R(2)));
+    const size_t at = find_delimiter(rest, text(R(2)));
     CHARGE(search_cost(at == std::string_view::npos ? rest.size() : at, R(2).s.n));
     const size_t n = at == std::string_view::npos ? rest.size() : at;
     R(1).s = {data + vc, static_cast<uint32_t>(n)};

@@ -36,6 +36,12 @@ inline size_t find_bytes(std::string_view hay, std::string_view needle) {
                        : static_cast<size_t>(static_cast<const char*>(at) - hay.data());
 }
 
+// rd.until and rd.field: where the delimiter is in the view's rest, or npos; an empty delimiter
+// is never found.
+inline size_t find_delimiter(std::string_view rest, std::string_view delimiter) {
+  return delimiter.empty() ? std::string_view::npos : find_bytes(rest, delimiter);
+}
+
 // Fuel for one search that looked through `hay` bytes (up to the match, or all of them) for a
 // needle of `needle` bytes: Two-Way looks at each of them a bounded number of times. Charged
 // after the search, which is bounded by the text's size.

@@ -240,12 +240,19 @@ extern "C" int32_t pvm_jit_stof(const Value* in, Value* out) {
   return 1;
 }
 
-// find.s, rd.field and rd.until: the offset of the first needle in the hay, or -1.
-extern "C" int64_t pvm_jit_find(const uint8_t* hay, uint32_t hay_n, const uint8_t* needle,
-                                uint32_t needle_n) {
-  const size_t at = find_bytes({reinterpret_cast<const char*>(hay), hay_n},
-                               {reinterpret_cast<const char*>(needle), needle_n});
-  return at == std::string_view::npos ? -1 : static_cast<int64_t>(at);
+// find.s, rd.field and rd.until (`op`): the offset of the first needle in the hay, or -1, the
+// search charged as the interpreter charges it; -2, with nothing done, where the interpreter
+// must run the instruction: the fuel left does not pay, or rd.until finds no delimiter.
+extern "C" int64_t pvm_jit_find(StepContext* ctx, const uint8_t* hay, uint32_t hay_n, const uint8_t* needle,
+                                uint32_t needle_n, uint32_t op) {
+  const std::string_view h(reinterpret_cast<const char*>(hay), hay_n);
+  const std::string_view n(reinterpret_cast<const char*>(needle), needle_n);
+  const size_t at = static_cast<Op>(op) == Op::FindS ? find_bytes(h, n) : find_delimiter(h, n);
+  const bool none = at == std::string_view::npos;
+  const uint64_t cost = search_cost(none ? hay_n : at, needle_n);
+  if (cost > ctx->st.fuel || (none && static_cast<Op>(op) == Op::RdUntil)) return -2;
+  ctx->st.fuel -= cost;
+  return none ? -1 : static_cast<int64_t>(at);
 }
 
 // re.match of pattern string s: 1 when it matched (its groups kept where re.group finds them),
@@ -1514,32 +1521,23 @@ class FunctionBuilder {
       case Op::FindS:
       case Op::RdField:
       case Op::RdUntil: {
-        // Charged after the search for the bytes it looked at, as the interpreter charges it
-        // (search_cost). Short of fuel, or an rd.until without its delimiter, the slow path
-        // searches again and traps.
+        // The helper searches and charges; where the interpreter must run the instruction (short
+        // of fuel, an rd.until without its delimiter) it does nothing, and step() traps.
         const bool read = op != Op::FindS;
         llvm::Value* hay = read ? at_cursor() : get_p(ip[2]);
         llvm::Value* hay_n = read ? left() : get_n(ip[2]);
         const uint32_t needle = ip[read ? 2 : 3];
-        llvm::Value* needle_n = get_n(needle);
-        llvm::Value* at =
-            call(reinterpret_cast<const void*>(&pvm_jit_find), i64_, {hay, hay_n, get_p(needle), needle_n});
-        llvm::Value* none = b_.CreateICmpSLT(at, b_.getInt64(0));
-        if (read)
-          none = b_.CreateOr(none, b_.CreateICmpEQ(needle_n, b_.getInt32(0)));  // an empty delimiter is none
-        llvm::Value* searched = b_.CreateSelect(none, b_.CreateZExt(hay_n, i64_), at);
-        llvm::Value* cost = b_.CreateAdd(searched, b_.CreateZExt(needle_n, i64_));
-        llvm::Value* fuel = state(fuel_, i64_);
-        llvm::Value* bad = b_.CreateICmpUGT(cost, fuel);
-        slow_if(op == Op::RdUntil ? b_.CreateOr(bad, none) : bad, pc);
-        set_state(fuel_, b_.CreateSub(fuel, cost));
+        llvm::Value* at = call(reinterpret_cast<const void*>(&pvm_jit_find), i64_,
+                               {ctx_, hay, hay_n, get_p(needle), get_n(needle), b_.getInt32(ip[0])});
+        slow_if(b_.CreateICmpEQ(at, b_.getInt64(-2)), pc);
         if (!read) {
           put(ip[1], at);
           break;
         }
-        llvm::Value* n32 = b_.CreateTrunc(searched, i32_);
+        llvm::Value* none = b_.CreateICmpSLT(at, b_.getInt64(0));
+        llvm::Value* n32 = b_.CreateSelect(none, hay_n, b_.CreateTrunc(at, i32_));
         put_s(ip[1], hay, n32);
-        advance(b_.CreateSelect(none, n32, b_.CreateAdd(n32, needle_n)));
+        advance(b_.CreateSelect(none, n32, b_.CreateAdd(n32, get_n(needle))));
         break;
       }
       case Op::ReMatch: {
