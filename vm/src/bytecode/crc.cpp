@@ -52,8 +52,17 @@ uint32_t mask(unsigned width) {
 // and its tables are indexed by the top byte.
 using Tables = std::array<std::array<uint32_t, 256>, 8>;
 
-std::unique_ptr<Tables> make_tables(const CrcSpec& s) {
-  auto t = std::make_unique<Tables>();
+// The register's start value is kept beside the tables: reflecting `init` bit by bit on every
+// call cost a short GT06 frame as much as its table steps.
+struct Engine {
+  Tables t;
+  uint32_t start;
+};
+
+std::unique_ptr<Engine> make_engine(const CrcSpec& s) {
+  auto e = std::make_unique<Engine>();
+  e->start = s.refin ? reflect(s.init, s.width) : s.init << (32 - s.width);
+  Tables& t = e->t;
   const uint32_t rpoly = reflect(s.poly, s.width);
   const uint32_t lpoly = s.poly << (32 - s.width);
   for (uint32_t b = 0; b < 256; ++b) {
@@ -65,22 +74,22 @@ std::unique_ptr<Tables> make_tables(const CrcSpec& s) {
         r = (r & 0x80000000u) ? (r << 1) ^ lpoly : r << 1;
       }
     }
-    (*t)[0][b] = r;
+    t[0][b] = r;
   }
   for (size_t k = 1; k < 8; ++k) {
     for (uint32_t b = 0; b < 256; ++b) {
-      const uint32_t prev = (*t)[k - 1][b];
-      (*t)[k][b] = s.refin ? (prev >> 8) ^ (*t)[0][prev & 0xFF] : (prev << 8) ^ (*t)[0][prev >> 24];
+      const uint32_t prev = t[k - 1][b];
+      t[k][b] = s.refin ? (prev >> 8) ^ t[0][prev & 0xFF] : (prev << 8) ^ t[0][prev >> 24];
     }
   }
-  return t;
+  return e;
 }
 
-const Tables& tables(size_t i) {
+const Engine& engine(size_t i) {
   static const auto all = [] {
-    std::array<std::unique_ptr<Tables>, kCrcCount> built;
+    std::array<std::unique_ptr<Engine>, kCrcCount> built;
     for (size_t k = 0; k < kCrcCount; ++k)
-      if (kSpecs[k].width != 0) built[k] = make_tables(kSpecs[k]);
+      if (kSpecs[k].width != 0) built[k] = make_engine(kSpecs[k]);
     return built;
   }();
   return *all[i];
@@ -146,13 +155,13 @@ uint64_t crc_compute(Crc c, const uint8_t* data, size_t n) {
   if (i >= kCrcCount) return 0;
   const CrcSpec& s = kSpecs[i];
   if (s.width == 0) return checksum(c, data, n);
-  const Tables& t = tables(i);
+  const Engine& e = engine(i);
   uint32_t r;
   if (s.refin) {
-    r = reflected(t, reflect(s.init, s.width), data, n);
+    r = reflected(e.t, e.start, data, n);
   } else {
     const unsigned shift = 32 - s.width;
-    r = left_aligned(t, s.init << shift, data, n) >> shift;
+    r = left_aligned(e.t, e.start, data, n) >> shift;
   }
   if (s.refin != s.refout) r = reflect(r, s.width);
   return (r ^ s.xorout) & mask(s.width);
