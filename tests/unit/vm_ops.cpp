@@ -2,7 +2,12 @@
 // mnemonic of opcodes.def appears in none of these programs).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "vm_test_util.h"
 
@@ -342,14 +347,27 @@ No:
     CHECK(run(body, "ff") == R"({"v":"other","flags":0})");
   }
 
-  // Close keys jump through an array, far-apart keys by search; either way a key between or
-  // beyond them takes the default.
-  TEST_CASE("switch over close and far-apart keys") {
-    for (const char* keys : {"-2: A, 0: B, 3: C", "-9000000000: A, 0: B, 70000: C"}) {
-      const std::string body = std::string(R"(
+  // Keys close together, or at most 32 apart on average, jump through an array; keys farther
+  // apart by search. Either way a key between or beyond them takes the default.
+  TEST_CASE("switch over close, spread and far-apart keys") {
+    struct Shape {
+      std::vector<int64_t> keys;
+      bool arrayed;
+    };
+    std::vector<int64_t> spread;  // ten keys 32 apart: a span of 289, past the 256 always arrayed
+    for (int64_t k = 0; k < 10; ++k) spread.push_back(32 * k);
+    const Shape shapes[] = {{{-2, 0, 3}, true},
+                            {spread, true},
+                            {{0, 150, 300}, false},  // 3 keys over 301 values: 100 apart
+                            {{-9000000000, 0, 70000}, false}};
+    for (const Shape& shape : shapes) {
+      std::string cases;
+      for (size_t i = 0; i < shape.keys.size(); ++i)
+        cases += std::to_string(shape.keys[i]) + ": " + "ABC"[i % 3] + ", ";
+      const std::string body = R"(
     rd.i32be i0
     msg.new
-    switch i0, {)") + keys + R"(, _: D}
+    switch i0, {)" + cases + R"(_: D}
 A:
     lds s0, "a"
     jmp Done
@@ -364,11 +382,27 @@ D:
 Done:
     set.s "v", s0
     ret)";
-      const bool close = keys[1] == '2';
-      CHECK(run(body, "00000000") == R"({"v":"b"})");
-      CHECK(run(body, close ? "00000003" : "00011170") == R"({"v":"c"})");
-      if (close) CHECK(run(body, "fffffffe") == R"({"v":"a"})");
-      for (const char* other : {"ffffffff", "00000001", "00000004", "7fffffff", "80000000"})
+      CAPTURE(cases);
+      pvm::bc::Module m = vmtest::assemble(vmtest::packet_module(body));
+      pvm::bc::index_switches(m);
+      REQUIRE(m.functions[0].tables.size() == 1);
+      CHECK(m.functions[0].tables[0].dense.empty() == !shape.arrayed);
+
+      const auto word = [](int64_t k) {
+        char text[9];
+        std::snprintf(text, sizeof text, "%08x", static_cast<uint32_t>(k));
+        return std::string(text);
+      };
+      for (size_t i = 0; i < shape.keys.size(); ++i) {
+        const int64_t k = shape.keys[i];
+        if (k < INT32_MIN || k > INT32_MAX) continue;  // a 32-bit read cannot give it
+        CHECK(run(body, word(k)) == std::string(R"({"v":")") + "abc"[i % 3] + R"("})");
+        for (int64_t other : {k - 1, k + 1}) {
+          if (std::find(shape.keys.begin(), shape.keys.end(), other) == shape.keys.end())
+            CHECK(run(body, word(other)) == R"({"v":"d"})");
+        }
+      }
+      for (const char* other : {"7fffffff", "80000000", "00011171"})
         CHECK(run(body, other) == R"({"v":"d"})");
     }
   }

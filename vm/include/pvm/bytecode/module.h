@@ -311,7 +311,7 @@ struct Module {
 // declarations, so that any two texts describing the same program assemble to the same bytes.
 void canonicalize(Module& m);
 // Fills the dense arrays of the module's switch tables whose keys span at most 256 values or
-// four times their count, and 4,096 at most.
+// 32 times their count, and 4,096 at most.
 void index_switches(Module& m);
 
 }  // namespace pvm::bc
