@@ -12,12 +12,6 @@
 
 namespace pvm::bc {
 
-uint32_t Function::reg_total() const {
-  uint32_t n = 0;
-  for (uint16_t c : reg_count) n += c;
-  return n;
-}
-
 uint32_t Function::reg_base(RegClass c) const {
   uint32_t n = 0;
   for (size_t k = 0; k < static_cast<size_t>(c); ++k) n += reg_count[k];
