@@ -52,15 +52,15 @@ uint32_t mask(unsigned width) {
 // and its tables are indexed by the top byte.
 using Tables = std::array<std::array<uint32_t, 256>, 8>;
 
-// The register's start value is kept beside the tables: reflecting `init` bit by bit on every
-// call cost a short GT06 frame as much as its table steps.
-struct Engine {
+// A catalogue row prepared once: its tables, and the register's start value beside them
+// (reflecting `init` bit by bit on every call cost a short GT06 frame as much as its table steps).
+struct Prepared {
   Tables t;
   uint32_t start;
 };
 
-std::unique_ptr<Engine> make_engine(const CrcSpec& s) {
-  auto e = std::make_unique<Engine>();
+std::unique_ptr<Prepared> prepare(const CrcSpec& s) {
+  auto e = std::make_unique<Prepared>();
   e->start = s.refin ? reflect(s.init, s.width) : s.init << (32 - s.width);
   Tables& t = e->t;
   const uint32_t rpoly = reflect(s.poly, s.width);
@@ -85,11 +85,11 @@ std::unique_ptr<Engine> make_engine(const CrcSpec& s) {
   return e;
 }
 
-const Engine& engine(size_t i) {
+const Prepared& prepared(size_t i) {
   static const auto all = [] {
-    std::array<std::unique_ptr<Engine>, kCrcCount> built;
+    std::array<std::unique_ptr<Prepared>, kCrcCount> built;
     for (size_t k = 0; k < kCrcCount; ++k)
-      if (kSpecs[k].width != 0) built[k] = make_engine(kSpecs[k]);
+      if (kSpecs[k].width != 0) built[k] = prepare(kSpecs[k]);
     return built;
   }();
   return *all[i];
@@ -155,7 +155,7 @@ uint64_t crc_compute(Crc c, const uint8_t* data, size_t n) {
   if (i >= kCrcCount) return 0;
   const CrcSpec& s = kSpecs[i];
   if (s.width == 0) return checksum(c, data, n);
-  const Engine& e = engine(i);
+  const Prepared& e = prepared(i);
   uint32_t r;
   if (s.refin) {
     r = reflected(e.t, e.start, data, n);
