@@ -47,13 +47,14 @@ std::string json_object(std::initializer_list<std::pair<std::string_view, std::s
 }  // namespace
 
 ControlLoop::ControlLoop(const GatewayConfig& config, Metrics& metrics, std::vector<Worker*> workers,
-                         Mailbox<ControlEvent>& events, int http_fd, Reload reload)
+                         Mailbox<ControlEvent>& events, int http_fd, Reload reload, Tick tick)
     : config_(config),
       metrics_(metrics),
       workers_(std::move(workers)),
       events_(events),
       http_fd_(http_fd),
-      reload_(std::move(reload)) {}
+      reload_(std::move(reload)),
+      tick_(std::move(tick)) {}
 
 ControlLoop::~ControlLoop() {
   for (auto& [fd, c] : clients_) ::close(fd);
@@ -94,6 +95,7 @@ bool ControlLoop::run() {
     // After the clients' events: an accept may evict a client and reuse its descriptor number.
     if (fds[2].revents) accept_clients();
     expire(now_ms());
+    tick_();
   }
   return true;
 }

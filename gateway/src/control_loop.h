@@ -21,9 +21,12 @@ class Worker;
 class ControlLoop {
  public:
   using Reload = std::function<bool(std::string& error)>;
+  // Called each time round the loop, at least every 200 ms: for what the main thread watches,
+  // such as the protocols the JIT compiles in the background.
+  using Tick = std::function<void()>;
 
   ControlLoop(const GatewayConfig& config, Metrics& metrics, std::vector<Worker*> workers,
-              Mailbox<ControlEvent>& events, int http_fd, Reload reload);
+              Mailbox<ControlEvent>& events, int http_fd, Reload reload, Tick tick);
   ~ControlLoop();
   ControlLoop(const ControlLoop&) = delete;
   ControlLoop& operator=(const ControlLoop&) = delete;
@@ -75,6 +78,7 @@ class ControlLoop {
   Mailbox<ControlEvent>& events_;
   int http_fd_;
   Reload reload_;
+  Tick tick_;
   int signal_fd_ = -1;
   bool draining_ = false;
   unsigned stopped_ = 0;

@@ -77,11 +77,14 @@ class Gateway {
     const bool mqtt = mqtt_used();
     if (mqtt) mosquitto_lib_init();
     start_workers();
-    ControlLoop control(config_, *metrics_, worker_pointers(), events_, http_fd_, [this](std::string& why) {
-      // SIGHUP also reopens the jsonl files, after logrotate moved them.
-      for (auto& f : files_) f->reopen = true;
-      return reload(why);
-    });
+    ControlLoop control(
+        config_, *metrics_, worker_pointers(), events_, http_fd_,
+        [this](std::string& why) {
+          // SIGHUP also reopens the jsonl files, after logrotate moved them.
+          for (auto& f : files_) f->reopen = true;
+          return reload(why);
+        },
+        [this] { watch_jit(); });
     const bool ok = control.run();
     if (!ok) {
       LogLine(Level::Error, "control loop failed");
@@ -101,23 +104,60 @@ class Gateway {
     return false;
   }
 
-  // Loads a listener's protocol for the configured engine; a warning says why the JIT does not
-  // run it when it was asked for, or why a cache was not used.
+  // Loads a listener's protocol for the configured engine. The JIT compiles in the background:
+  // listeners open, and a reload takes effect, at once, the interpreter running a protocol until
+  // its native code is ready (watch_jit).
   std::shared_ptr<const Program> load(const std::string& protocol, std::string& error) const {
-    const LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter,
-                              config_.jit_cache.value_or("")};
+    LoadOptions options{config_.jit ? Engine::Jit : Engine::Interpreter, config_.jit_cache.value_or("")};
+    options.jit_in_background = true;
     std::string cache_note;
     auto program = loader_(protocol, config_.base_dir, options, cache_note, error);
     if (!cache_note.empty()) LogLine(Level::Warn, "module cache not used").str("reason", cache_note);
-    if (program && config_.jit && program->engine() != Engine::Jit)
-      LogLine(Level::Warn, "jit not used, the interpreter runs")
-          .str("protocol", program->protocol())
-          .str("reason", program->jit_note());
-    if (program && !program->jit_cache_note().empty())
-      LogLine(Level::Warn, "jit cache not used")
-          .str("protocol", program->protocol())
-          .str("reason", program->jit_cache_note());
     return program;
+  }
+
+  // What the JIT made of a program whose compile has finished: ready, or why the interpreter
+  // runs it, and why a cache was not used.
+  void report_jit(const Program& program) const {
+    if (!config_.jit) return;
+    if (program.engine() == Engine::Jit) {
+      LogLine(Level::Info, "jit ready")
+          .str("protocol", program.protocol())
+          .str("code", program.jit_cached() ? "from the cache" : "compiled");
+    } else {
+      LogLine(Level::Warn, "jit not used, the interpreter runs")
+          .str("protocol", program.protocol())
+          .str("reason", program.jit_note());
+    }
+    if (!program.jit_cache_note().empty())
+      LogLine(Level::Warn, "jit cache not used")
+          .str("protocol", program.protocol())
+          .str("reason", program.jit_cache_note());
+  }
+
+  // The programs that now run: reported when compiled, watched until then.
+  void run_programs(const std::map<std::string, std::shared_ptr<const Program>>& loaded) {
+    running_ = loaded;
+    compiling_.clear();
+    for (const auto& [name, program] : loaded) {
+      if (program->jit_compiling()) {
+        compiling_.push_back(program);
+      } else {
+        report_jit(*program);
+      }
+    }
+    metrics_->set_jit(all_jit(running_));
+  }
+
+  // Each time round the control loop: the compiles that finished since.
+  void watch_jit() {
+    if (compiling_.empty()) return;
+    std::erase_if(compiling_, [this](const std::shared_ptr<const Program>& program) {
+      if (program->jit_compiling()) return false;
+      report_jit(*program);
+      return true;
+    });
+    metrics_->set_jit(all_jit(running_));
   }
 
   // True when every program runs on the JIT.
@@ -161,7 +201,7 @@ class Gateway {
     std::vector<std::string> sinks;
     for (const SinkSpec& s : config_.sinks) sinks.push_back(s.text());
     metrics_ = std::make_unique<Metrics>(std::move(series), std::move(sinks), workers_count_);
-    metrics_->set_jit(all_jit(loaded));
+    run_programs(loaded);
     return true;
   }
 
@@ -293,7 +333,7 @@ class Gateway {
       }
       programs.push_back(program);
     }
-    metrics_->set_jit(all_jit(loaded));
+    run_programs(loaded);
     return true;
   }
 
@@ -306,6 +346,8 @@ class Gateway {
   GatewayConfig config_;
   const ProgramLoader& loader_;
   std::vector<ListenerSetup> listeners_;
+  std::map<std::string, std::shared_ptr<const Program>> running_;  // by listener protocol
+  std::vector<std::shared_ptr<const Program>> compiling_;          // of running_, by the JIT
   TlsContext tls_;  // shared by every tls:// listener
   unsigned workers_count_ = 1;
   std::unique_ptr<Metrics> metrics_;

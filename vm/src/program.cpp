@@ -1,6 +1,7 @@
 // Loading (deserialize, then verify: nothing runs unverified) and command encoding.
 #include <string>
 
+#include "background_jit.h"
 #include "jit/jit.h"
 #include "param_names.h"
 #include "pvm/bytecode/serialize.h"
@@ -29,12 +30,34 @@ std::shared_ptr<const Program> Program::load(bc::Module module, std::string& err
   if (!verify(module, error)) return nullptr;
   auto program = std::make_shared<Program>(std::move(module));
   if (!program->patterns_->compile(program->module_, error)) return nullptr;
-  if (options.engine == Engine::Jit) {
-    // Compiled from the module as the program holds it: the code refers to its pools.
-    program->jit_ = detail::JitCode::compile(program->module_, options.jit_cache, program->jit_note_);
-    if (program->jit_) program->jit_note_.clear();
+  if (options.engine != Engine::Jit) return program;
+  // A build or library without the JIT says why at once.
+  if (options.jit_in_background && jit_available()) {
+    program->compiling_.store(true, std::memory_order_relaxed);
+    detail::compile_in_background(program, options.jit_cache);
+  } else {
+    program->compile_jit(options.jit_cache);
   }
   return program;
+}
+
+void Program::compile_jit(const std::string& cache_dir) {
+  std::string note;
+  // Compiled from the module as the program holds it: the code refers to its pools.
+  std::unique_ptr<detail::JitCode> code = detail::JitCode::compile(module_, cache_dir, note);
+  publish_jit(std::move(code), std::move(note));
+}
+
+void Program::publish_jit(std::unique_ptr<detail::JitCode> code, std::string note) {
+  jit_ = std::move(code);
+  if (!jit_) jit_note_ = std::move(note);
+  native_.store(jit_.get(), std::memory_order_release);
+  compiling_.store(false, std::memory_order_release);
+  compiling_.notify_all();
+}
+
+void Program::wait_jit() const {
+  while (compiling_.load(std::memory_order_acquire)) compiling_.wait(true, std::memory_order_acquire);
 }
 
 std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std::string& error,
@@ -45,12 +68,14 @@ std::shared_ptr<const Program> Program::load(std::span<const uint8_t> pvmc, std:
 }
 
 bool Program::jit_cached() const {
-  return jit_ && jit_->from_cache();
+  const detail::JitCode* code = jit();
+  return code && code->from_cache();
 }
 
 const std::string& Program::jit_cache_note() const {
   static const std::string kNone;
-  return jit_ ? jit_->cache_note() : kNone;
+  const detail::JitCode* code = jit();
+  return code ? code->cache_note() : kNone;
 }
 
 std::string_view Program::protocol() const {
@@ -159,9 +184,9 @@ bool Program::encode(std::string_view command, std::span<const std::pair<std::st
   in.session = &session;
   in.now = unix_time();
   in.args = regs;
-  in.jit = jit_.get();
+  in.jit = jit();
   detail::RunOutput result;
-  if (!(jit_ ? detail::run_native : detail::run)(in, scratch, result)) {
+  if (!(in.jit ? detail::run_native : detail::run)(in, scratch, result)) {
     error = fn_name + ": " + scratch.error.format(source_name());
     return false;
   }

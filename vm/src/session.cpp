@@ -69,6 +69,14 @@ struct Session::State {
   bool (*untraced_runner() const)(const detail::RunInput&, Scratch&, detail::RunOutput&) {
     return program->jit() ? detail::run_native : detail::run;
   }
+  // The program's native code is being compiled (LoadOptions::jit_in_background): each run looks
+  // whether it is ready, until it is or the compile failed.
+  bool awaiting_jit = false;
+  void adopt_jit() {
+    if (program->jit_compiling()) return;
+    awaiting_jit = false;
+    if (!tracer) runner = untraced_runner();
+  }
 
   const bc::Module& module() const { return program->module(); }
   const detail::Escapes& escapes() const { return *program->escapes(); }
@@ -76,6 +84,8 @@ struct Session::State {
 
   bool run(int function, std::span<const uint8_t> frame, uint64_t offset, Scratch& sc, detail::RunOutput& out,
            uint64_t fuel) {
+    if (awaiting_jit) [[unlikely]]
+      adopt_jit();
     detail::RunInput in;
     in.module = &module();
     in.patterns = program->patterns();
@@ -338,6 +348,8 @@ Session::Session(std::shared_ptr<const Program> program, SessionOptions options)
   st.packet_tcp = m.find_function("packet.tcp");
   st.packet_udp = m.find_function("packet.udp");
   if (st.packet_udp < 0) st.packet_udp = st.packet_tcp;
+  // In this order: a compile that finishes between the two has published its code already.
+  st.awaiting_jit = st.program->jit_compiling();
   st.runner = st.untraced_runner();
 }
 
@@ -450,6 +462,10 @@ void Session::set_trace(TraceCallback on_event) {
       on_event ? std::make_unique<detail::Tracer>(std::move(on_event), st.unescaped, st.escape_map) : nullptr;
   st.data.tracer = st.tracer.get();
   st.runner = st.tracer ? detail::trace_run : st.untraced_runner();
+}
+
+Engine Session::engine() const {
+  return state_->runner == detail::run_native ? Engine::Jit : Engine::Interpreter;
 }
 
 uint64_t Session::stream_offset() const {

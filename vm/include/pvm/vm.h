@@ -2,6 +2,7 @@
 // and receive each frame's messages, replies and errors. This header is all a host needs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -22,6 +23,7 @@ struct Patterns;   // the module's regular expressions, compiled once when it lo
 struct Escapes;    // the module's delimited framings, as lookup tables
 class ParamNames;  // the module's strings as parameter names: hashes and JSON keys
 class JitCode;     // the module's functions compiled to native code (Engine::Jit)
+class BackgroundJit;  // the thread that compiles them for LoadOptions::jit_in_background
 }  // namespace detail
 
 enum class Transport : uint8_t { Tcp, Udp };
@@ -175,6 +177,12 @@ struct LoadOptions {
   // missing and used only when it is this user's and no one else can write to it;
   // Program::jit_cache_note() says why when it is not.
   std::string jit_cache;
+  // With Engine::Jit: load returns at once, and the code is compiled (or read from jit_cache) on
+  // a thread the VM keeps for it, at a lower priority, while the interpreter runs the program;
+  // each session moves to the native code at its first frame after it is ready. Programs are
+  // compiled one at a time, in the order loaded; a program no one holds any more by its turn is
+  // skipped. At exit a compile in progress is finished and the ones waiting are dropped.
+  bool jit_in_background = false;
 };
 
 class Program {
@@ -208,21 +216,34 @@ class Program {
   const detail::Escapes* escapes() const { return escapes_.get(); }
   // The engine that runs this program's functions, and, when Engine::Jit was asked for and the
   // interpreter runs all the same, why (empty otherwise).
-  Engine engine() const { return jit_ ? Engine::Jit : Engine::Interpreter; }
+  Engine engine() const { return jit() ? Engine::Jit : Engine::Interpreter; }
   const std::string& jit_note() const { return jit_note_; }
   // Whether the JIT's code came from LoadOptions::jit_cache; and why that cache was not used or
   // not written, when it was asked for (the JIT runs all the same).
   bool jit_cached() const;
   const std::string& jit_cache_note() const;
-  const detail::JitCode* jit() const { return jit_.get(); }
+  // LoadOptions::jit_in_background: true until the compile has finished, well or not. Until
+  // then the interpreter runs, and jit_note, jit_cached and jit_cache_note have nothing to say.
+  bool jit_compiling() const { return compiling_.load(std::memory_order_acquire); }
+  // Blocks until jit_compiling() is false.
+  void wait_jit() const;
+  const detail::JitCode* jit() const { return native_.load(std::memory_order_acquire); }
 
  private:
   bc::Module module_;
   std::unique_ptr<detail::Patterns> patterns_;
   std::unique_ptr<detail::ParamNames> names_;
   std::unique_ptr<detail::Escapes> escapes_;
+  friend class detail::BackgroundJit;
+  // Compiles the native code and publishes it.
+  void compile_jit(const std::string& cache_dir);
+  // Sets the native code (or null and why not), then lets sessions run it.
+  void publish_jit(std::unique_ptr<detail::JitCode> code, std::string note);
+
   std::unique_ptr<detail::JitCode> jit_;
   std::string jit_note_;
+  std::atomic<const detail::JitCode*> native_{nullptr};  // jit_'s, once it may run
+  std::atomic<bool> compiling_{false};
 };
 
 class Session {
@@ -256,6 +277,10 @@ class Session {
   // an untraced frame never passes; it decodes exactly as an untraced one. The callback runs
   // before the frame's FrameCallback and must not feed, finish or destroy the session.
   void set_trace(TraceCallback on_event);
+  // The engine this session's frames run on: the interpreter while traced, and while the
+  // program's native code compiles (LoadOptions::jit_in_background) until the first frame after
+  // it is ready.
+  Engine engine() const;
   uint64_t stream_offset() const;  // bytes consumed so far
   size_t buffered() const;         // bytes waiting for the rest of their frame
 
