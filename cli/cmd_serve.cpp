@@ -217,7 +217,8 @@ void add_serve_command(CLI::App& app, int& status) {
                 "message carries by default right after ident and protocol.id");
   cmd->add_flag("--jit", args->jit,
                 "Run the protocols as native code, compiled once per load and shared by every session;\n"
-                "one this pvm cannot compile runs in the interpreter, and a warning in the log says why");
+                "it compiles in the background while the interpreter serves, and the log says when it\n"
+                "is ready, or why the interpreter goes on running a protocol this pvm cannot compile");
   add_jit_cache_options(*cmd, args->jit_cache, args->no_jit_cache);
   add_module_cache_options(*cmd, args->module_cache);
   cmd->add_option("--frame-timeout", args->frame_timeout,

@@ -177,6 +177,48 @@ TEST_SUITE("vm text ops") {
     ret)A") == R"({"m":true,"type":"GTFRI","proto":"300400","none":"","m2":false,"after":""})");
   }
 
+  TEST_CASE("re.group gives the groups of the last match, whatever came between") {
+    // The groups view the text as it was matched, even once its register holds another.
+    CHECK(run(R"A(
+    lds s0, "ab 123 cd"
+    re.match b0, s0, "[0-9]+"
+    lds s0, "replaced"
+    ldk i0, 0
+    re.group s1, i0
+    ldk i1, 1
+    re.group s2, i1
+    re.group s3, i0
+    msg.new
+    set.s "whole", s1
+    set.s "none", s2
+    set.s "again", s3
+    ret)A") == R"({"whole":"123","none":"","again":"123"})");
+    CHECK(run(R"A(
+    lds s0, "id: ab12, cd34"
+    re.match b0, s0, "([a-z]+)([0-9]+)|(#)"
+    lds s0, "replaced"
+    ldk i0, 0
+    re.group s1, i0
+    ldk i1, 2
+    re.group s2, i1
+    ldk i2, 3
+    re.group s3, i2
+    lds s4, "x=7;y=8"
+    re.match b1, s4, "y=([0-9])"
+    lds s5, "z=9"
+    re.match b2, s5, "z=([0-9])"
+    ldk i3, 1
+    re.group s6, i3
+    re.group s7, i0
+    msg.new
+    set.s "whole", s1
+    set.s "digits", s2
+    set.s "no part", s3
+    set.s "last", s6
+    set.s "last whole", s7
+    ret)A") == R"({"whole":"ab12","digits":"12","no part":"","last":"9","last whole":"z=9"})");
+  }
+
   TEST_CASE("a pattern RE2 cannot compile stops the module from loading") {
     std::string error;
     auto program = pvm::Program::load(vmtest::assemble(vmtest::packet_module(R"A(
