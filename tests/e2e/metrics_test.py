@@ -6,6 +6,7 @@ agrees."""
 
 import json
 import os
+import signal
 import time
 
 from gateway_e2e import (Gateway, TcpDevice, UdpDevice, free_port, make_fleet, run_main,
@@ -78,15 +79,17 @@ def body(args, work):
     jit(args, work)
 
 
-def jit_outcome(gateway):
-    """The log's "jit ready" or "jit not used" line, once the background compile has finished."""
+def jit_outcome(gateway, loads=1):
+    """The log's "jit ready" or "jit not used" line of the last of `loads` loads, once its
+    background compile has finished."""
     def events():
         return [json.loads(line) for line in gateway.log().splitlines()
                 if '"event":"jit ready"' in line or '"event":"jit not used' in line]
-    wait_until(lambda: events() or gateway.proc.poll() is not None, 60, "the JIT's compile to finish")
+    wait_until(lambda: len(events()) >= loads or gateway.proc.poll() is not None, 60,
+               "the JIT's compile to finish")
     found = events()
-    assert len(found) == 1, (found, gateway.log())
-    return found[0]
+    assert len(found) == loads, (found, gateway.log())
+    return found[-1]
 
 
 def jit(args, work):
@@ -113,12 +116,22 @@ def jit(args, work):
             on_jit = outcome["event"] == "jit ready"
             if on_jit:
                 assert outcome["level"] == "info" and outcome["code"] == code, (outcome, code)
+                log = gateway.log()
+                assert log.index('"event":"listening"') < log.index('"event":"jit ready"'), log
             else:
                 assert outcome["level"] == "warn" and outcome["reason"], outcome
-            log = gateway.log()
-            assert log.index('"event":"listening"') < log.index('"event":"jit '), log
             build = [line for line in gateway.get("/metrics")[1].splitlines() if line.startswith("pvm_build_info{")]
             assert len(build) == 1 and f',jit="{str(on_jit).lower()}"}} 1' in build[0], (build, outcome)
+            if on_jit and run == "jit-again":
+                # A reload loads the protocol again, its code from the cache, in the background too.
+                gateway.signal(signal.SIGHUP)
+                again = jit_outcome(gateway, loads=2)
+                assert again["event"] == "jit ready" and again["code"] == "from the cache", again
+                assert "protocols reloaded" in gateway.log()
+                device = TcpDevice(port, *make_fleet(1, 0, PACKETS, first=5)["tcp"][0])
+                device.start()
+                device.join(30)
+                assert device.acked == PACKETS, "every packet ACKed after the reload"
         finally:
             gateway.stop()
         assert gateway.proc.returncode == 0
