@@ -9,15 +9,8 @@
 
 namespace {
 
-constexpr std::string_view kBody = R"(
-    msg.new
-    rdset.u16be i0, "n"
-    rd.u8 i1
-    ldd f0, 10.0
-    setdiv.i "t", i1, f0
-    ret)";
-constexpr std::string_view kFrame = "0102 7b";
-constexpr std::string_view kMessage = R"({"n":258,"t":12.3})";
+using vmtest::kJitSampleBody;
+using vmtest::kJitSampleMessage;
 
 std::shared_ptr<const pvm::Program> load_in_background(std::string_view body) {
   std::string error;
@@ -39,7 +32,7 @@ std::string long_body() {
 
 std::string decode(pvm::Session& session) {
   vmtest::Collector c;
-  session.feed_frame(vmtest::hex(kFrame), c.callback());
+  session.feed_frame(vmtest::hex(vmtest::kJitSampleFrame), c.callback());
   REQUIRE(c.frames.size() == 1);
   return vmtest::outcome(c.frames[0]);
 }
@@ -50,10 +43,10 @@ TEST_SUITE("jit in background") {
   TEST_CASE("sessions run the interpreter while the code compiles, then move to it") {
     if (!pvm::jit_available()) return;
     const auto ahead = load_in_background(long_body());
-    const auto program = load_in_background(kBody);
+    const auto program = load_in_background(kJitSampleBody);
 
     pvm::Session early(program, {});
-    CHECK(decode(early) == kMessage);
+    CHECK(decode(early) == kJitSampleMessage);
     // Behind the long compile, the program cannot have been compiled during that frame.
     REQUIRE(program->jit_compiling());
     CHECK(early.engine() == pvm::Engine::Interpreter);
@@ -66,18 +59,18 @@ TEST_SUITE("jit in background") {
     REQUIRE(program->engine() == pvm::Engine::Jit);
     CHECK(program->jit_note().empty());
     CHECK(early.engine() == pvm::Engine::Interpreter);  // until its next frame
-    CHECK(decode(early) == kMessage);
+    CHECK(decode(early) == kJitSampleMessage);
     CHECK(early.engine() == pvm::Engine::Jit);
 
     pvm::Session late(program, {});
     CHECK(late.engine() == pvm::Engine::Jit);
-    CHECK(decode(late) == kMessage);
+    CHECK(decode(late) == kJitSampleMessage);
 
     // A traced session runs the interpreter, native code or not, and goes back when untraced.
     size_t steps = 0;
     early.set_trace([&](const pvm::TraceEvent&) { ++steps; });
     CHECK(early.engine() == pvm::Engine::Interpreter);
-    CHECK(decode(early) == kMessage);
+    CHECK(decode(early) == kJitSampleMessage);
     CHECK(steps > 0);
     early.set_trace({});
     CHECK(early.engine() == pvm::Engine::Jit);
@@ -86,18 +79,18 @@ TEST_SUITE("jit in background") {
   TEST_CASE("a session traced while the code compiles stays on the interpreter after") {
     if (!pvm::jit_available()) return;
     const auto ahead = load_in_background(long_body());
-    const auto program = load_in_background(kBody);
+    const auto program = load_in_background(kJitSampleBody);
     pvm::Session traced(program, {});
     size_t steps = 0;
     traced.set_trace([&](const pvm::TraceEvent&) { ++steps; });
     program->wait_jit();
     REQUIRE(program->engine() == pvm::Engine::Jit);
-    CHECK(decode(traced) == kMessage);
+    CHECK(decode(traced) == kJitSampleMessage);
     CHECK(traced.engine() == pvm::Engine::Interpreter);
     CHECK(steps > 0);
     traced.set_trace({});
     CHECK(traced.engine() == pvm::Engine::Jit);
-    CHECK(decode(traced) == kMessage);
+    CHECK(decode(traced) == kJitSampleMessage);
   }
 
   TEST_CASE("programs dropped before their turn are skipped, the ones after still compile") {
@@ -125,7 +118,8 @@ TEST_SUITE("jit in background") {
     std::string error;
     pvm::LoadOptions options;
     options.engine = pvm::Engine::Jit;
-    auto program = pvm::Program::load(vmtest::assemble(vmtest::packet_module(kBody)), error, options);
+    auto program =
+        pvm::Program::load(vmtest::assemble(vmtest::packet_module(kJitSampleBody)), error, options);
     REQUIRE(program != nullptr);
     CHECK_FALSE(program->jit_compiling());
     CHECK(program->engine() == pvm::Engine::Jit);

@@ -17,13 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kBody = R"(
-    msg.new
-    rdset.u16be i0, "n"
-    rd.u8 i1
-    ldd f0, 10.0
-    setdiv.i "t", i1, f0
-    ret)";
+using vmtest::kJitSampleBody;
+using vmtest::kJitSampleMessage;
 
 std::vector<fs::path> cached_files(const fs::path& dir) {
   std::vector<fs::path> out;
@@ -44,7 +39,7 @@ std::shared_ptr<const pvm::Program> load(std::string_view body, const fs::path& 
 }
 
 std::string decode(const std::shared_ptr<const pvm::Program>& program) {
-  return vmtest::outcome(vmtest::decode_frame_with(program, "0102 7b", {}));
+  return vmtest::outcome(vmtest::decode_frame_with(program, vmtest::kJitSampleFrame, {}));
 }
 
 }  // namespace
@@ -60,7 +55,7 @@ TEST_SUITE("jit cache") {
     if (!pvm::jit_available()) return;
     testutil::TempDir tmp("pvm-jit-cache");
     const fs::path dir = tmp.path / "a" / "jit";  // missing: created
-    const auto first = load(kBody, dir);
+    const auto first = load(kJitSampleBody, dir);
     CHECK_FALSE(first->jit_cached());
     CHECK(first->jit_cache_note().empty());
     REQUIRE(cached_files(dir).size() == 1);
@@ -68,10 +63,10 @@ TEST_SUITE("jit cache") {
     CHECK((fs::status(cached_files(dir)[0]).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
           fs::perms::none);
 
-    const auto second = load(kBody, dir);
+    const auto second = load(kJitSampleBody, dir);
     CHECK(second->jit_cached());
     CHECK(decode(second) == decode(first));
-    CHECK(decode(second) == R"({"n":258,"t":12.3})");
+    CHECK(decode(second) == kJitSampleMessage);
 
     // Another module is another file.
     const auto other = load("msg.new\nrdset.u8 i0, \"m\"\nret", dir);
@@ -82,7 +77,7 @@ TEST_SUITE("jit cache") {
   TEST_CASE("a cached file that was changed or cut short is compiled again and replaced") {
     if (!pvm::jit_available()) return;
     testutil::TempDir tmp("pvm-jit-cache");
-    load(kBody, tmp.path);
+    load(kJitSampleBody, tmp.path);
     const fs::path file = cached_files(tmp.path).at(0);
     std::string bytes;
     {
@@ -97,10 +92,10 @@ TEST_SUITE("jit cache") {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         out << spoiled;
       }
-      const auto again = load(kBody, tmp.path);
+      const auto again = load(kJitSampleBody, tmp.path);
       CHECK_FALSE(again->jit_cached());
-      CHECK(decode(again) == R"({"n":258,"t":12.3})");
-      CHECK(load(kBody, tmp.path)->jit_cached());  // replaced by a whole one
+      CHECK(decode(again) == kJitSampleMessage);
+      CHECK(load(kJitSampleBody, tmp.path)->jit_cached());  // replaced by a whole one
     }
   }
 
@@ -110,15 +105,15 @@ TEST_SUITE("jit cache") {
     const fs::path open_dir = tmp.path / "open";
     fs::create_directory(open_dir);
     fs::permissions(open_dir, fs::perms::all);
-    const auto program = load(kBody, open_dir);
+    const auto program = load(kJitSampleBody, open_dir);
     CHECK_FALSE(program->jit_cached());
     CHECK(program->jit_cache_note().find("others can write to it") != std::string::npos);
     CHECK(cached_files(open_dir).empty());
-    CHECK(decode(program) == R"({"n":258,"t":12.3})");
+    CHECK(decode(program) == kJitSampleMessage);
 
     const fs::path file = tmp.path / "file";
     std::ofstream(file) << "x";
-    CHECK(load(kBody, file)->jit_cache_note().find("is not a directory") != std::string::npos);
+    CHECK(load(kJitSampleBody, file)->jit_cache_note().find("is not a directory") != std::string::npos);
   }
 
   TEST_CASE("the cache keeps the files used most recently") {
@@ -130,12 +125,12 @@ TEST_SUITE("jit cache") {
       std::ofstream(f) << "x";
       fs::last_write_time(f, fs::file_time_type::clock::now() - std::chrono::hours(100 - k));
     }
-    load(kBody, tmp.path);
+    load(kJitSampleBody, tmp.path);
     const auto files = cached_files(tmp.path);
     CHECK(files.size() == 64);
     CHECK_FALSE(fs::exists(tmp.path / "old0.pvmjit"));
     CHECK_FALSE(fs::exists(tmp.path / "old6.pvmjit"));
     CHECK(fs::exists(tmp.path / "old7.pvmjit"));
-    CHECK(load(kBody, tmp.path)->jit_cached());
+    CHECK(load(kJitSampleBody, tmp.path)->jit_cached());
   }
 }

@@ -56,6 +56,18 @@ inline std::string to_hex(std::span<const uint8_t> bytes) {
   return s;
 }
 
+// A packet function that reads, names and scales: a program for the tests of how the JIT is
+// loaded (its cache, its background compile), with the frame it reads and what that gives.
+inline constexpr std::string_view kJitSampleBody = R"(
+    msg.new
+    rdset.u16be i0, "n"
+    rd.u8 i1
+    ldd f0, 10.0
+    setdiv.i "t", i1, f0
+    ret)";
+inline constexpr std::string_view kJitSampleFrame = "0102 7b";
+inline constexpr std::string_view kJitSampleMessage = R"({"n":258,"t":12.3})";
+
 // Registers enough for every test function.
 inline constexpr std::string_view kRegs = "i=8 u=4 f=4 b=4 s=4 y=4";
 
