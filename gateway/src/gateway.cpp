@@ -147,6 +147,7 @@ class Gateway {
       }
     }
     metrics_->set_jit(all_jit(running_));
+    metrics_->set_jit_compiling(compiling_.size());
   }
 
   // Each time round the control loop: the compiles that finished since.
@@ -158,6 +159,7 @@ class Gateway {
       return true;
     });
     metrics_->set_jit(all_jit(running_));
+    metrics_->set_jit_compiling(compiling_.size());
   }
 
   // True when every program runs on the JIT.

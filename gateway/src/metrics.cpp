@@ -136,6 +136,9 @@ std::string Metrics::render() const {
          "version=\"" + label_value(build.version) + "\",commit=\"" + label_value(build.commit) +
              "\",jit=\"" + (jit_.load(std::memory_order_relaxed) ? "true" : "false") + "\"",
          1);
+  header(out, "pvm_jit_compiling", "gauge",
+         "Protocols whose native code the JIT is compiling; the interpreter runs them meanwhile.");
+  sample(out, "pvm_jit_compiling", "", static_cast<double>(jit_compiling_.load(std::memory_order_relaxed)));
   append_process_metrics(out, start_time_);
   auto labels = [&](size_t s) {
     return "protocol=\"" + series_[s].protocol + "\",transport=\"" + series_[s].transport + "\"";

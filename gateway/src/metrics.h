@@ -135,6 +135,8 @@ class Metrics {
   // Whether every listener's protocol runs on the JIT: pvm_build_info's jit label. Set at start
   // and by each reload (the control thread), read by render().
   void set_jit(bool on) { jit_.store(on, std::memory_order_relaxed); }
+  // Listener protocols whose native code is being compiled in the background: pvm_jit_compiling.
+  void set_jit_compiling(size_t n) { jit_compiling_.store(n, std::memory_order_relaxed); }
 
   // The Prometheus text exposition format (version 0.0.4).
   std::string render() const;
@@ -145,6 +147,7 @@ class Metrics {
   std::vector<std::unique_ptr<WorkerStats>> workers_;
   double start_time_;  // Unix seconds
   std::atomic<bool> jit_{false};
+  std::atomic<size_t> jit_compiling_{0};
 };
 
 }  // namespace pvm::gateway

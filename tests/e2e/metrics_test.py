@@ -122,11 +122,14 @@ def jit(args, work):
                 assert outcome["level"] == "warn" and outcome["reason"], outcome
             build = [line for line in gateway.get("/metrics")[1].splitlines() if line.startswith("pvm_build_info{")]
             assert len(build) == 1 and f',jit="{str(on_jit).lower()}"}} 1' in build[0], (build, outcome)
+            wait_until(lambda: gateway.metrics().get("pvm_jit_compiling") == 0, 5,
+                       "pvm_jit_compiling to come down to 0 once the compile is done")
             if on_jit and run == "jit-again":
                 # A reload loads the protocol again, its code from the cache, in the background too.
                 gateway.signal(signal.SIGHUP)
                 again = jit_outcome(gateway, loads=2)
                 assert again["event"] == "jit ready" and again["code"] == "from the cache", again
+                assert gateway.metrics()["pvm_jit_compiling"] == 0
                 assert "protocols reloaded" in gateway.log()
                 device = TcpDevice(port, *make_fleet(1, 0, PACKETS, first=5)["tcp"][0])
                 device.start()

@@ -48,6 +48,9 @@ TEST_CASE("gateway: metrics rendering") {
   CHECK(text.find(",jit=\"false\"} 1\n") != std::string::npos);
   m.set_jit(true);  // every protocol runs on the JIT
   CHECK(m.render().find(",jit=\"true\"} 1\n") != std::string::npos);
+  CHECK(text.find("# TYPE pvm_jit_compiling gauge\npvm_jit_compiling 0\n") != std::string::npos);
+  m.set_jit_compiling(2);  // two protocols wait for their code
+  CHECK(m.render().find("\npvm_jit_compiling 2\n") != std::string::npos);
   for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
                            "process_open_fds ", "process_start_time_seconds ", "process_max_fds "})
     CHECK(text.find(std::string("\n") + name) != std::string::npos);
