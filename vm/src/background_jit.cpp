@@ -66,7 +66,7 @@ class BackgroundJit {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
-      // Held only here: no session or host will ever run it.
+      // A program held only by its job will never run again: not worth compiling.
       if (job.program.use_count() > 1) job.program->compile_jit(job.cache_dir);
       job.program.reset();
       lock.lock();
