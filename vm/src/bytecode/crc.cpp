@@ -60,9 +60,9 @@ struct Prepared {
 };
 
 std::unique_ptr<Prepared> prepare(const CrcSpec& s) {
-  auto e = std::make_unique<Prepared>();
-  e->start = s.refin ? reflect(s.init, s.width) : s.init << (32 - s.width);
-  Tables& t = e->t;
+  auto row = std::make_unique<Prepared>();
+  row->start = s.refin ? reflect(s.init, s.width) : s.init << (32 - s.width);
+  Tables& t = row->t;
   const uint32_t rpoly = reflect(s.poly, s.width);
   const uint32_t lpoly = s.poly << (32 - s.width);
   for (uint32_t b = 0; b < 256; ++b) {
@@ -82,7 +82,7 @@ std::unique_ptr<Prepared> prepare(const CrcSpec& s) {
       t[k][b] = s.refin ? (prev >> 8) ^ t[0][prev & 0xFF] : (prev << 8) ^ t[0][prev >> 24];
     }
   }
-  return e;
+  return row;
 }
 
 const Prepared& prepared(size_t i) {
@@ -155,13 +155,13 @@ uint64_t crc_compute(Crc c, const uint8_t* data, size_t n) {
   if (i >= kCrcCount) return 0;
   const CrcSpec& s = kSpecs[i];
   if (s.width == 0) return checksum(c, data, n);
-  const Prepared& e = prepared(i);
+  const Prepared& row = prepared(i);
   uint32_t r;
   if (s.refin) {
-    r = reflected(e.t, e.start, data, n);
+    r = reflected(row.t, row.start, data, n);
   } else {
     const unsigned shift = 32 - s.width;
-    r = left_aligned(e.t, e.start, data, n) >> shift;
+    r = left_aligned(row.t, row.start, data, n) >> shift;
   }
   if (s.refin != s.refout) r = reflect(r, s.width);
   return (r ^ s.xorout) & mask(s.width);
