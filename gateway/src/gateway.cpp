@@ -135,19 +135,13 @@ class Gateway {
           .str("reason", program.jit_cache_note());
   }
 
-  // The programs that now run: reported when compiled, watched until then.
+  // The programs that now run: those compiled already are reported at once, the others watched
+  // until they are.
   void run_programs(const std::map<std::string, std::shared_ptr<const Program>>& loaded) {
     running_ = loaded;
     compiling_.clear();
-    for (const auto& [name, program] : loaded) {
-      if (program->jit_compiling()) {
-        compiling_.push_back(program);
-      } else {
-        report_jit(*program);
-      }
-    }
-    metrics_->set_jit(all_jit(running_));
-    metrics_->set_jit_compiling(compiling_.size());
+    for (const auto& [name, program] : loaded) compiling_.push_back(program);
+    watch_jit();
   }
 
   // Each time round the control loop: the compiles that finished since.
@@ -349,7 +343,7 @@ class Gateway {
   const ProgramLoader& loader_;
   std::vector<ListenerSetup> listeners_;
   std::map<std::string, std::shared_ptr<const Program>> running_;  // by listener protocol
-  std::vector<std::shared_ptr<const Program>> compiling_;          // of running_, by the JIT
+  std::vector<std::shared_ptr<const Program>> compiling_;          // of running_, not yet reported
   TlsContext tls_;  // shared by every tls:// listener
   unsigned workers_count_ = 1;
   std::unique_ptr<Metrics> metrics_;
